@@ -1,0 +1,218 @@
+"""The `ledger` command: serve the API, manage tokens, import backfills, verify and checkpoint.
+
+Every command exits non-zero with a one-line reason on failure; long work shows a progress bar
+on a terminal.
+"""
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import TypeAdapter, ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from api.settings import Settings
+from domain.envelope import Envelope, Posting
+from domain.organizations import Organization, Role
+from ledger.application import BatchRejected, Ledger
+from ledger.checkpoints import KeyFileError
+from ledger.config import DatabaseURLError
+from ledger.verify import verify_log
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="The settlement compliance ledger.")
+tokens = typer.Typer(no_args_is_help=True, help="Issue, list and revoke API tokens (each one is an event in the log).")
+app.add_typer(tokens, name="tokens")
+
+out = Console()
+err = Console(stderr=True)
+_envelope = TypeAdapter(Envelope)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def opened_ledger() -> Iterator[Ledger]:
+    settings = Settings()
+    try:
+        ledger = Ledger(settings.database_url, settings.signer)
+    except (DatabaseURLError, KeyFileError) as error:
+        fail(str(error))
+    try:
+        yield ledger
+    finally:
+        ledger.close()
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not err.is_terminal,
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs)."""
+    import uvicorn
+
+    settings = Settings()
+    err.print(f"ledger on {settings.database_url.split('@')[-1]} at http://{host}:{port} (docs at /docs)")
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+@tokens.command("create")
+def create_token(
+    name: Annotated[str, typer.Argument(help="Unique name, e.g. kind-intake (never reused).")],
+    organization: Annotated[Organization, typer.Option(help="The organization the token acts for.")],
+    role: Annotated[Role, typer.Option(help="agency, monitor, auditor or admin.")],
+) -> None:
+    """Issue a token. It is printed once, here, and stored only as a hash."""
+    with opened_ledger() as ledger:
+        try:
+            secret = ledger.issue_token(name, organization, role)
+        except ValueError as error:
+            fail(str(error))
+    err.print(f"issued {role.value} token [bold]{name}[/] for {organization.value}; it will not be shown again:")
+    out.print(secret, highlight=False, soft_wrap=True)
+
+
+@tokens.command("list")
+def list_tokens() -> None:
+    """List tokens (names, organizations, roles, revoked or not; never secrets)."""
+    with opened_ledger() as ledger:
+        table = Table("name", "organization", "role", "revoked")
+        for token in ledger.tokens():
+            table.add_row(token["name"], token["organization"], token["role"], "yes" if token["revoked"] else "no")
+    out.print(table)
+
+
+@tokens.command("revoke")
+def revoke_token(
+    name: Annotated[str, typer.Argument(help="The token's name.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded in the log).")],
+) -> None:
+    """Revoke a token: it stops working at once, in every API process."""
+    with opened_ledger() as ledger:
+        try:
+            ledger.revoke_token(name, reason)
+        except ValueError as error:
+            fail(str(error))
+    err.print(f"revoked token {name}")
+
+
+def _read_postings(path: Path) -> Iterator[tuple[int, Posting]]:
+    """(line number, posting) for every non-blank line; raises ValueError naming the bad line."""
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                envelope = _envelope.validate_json(line)
+            except ValidationError as error:
+                first = error.errors()[0]
+                where = ".".join(str(p) for p in first["loc"] if not (isinstance(p, str) and p[:1].isupper()))
+                raise ValueError(f"line {number}: {where or 'envelope'}: {first['msg']}") from None
+            yield number, Posting.from_envelope(envelope)
+
+
+@app.command("import")
+def import_events(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="JSON Lines of envelopes.")],
+    as_token: Annotated[str, typer.Option("--as", help="Name of the (agency) token the events are posted as.")],
+    batch_size: Annotated[int, typer.Option(min=1, max=1000, help="Events per all-or-nothing batch.")] = 500,
+) -> None:
+    """Append a backfill with the same validation and rules as the API.
+
+    The whole file is validated before anything is appended; then each batch is all or nothing.
+    """
+    try:
+        total = sum(1 for _ in _read_postings(file))
+    except (ValueError, UnicodeDecodeError) as error:
+        fail(f"{file}: {error}; nothing was appended")
+    with opened_ledger() as ledger:
+        principal = ledger.principal_named(as_token)
+        if principal is None:
+            fail(f"there is no live token named {as_token}")
+        appended = replayed = 0
+        batch: list[tuple[int, Posting]] = []
+        with progress_bar() as bar:
+            task = bar.add_task(f"importing {file.name}", total=total)
+
+            def flush() -> None:
+                nonlocal appended, replayed
+                try:
+                    result = ledger.append([posting for _, posting in batch], principal)
+                except BatchRejected as rejection:
+                    problem = rejection.problems[0]
+                    fail(
+                        f"line {batch[problem.index][0]}: {problem.field or 'envelope'}: {problem.message}; "
+                        f"that batch (lines {batch[0][0]}-{batch[-1][0]}) was not appended, "
+                        f"{appended} events before it were"
+                    )
+                appended += result.appended
+                replayed += len(batch) - result.appended
+                bar.advance(task, len(batch))
+                batch.clear()
+
+            for numbered in _read_postings(file):
+                batch.append(numbered)
+                if len(batch) == batch_size:
+                    flush()
+            if batch:
+                flush()
+    err.print(f"imported {file.name}: {appended} events appended, {replayed} already in the log")
+
+
+@app.command()
+def verify(
+    bundle: Annotated[Path | None, typer.Argument(help="An exported bundle (not yet supported).")] = None,
+) -> None:
+    """Recompute every leaf and the tree from the stored events and check the latest signed checkpoint."""
+    if bundle is not None:
+        fail("verifying an exported bundle is not supported yet: run `ledger verify` against the database", 2)
+    settings = Settings()
+    with opened_ledger() as ledger, progress_bar() as bar:
+        task = bar.add_task("verifying", total=ledger.store.tree_size())
+        result = verify_log(
+            ledger.store,
+            ledger.signer.public_key_raw if ledger.signer else None,
+            settings.origin,
+            progress=lambda done: bar.update(task, completed=done),
+        )
+    if not result.ok:
+        where = f"position {result.first_bad_position}" if result.first_bad_position else "checkpoint"
+        fail(f"TAMPERING DETECTED at {where}: {result.problem}")
+    signed = f"; signed checkpoint at tree size {result.checkpoint_size} matches" if result.checkpoint_size is not None else ""
+    out.print(f"verified {result.events} events: every leaf and the tree recomputed{signed}")
+
+
+@app.command()
+def checkpoint() -> None:
+    """Sign the current tree head and print the checkpoint (JSON)."""
+    with opened_ledger() as ledger:
+        signed = ledger.checkpoint()
+        assert signed is not None
+    out.print_json(
+        json.dumps(
+            {"tree_size": signed.tree_size, "root_hash": signed.root_hash.hex(), "timestamp": signed.timestamp, "note": signed.note}
+        )
+    )
+
+
+def main() -> None:
+    app()

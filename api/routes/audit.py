@@ -1,0 +1,108 @@
+"""The auditors' routes: the log with its leaves, signed checkpoints, and Merkle proofs."""
+
+import base64
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+
+from api.auth import allow, get_ledger, principal
+from api.schemas import NOT_FOUND, PROBLEMS, Checkpoint, ConsistencyProof, InclusionProof, LogPage
+from domain.access import Principal
+from domain.organizations import Role
+from ledger.application import Ledger
+
+router = APIRouter(prefix="/v1", tags=["audit"])
+Auditor = Depends(allow(Role.AUDITOR))
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+
+
+def _invalid(field: str, message: str) -> RequestValidationError:
+    return RequestValidationError([{"loc": ("query", field), "msg": message, "type": "value_error"}])
+
+
+@router.get("/log", response_model=LogPage, responses=PROBLEMS)
+def get_log(
+    ledger: LedgerDep,
+    _: Annotated[Principal, Auditor],
+    after: Annotated[int, Query(ge=0, description="Entries after this position.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    entries = [
+        {
+            "position": logged.position,
+            "case_id": event.case_id,
+            "type": event.type,
+            "version": logged.stored.originator_version,
+            "recorded_at": logged.recorded_at,
+            "leaf_hash": logged.leaf_hash.hex() if logged.leaf_hash else "",
+        }
+        for logged, event in ledger.log(after, limit)
+    ]
+    return {"entries": entries, "next_after": entries[-1]["position"] if entries else after}
+
+
+@router.get("/checkpoint", response_model=Checkpoint, responses={**PROBLEMS, **NOT_FOUND})
+def get_checkpoint(
+    request: Request,
+    ledger: LedgerDep,
+    _: Annotated[Principal, Depends(principal)],
+    tree_size: Annotated[int | None, Query(ge=0, description="An earlier checkpoint, by its tree size.")] = None,
+) -> dict[str, Any]:
+    """The latest signed checkpoint (the current tree head is signed if the log has grown)."""
+    checkpoint = ledger.checkpoint(tree_size)
+    if checkpoint is None:
+        raise HTTPException(404, f"no checkpoint was published at tree size {tree_size}")
+    assert ledger.signer is not None
+    return {
+        "origin": request.app.state.settings.origin,
+        "tree_size": checkpoint.tree_size,
+        "root_hash": checkpoint.root_hash.hex(),
+        "timestamp": checkpoint.timestamp,
+        "note": checkpoint.note,
+        "public_key": base64.b64encode(ledger.signer.public_key_raw).decode(),
+    }
+
+
+@router.get("/proofs/inclusion", response_model=InclusionProof, responses=PROBLEMS)
+def get_inclusion_proof(
+    ledger: LedgerDep,
+    _: Annotated[Principal, Auditor],
+    position: Annotated[int, Query(ge=1)],
+    tree_size: Annotated[int, Query(ge=1)],
+) -> dict[str, Any]:
+    """The audit path proving the event at `position` is in the tree of `tree_size` leaves."""
+    size = ledger.store.tree_size()
+    if tree_size > size:
+        raise _invalid("tree_size", f"the log has {size} entries")
+    if position > tree_size:
+        raise _invalid("position", f"must be at most tree_size ({tree_size})")
+    return {
+        "position": position,
+        "tree_size": tree_size,
+        "leaf_hash": ledger.store.leaf_hashes(position, position)[0].hex(),
+        "audit_path": [node.hex() for node in ledger.tree.inclusion_proof(position, tree_size)],
+        "root_hash": ledger.tree.root(tree_size).hex(),
+    }
+
+
+@router.get("/proofs/consistency", response_model=ConsistencyProof, responses=PROBLEMS)
+def get_consistency_proof(
+    ledger: LedgerDep,
+    _: Annotated[Principal, Auditor],
+    first: Annotated[int, Query(ge=1)],
+    second: Annotated[int, Query(ge=1)],
+) -> dict[str, Any]:
+    """The proof that the tree of `second` leaves extends the tree of `first` leaves."""
+    size = ledger.store.tree_size()
+    if second > size:
+        raise _invalid("second", f"the log has {size} entries")
+    if first > second:
+        raise _invalid("first", f"must be at most second ({second})")
+    return {
+        "first": first,
+        "second": second,
+        "proof": [node.hex() for node in ledger.tree.consistency_proof(first, second)],
+        "first_root": ledger.tree.root(first).hex(),
+        "second_root": ledger.tree.root(second).hex(),
+    }

@@ -1,0 +1,46 @@
+"""POST /v1/events: agencies append facts, a whole batch or nothing."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+
+from api.auth import allow, get_ledger
+from api.schemas import PROBLEMS, Problem, Receipts
+from domain.access import Principal
+from domain.envelope import EventBatch, postings
+from domain.organizations import Role
+from ledger.application import Ledger
+
+router = APIRouter(prefix="/v1", tags=["events"])
+
+_CONFLICT = {409: {"model": Problem, "content": {"application/problem+json": {}}, "description": (
+    "A stale expected_version, an event_id reused for different content, or a rule of the case "
+    "(e.g. no SeparationIdentified yet). Nothing was appended."
+)}}
+_TOO_LARGE = {413: {"model": Problem, "content": {"application/problem+json": {}}, "description": "Body too large."}}
+
+
+@router.post(
+    "/events",
+    status_code=201,
+    response_model=Receipts,
+    responses={
+        200: {"model": Receipts, "description": "Every event was already in the log: the original receipts."},
+        **PROBLEMS,
+        **_CONFLICT,
+        **_TOO_LARGE,
+    },
+    summary="Append a batch of 1–1000 events, all or nothing",
+)
+def post_events(
+    batch: EventBatch,
+    response: Response,
+    who: Annotated[Principal, Depends(allow(Role.AGENCY))],
+    ledger: Annotated[Ledger, Depends(get_ledger)],
+) -> dict[str, list[dict[str, object]]]:
+    """Each envelope's `event_id` is its idempotency key: posting it again returns the original
+    receipt (200) and appends nothing; the same `event_id` with different content is a 409."""
+    result = ledger.append(postings(batch), who)
+    if result.appended == 0:
+        response.status_code = 200
+    return {"receipts": [receipt.as_json() for receipt in result.receipts]}

@@ -1,0 +1,140 @@
+"""Response shapes of the HTTP contract (DESIGN.md §3), as published in the OpenAPI schema."""
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ProblemItem(BaseModel):
+    index: int | None = Field(description="Position of the offending event in the batch, if any.")
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[ProblemItem] | None = None
+
+
+class Receipt(BaseModel):
+    event_id: str
+    case_id: str
+    type: str
+    version: int = Field(description="The event's order within its case (1 for SeparationIdentified).")
+    position: int = Field(description="The event's place in the whole log; its Merkle leaf index is position − 1.")
+    recorded_at: str = Field(description="When the ledger accepted it (UTC); never decreases with position.")
+    leaf_hash: str = Field(description="Lowercase hex SHA-256 Merkle leaf hash.")
+
+
+class Receipts(BaseModel):
+    receipts: list[Receipt]
+
+
+class RecordedBy(BaseModel):
+    organization: str
+    token: str
+
+
+class HistoryEntry(BaseModel):
+    event_id: str
+    case_id: str
+    type: str
+    occurred_at: str
+    data: dict[str, Any]
+    recorded_by: RecordedBy
+    receipt: Receipt
+
+
+class CaseHistory(BaseModel):
+    case_id: str
+    events: list[HistoryEntry]
+
+
+class Member(BaseModel):
+    member_id: str
+    role: str
+    birth_year: int | None
+    name: str | None
+    status: str | None = Field(
+        description="For children: reunified, declined, in_process, informed, whereabouts_unknown or not_reached."
+    )
+
+
+class CaseState(BaseModel):
+    case_id: str
+    position: int = Field(description="The log position this state was read at (the as-of point).")
+    version: int
+    identified: bool
+    separation: dict[str, Any]
+    members: list[Member]
+    milestones: dict[str, str | None]
+    contact_attempts: int
+    preference: str | None
+    travel_arranged_by: str | None
+    services: dict[str, str]
+    closed: str | None
+    merged_into: str | None
+    merged_cases: list[str]
+    corrections: int
+    retractions: int
+
+
+class LogEntry(BaseModel):
+    position: int
+    case_id: str
+    type: str
+    version: int
+    recorded_at: str
+    leaf_hash: str
+
+
+class LogPage(BaseModel):
+    entries: list[LogEntry]
+    next_after: int = Field(description="Pass as `after` to read on.")
+
+
+class Checkpoint(BaseModel):
+    origin: str
+    tree_size: int
+    root_hash: str
+    timestamp: str
+    note: str = Field(description="The C2SP signed note: origin, size, base64 root, timestamp, blank line, signature.")
+    public_key: str = Field(description="Ed25519 public key, base64 of the raw 32 bytes.")
+
+
+class InclusionProof(BaseModel):
+    position: int
+    tree_size: int
+    leaf_hash: str
+    audit_path: list[str]
+    root_hash: str
+
+
+class ConsistencyProof(BaseModel):
+    first: int
+    second: int
+    proof: list[str]
+    first_root: str
+    second_root: str
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+    tree_size: int | None
+
+
+_PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {**_PROBLEM, "description": "No token, or an unknown or revoked one."},
+    403: {**_PROBLEM, "description": "The token's role or organization may not do this."},
+    422: {**_PROBLEM, "description": "Invalid input; `errors` names each field."},
+    503: {**_PROBLEM, "description": "Temporarily unavailable; retry after `Retry-After` seconds."},
+}
+NOT_FOUND = {404: {**_PROBLEM, "description": "Not found."}}

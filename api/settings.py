@@ -1,0 +1,31 @@
+"""Configuration from the environment. The only module that reads it."""
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ledger.checkpoints import Signer, load_or_create_signing_key
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEDGER_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///var/ledger.db",
+        description="sqlite:///path/to/file.db or postgresql://user:password@host:port/dbname",
+    )
+    signing_key_file: Path = Field(
+        default=Path("var/keys/signing-key.pem"),
+        description="Ed25519 private key (PEM) that signs checkpoints; created with mode 0600 if missing.",
+    )
+    origin: str = Field(
+        default="ledger.local/ms-l",
+        description="The log's name in its checkpoints (a schema-less URL, per C2SP).",
+    )
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, description="Larger request bodies get 413.")
+
+    @cached_property
+    def signer(self) -> Signer:
+        return Signer(load_or_create_signing_key(self.signing_key_file), self.origin)

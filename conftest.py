@@ -1,0 +1,108 @@
+"""Fixtures shared by tests/ and features/: both storage backends, a ledger, an API client, tokens.
+
+Every storage behaviour runs on SQLite and on PostgreSQL. PostgreSQL tests use
+LEDGER_TEST_DATABASE_URL, each in a schema of its own that is dropped afterwards; without the
+variable they skip loudly, and under CI they fail instead.
+"""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+from uuid import uuid4
+
+import psycopg
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import Settings
+from domain.organizations import Organization, Role
+from ledger.application import Ledger
+from ledger.checkpoints import Signer
+
+ORIGIN = "test.ledger/ms-l"
+POSTGRES_URL = os.environ.get("LEDGER_TEST_DATABASE_URL", "")
+IN_CI = bool(os.environ.get("CI"))
+
+
+def pytest_report_header() -> str:
+    if POSTGRES_URL:
+        return f"PostgreSQL tests: {urlsplit(POSTGRES_URL).hostname} (LEDGER_TEST_DATABASE_URL)"
+    return "PostgreSQL tests: SKIPPED — set LEDGER_TEST_DATABASE_URL=postgresql://... to run them"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    if not POSTGRES_URL:
+        message = "LEDGER_TEST_DATABASE_URL is not set: the PostgreSQL half of this test did not run"
+        if IN_CI:
+            pytest.fail(message + " (it must be set in CI)")
+        pytest.skip(message)
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def postgres_schema_url(postgres_url: str) -> Iterator[str]:
+    """A fresh schema on the test server, as a ledger database URL; dropped afterwards."""
+    schema = f"test_{uuid4().hex[:16]}"
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    parts = urlsplit(postgres_url)
+    query = f"{parts.query}&schema={schema}" if parts.query else f"schema={schema}"
+    yield urlunsplit(parts._replace(query=query))
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/ledger.db"
+    return request.getfixturevalue("postgres_schema_url")  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def signer() -> Signer:
+    return Signer(Ed25519PrivateKey.generate(), ORIGIN)
+
+
+@pytest.fixture
+def ledger(database_url: str, signer: Signer) -> Iterator[Ledger]:
+    with Ledger(database_url, signer) as opened:
+        yield opened
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, signing_key_file=tmp_path / "keys" / "signing-key.pem", origin=ORIGIN)
+
+
+@pytest.fixture
+def client(settings: Settings, signer: Signer) -> Iterator[TestClient]:
+    with Ledger(settings.database_url, signer) as shared, TestClient(create_app(settings, shared)) as test_client:
+        yield test_client
+
+
+class Tokens:
+    """Issues tokens on demand through the client's ledger: tokens.get("KIND") → bearer headers."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+        self._issued: dict[tuple[str, str], str] = {}
+
+    def secret(self, organization: str, role: str = "agency") -> str:
+        key = (organization, role)
+        if key not in self._issued:
+            name = f"{organization.lower()}-{role}-{uuid4().hex[:6]}"
+            self._issued[key] = self._ledger.issue_token(name, Organization(organization), Role(role))
+        return self._issued[key]
+
+    def get(self, organization: str, role: str = "agency") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.secret(organization, role)}"}
+
+
+@pytest.fixture
+def tokens(client: TestClient) -> Tokens:
+    return Tokens(client.app.state.ledger)  # type: ignore[attr-defined]

@@ -1,0 +1,100 @@
+"""What an agency posts: an envelope around one event's data, and batches of them.
+
+The envelope model is a union discriminated by `type`, so one validation names the exact field
+that is wrong (`data.channel`, `occurred_at`, ...) and the OpenAPI schema documents every type.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, create_model
+
+from domain.catalog import CASE_EVENTS, SETTLEMENT_EVENTS, Payload, stored_data
+from domain.values import CaseId, EventId, Instant, utc_text
+
+MAX_BATCH = 1000
+
+# Ledger-wide events (terms, extensions, interruptions) are posted to this pseudo case id.
+SETTLEMENT_CASE_ID = "SETTLEMENT"
+
+
+def _not_reserved(case_id: str) -> str:
+    if case_id == SETTLEMENT_CASE_ID:
+        raise ValueError(f"'{SETTLEMENT_CASE_ID}' is reserved for the settlement's own events")
+    return case_id
+
+
+class EnvelopeBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: Annotated[EventId, Field(description="Client-chosen UUID; the idempotency key.")]
+    occurred_at: Annotated[Instant, Field(description="When it happened in the world.")]
+    expected_version: Annotated[
+        StrictInt | None,
+        Field(ge=0, description="The case version the poster last saw; 409 if it has moved on."),
+    ] = None
+
+
+def _envelope_model(type_name: str, payload: type[Payload]) -> type[EnvelopeBase]:
+    if type_name in SETTLEMENT_EVENTS:
+        case_id: Any = (Literal["SETTLEMENT"], Field(description="Always SETTLEMENT for this type."))
+    else:
+        case_id = (Annotated[CaseId, AfterValidator(_not_reserved)], ...)
+    return create_model(
+        f"{type_name}Envelope",
+        __base__=EnvelopeBase,
+        __doc__=payload.__doc__,
+        case_id=case_id,
+        type=(Literal[type_name], ...),  # type: ignore[valid-type]
+        data=(payload, ...),
+    )
+
+
+_ENVELOPES = [_envelope_model(name, model) for name, model in {**CASE_EVENTS, **SETTLEMENT_EVENTS}.items()]
+Envelope = Annotated[Union[tuple(_ENVELOPES)], Field(discriminator="type")]  # noqa: UP007
+
+
+class EventBatch(BaseModel):
+    """The body of POST /v1/events: all of it is appended, or none of it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    events: Annotated[list[Envelope], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """One validated envelope, in the canonical form the ledger stores and compares."""
+
+    event_id: str
+    case_id: str
+    type: str
+    occurred_at: str
+    data: dict[str, Any]
+    expected_version: int | None = None
+
+    @classmethod
+    def from_envelope(cls, envelope: Any) -> "Posting":
+        return cls(
+            event_id=str(envelope.event_id),
+            case_id=envelope.case_id,
+            type=envelope.type,
+            occurred_at=utc_text(envelope.occurred_at),
+            data=stored_data(envelope.data),
+            expected_version=envelope.expected_version,
+        )
+
+    def digest(self, organization: str) -> str:
+        """What "the same envelope" means for idempotency: the facts and who posted them.
+
+        `expected_version` is a precondition, not content: a retry after success still matches.
+        """
+        facts = [self.event_id, self.case_id, self.type, self.occurred_at, self.data, organization]
+        canonical = json.dumps(facts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def postings(batch: EventBatch) -> list[Posting]:
+    return [Posting.from_envelope(envelope) for envelope in batch.events]

@@ -1,0 +1,375 @@
+"""FamilyCase: one separated family's stream of events, and the rules a new posting must meet.
+
+The case keeps every entry as recorded. Corrections and retractions never edit an entry: they are
+entries of their own, and `effective_entries()` reads the record with them applied.
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import AggregateCreated, BaseAggregate
+from pydantic import ValidationError
+
+from domain.catalog import AMENDMENTS, CASE_EVENTS, MemberRole
+from domain.envelope import Posting
+from domain.errors import CaseConflict, InvalidReference, NotPermitted
+from domain.events import LedgerEvent, case_stream_id
+
+
+@dataclass
+class Entry:
+    """One event of the case as recorded, with the amendments later entries made to it."""
+
+    event_id: str
+    type: str
+    organization: str
+    occurred_at: str
+    data: dict[str, Any]
+    version: int
+    retracted: bool = False
+    corrections: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def effective_data(self) -> dict[str, Any]:
+        data = dict(self.data)
+        for correction in self.corrections:
+            data.update(correction.get("changes", {}))
+        return data
+
+    @property
+    def effective_occurred_at(self) -> str:
+        for correction in reversed(self.corrections):
+            if "occurred_at" in correction:
+                return str(correction["occurred_at"])
+        return self.occurred_at
+
+
+@dataclass(frozen=True)
+class Member:
+    member_id: str
+    role: str
+    birth_year: int | None = None
+    name: str | None = None
+
+
+# Fields of a posting's data that name members of the case, by event type.
+_MEMBER_LISTS = {
+    "ParoleRequested": "member_ids",
+    "ServiceReferred": "member_ids",
+    "ServiceStarted": "member_ids",
+    "ServiceEnded": "member_ids",
+    "WorkAuthorizationDecided": "member_ids",
+    "AsylumApplicationFiled": "member_ids",
+}
+
+
+class FamilyCase(BaseAggregate[UUID]):
+    TOPIC = "FamilyCase"
+    Event = LedgerEvent
+
+    class SeparationIdentified(LedgerEvent, AggregateCreated):
+        TOPIC = "SeparationIdentified"
+
+    class MemberAdded(LedgerEvent):
+        TOPIC = "MemberAdded"
+
+    class MemberRemoved(LedgerEvent):
+        TOPIC = "MemberRemoved"
+
+    class ContactAttempted(LedgerEvent):
+        TOPIC = "ContactAttempted"
+
+    class ParentLocated(LedgerEvent):
+        TOPIC = "ParentLocated"
+
+    class WhereaboutsUnknownDeclared(LedgerEvent):
+        TOPIC = "WhereaboutsUnknownDeclared"
+
+    class PreferenceRecorded(LedgerEvent):
+        TOPIC = "PreferenceRecorded"
+
+    class RegistrationSubmitted(LedgerEvent):
+        TOPIC = "RegistrationSubmitted"
+
+    class ClassMembershipDetermined(LedgerEvent):
+        TOPIC = "ClassMembershipDetermined"
+
+    class ParoleRequested(LedgerEvent):
+        TOPIC = "ParoleRequested"
+
+    class ParoleDecided(LedgerEvent):
+        TOPIC = "ParoleDecided"
+
+    class TravelArranged(LedgerEvent):
+        TOPIC = "TravelArranged"
+
+    class ArrivedInUS(LedgerEvent):
+        TOPIC = "ArrivedInUS"
+
+    class FamilyReunified(LedgerEvent):
+        TOPIC = "FamilyReunified"
+
+    class ServiceReferred(LedgerEvent):
+        TOPIC = "ServiceReferred"
+
+    class ServiceStarted(LedgerEvent):
+        TOPIC = "ServiceStarted"
+
+    class ServiceEnded(LedgerEvent):
+        TOPIC = "ServiceEnded"
+
+    class WorkAuthorizationDecided(LedgerEvent):
+        TOPIC = "WorkAuthorizationDecided"
+
+    class AsylumApplicationFiled(LedgerEvent):
+        TOPIC = "AsylumApplicationFiled"
+
+    class AsylumDecided(LedgerEvent):
+        TOPIC = "AsylumDecided"
+
+    class ParoleRenewed(LedgerEvent):
+        TOPIC = "ParoleRenewed"
+
+    class ParoleExpired(LedgerEvent):
+        TOPIC = "ParoleExpired"
+
+    class CaseClosed(LedgerEvent):
+        TOPIC = "CaseClosed"
+
+    class CasesMerged(LedgerEvent):
+        TOPIC = "CasesMerged"
+
+    class MergedInto(LedgerEvent):
+        """Written by the ledger on the duplicate's own stream when FRTF posts CasesMerged."""
+
+        TOPIC = "MergedInto"
+
+    class EntryCorrected(LedgerEvent):
+        TOPIC = "EntryCorrected"
+
+    class EntryRetracted(LedgerEvent):
+        TOPIC = "EntryRetracted"
+
+    def __init__(self, case_id: str) -> None:
+        self.case_id = case_id
+        self.entries: dict[str, Entry] = {}  # by event_id, in version order
+        self.merged_into: str | None = None
+
+    # --- applying recorded events (replay: never refuses) -------------------------------------
+
+    def record_entry(self, event: LedgerEvent) -> None:
+        self.entries[event.event_id] = Entry(
+            event_id=event.event_id,
+            type=event.type,
+            organization=event.organization,
+            occurred_at=event.occurred_at,
+            data=event.data,
+            version=event.originator_version,
+        )
+        target = self.entries.get(str(event.data.get("event_id")))
+        if event.type == "EntryRetracted" and target:
+            target.retracted = True
+        elif event.type == "EntryCorrected" and target:
+            target.corrections.append(event.data)
+        elif event.type == "MergedInto":
+            self.merged_into = event.data["surviving_case_id"]
+
+    # --- reading the record -------------------------------------------------------------------
+
+    def effective_entries(self) -> Iterator[Entry]:
+        """The facts as they now stand: retracted entries left out, amendments folded in."""
+        for entry in self.entries.values():
+            if not entry.retracted and entry.type not in AMENDMENTS:
+                yield entry
+
+    def members(self) -> dict[str, Member]:
+        members: dict[str, Member] = {}
+        for entry in self.effective_entries():
+            data = entry.effective_data
+            if entry.type == "SeparationIdentified":
+                for child in data.get("children", []):
+                    members[child["member_id"]] = Member(
+                        child["member_id"], MemberRole.CHILD, child.get("birth_year"), child.get("name")
+                    )
+                for parent in data.get("parents", []):
+                    members[parent["member_id"]] = Member(
+                        parent["member_id"], MemberRole.PARENT, None, parent.get("name")
+                    )
+            elif entry.type == "MemberAdded":
+                members[data["member_id"]] = Member(
+                    data["member_id"], data["role"], data.get("birth_year"), data.get("name")
+                )
+            elif entry.type == "MemberRemoved":
+                members.pop(data["member_id"], None)
+        return members
+
+    # --- deciding on new postings -------------------------------------------------------------
+
+    @classmethod
+    def identify(cls, posting: Posting, organization: str, token_name: str) -> "FamilyCase":
+        if posting.expected_version not in (None, 0):
+            raise CaseConflict(
+                f"case {posting.case_id} does not exist yet, so expected_version must be 0",
+                "expected_version",
+            )
+        return cls._create(
+            cls.SeparationIdentified,
+            id=case_stream_id(posting.case_id),
+            **_event_fields(posting, organization, token_name),
+        )
+
+    def record(self, posting: Posting, organization: str, token_name: str) -> LedgerEvent:
+        """Checks `posting` against the case and, if it may stand, records it as the next event."""
+        self._check_open(posting)
+        if posting.type == "SeparationIdentified":
+            raise CaseConflict(
+                f"case {self.case_id} is already identified; correct the original with EntryCorrected",
+                "type",
+            )
+        if posting.type == "CasesMerged":
+            raise CaseConflict("a merge names two cases: use FamilyCase.absorb", "type")
+        check = _CHECKS.get(posting.type)
+        if check:
+            check(self, posting, organization)
+        return self._trigger(posting.type, posting, organization, token_name)
+
+    def absorb(
+        self, duplicate: "FamilyCase | None", posting: Posting, organization: str, token_name: str
+    ) -> list[LedgerEvent]:
+        """CasesMerged: this case survives; the duplicate's stream records where it went."""
+        self._check_open(posting)
+        duplicate_id = posting.data["duplicate_case_id"]
+        if duplicate_id == self.case_id:
+            raise InvalidReference("a case cannot be merged into itself", "data.duplicate_case_id")
+        if duplicate is None:
+            raise InvalidReference(f"there is no case {duplicate_id}", "data.duplicate_case_id")
+        if duplicate.merged_into is not None:
+            raise CaseConflict(
+                f"case {duplicate_id} was already merged into {duplicate.merged_into}",
+                "data.duplicate_case_id",
+            )
+        merged = self._trigger("CasesMerged", posting, organization, token_name)
+        pointer = duplicate._trigger(
+            "MergedInto",
+            Posting(
+                event_id=str(uuid5(UUID(posting.event_id), "merged-into")),
+                case_id=duplicate.case_id,
+                type="MergedInto",
+                occurred_at=posting.occurred_at,
+                data={"surviving_case_id": self.case_id, "merge_event_id": posting.event_id},
+            ),
+            organization,
+            token_name,
+        )
+        return [merged, pointer]
+
+    def _check_open(self, posting: Posting) -> None:
+        if self.merged_into is not None:
+            raise CaseConflict(
+                f"case {self.case_id} was merged into {self.merged_into}; post to that case instead",
+                "case_id",
+            )
+        if posting.expected_version is not None and posting.expected_version != self.version:
+            raise CaseConflict(
+                f"expected_version is {posting.expected_version} but case {self.case_id} "
+                f"is at version {self.version}; read the case and try again",
+                "expected_version",
+            )
+
+    def _trigger(self, event_type: str, posting: Posting, organization: str, token_name: str) -> LedgerEvent:
+        self.trigger_event(EVENT_CLASSES[event_type], **_event_fields(posting, organization, token_name))
+        return self.pending_events[-1]  # type: ignore[return-value]
+
+    def _check_members(self, ids: list[str], field_name: str, role: str | None = None) -> None:
+        members = self.members()
+        for i, member_id in enumerate(ids):
+            member = members.get(member_id)
+            if member is None or (role is not None and member.role != role):
+                what = f"a {role}" if role else "a member"
+                raise InvalidReference(
+                    f"{member_id} is not {what} of case {self.case_id}", f"data.{field_name}[{i}]"
+                )
+
+    def _check_member_added(self, posting: Posting, _: str) -> None:
+        if posting.data["member_id"] in self.members():
+            raise InvalidReference(
+                f"{posting.data['member_id']} is already a member of case {self.case_id}", "data.member_id"
+            )
+
+    def _check_member_removed(self, posting: Posting, _: str) -> None:
+        self._check_members([posting.data["member_id"]], "member_id")
+
+    def _check_parent_located(self, posting: Posting, _: str) -> None:
+        if "member_id" in posting.data:
+            self._check_members([posting.data["member_id"]], "member_id", MemberRole.PARENT)
+
+    def _check_reunified(self, posting: Posting, _: str) -> None:
+        self._check_members(posting.data.get("children", []), "children", MemberRole.CHILD)
+        if not any(m.role == MemberRole.CHILD for m in self.members().values()):
+            raise CaseConflict(f"case {self.case_id} has no children to reunify", "data.children")
+
+    def _check_member_list(self, posting: Posting, _: str) -> None:
+        name = _MEMBER_LISTS[posting.type]
+        self._check_members(posting.data.get(name, []), name)
+
+    def _amended_entry(self, posting: Posting, organization: str) -> Entry:
+        target = self.entries.get(posting.data["event_id"])
+        if target is None:
+            raise InvalidReference(
+                f"case {self.case_id} has no event {posting.data['event_id']}", "data.event_id"
+            )
+        if target.organization != organization:
+            raise NotPermitted(
+                f"event {target.event_id} was posted by {target.organization}; only they may amend it",
+                "data.event_id",
+            )
+        if target.type in AMENDMENTS or target.type == "CasesMerged":
+            raise CaseConflict(f"a {target.type} cannot be amended", "data.event_id")
+        if target.retracted:
+            raise CaseConflict(f"event {target.event_id} was retracted and cannot be amended", "data.event_id")
+        return target
+
+    def _check_correction(self, posting: Posting, organization: str) -> None:
+        target = self._amended_entry(posting, organization)
+        corrected = {**target.effective_data, **posting.data.get("changes", {})}
+        try:
+            CASE_EVENTS[target.type].model_validate(corrected)
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise InvalidReference(
+                f"the corrected {target.type} would be invalid: {first['msg']}", f"data.changes.{where}"
+            ) from None
+
+    def _check_retraction(self, posting: Posting, organization: str) -> None:
+        self._amended_entry(posting, organization)
+
+
+_CHECKS: dict[str, Callable[[FamilyCase, Posting, str], None]] = {
+    "MemberAdded": FamilyCase._check_member_added,
+    "MemberRemoved": FamilyCase._check_member_removed,
+    "ParentLocated": FamilyCase._check_parent_located,
+    "FamilyReunified": FamilyCase._check_reunified,
+    "EntryCorrected": FamilyCase._check_correction,
+    "EntryRetracted": FamilyCase._check_retraction,
+    **{event_type: FamilyCase._check_member_list for event_type in _MEMBER_LISTS},
+}
+
+EVENT_CLASSES: dict[str, type[LedgerEvent]] = {
+    value.TOPIC: value
+    for value in vars(FamilyCase).values()
+    if isinstance(value, type) and issubclass(value, LedgerEvent) and value is not LedgerEvent
+}
+
+
+def _event_fields(posting: Posting, organization: str, token_name: str) -> dict[str, Any]:
+    return {
+        "event_id": posting.event_id,
+        "case_id": posting.case_id,
+        "occurred_at": posting.occurred_at,
+        "organization": organization,
+        "token_name": token_name,
+        "data": posting.data,
+    }

@@ -1,0 +1,56 @@
+"""Which organization may post which event type (DOMAIN.md §2). The matrix is data."""
+
+from types import MappingProxyType
+
+from domain.catalog import CATALOG
+from domain.organizations import Organization as O
+
+_NGOS = frozenset({O.KIND, O.JIM, O.WRC})
+_OUTREACH = _NGOS | {O.AOL}  # Al Otro Lado may post what the Steering Committee NGOs may
+_SERVICE_PROVIDERS = frozenset({O.SENECA, O.ACACIA})
+_AGENCIES = frozenset(O) - {O.MONITOR, O.OIG}
+
+POSTERS: MappingProxyType[str, frozenset[O]] = MappingProxyType(
+    {
+        "SeparationIdentified": frozenset({O.FRTF, O.ORR}),
+        "MemberAdded": frozenset({O.FRTF, O.ORR}),
+        "MemberRemoved": frozenset({O.FRTF, O.ORR}),
+        "ContactAttempted": _OUTREACH,
+        "ParentLocated": _OUTREACH | {O.ICE},
+        "WhereaboutsUnknownDeclared": _OUTREACH | {O.FRTF},
+        "PreferenceRecorded": _OUTREACH,
+        "RegistrationSubmitted": frozenset({O.FRTF}),
+        "ClassMembershipDetermined": frozenset({O.FRTF}),
+        "ParoleRequested": frozenset({O.IOM}),
+        "ParoleDecided": frozenset({O.USCIS}),
+        "TravelArranged": frozenset({O.IOM, O.STATE, O.AOL}),
+        "ArrivedInUS": frozenset({O.CBP}),
+        "FamilyReunified": frozenset({O.FRTF}),
+        "ServiceReferred": _SERVICE_PROVIDERS,
+        "ServiceStarted": _SERVICE_PROVIDERS,
+        "ServiceEnded": _SERVICE_PROVIDERS,
+        "WorkAuthorizationDecided": frozenset({O.USCIS}),
+        "AsylumApplicationFiled": frozenset({O.ACACIA}),
+        "AsylumDecided": frozenset({O.USCIS}),
+        "ParoleRenewed": frozenset({O.USCIS}),
+        "ParoleExpired": frozenset({O.USCIS}),
+        "CaseClosed": frozenset({O.FRTF}),
+        "CasesMerged": frozenset({O.FRTF}),
+        # Any agency may fix its own entries; the case checks that the original is theirs.
+        "EntryCorrected": _AGENCIES,
+        "EntryRetracted": _AGENCIES,
+        "TermsAdopted": frozenset({O.DOJ, O.ACLU}),
+        "DeadlineExtended": frozenset({O.DOJ, O.ACLU}),
+        "ServiceInterrupted": _SERVICE_PROVIDERS | {O.FRTF},
+    }
+)
+
+assert POSTERS.keys() == CATALOG.keys(), "every catalog type needs a row in the matrix"
+
+
+def may_post(organization: str, event_type: str) -> bool:
+    return organization in POSTERS.get(event_type, frozenset())
+
+
+def allowed_types(organization: str) -> list[str]:
+    return [event_type for event_type, posters in POSTERS.items() if organization in posters]

@@ -1,0 +1,109 @@
+"""The small value types every payload is built from: identifiers, dates, countries, durations.
+
+Validation happens here, at the door; events are rebuilt from storage without it.
+"""
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_extra_types.country import CountryAlpha2
+
+# Clocks drift: an agency's occurred_at may run this far ahead of the ledger's clock.
+CLOCK_SKEW = timedelta(minutes=5)
+# A calendar date is "today" somewhere on Earth up to 14 hours before or after UTC.
+DATE_SKEW = timedelta(days=1)
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+
+CaseId = Annotated[
+    str,
+    StringConstraints(pattern=ID_PATTERN),
+    Field(description="Pseudonymous case number, e.g. FRTF-000123 (letters, digits, - and _)."),
+]
+MemberId = Annotated[
+    str,
+    StringConstraints(pattern=ID_PATTERN),
+    Field(description="Pseudonymous member id within the case."),
+]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Country = Annotated[CountryAlpha2, Field(description="ISO 3166-1 alpha-2 country code.")]
+Count = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
+
+# Marks a field as personal data (names, phone numbers, addresses, free text): it never appears
+# in logs or reports. The mark is published in the OpenAPI schema as `x-personal-data`.
+PERSONAL: dict[str, Any] = {"x-personal-data": True}
+
+
+def _text_only(value: object) -> object:
+    # JSON has no date or UUID type: accept their text only, never a number read as epoch seconds.
+    if not isinstance(value, str | date | UUID):
+        raise ValueError("must be a string")
+    return value
+
+
+EventId = Annotated[UUID, BeforeValidator(_text_only), Field(description="A UUID chosen by the poster.")]
+
+
+def _not_in_future_date(value: date) -> date:
+    if value > (datetime.now(UTC) + DATE_SKEW).date():
+        raise ValueError("must not be in the future")
+    return value
+
+
+def _not_in_future_instant(value: datetime) -> datetime:
+    if value > datetime.now(UTC) + CLOCK_SKEW:
+        raise ValueError("must not be in the future")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_text_only), Field(description="ISO 8601 date, YYYY-MM-DD.")]
+PastDate = Annotated[IsoDate, AfterValidator(_not_in_future_date)]
+Instant = Annotated[
+    AwareDatetime,
+    BeforeValidator(_text_only),
+    AfterValidator(_not_in_future_instant),
+    Field(description="ISO 8601 date and time with a UTC offset, e.g. 2021-05-03T14:00:00Z."),
+]
+
+
+def _birth_year_not_in_future(value: int) -> int:
+    if value > datetime.now(UTC).year:
+        raise ValueError("must not be in the future")
+    return value
+
+
+BirthYear = Annotated[StrictInt, Field(ge=1900), AfterValidator(_birth_year_not_in_future)]
+
+
+class Duration(BaseModel):
+    """A calendar duration, as court orders state them (months are calendar months)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    years: Annotated[StrictInt, Field(ge=0, le=100)] = 0
+    months: Annotated[StrictInt, Field(ge=0, le=1200)] = 0
+    days: Annotated[StrictInt, Field(ge=0, le=36500)] = 0
+
+    @model_validator(mode="after")
+    def _not_zero(self) -> "Duration":
+        if not (self.years or self.months or self.days):
+            raise ValueError("a duration needs years, months or days")
+        return self
+
+
+def utc_text(instant: datetime) -> str:
+    """The one textual form of an instant the ledger stores and hashes: UTC, microseconds, Z."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -1,0 +1,327 @@
+"""The Ledger: eventsourcing's Application, with the append path and the reads the parties need.
+
+Appending a batch is one transaction (all of it or none of it). Each event's Merkle leaf is
+written by the recorder in that same transaction. Idempotency rests on the leaves' unique
+event_id; concurrency on eventsourcing's unique (stream, version): a writer that loses a race
+re-reads and decides again, so nothing is lost and nothing is doubled.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, StoredEvent
+
+from domain.access import Principal, Token, token_name_of
+from domain.envelope import SETTLEMENT_CASE_ID, Posting
+from domain.errors import CaseConflict, InvalidReference, NotPermitted, Refusal
+from domain.events import SETTLEMENT_STREAM_ID, LedgerEvent, case_stream_id, token_stream_id
+from domain.family_case import FamilyCase
+from domain.organizations import Organization, Role
+from domain.permissions import may_post
+from domain.settlement import Settlement
+from domain.values import utc_text
+from ledger.checkpoints import Signer
+from ledger.config import persistence_env
+from ledger.leaves import Leaf, LeafKey
+from ledger.recorders.base import LedgerRecorder, LoggedEvent, StoredCheckpoint
+from ledger.tree import LogTree
+
+# A writer that keeps losing races on a hot case gives up after this many tries (HTTP 503).
+APPEND_ATTEMPTS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    index: int
+    field: str
+    message: str
+
+
+class BatchRejected(Exception):
+    """Nothing of the batch was appended. `kind` is forbidden, conflict or invalid."""
+
+    def __init__(self, kind: str, problems: list[Problem]) -> None:
+        super().__init__("; ".join(f"event {p.index}: {p.field}: {p.message}" for p in problems))
+        self.kind = kind
+        self.problems = problems
+
+
+class LedgerBusy(Exception):
+    """The batch lost too many races with other writers; nothing was appended. Retry later."""
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    event_id: str
+    case_id: str
+    type: str
+    version: int
+    position: int
+    recorded_at: str
+    leaf_hash: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "case_id": self.case_id,
+            "type": self.type,
+            "version": self.version,
+            "position": self.position,
+            "recorded_at": self.recorded_at,
+            "leaf_hash": self.leaf_hash,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    receipts: list[Receipt]
+    appended: int  # 0 when every event was a replay of one already in the log
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryItem:
+    event: LedgerEvent
+    receipt: Receipt
+
+
+def parse_as_of(text: str) -> int | str:
+    """A position (digits), an instant with a UTC offset, or a date (meaning the end of that day, UTC)."""
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    try:
+        if len(text) == 10:
+            return utc_text(datetime.combine(date.fromisoformat(text), time.max, tzinfo=UTC))
+        instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("as_of must be a position, an ISO 8601 date, or a date-time with a UTC offset") from None
+    if instant.tzinfo is None:
+        raise ValueError("as_of needs a UTC offset, e.g. 2023-02-01T00:00:00Z")
+    return utc_text(instant)
+
+
+class Ledger(Application[UUID]):
+    name = "Ledger"
+
+    def __init__(self, database_url: str, signer: Signer | None = None) -> None:
+        env = persistence_env(database_url)
+        if "SQLITE_DBNAME" in env:
+            Path(env["SQLITE_DBNAME"]).parent.mkdir(parents=True, exist_ok=True)
+        super().__init__(env)
+        assert isinstance(self.recorder, LedgerRecorder)
+        self.store: LedgerRecorder = self.recorder
+        self.backend = "postgresql" if env["PERSISTENCE_MODULE"].endswith("postgres") else "sqlite"
+        self.signer = signer
+        self.tree = LogTree(self.store.leaf_hashes)
+
+    # --- appending ------------------------------------------------------------------------------
+
+    def append(self, postings: Sequence[Posting], principal: Principal) -> AppendResult:
+        """Appends the batch whole, or raises BatchRejected / LedgerBusy having appended nothing."""
+        if principal.role is not Role.AGENCY:
+            raise BatchRejected("forbidden", [Problem(0, "", f"a {principal.role} token cannot post events")])
+        organization = principal.organization.value
+        forbidden = [
+            Problem(i, "type", f"{organization} may not post {p.type}")
+            for i, p in enumerate(postings)
+            if not may_post(organization, p.type)
+        ]
+        if forbidden:
+            raise BatchRejected("forbidden", forbidden)
+        seen: dict[str, int] = {}
+        for i, posting in enumerate(postings):
+            if posting.event_id in seen:
+                raise BatchRejected(
+                    "invalid", [Problem(i, "event_id", f"repeats the event_id of event {seen[posting.event_id]}")]
+                )
+            seen[posting.event_id] = i
+
+        digests = [posting.digest(organization) for posting in postings]
+        for _ in range(APPEND_ATTEMPTS):
+            known = self.store.known_event_ids([p.event_id for p in postings])
+            conflicts = [
+                Problem(i, "event_id", "this event_id was already used for different content")
+                for i, (posting, digest) in enumerate(zip(postings, digests, strict=True))
+                if posting.event_id in known and known[posting.event_id][1] != digest
+            ]
+            if conflicts:
+                raise BatchRejected("conflict", conflicts)
+            fresh = [i for i, posting in enumerate(postings) if posting.event_id not in known]
+            if not fresh:
+                return AppendResult(self._receipts_at([known[p.event_id][0] for p in postings]), appended=0)
+            events = self._decide([(i, postings[i]) for i in fresh], principal)
+            keys = [LeafKey(e.event_id, digests[seen[e.event_id]] if e.event_id in seen else None) for e in events]
+            leaves: list[Leaf] = []
+            try:
+                self.save(*events, leaf_keys=keys, leaves_out=leaves)
+            except IntegrityError:
+                continue  # another writer moved a case on, or posted one of these ids: decide again
+            written = {
+                event.event_id: _receipt(event, leaf) for event, leaf in zip(events, leaves, strict=True)
+            }
+            old = {r.event_id: r for r in self._receipts_at([known[p.event_id][0] for p in postings if p.event_id in known])}
+            return AppendResult([written.get(p.event_id) or old[p.event_id] for p in postings], appended=len(events))
+        raise LedgerBusy("too many concurrent writers on the same cases; nothing was appended, retry")
+
+    def _decide(self, postings: list[tuple[int, Posting]], principal: Principal) -> list[LedgerEvent]:
+        """Applies the domain's rules in batch order; the new events, in the order to append them."""
+        cases: dict[str, FamilyCase | None] = {}
+        settlement: Settlement | None = None
+        events: list[LedgerEvent] = []
+        organization, token = principal.organization.value, principal.name
+
+        def case(case_id: str) -> FamilyCase | None:
+            if case_id not in cases:
+                cases[case_id] = self._get(FamilyCase, case_stream_id(case_id))
+            return cases[case_id]
+
+        for index, posting in postings:
+            try:
+                if posting.case_id == SETTLEMENT_CASE_ID:
+                    if settlement is None:
+                        settlement = self._get(Settlement, SETTLEMENT_STREAM_ID) or Settlement.empty()
+                    events.append(settlement.record(posting, organization, token))
+                    continue
+                current = case(posting.case_id)
+                if current is None and posting.type == "SeparationIdentified":
+                    cases[posting.case_id] = FamilyCase.identify(posting, organization, token)
+                    events.append(cases[posting.case_id].pending_events[-1])  # type: ignore[union-attr, arg-type]
+                elif current is None:
+                    raise CaseConflict(
+                        f"case {posting.case_id} has no SeparationIdentified; identify the separation first",
+                        "case_id",
+                    )
+                elif posting.type == "CasesMerged":
+                    duplicate = case(posting.data["duplicate_case_id"])
+                    events.extend(current.absorb(duplicate, posting, organization, token))
+                else:
+                    events.append(current.record(posting, organization, token))
+            except Refusal as refusal:
+                raise BatchRejected(_kind(refusal), [Problem(index, refusal.field, refusal.message)]) from None
+        return events
+
+    def _get(self, cls: type, stream_id: UUID, version: int | None = None) -> Any:
+        try:
+            aggregate = self.repository.get(stream_id, version=version)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, cls) else None
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def position_as_of(self, as_of: int | str | None) -> int:
+        size = self.store.tree_size()
+        if as_of is None:
+            return size
+        if isinstance(as_of, int):
+            return min(as_of, size)
+        return self.store.position_recorded_by(as_of)
+
+    def case(self, case_id: str, as_of: int | str | None = None) -> FamilyCase | None:
+        """The case as the log stood at `as_of` (a position or a recorded_at instant), or now."""
+        stream_id = case_stream_id(case_id)
+        if as_of is None:
+            return self._get(FamilyCase, stream_id)
+        version = self.store.stream_version_at(stream_id, self.position_as_of(as_of))
+        return self._get(FamilyCase, stream_id, version) if version else None
+
+    def history(self, case_id: str) -> list[HistoryItem]:
+        return [
+            HistoryItem(event, _receipt(event, logged))
+            for logged in self.store.logged_stream(case_stream_id(case_id))
+            if isinstance(event := self.decode(logged.stored), LedgerEvent)
+        ]
+
+    def log(self, after: int, limit: int) -> list[tuple[LoggedEvent, LedgerEvent]]:
+        return [(logged, self.decode(logged.stored)) for logged in self.store.logged_after(after, limit)]
+
+    def decode(self, stored: StoredEvent) -> Any:
+        return self.mapper.to_domain_event(stored)
+
+    def _receipts_at(self, positions: list[int]) -> list[Receipt]:
+        by_position = {
+            logged.position: _receipt(self.decode(logged.stored), logged) for logged in self.store.logged_at(positions)
+        }
+        return [by_position[position] for position in positions]
+
+    # --- checkpoints ----------------------------------------------------------------------------
+
+    def checkpoint(self, tree_size: int | None = None) -> StoredCheckpoint | None:
+        """The signed checkpoint at `tree_size`, or the latest one, signing the current head if newer."""
+        if tree_size is not None:
+            found = self.store.checkpoints(tree_size=tree_size)
+            return found[0] if found else None
+        size = self.store.tree_size()
+        latest = self.store.checkpoints(latest=True)
+        if latest and latest[0].tree_size >= size:
+            return latest[0]
+        return self.sign_checkpoint(size)
+
+    def sign_checkpoint(self, size: int | None = None) -> StoredCheckpoint:
+        if self.signer is None:
+            raise RuntimeError("this ledger has no signing key configured")
+        size = self.store.tree_size() if size is None else size
+        signed = self.signer.sign(size, self.tree.root(size), utc_text(datetime.now(UTC)))
+        self.store.insert_checkpoint(StoredCheckpoint(size, signed.root_hash, signed.timestamp, signed.note))
+        return self.store.checkpoints(tree_size=size)[0]  # whichever process's signature landed first
+
+    # --- tokens ---------------------------------------------------------------------------------
+
+    def issue_token(self, name: str, organization: Organization, role: Role) -> str:
+        token, secret = Token.issue(name, organization, role, datetime.now(UTC))
+        try:
+            self.save(token)
+        except IntegrityError:
+            raise ValueError(f"a token named {name} already exists; names are never reused") from None
+        return secret
+
+    def revoke_token(self, name: str, reason: str) -> None:
+        token = self._get(Token, token_stream_id(name))
+        if token is None:
+            raise ValueError(f"there is no token named {name}")
+        token.revoke(reason, datetime.now(UTC))
+        self.save(token)
+
+    def tokens(self) -> list[dict[str, Any]]:
+        names = {
+            self.decode(n).data["name"]
+            for n in self.store.select_notifications(start=None, limit=1_000_000, topics=["TokenIssued"])
+        }
+        return [self._get(Token, token_stream_id(name)).description for name in sorted(names)]
+
+    def principal_named(self, name: str) -> Principal | None:
+        """The principal of a live (issued, unrevoked) token, by its name: for the CLI's imports."""
+        holder = self._get(Token, token_stream_id(name))
+        return None if holder is None or holder.revoked else Principal(holder.name, holder.organization, holder.role)
+
+    def authenticate(self, token: str) -> Principal | None:
+        """The principal a bearer token stands for, or None (unknown, malformed or revoked)."""
+        name = token_name_of(token)
+        holder = self._get(Token, token_stream_id(name)) if name else None
+        return holder.admits(token) if holder else None
+
+
+def _kind(refusal: Refusal) -> str:
+    if isinstance(refusal, NotPermitted):
+        return "forbidden"
+    if isinstance(refusal, InvalidReference):
+        return "invalid"
+    return "conflict"
+
+
+def _receipt(event: LedgerEvent, leaf: Leaf | LoggedEvent) -> Receipt:
+    assert leaf.recorded_at is not None and leaf.leaf_hash is not None, f"position {leaf.position} has no leaf"
+    return Receipt(
+        event_id=event.event_id,
+        case_id=event.case_id,
+        type=event.type,
+        version=event.originator_version,
+        position=leaf.position,
+        recorded_at=leaf.recorded_at,
+        leaf_hash=leaf.leaf_hash.hex(),
+    )

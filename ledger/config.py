@@ -1,0 +1,45 @@
+"""Turn a LEDGER_DATABASE_URL into the settings eventsourcing's infrastructure factories read."""
+
+from urllib.parse import parse_qs, unquote, urlsplit
+
+SQLITE_RECORDER = "ledger.recorders.sqlite:LedgerSQLiteRecorder"
+POSTGRES_RECORDER = "ledger.recorders.postgres:LedgerPostgresRecorder"
+
+
+class DatabaseURLError(ValueError):
+    pass
+
+
+def persistence_env(database_url: str) -> dict[str, str]:
+    """`sqlite:///relative/or//absolute.db` or `postgresql://user:password@host:port/db?schema=s`."""
+    url = urlsplit(database_url)
+    if url.scheme == "sqlite":
+        path = unquote(url.path.removeprefix("/"))
+        if not path:
+            raise DatabaseURLError("an sqlite URL needs a file path, e.g. sqlite:///var/ledger.db")
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": path,
+            "SQLITE_LOCK_TIMEOUT": "30",
+            "APPLICATION_RECORDER_TOPIC": SQLITE_RECORDER,
+        }
+    if url.scheme in ("postgresql", "postgres"):
+        if not url.hostname or not url.path.strip("/"):
+            raise DatabaseURLError("a postgresql URL needs a host and a database name")
+        query = parse_qs(url.query)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": unquote(url.path.strip("/")),
+            "POSTGRES_HOST": url.hostname,
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_SCHEMA": query.get("schema", [""])[0],
+            "POSTGRES_POOL_SIZE": query.get("pool_size", ["5"])[0],
+            "POSTGRES_MAX_OVERFLOW": query.get("max_overflow", ["10"])[0],
+            # Writers queue on the events table lock; past this they get a retriable error.
+            "POSTGRES_LOCK_TIMEOUT": query.get("lock_timeout", ["10"])[0],
+            "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "30",
+            "APPLICATION_RECORDER_TOPIC": POSTGRES_RECORDER,
+        }
+    raise DatabaseURLError(f"unsupported database URL scheme {url.scheme!r}: use sqlite:/// or postgresql://")

@@ -1,0 +1,121 @@
+"""The PostgreSQL recorder: eventsourcing's, with each event's leaf written in its own transaction.
+
+The library inserts under `LOCK TABLE … IN EXCLUSIVE MODE`, so writers are serialised. Two changes:
+positions are assigned as MAX + 1 under that lock instead of from a sequence (a sequence leaves gaps
+when a transaction rolls back, and leaf index = position − 1 must hold), and triggers make the
+database itself refuse UPDATE, DELETE and TRUNCATE of events, leaves and checkpoints.
+"""
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+from ledger.leaves import Leaf
+from ledger.recorders.base import LedgerRecorder
+
+
+class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        schema = Identifier(self.datastore.schema)
+        prefix = events_table_name.removesuffix("_events")
+        names = {
+            "schema": schema,
+            "events": Identifier(events_table_name),
+            "leaves": Identifier(f"{prefix}_leaves"),
+            "checkpoints": Identifier(f"{prefix}_checkpoints"),
+            "refuse": Identifier(f"{prefix}_refuse_change"),
+            "stored_event": Identifier(self.stored_event_type_name),
+        }
+        self.events_table = SQL("{schema}.{events}").format(**names).as_string()
+        self.leaves_table = SQL("{schema}.{leaves}").format(**names).as_string()
+        self.checkpoints_table = SQL("{schema}.{checkpoints}").format(**names).as_string()
+
+        self.insert_events_statement = SQL(
+            "INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state, notification_id) "
+            "SELECT e.originator_id, e.originator_version, e.topic, e.state, m.last + e.n "
+            "FROM unnest(%s::{schema}.{stored_event}[]) WITH ORDINALITY "
+            "AS e(originator_id, originator_version, topic, state, n) "
+            "CROSS JOIN (SELECT COALESCE(MAX(notification_id), 0) AS last FROM {schema}.{events}) AS m "
+            "ORDER BY e.n RETURNING notification_id"
+        ).format(**names)
+
+        self.sql_create_statements.extend(
+            [
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {schema}.{leaves} ("
+                    "position bigint PRIMARY KEY, "
+                    "event_id text UNIQUE, "
+                    "request_digest text, "
+                    "recorded_at text NOT NULL, "
+                    "leaf_hash bytea NOT NULL)"
+                ).format(**names),
+                SQL(
+                    "CREATE INDEX IF NOT EXISTS {index} ON {schema}.{leaves} (recorded_at)"
+                ).format(index=Identifier(f"{prefix}_leaves_recorded_at"), **names),
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {schema}.{checkpoints} ("
+                    "tree_size bigint PRIMARY KEY, "
+                    "root_hash bytea NOT NULL, "
+                    "timestamp text NOT NULL, "
+                    "note text NOT NULL)"
+                ).format(**names),
+                SQL(
+                    "CREATE OR REPLACE FUNCTION {schema}.{refuse}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                    "BEGIN RAISE EXCEPTION 'the ledger is append-only: % on % refused', TG_OP, TG_TABLE_NAME "
+                    "USING ERRCODE = 'insufficient_privilege'; END $$"
+                ).format(**names),
+            ]
+        )
+        for table in ("events", "leaves", "checkpoints"):
+            for when, level in (("UPDATE OR DELETE", "ROW"), ("TRUNCATE", "STATEMENT")):
+                trigger = Identifier(f"{prefix}_{table}_refuse_{when.split()[0].lower()}")
+                self.sql_create_statements.append(
+                    SQL(
+                        "CREATE OR REPLACE TRIGGER {trigger} BEFORE " + when + " ON {schema}.{table} "
+                        "FOR EACH " + level + " EXECUTE FUNCTION {schema}.{refuse}()"
+                    ).format(trigger=trigger, table=names[table], **names)
+                )
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        assert positions is not None
+        self._leaves_in_transaction(curs, stored_events, positions, kwargs)
+        return positions
+
+    def _insert_leaves(self, cursor: Cursor[DictRow], leaves: Sequence[Leaf]) -> None:
+        cursor.execute(
+            SQL(
+                "INSERT INTO {} (position, event_id, request_digest, recorded_at, leaf_hash) "
+                "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::bytea[])"
+            ).format(SQL(self.leaves_table)),
+            (
+                [leaf.position for leaf in leaves],
+                [leaf.event_id for leaf in leaves],
+                [leaf.request_digest for leaf in leaves],
+                [leaf.recorded_at for leaf in leaves],
+                [leaf.leaf_hash for leaf in leaves],
+            ),
+        )
+
+    @contextmanager
+    def _read(self) -> Iterator[Cursor[DictRow]]:
+        with self.datastore.transaction(commit=False) as cursor:
+            yield cursor
+
+    @contextmanager
+    def _write(self) -> Iterator[Cursor[DictRow]]:
+        with self.datastore.transaction(commit=True) as cursor:
+            yield cursor
+
+    def _stream_param(self, stream_id: UUID) -> UUID | str:
+        return stream_id if self.datastore.originator_id_type == "uuid" else str(stream_id)

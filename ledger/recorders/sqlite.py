@@ -1,0 +1,127 @@
+"""The SQLite recorder: eventsourcing's, with each event's leaf written in its own transaction.
+
+Two changes to the library's table: the position is an explicit INTEGER PRIMARY KEY (the library
+relies on the implicit rowid, which VACUUM may renumber: a ledger position is forever), and
+triggers refuse UPDATE and DELETE on the events, leaves and checkpoints.
+"""
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+
+from ledger.leaves import Leaf
+from ledger.recorders.base import LedgerRecorder
+
+
+class LedgerSQLiteRecorder(LedgerRecorder, SQLiteApplicationRecorder):
+    leaves_table = "ledger_leaves"
+    checkpoints_table = "ledger_checkpoints"
+    placeholder = "?"
+
+    def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events") -> None:
+        self.events_table = events_table_name
+        super().__init__(datastore, events_table_name)
+        self.insert_events_statement = (
+            f"INSERT INTO {events_table_name} (originator_id, originator_version, topic, state) VALUES (?,?,?,?)"
+        )
+
+    def construct_create_table_statements(self) -> list[str]:
+        events = self.events_table_name
+        statements = [
+            f"CREATE TABLE IF NOT EXISTS {events} ("
+            "notification_id INTEGER PRIMARY KEY, "
+            "originator_id TEXT NOT NULL, "
+            "originator_version INTEGER NOT NULL, "
+            "topic TEXT, "
+            "state BLOB, "
+            "UNIQUE (originator_id, originator_version))",
+            f"CREATE TABLE IF NOT EXISTS {self.leaves_table} ("
+            "position INTEGER PRIMARY KEY, "
+            "event_id TEXT UNIQUE, "
+            "request_digest TEXT, "
+            "recorded_at TEXT NOT NULL, "
+            "leaf_hash BLOB NOT NULL)",
+            f"CREATE INDEX IF NOT EXISTS {self.leaves_table}_recorded_at ON {self.leaves_table} (recorded_at)",
+            f"CREATE TABLE IF NOT EXISTS {self.checkpoints_table} ("
+            "tree_size INTEGER PRIMARY KEY, "
+            "root_hash BLOB NOT NULL, "
+            "timestamp TEXT NOT NULL, "
+            "note TEXT NOT NULL)",
+        ]
+        for table in (events, self.leaves_table, self.checkpoints_table):
+            for operation in ("UPDATE", "DELETE"):
+                statements.append(
+                    f"CREATE TRIGGER IF NOT EXISTS {table}_refuse_{operation.lower()} "
+                    f"BEFORE {operation} ON {table} "
+                    f"BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: {operation} on {table} refused'); END"
+                )
+        return statements
+
+    def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        positions = super()._insert_events(c, stored_events, **kwargs)
+        assert positions is not None
+        self._leaves_in_transaction(c, stored_events, positions, kwargs)
+        return positions
+
+    def _insert_leaves(self, cursor: SQLiteCursor, leaves: Sequence[Leaf]) -> None:
+        cursor.executemany(
+            f"INSERT INTO {self.leaves_table} (position, event_id, request_digest, recorded_at, leaf_hash) "
+            "VALUES (?,?,?,?,?)",
+            [(leaf.position, leaf.event_id, leaf.request_digest, leaf.recorded_at, leaf.leaf_hash) for leaf in leaves],
+        )
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        # The library's version reads the implicit rowid by name; ours is the explicit column.
+        clauses: list[str] = []
+        params: list[Any] = []
+        if start is not None:
+            clauses.append("notification_id >= ?" if inclusive_of_start else "notification_id > ?")
+            params.append(start)
+        if stop is not None:
+            clauses.append("notification_id <= ?")
+            params.append(stop)
+        if topics:
+            clauses.append(f"topic IN ({','.join('?' * len(topics))})")
+            params.extend(topics)
+        where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
+        statement = f"SELECT * FROM {self.events_table_name} {where}ORDER BY notification_id LIMIT ?"
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, [*params, limit])
+            return [
+                Notification(
+                    id=row["notification_id"],
+                    originator_id=self.convert_originator_id(row["originator_id"]),
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=row["state"],
+                )
+                for row in c.fetchall()
+            ]
+
+    @contextmanager
+    def _read(self) -> Iterator[SQLiteCursor]:
+        with self.datastore.transaction(commit=False) as cursor:
+            yield cursor
+
+    @contextmanager
+    def _write(self) -> Iterator[SQLiteCursor]:
+        with self.datastore.transaction(commit=True) as cursor:
+            yield cursor
+
+    def _stream_param(self, stream_id: UUID) -> str:
+        return stream_id.hex if self.datastore.originator_id_type == "uuid" else str(stream_id)
+
+    def convert_stored_id(self, value: Any) -> UUID | str:
+        return self.convert_originator_id(value)

@@ -1,0 +1,84 @@
+"""Verification of the stored log against itself and its latest signed checkpoint.
+
+Recomputes every leaf from the stored event (so an edited payload, type, stream, version, order or
+recorded_at shows), checks positions run 1..n without gaps and every event has exactly one leaf,
+recomputes the tree root and checks it, and the checkpoint's signature, against the checkpoint.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ledger.checkpoints import CheckpointError, verify_note
+from ledger.leaves import leaf_hash_of
+from ledger.merkle import RootAccumulator
+from ledger.recorders.base import LedgerRecorder
+
+
+@dataclass(frozen=True)
+class Verification:
+    events: int
+    checkpoint_size: int | None = None
+    first_bad_position: int | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def verify_log(
+    store: LedgerRecorder,
+    public_key: bytes | None,
+    origin: str | None,
+    progress: Callable[[int], None] | None = None,
+) -> Verification:
+    latest = store.checkpoints(latest=True)
+    checkpoint = latest[0] if latest else None
+    roots = RootAccumulator()
+    last_recorded_at = ""
+
+    def bad(position: int | None, problem: str) -> Verification:
+        return Verification(roots.size, checkpoint.tree_size if checkpoint else None, position, problem)
+
+    for logged in store.iter_logged():
+        position = roots.size + 1
+        if logged.position != position:
+            return bad(position, f"position {position} is missing: the log jumps to {logged.position}")
+        if logged.leaf_hash is None or logged.recorded_at is None:
+            return bad(position, f"position {position} has an event but no leaf")
+        stored = logged.stored
+        recomputed = leaf_hash_of(
+            position, stored.originator_id, stored.originator_version, stored.topic, logged.recorded_at, stored.state
+        )
+        if recomputed != logged.leaf_hash:
+            return bad(position, f"position {position} does not match its leaf: the event or its leaf was altered")
+        if logged.recorded_at < last_recorded_at:
+            return bad(position, f"position {position} was recorded before the position preceding it")
+        last_recorded_at = logged.recorded_at
+        roots.append(recomputed)
+        if checkpoint and roots.size == checkpoint.tree_size and roots.root() != checkpoint.root_hash:
+            return bad(
+                None,
+                f"the tree of the first {checkpoint.tree_size} events does not match the signed checkpoint: "
+                "events and leaves were rewritten together",
+            )
+        if progress and roots.size % 1000 == 0:
+            progress(roots.size)
+
+    orphans = store.leaves_without_events()
+    if orphans:
+        return bad(orphans[0], f"position {orphans[0]} has a leaf but its event is gone")
+    if checkpoint is None:
+        return Verification(roots.size)
+    if roots.size < checkpoint.tree_size:
+        return bad(roots.size + 1, f"the log ends at {roots.size} but the checkpoint covers {checkpoint.tree_size}")
+    if checkpoint.tree_size == 0 and checkpoint.root_hash != roots.__class__().root():
+        return bad(None, "the empty checkpoint's root is wrong")
+    if public_key is not None and origin is not None:
+        try:
+            size, root, timestamp = verify_note(checkpoint.note, public_key, origin)
+        except CheckpointError as error:
+            return bad(None, f"the checkpoint at tree size {checkpoint.tree_size} is not validly signed: {error}")
+        if (size, root, timestamp) != (checkpoint.tree_size, checkpoint.root_hash, checkpoint.timestamp):
+            return bad(None, f"the checkpoint at tree size {checkpoint.tree_size} differs from its signed note")
+    return Verification(roots.size, checkpoint.tree_size)
