@@ -6,9 +6,13 @@ event_id; concurrency on eventsourcing's unique (stream, version): a writer that
 re-reads and decides again, so nothing is lost and nothing is doubled.
 """
 
+import random
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
+from datetime import time as time_of_day
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -31,8 +35,10 @@ from ledger.leaves import Leaf, LeafKey
 from ledger.recorders.base import LedgerRecorder, LoggedEvent, StoredCheckpoint
 from ledger.tree import LogTree
 
-# A writer that keeps losing races on a hot case gives up after this many tries (HTTP 503).
-APPEND_ATTEMPTS = 8
+# A writer that keeps losing races on a hot case gives up after this many tries (HTTP 503 with
+# Retry-After: nothing was appended, and the client retries).
+APPEND_ATTEMPTS = 16
+MAX_BACKOFF_SECONDS = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +102,7 @@ def parse_as_of(text: str) -> int | str:
         return int(text)
     try:
         if len(text) == 10:
-            return utc_text(datetime.combine(date.fromisoformat(text), time.max, tzinfo=UTC))
+            return utc_text(datetime.combine(date.fromisoformat(text), time_of_day.max, tzinfo=UTC))
         instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError("as_of must be a position, an ISO 8601 date, or a date-time with a UTC offset") from None
@@ -118,6 +124,10 @@ class Ledger(Application[UUID]):
         self.backend = "postgresql" if env["PERSISTENCE_MODULE"].endswith("postgres") else "sqlite"
         self.signer = signer
         self.tree = LogTree(self.store.leaf_hashes)
+        # Within a process, decide-and-save runs one batch at a time: the store serialises inserts
+        # anyway, and deciding on state another thread is about to change only wastes the work.
+        # Across processes, a lost race is an IntegrityError, and the batch is decided again.
+        self._writing = threading.Lock()
 
     # --- appending ------------------------------------------------------------------------------
 
@@ -142,31 +152,43 @@ class Ledger(Application[UUID]):
             seen[posting.event_id] = i
 
         digests = [posting.digest(organization) for posting in postings]
-        for _ in range(APPEND_ATTEMPTS):
-            known = self.store.known_event_ids([p.event_id for p in postings])
-            conflicts = [
-                Problem(i, "event_id", "this event_id was already used for different content")
-                for i, (posting, digest) in enumerate(zip(postings, digests, strict=True))
-                if posting.event_id in known and known[posting.event_id][1] != digest
-            ]
-            if conflicts:
-                raise BatchRejected("conflict", conflicts)
-            fresh = [i for i, posting in enumerate(postings) if posting.event_id not in known]
-            if not fresh:
-                return AppendResult(self._receipts_at([known[p.event_id][0] for p in postings]), appended=0)
-            events = self._decide([(i, postings[i]) for i in fresh], principal)
-            keys = [LeafKey(e.event_id, digests[seen[e.event_id]] if e.event_id in seen else None) for e in events]
-            leaves: list[Leaf] = []
-            try:
-                self.save(*events, leaf_keys=keys, leaves_out=leaves)
-            except IntegrityError:
-                continue  # another writer moved a case on, or posted one of these ids: decide again
-            written = {
-                event.event_id: _receipt(event, leaf) for event, leaf in zip(events, leaves, strict=True)
-            }
-            old = {r.event_id: r for r in self._receipts_at([known[p.event_id][0] for p in postings if p.event_id in known])}
-            return AppendResult([written.get(p.event_id) or old[p.event_id] for p in postings], appended=len(events))
+        for attempt in range(APPEND_ATTEMPTS):
+            if attempt:  # another process won the race: back off, with jitter, before deciding again
+                time.sleep(random.uniform(0, min(0.005 * 2**attempt, MAX_BACKOFF_SECONDS)))
+            with self._writing:
+                result = self._append_once(postings, principal, digests, seen)
+            if result is not None:
+                return result
         raise LedgerBusy("too many concurrent writers on the same cases; nothing was appended, retry")
+
+    def _append_once(
+        self, postings: Sequence[Posting], principal: Principal, digests: list[str], seen: dict[str, int]
+    ) -> AppendResult | None:
+        """One decide-and-save; None if another writer got there first (nothing was appended)."""
+        known = self.store.known_event_ids([p.event_id for p in postings])
+        conflicts = [
+            Problem(i, "event_id", "this event_id was already used for different content")
+            for i, (posting, digest) in enumerate(zip(postings, digests, strict=True))
+            if posting.event_id in known and known[posting.event_id][1] != digest
+        ]
+        if conflicts:
+            raise BatchRejected("conflict", conflicts)
+        fresh = [i for i, posting in enumerate(postings) if posting.event_id not in known]
+        if not fresh:
+            return AppendResult(self._receipts_at([known[p.event_id][0] for p in postings]), appended=0)
+        events = self._decide([(i, postings[i]) for i in fresh], principal)
+        keys = [LeafKey(e.event_id, digests[seen[e.event_id]] if e.event_id in seen else None) for e in events]
+        leaves: list[Leaf] = []
+        try:
+            self.save(*events, leaf_keys=keys, leaves_out=leaves)
+        except IntegrityError:
+            return None  # another writer moved a case on, or posted one of these ids
+        written = {
+            event.event_id: _receipt(event, leaf) for event, leaf in zip(events, leaves, strict=True)
+        }
+        replayed = self._receipts_at([known[p.event_id][0] for p in postings if p.event_id in known])
+        old = {receipt.event_id: receipt for receipt in replayed}
+        return AppendResult([written.get(p.event_id) or old[p.event_id] for p in postings], appended=len(events))
 
     def _decide(self, postings: list[tuple[int, Posting]], principal: Principal) -> list[LedgerEvent]:
         """Applies the domain's rules in batch order; the new events, in the order to append them."""

@@ -1,0 +1,475 @@
+"""The `ledger` command, end to end: tokens, imports, checkpoints, verification, bad configuration.
+
+Each test drives `api.cli.app` through typer's CliRunner with the configuration the command reads
+from the environment (database URL, signing key file, origin), and checks what the command printed,
+how it exited, and what is in the log afterwards. Storage tests run on SQLite and on PostgreSQL.
+"""
+
+import json
+import os
+import re
+import stat
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from typer.testing import CliRunner, Result
+
+from api.cli import app
+from domain.organizations import Organization, Role
+from ledger.application import Ledger
+from ledger.checkpoints import load_or_create_signing_key, verify_note
+from tests.builders import contact, preference, separation
+
+CLI_ORIGIN = "cli.test/ms-l"
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+Run = Callable[..., Result]
+
+
+def plain(text: str) -> str:
+    """Output without terminal styling (rich decides on colour once, at import)."""
+    return _ANSI.sub("", text)
+
+
+def one_line(text: str) -> str:
+    """Output with rich's wrapping at the console width undone."""
+    return " ".join(plain(text).split())
+
+
+def assert_fails_with_one_line_reason(result: Result, *fragments: str, code: int | None = 1) -> str:
+    """Exited non-zero (exactly `code` unless None) on purpose, with one `error:` line on stderr."""
+    if code is None:
+        assert result.exit_code != 0, result.output
+    else:
+        assert result.exit_code == code, result.output
+    assert isinstance(result.exception, SystemExit), f"the command crashed instead of failing: {result.exception!r}"
+    assert "Traceback" not in result.output
+    lines = plain(result.stderr).strip().splitlines()
+    assert len(lines) == 1, f"expected a one-line reason, got {lines!r}"
+    assert lines[0].startswith("error: "), lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
+    return lines[0]
+
+
+def assert_succeeded(result: Result) -> None:
+    assert result.exit_code == 0, f"exit {result.exit_code}: {result.output}{result.exception!r}"
+    assert result.exception is None
+
+
+@pytest.fixture
+def key_file(tmp_path: Path) -> Path:
+    return tmp_path / "keys" / "signing-key.pem"
+
+
+@pytest.fixture
+def cli(database_url: str, key_file: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
+    """Runs `ledger ARGS...` against this test's database, key file and origin."""
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    monkeypatch.setenv("LEDGER_SIGNING_KEY_FILE", str(key_file))
+    monkeypatch.setenv("LEDGER_ORIGIN", CLI_ORIGIN)
+    runner = CliRunner()
+
+    def run(*args: Any) -> Result:
+        return runner.invoke(app, [str(arg) for arg in args])
+
+    return run
+
+
+def issue(cli: Run, name: str, organization: str, role: str = "agency") -> str:
+    result = cli("tokens", "create", name, "--organization", organization, "--role", role)
+    assert_succeeded(result)
+    return result.stdout.strip()
+
+
+def write_jsonl(path: Path, lines: Iterable[dict[str, Any] | str | bytes]) -> Path:
+    """One line per item: envelopes as JSON, strings and bytes as they are."""
+    with path.open("wb") as out:
+        for line in lines:
+            if isinstance(line, dict):
+                line = json.dumps(line)
+            out.write((line.encode() if isinstance(line, str) else line) + b"\n")
+    return path
+
+
+def topics_in_log(ledger: Ledger, topic: str) -> list[Any]:
+    return [ledger.decode(n) for n in ledger.store.select_notifications(start=None, limit=1000, topics=[topic])]
+
+
+def event_ids_in_log(ledger: Ledger, envelopes: Iterable[dict[str, Any]]) -> set[str]:
+    return set(ledger.store.known_event_ids([e["event_id"] for e in envelopes]))
+
+
+# --- tokens ------------------------------------------------------------------------------------
+
+
+def test_tokens_create_prints_the_secret_once_on_stdout_and_the_secret_authenticates_as_its_organization(
+    cli: Run, ledger: Ledger
+) -> None:
+    result = cli("tokens", "create", "kind-intake", "--organization", "KIND", "--role", "agency")
+
+    assert_succeeded(result)
+    secret = result.stdout.strip()
+    assert len(result.stdout.strip().splitlines()) == 1, "stdout holds the secret and nothing else"
+    assert secret.startswith("kind-intake.")
+    assert secret not in result.stderr
+    assert result.output.count(secret) == 1, "the secret is shown exactly once"
+    principal = ledger.authenticate(secret)
+    assert principal is not None
+    assert (principal.name, principal.organization, principal.role) == ("kind-intake", Organization.KIND, Role.AGENCY)
+    assert ledger.authenticate(secret + "x") is None
+
+
+def test_tokens_create_refuses_a_name_already_issued_with_a_one_line_reason_and_keeps_the_first_token(
+    cli: Run, ledger: Ledger
+) -> None:
+    first = issue(cli, "kind-intake", "KIND")
+
+    again = cli("tokens", "create", "kind-intake", "--organization", "KIND", "--role", "agency")
+
+    assert_fails_with_one_line_reason(again, "kind-intake", "already exists")
+    assert again.stdout == "", "no second secret is printed"
+    assert ledger.authenticate(first) is not None
+    assert len(topics_in_log(ledger, "TokenIssued")) == 1
+
+
+def test_tokens_create_refuses_an_invalid_name_with_a_one_line_reason(cli: Run, ledger: Ledger) -> None:
+    result = cli("tokens", "create", "Not A Name", "--organization", "KIND", "--role", "agency")
+
+    assert_fails_with_one_line_reason(result, "token name")
+    assert ledger.store.tree_size() == 0
+
+
+def test_tokens_list_shows_names_organizations_roles_and_revocation_but_never_a_secret(cli: Run) -> None:
+    kind = issue(cli, "kind-intake", "KIND")
+    monitor = issue(cli, "court-monitor", "MONITOR", "monitor")
+    assert_succeeded(cli("tokens", "revoke", "court-monitor", "--reason", "rotated"))
+
+    result = cli("tokens", "list")
+
+    assert_succeeded(result)
+    rows = {}
+    for line in plain(result.stdout).splitlines():
+        cells = [cell for cell in re.split(r"[│┃|]", line) if cell.strip()]
+        if len(cells) == 4:
+            rows[cells[0].strip()] = [cell.strip() for cell in cells[1:]]
+    assert rows["kind-intake"] == ["KIND", "agency", "no"]
+    assert rows["court-monitor"] == ["MONITOR", "monitor", "yes"]
+    for secret in (kind, monitor):
+        assert secret not in result.output
+        assert secret.partition(".")[2] not in result.output
+
+
+def test_tokens_revoke_stops_the_token_authenticating_at_once(cli: Run, ledger: Ledger) -> None:
+    secret = issue(cli, "kind-intake", "KIND")
+    assert ledger.authenticate(secret) is not None
+
+    result = cli("tokens", "revoke", "kind-intake", "--reason", "left the project")
+
+    assert_succeeded(result)
+    assert ledger.authenticate(secret) is None
+    assert ledger.principal_named("kind-intake") is None
+
+
+def test_tokens_revoke_of_an_unknown_name_exits_1_with_a_one_line_reason(cli: Run, ledger: Ledger) -> None:
+    result = cli("tokens", "revoke", "nobody", "--reason", "typo")
+
+    assert_fails_with_one_line_reason(result, "nobody")
+    assert ledger.store.tree_size() == 0
+
+
+def test_tokens_revoke_of_a_token_already_revoked_exits_1_and_records_nothing_more(cli: Run, ledger: Ledger) -> None:
+    issue(cli, "kind-intake", "KIND")
+    assert_succeeded(cli("tokens", "revoke", "kind-intake", "--reason", "first"))
+
+    result = cli("tokens", "revoke", "kind-intake", "--reason", "second")
+
+    assert_fails_with_one_line_reason(result, "kind-intake", "already revoked")
+    assert len(topics_in_log(ledger, "TokenRevoked")) == 1
+
+
+def test_issuing_and_revoking_a_token_are_events_in_the_log_that_never_hold_the_secret(
+    cli: Run, ledger: Ledger
+) -> None:
+    secret = issue(cli, "kind-intake", "KIND")
+    assert_succeeded(cli("tokens", "revoke", "kind-intake", "--reason", "left the project"))
+
+    [issued] = topics_in_log(ledger, "TokenIssued")
+    [revoked] = topics_in_log(ledger, "TokenRevoked")
+    assert issued.data["name"] == "kind-intake"
+    assert (issued.data["organization"], issued.data["role"]) == ("KIND", "agency")
+    assert revoked.data["reason"] == "left the project"
+    assert issued.case_id == revoked.case_id == "token:kind-intake"
+    logged = ledger.log(0, 100)
+    assert [entry.position for entry, _ in logged] == [1, 2]
+    assert [event.type for _, event in logged] == ["TokenIssued", "TokenRevoked"]
+    assert all(entry.leaf_hash is not None for entry, _ in logged), "token events are leaves of the tree"
+    assert ledger.store.tree_size() == 2
+    for entry, _ in logged:
+        assert secret.encode() not in entry.stored.state
+        assert secret.partition(".")[2].encode() not in entry.stored.state
+
+
+# --- import ------------------------------------------------------------------------------------
+
+
+def test_import_appends_every_envelope_of_a_valid_file_as_the_named_token(
+    cli: Run, ledger: Ledger, tmp_path: Path
+) -> None:
+    issue(cli, "frtf-intake", "FRTF")
+    issue(cli, "kind-outreach", "KIND")
+    separations = [separation(f"FRTF-00000{i}") for i in range(1, 4)]
+    outreach = [contact("FRTF-000001"), contact("FRTF-000002", "reached"), preference("FRTF-000002")]
+
+    first = cli("import", write_jsonl(tmp_path / "separations.jsonl", separations), "--as", "frtf-intake")
+    second = cli("import", write_jsonl(tmp_path / "outreach.jsonl", outreach), "--as", "kind-outreach")
+
+    assert_succeeded(first)
+    assert "3 events appended, 0 already in the log" in one_line(first.stderr)
+    assert_succeeded(second)
+    assert "3 events appended, 0 already in the log" in one_line(second.stderr)
+    assert ledger.store.tree_size() - 2 == 6  # two token events
+    assert event_ids_in_log(ledger, separations + outreach) == {e["event_id"] for e in separations + outreach}
+    case = ledger.case("FRTF-000002")
+    assert case is not None
+    posted_by = {(item.event.type, item.event.organization) for item in ledger.history("FRTF-000002")}
+    assert posted_by == {("SeparationIdentified", "FRTF"), ("ContactAttempted", "KIND"), ("PreferenceRecorded", "KIND")}
+
+
+def test_reimporting_the_same_file_appends_nothing_and_exits_0_saying_it_is_already_in_the_log(
+    cli: Run, ledger: Ledger, tmp_path: Path
+) -> None:
+    issue(cli, "frtf-intake", "FRTF")
+    backfill = write_jsonl(tmp_path / "backfill.jsonl", [separation(f"FRTF-00000{i}") for i in range(1, 4)])
+    assert_succeeded(cli("import", backfill, "--as", "frtf-intake", "--batch-size", "2"))
+    size = ledger.store.tree_size()
+
+    again = cli("import", backfill, "--as", "frtf-intake", "--batch-size", "2")
+
+    assert_succeeded(again)
+    assert "0 events appended, 3 already in the log" in one_line(again.stderr)
+    assert ledger.store.tree_size() == size
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "named"),
+    [
+        pytest.param(separation("FRTF-000002", certainty="bogus"), None, id="unknown-top-level-field"),
+        pytest.param(
+            {**separation("FRTF-000002"), "data": {**separation("FRTF-000002")["data"], "certainty": "bogus"}},
+            "data.certainty",
+            id="bad-enum",
+        ),
+        pytest.param('{"event_id": "6f1c0b1e-3c1a-4c1e-9a43-2b1d1e7c0a11", "case_id": ', None, id="broken-json"),
+    ],
+)
+def test_a_file_with_one_invalid_line_in_the_middle_exits_1_naming_the_line_and_appends_nothing(
+    cli: Run, ledger: Ledger, tmp_path: Path, bad_line: dict[str, Any] | str, named: str | None
+) -> None:
+    issue(cli, "frtf-intake", "FRTF")
+    lines = [separation("FRTF-000001"), separation("FRTF-000003"), bad_line, separation("FRTF-000004")]
+    backfill = write_jsonl(tmp_path / "backfill.jsonl", lines)
+
+    result = cli("import", backfill, "--as", "frtf-intake", "--batch-size", "1")
+
+    reason = assert_fails_with_one_line_reason(result, "line 3", "nothing was appended")
+    if named:
+        assert named in reason
+    assert ledger.store.tree_size() == 1, "only the token's own event"
+
+
+def test_a_file_with_a_line_that_is_not_utf8_exits_1_naming_the_line_and_appends_nothing(
+    cli: Run, ledger: Ledger, tmp_path: Path
+) -> None:
+    issue(cli, "frtf-intake", "FRTF")
+    lines = [separation("FRTF-000001"), separation("FRTF-000003"), b'{"case_id": "\xff\xfe"}', separation("FRTF-000004")]
+    backfill = write_jsonl(tmp_path / "backfill.jsonl", lines)
+
+    result = cli("import", backfill, "--as", "frtf-intake", "--batch-size", "1")
+
+    assert_fails_with_one_line_reason(result, "line 3", "nothing was appended")
+    assert ledger.store.tree_size() == 1
+
+
+def test_a_later_batch_that_breaks_a_domain_rule_is_not_appended_at_all_while_earlier_batches_stay(
+    cli: Run, ledger: Ledger, tmp_path: Path
+) -> None:
+    issue(cli, "frtf-intake", "FRTF")
+    issue(cli, "kind-outreach", "KIND")
+    separations = [separation("FRTF-000001"), separation("FRTF-000002")]
+    assert_succeeded(cli("import", write_jsonl(tmp_path / "separations.jsonl", separations), "--as", "frtf-intake"))
+    size = ledger.store.tree_size()
+    first_batch = [contact("FRTF-000001"), contact("FRTF-000002")]
+    failing_batch = [contact("FRTF-000001", "reached"), contact("FRTF-999999")]  # never identified
+    never_reached = [contact("FRTF-000002", "reached")]
+    backfill = write_jsonl(tmp_path / "outreach.jsonl", first_batch + failing_batch + never_reached)
+
+    result = cli("import", backfill, "--as", "kind-outreach", "--batch-size", "2")
+
+    reason = assert_fails_with_one_line_reason(result, "line 4", "lines 3-4", "2 events before it were")
+    assert "FRTF-999999" in reason
+    assert ledger.store.tree_size() == size + 2
+    assert event_ids_in_log(ledger, first_batch) == {e["event_id"] for e in first_batch}
+    assert event_ids_in_log(ledger, failing_batch + never_reached) == set(), "line 3 shared the failing batch"
+
+
+def test_importing_as_an_unknown_token_exits_1_and_appends_nothing(cli: Run, ledger: Ledger, tmp_path: Path) -> None:
+    issue(cli, "frtf-intake", "FRTF")
+    backfill = write_jsonl(tmp_path / "backfill.jsonl", [separation("FRTF-000001")])
+
+    result = cli("import", backfill, "--as", "frtf-nobody")
+
+    assert_fails_with_one_line_reason(result, "frtf-nobody")
+    assert ledger.store.tree_size() == 1
+
+
+def test_importing_as_a_revoked_token_exits_1_and_appends_nothing(cli: Run, ledger: Ledger, tmp_path: Path) -> None:
+    issue(cli, "frtf-intake", "FRTF")
+    assert_succeeded(cli("tokens", "revoke", "frtf-intake", "--reason", "rotated"))
+    backfill = write_jsonl(tmp_path / "backfill.jsonl", [separation("FRTF-000001")])
+
+    result = cli("import", backfill, "--as", "frtf-intake")
+
+    assert_fails_with_one_line_reason(result, "frtf-intake")
+    assert ledger.store.tree_size() == 2
+
+
+def test_importing_an_event_type_the_tokens_organization_may_not_post_exits_1_and_appends_nothing(
+    cli: Run, ledger: Ledger, tmp_path: Path
+) -> None:
+    issue(cli, "kind-outreach", "KIND")
+    backfill = write_jsonl(tmp_path / "backfill.jsonl", [separation("FRTF-000001"), separation("FRTF-000002")])
+
+    result = cli("import", backfill, "--as", "kind-outreach")
+
+    assert_fails_with_one_line_reason(result, "line 1", "KIND may not post SeparationIdentified")
+    assert ledger.store.tree_size() == 1
+
+
+def test_importing_as_a_token_whose_role_may_not_post_exits_1_and_appends_nothing(
+    cli: Run, ledger: Ledger, tmp_path: Path
+) -> None:
+    issue(cli, "frtf-auditor", "FRTF", "auditor")
+    backfill = write_jsonl(tmp_path / "backfill.jsonl", [separation("FRTF-000001")])
+
+    result = cli("import", backfill, "--as", "frtf-auditor")
+
+    assert_fails_with_one_line_reason(result, "auditor")
+    assert ledger.store.tree_size() == 1
+
+
+# --- checkpoint and verify ---------------------------------------------------------------------
+
+
+def test_checkpoint_prints_json_of_a_tree_head_signed_over_the_whole_log(
+    cli: Run, ledger: Ledger, key_file: Path, tmp_path: Path
+) -> None:
+    issue(cli, "frtf-intake", "FRTF")
+    backfill = write_jsonl(tmp_path / "backfill.jsonl", [separation(f"FRTF-00000{i}") for i in range(1, 5)])
+    assert_succeeded(cli("import", backfill, "--as", "frtf-intake"))
+
+    result = cli("checkpoint")
+
+    assert_succeeded(result)
+    printed = json.loads(plain(result.stdout))
+    assert printed["tree_size"] == ledger.store.tree_size() == 5
+    assert printed["root_hash"] == ledger.tree.root(5).hex()
+    public_key = load_or_create_signing_key(key_file).public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    size, root, timestamp = verify_note(printed["note"], public_key, CLI_ORIGIN)
+    assert (size, root.hex(), timestamp) == (5, printed["root_hash"], printed["timestamp"])
+    assert ledger.checkpoint(5) is not None, "the signed checkpoint is stored"
+
+
+def test_the_signing_key_file_is_created_by_the_first_command_with_mode_0600(cli: Run, key_file: Path) -> None:
+    assert not key_file.exists()
+
+    assert_succeeded(cli("checkpoint"))
+
+    assert key_file.exists()
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+
+
+def test_verify_on_an_untouched_log_exits_0_and_reports_the_event_count_and_the_matching_checkpoint(
+    cli: Run, tmp_path: Path
+) -> None:
+    issue(cli, "frtf-intake", "FRTF")
+    backfill = write_jsonl(tmp_path / "backfill.jsonl", [separation(f"FRTF-00000{i}") for i in range(1, 4)])
+    assert_succeeded(cli("import", backfill, "--as", "frtf-intake"))
+    before = cli("verify")
+    assert_succeeded(cli("checkpoint"))
+
+    after = cli("verify")
+
+    assert_succeeded(before)
+    assert "verified 4 events" in one_line(before.stdout)
+    assert_succeeded(after)
+    assert "verified 4 events" in one_line(after.stdout)
+    assert "signed checkpoint at tree size 4 matches" in one_line(after.stdout)
+
+
+def test_verify_of_a_bundle_directory_exits_non_zero_with_a_one_line_reason(cli: Run, tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+
+    result = cli("verify", bundle)
+
+    assert_fails_with_one_line_reason(result, "not supported", code=None)
+
+
+# --- bad configuration -------------------------------------------------------------------------
+
+COMMANDS = {
+    "tokens create": ["tokens", "create", "kind-intake", "--organization", "KIND", "--role", "agency"],
+    "tokens list": ["tokens", "list"],
+    "tokens revoke": ["tokens", "revoke", "kind-intake", "--reason", "rotated"],
+    "import": ["import", "{backfill}", "--as", "frtf-intake"],
+    "checkpoint": ["checkpoint"],
+    "verify": ["verify"],
+}
+
+
+@pytest.fixture
+def misconfigured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str, list[str]], Result]:
+    """Runs a command with the given LEDGER_DATABASE_URL (and a valid key file and origin)."""
+    monkeypatch.setenv("LEDGER_SIGNING_KEY_FILE", str(tmp_path / "keys" / "signing-key.pem"))
+    monkeypatch.setenv("LEDGER_ORIGIN", CLI_ORIGIN)
+    monkeypatch.setenv("POSTGRES_CONNECT_TIMEOUT", "1")  # an unreachable server fails fast
+    backfill = write_jsonl(tmp_path / "backfill.jsonl", [separation("FRTF-000001")])
+
+    def run(database_url: str, args: list[str]) -> Result:
+        monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+        return CliRunner().invoke(app, [arg.format(backfill=backfill) for arg in args])
+
+    return run
+
+
+@pytest.mark.parametrize("command", COMMANDS.values(), ids=COMMANDS.keys())
+def test_a_database_url_of_an_unsupported_scheme_makes_every_command_exit_non_zero_with_a_one_line_reason(
+    misconfigured: Callable[[str, list[str]], Result], command: list[str]
+) -> None:
+    result = misconfigured("mysql://x", command)
+
+    assert_fails_with_one_line_reason(result, "mysql", code=None)
+
+
+@pytest.mark.parametrize(
+    "database_url",
+    [
+        pytest.param("sqlite://", id="sqlite-without-a-path"),
+        pytest.param("postgresql:///ledger", id="postgresql-without-a-host"),
+        pytest.param("sqlite:///{tmp_path}", id="sqlite-path-is-a-directory"),
+        pytest.param("postgresql://postgres@127.0.0.1:1/ledger", id="postgresql-server-unreachable"),
+    ],
+)
+@pytest.mark.parametrize("command", ["tokens list", "verify"])
+def test_a_malformed_or_unusable_database_url_exits_non_zero_with_a_one_line_reason_not_a_traceback(
+    misconfigured: Callable[[str, list[str]], Result], tmp_path: Path, database_url: str, command: str
+) -> None:
+    result = misconfigured(database_url.format(tmp_path=tmp_path), COMMANDS[command])
+
+    assert_fails_with_one_line_reason(result, code=None)
