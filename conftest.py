@@ -18,11 +18,10 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from domain.organizations import Organization, Role
 from ledger.application import Ledger
 from ledger.checkpoints import Signer
+from tests.harness import ORIGIN, Tokens
 
-ORIGIN = "test.ledger/ms-l"
 POSTGRES_URL = os.environ.get("LEDGER_TEST_DATABASE_URL", "")
 IN_CI = bool(os.environ.get("CI"))
 
@@ -83,24 +82,6 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 def client(settings: Settings, signer: Signer) -> Iterator[TestClient]:
     with Ledger(settings.database_url, signer) as shared, TestClient(create_app(settings, shared)) as test_client:
         yield test_client
-
-
-class Tokens:
-    """Issues tokens on demand through the client's ledger: tokens.get("KIND") → bearer headers."""
-
-    def __init__(self, ledger: Ledger) -> None:
-        self._ledger = ledger
-        self._issued: dict[tuple[str, str], str] = {}
-
-    def secret(self, organization: str, role: str = "agency") -> str:
-        key = (organization, role)
-        if key not in self._issued:
-            name = f"{organization.lower()}-{role}-{uuid4().hex[:6]}"
-            self._issued[key] = self._ledger.issue_token(name, Organization(organization), Role(role))
-        return self._issued[key]
-
-    def get(self, organization: str, role: str = "agency") -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.secret(organization, role)}"}
 
 
 @pytest.fixture

@@ -9,8 +9,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
+from urllib.parse import urlsplit, urlunsplit
 
 import typer
+from eventsourcing.persistence import PersistenceError
 from pydantic import TypeAdapter, ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -28,8 +30,8 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="The settleme
 tokens = typer.Typer(no_args_is_help=True, help="Issue, list and revoke API tokens (each one is an event in the log).")
 app.add_typer(tokens, name="tokens")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 _envelope = TypeAdapter(Envelope)
 
 
@@ -38,15 +40,27 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
+
+
 @contextmanager
 def opened_ledger() -> Iterator[Ledger]:
     settings = Settings()
+    where = _without_password(settings.database_url)
     try:
         ledger = Ledger(settings.database_url, settings.signer)
     except (DatabaseURLError, KeyFileError) as error:
         fail(str(error))
+    except (PersistenceError, OSError) as error:
+        fail(f"cannot open the database at {where}: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
     try:
         yield ledger
+    except PersistenceError as error:
+        fail(f"the database at {where} failed: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
     finally:
         ledger.close()
 
@@ -117,8 +131,12 @@ def revoke_token(
 
 def _read_postings(path: Path) -> Iterator[tuple[int, Posting]]:
     """(line number, posting) for every non-blank line; raises ValueError naming the bad line."""
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
+    with path.open("rb") as lines:
+        for number, raw in enumerate(lines, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ValueError(f"line {number}: not valid UTF-8") from None
             if not line.strip():
                 continue
             try:
@@ -142,7 +160,7 @@ def import_events(
     """
     try:
         total = sum(1 for _ in _read_postings(file))
-    except (ValueError, UnicodeDecodeError) as error:
+    except ValueError as error:
         fail(f"{file}: {error}; nothing was appended")
     with opened_ledger() as ledger:
         principal = ledger.principal_named(as_token)

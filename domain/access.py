@@ -62,7 +62,7 @@ class Token(BaseAggregate[UUID]):
     @classmethod
     def issue(cls, name: str, organization: Organization, role: Role, now: Any) -> tuple["Token", str]:
         """A new token and its secret, which is shown once and never stored."""
-        if not TOKEN_NAME.match(name):
+        if not TOKEN_NAME.fullmatch(name):
             raise ValueError("a token name is 1-40 lowercase letters, digits and dashes")
         token = f"{name}.{secrets.token_urlsafe(32)}"
         issued = cls._create(
@@ -104,7 +104,7 @@ class Token(BaseAggregate[UUID]):
 
 def token_name_of(token: str) -> str | None:
     name, dot, _ = token.partition(".")
-    return name if dot and TOKEN_NAME.match(name) else None
+    return name if dot and TOKEN_NAME.fullmatch(name) else None
 
 
 def _operator_event(name: str, now: Any, data: dict[str, Any]) -> dict[str, Any]:

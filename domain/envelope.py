@@ -15,6 +15,7 @@ from domain.catalog import CASE_EVENTS, SETTLEMENT_EVENTS, Payload, stored_data
 from domain.values import CaseId, EventId, Instant, utc_text
 
 MAX_BATCH = 1000
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 # Ledger-wide events (terms, extensions, interruptions) are posted to this pseudo case id.
 SETTLEMENT_CASE_ID = "SETTLEMENT"
@@ -92,8 +93,7 @@ class Posting:
         `expected_version` is a precondition, not content: a retry after success still matches.
         """
         facts = [self.event_id, self.case_id, self.type, self.occurred_at, self.data, organization]
-        canonical = json.dumps(facts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return hashlib.sha256(_CANONICAL_JSON.encode(facts).encode()).hexdigest()
 
 
 def postings(batch: EventBatch) -> list[Posting]:

@@ -5,6 +5,7 @@ the log, a case's history, verification and exports. Stored fields are plain JSO
 payload was validated at the door by its pydantic model, and replay must never re-judge history.
 """
 
+from functools import lru_cache
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -14,6 +15,7 @@ from eventsourcing.domain import AggregateEvent
 STREAM_NAMESPACE = UUID("5b0f6c3e-8d7a-4f43-9a51-3c8e2f6d9b10")
 
 
+@lru_cache(maxsize=65536)
 def case_stream_id(case_id: str) -> UUID:
     return uuid5(STREAM_NAMESPACE, f"case/{case_id}")
 

@@ -5,14 +5,14 @@ entries of their own, and `effective_entries()` reads the record with them appli
 """
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import AggregateCreated, BaseAggregate
 from pydantic import ValidationError
 
-from domain.catalog import AMENDMENTS, CASE_EVENTS, MemberRole
+from domain.catalog import AMENDMENTS, CASE_EVENTS, MemberRole, stored_data
 from domain.envelope import Posting
 from domain.errors import CaseConflict, InvalidReference, NotPermitted
 from domain.events import LedgerEvent, case_stream_id
@@ -230,8 +230,9 @@ class FamilyCase(BaseAggregate[UUID]):
             )
         if posting.type == "CasesMerged":
             raise CaseConflict("a merge names two cases: use FamilyCase.absorb", "type")
-        check = _CHECKS.get(posting.type)
-        if check:
+        if posting.type == "EntryCorrected":
+            posting = self._checked_correction(posting, organization)
+        elif check := _CHECKS.get(posting.type):
             check(self, posting, organization)
         return self._trigger(posting.type, posting, organization, token_name)
 
@@ -282,15 +283,14 @@ class FamilyCase(BaseAggregate[UUID]):
         self.trigger_event(EVENT_CLASSES[event_type], **_event_fields(posting, organization, token_name))
         return self.pending_events[-1]  # type: ignore[return-value]
 
-    def _check_members(self, ids: list[str], field_name: str, role: str | None = None) -> None:
+    def _check_members(self, ids: list[str], field: str, role: str | None = None, *, listed: bool = True) -> None:
         members = self.members()
         for i, member_id in enumerate(ids):
             member = members.get(member_id)
             if member is None or (role is not None and member.role != role):
                 what = f"a {role}" if role else "a member"
-                raise InvalidReference(
-                    f"{member_id} is not {what} of case {self.case_id}", f"data.{field_name}[{i}]"
-                )
+                where = f"data.{field}[{i}]" if listed else f"data.{field}"
+                raise InvalidReference(f"{member_id} is not {what} of case {self.case_id}", where)
 
     def _check_member_added(self, posting: Posting, _: str) -> None:
         if posting.data["member_id"] in self.members():
@@ -299,11 +299,11 @@ class FamilyCase(BaseAggregate[UUID]):
             )
 
     def _check_member_removed(self, posting: Posting, _: str) -> None:
-        self._check_members([posting.data["member_id"]], "member_id")
+        self._check_members([posting.data["member_id"]], "member_id", listed=False)
 
     def _check_parent_located(self, posting: Posting, _: str) -> None:
         if "member_id" in posting.data:
-            self._check_members([posting.data["member_id"]], "member_id", MemberRole.PARENT)
+            self._check_members([posting.data["member_id"]], "member_id", MemberRole.PARENT, listed=False)
 
     def _check_reunified(self, posting: Posting, _: str) -> None:
         self._check_members(posting.data.get("children", []), "children", MemberRole.CHILD)
@@ -331,30 +331,41 @@ class FamilyCase(BaseAggregate[UUID]):
             raise CaseConflict(f"event {target.event_id} was retracted and cannot be amended", "data.event_id")
         return target
 
-    def _check_correction(self, posting: Posting, organization: str) -> None:
+    def _checked_correction(self, posting: Posting, organization: str) -> Posting:
+        """The correction, its changes in the catalog's stored form, if the corrected entry would be valid."""
         target = self._amended_entry(posting, organization)
-        corrected = {**target.effective_data, **posting.data.get("changes", {})}
+        changes = posting.data.get("changes", {})
         try:
-            CASE_EVENTS[target.type].model_validate(corrected)
+            corrected = stored_data(CASE_EVENTS[target.type].model_validate({**target.effective_data, **changes}))
         except ValidationError as error:
             first = error.errors()[0]
             where = ".".join(str(part) for part in first["loc"])
             raise InvalidReference(
                 f"the corrected {target.type} would be invalid: {first['msg']}", f"data.changes.{where}"
             ) from None
+        if reference_check := _REFERENCE_CHECKS.get(target.type):
+            try:
+                reference_check(self, replace(posting, type=target.type, data=corrected), organization)
+            except InvalidReference as refusal:
+                raise InvalidReference(refusal.message, refusal.field.replace("data.", "data.changes.", 1)) from None
+        canonical = {key: corrected.get(key) for key in changes}  # None: an optional field cleared
+        return replace(posting, data={**posting.data, "changes": canonical})
 
     def _check_retraction(self, posting: Posting, organization: str) -> None:
         self._amended_entry(posting, organization)
 
 
-_CHECKS: dict[str, Callable[[FamilyCase, Posting, str], None]] = {
-    "MemberAdded": FamilyCase._check_member_added,
-    "MemberRemoved": FamilyCase._check_member_removed,
+# Checks that a posting's references (members, children) exist; corrections are held to them too.
+_REFERENCE_CHECKS: dict[str, Callable[[FamilyCase, Posting, str], None]] = {
     "ParentLocated": FamilyCase._check_parent_located,
     "FamilyReunified": FamilyCase._check_reunified,
-    "EntryCorrected": FamilyCase._check_correction,
-    "EntryRetracted": FamilyCase._check_retraction,
     **{event_type: FamilyCase._check_member_list for event_type in _MEMBER_LISTS},
+}
+_CHECKS: dict[str, Callable[[FamilyCase, Posting, str], None]] = {
+    **_REFERENCE_CHECKS,
+    "MemberAdded": FamilyCase._check_member_added,
+    "MemberRemoved": FamilyCase._check_member_removed,
+    "EntryRetracted": FamilyCase._check_retraction,
 }
 
 EVENT_CLASSES: dict[str, type[LedgerEvent]] = {

@@ -14,6 +14,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     StrictInt,
     StringConstraints,
     model_validator,
@@ -39,12 +40,21 @@ MemberId = Annotated[
 ]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-Country = Annotated[CountryAlpha2, Field(description="ISO 3166-1 alpha-2 country code.")]
+Country = Annotated[
+    CountryAlpha2,
+    # The library would quietly upper-case "gt"; the record keeps what was sent, so refuse it.
+    BeforeValidator(lambda v: v if not isinstance(v, str) or v.isupper() else _raise("must be upper case")),
+    Field(description="ISO 3166-1 alpha-2 country code, upper case."),
+]
 Count = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
 
 # Marks a field as personal data (names, phone numbers, addresses, free text): it never appears
 # in logs or reports. The mark is published in the OpenAPI schema as `x-personal-data`.
 PERSONAL: dict[str, Any] = {"x-personal-data": True}
+
+
+def _raise(message: str) -> Any:
+    raise ValueError(message)
 
 
 def _text_only(value: object) -> object:
@@ -75,6 +85,7 @@ Instant = Annotated[
     AwareDatetime,
     BeforeValidator(_text_only),
     AfterValidator(_not_in_future_instant),
+    PlainSerializer(lambda v: utc_text(v), return_type=str, when_used="json"),
     Field(description="ISO 8601 date and time with a UTC offset, e.g. 2021-05-03T14:00:00Z."),
 ]
 

@@ -31,6 +31,7 @@ from domain.settlement import Settlement
 from domain.values import utc_text
 from ledger.checkpoints import Signer
 from ledger.config import persistence_env
+from ledger.decision_cache import DecisionCache
 from ledger.leaves import Leaf, LeafKey
 from ledger.recorders.base import LedgerRecorder, LoggedEvent, StoredCheckpoint
 from ledger.tree import LogTree
@@ -128,6 +129,7 @@ class Ledger(Application[UUID]):
         # anyway, and deciding on state another thread is about to change only wastes the work.
         # Across processes, a lost race is an IntegrityError, and the batch is decided again.
         self._writing = threading.Lock()
+        self._decisions = DecisionCache(self.store, self.mapper)
 
     # --- appending ------------------------------------------------------------------------------
 
@@ -176,56 +178,73 @@ class Ledger(Application[UUID]):
         fresh = [i for i, posting in enumerate(postings) if posting.event_id not in known]
         if not fresh:
             return AppendResult(self._receipts_at([known[p.event_id][0] for p in postings]), appended=0)
-        events = self._decide([(i, postings[i]) for i in fresh], principal)
+        events, touched = self._decide([(i, postings[i]) for i in fresh], principal)
         keys = [LeafKey(e.event_id, digests[seen[e.event_id]] if e.event_id in seen else None) for e in events]
         leaves: list[Leaf] = []
         try:
             self.save(*events, leaf_keys=keys, leaves_out=leaves)
         except IntegrityError:
+            self._decisions.forget(touched)
             return None  # another writer moved a case on, or posted one of these ids
-        written = {
-            event.event_id: _receipt(event, leaf) for event, leaf in zip(events, leaves, strict=True)
-        }
+        except BaseException:
+            self._decisions.forget(touched)
+            raise
+        self._decisions.keep(touched)
+        written = {event.event_id: _receipt(event, leaf) for event, leaf in zip(events, leaves, strict=True)}
         replayed = self._receipts_at([known[p.event_id][0] for p in postings if p.event_id in known])
         old = {receipt.event_id: receipt for receipt in replayed}
         return AppendResult([written.get(p.event_id) or old[p.event_id] for p in postings], appended=len(events))
 
-    def _decide(self, postings: list[tuple[int, Posting]], principal: Principal) -> list[LedgerEvent]:
-        """Applies the domain's rules in batch order; the new events, in the order to append them."""
-        cases: dict[str, FamilyCase | None] = {}
-        settlement: Settlement | None = None
+    def _decide(self, postings: list[tuple[int, Posting]], principal: Principal) -> tuple[list[LedgerEvent], list[Any]]:
+        """Applies the domain's rules in batch order: the new events, in the order to append them,
+        and the aggregates they changed."""
+        streams = self._decisions.load(
+            SETTLEMENT_STREAM_ID if p.case_id == SETTLEMENT_CASE_ID else case_stream_id(p.case_id)
+            for _, p in postings
+        )
+        streams.update(
+            self._decisions.load(case_stream_id(p.data["duplicate_case_id"]) for _, p in postings if p.type == "CasesMerged")
+        )
         events: list[LedgerEvent] = []
+        touched: dict[UUID, Any] = {}
         organization, token = principal.organization.value, principal.name
 
         def case(case_id: str) -> FamilyCase | None:
-            if case_id not in cases:
-                cases[case_id] = self._get(FamilyCase, case_stream_id(case_id))
-            return cases[case_id]
+            return streams.get(case_stream_id(case_id))
 
-        for index, posting in postings:
-            try:
-                if posting.case_id == SETTLEMENT_CASE_ID:
-                    if settlement is None:
-                        settlement = self._get(Settlement, SETTLEMENT_STREAM_ID) or Settlement.empty()
-                    events.append(settlement.record(posting, organization, token))
-                    continue
-                current = case(posting.case_id)
-                if current is None and posting.type == "SeparationIdentified":
-                    cases[posting.case_id] = FamilyCase.identify(posting, organization, token)
-                    events.append(cases[posting.case_id].pending_events[-1])  # type: ignore[union-attr, arg-type]
-                elif current is None:
-                    raise CaseConflict(
-                        f"case {posting.case_id} has no SeparationIdentified; identify the separation first",
-                        "case_id",
-                    )
-                elif posting.type == "CasesMerged":
-                    duplicate = case(posting.data["duplicate_case_id"])
-                    events.extend(current.absorb(duplicate, posting, organization, token))
-                else:
-                    events.append(current.record(posting, organization, token))
-            except Refusal as refusal:
-                raise BatchRejected(_kind(refusal), [Problem(index, refusal.field, refusal.message)]) from None
-        return events
+        try:
+            for index, posting in postings:
+                try:
+                    if posting.case_id == SETTLEMENT_CASE_ID:
+                        settlement = streams[SETTLEMENT_STREAM_ID] or Settlement.empty()
+                        streams[SETTLEMENT_STREAM_ID] = touched[settlement.id] = settlement
+                        events.append(settlement.record(posting, organization, token))
+                        continue
+                    current = case(posting.case_id)
+                    if current is None and posting.type == "SeparationIdentified":
+                        created = FamilyCase.identify(posting, organization, token)
+                        streams[created.id] = touched[created.id] = created
+                        events.append(created.pending_events[-1])  # type: ignore[arg-type]
+                    elif current is None:
+                        raise CaseConflict(
+                            f"case {posting.case_id} has no SeparationIdentified; identify the separation first",
+                            "case_id",
+                        )
+                    elif posting.type == "CasesMerged":
+                        duplicate = case(posting.data["duplicate_case_id"])
+                        touched[current.id] = current
+                        if duplicate is not None:
+                            touched[duplicate.id] = duplicate
+                        events.extend(current.absorb(duplicate, posting, organization, token))
+                    else:
+                        touched[current.id] = current
+                        events.append(current.record(posting, organization, token))
+                except Refusal as refusal:
+                    raise BatchRejected(_kind(refusal), [Problem(index, refusal.field, refusal.message)]) from None
+        except BaseException:
+            self._decisions.forget(touched.values())
+            raise
+        return events, list(touched.values())
 
     def _get(self, cls: type, stream_id: UUID, version: int | None = None) -> Any:
         try:

@@ -18,10 +18,14 @@ from domain.values import utc_text
 from ledger.merkle import hash_leaf
 
 
+# Built once: json.dumps with custom separators would construct a new encoder on every call.
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def leaf_input(position: int, stream_id: UUID | str, version: int, event_type: str, recorded_at: str, payload: bytes) -> bytes:
     payload_sha256 = hashlib.sha256(payload).hexdigest()
     fields = [position, str(stream_id), version, event_type, recorded_at, payload_sha256]
-    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
+    return _COMPACT_JSON.encode(fields).encode()
 
 
 def leaf_hash_of(position: int, stream_id: UUID | str, version: int, event_type: str, recorded_at: str, payload: bytes) -> bytes:

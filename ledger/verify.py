@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ledger.checkpoints import CheckpointError, verify_note
 from ledger.leaves import leaf_hash_of
-from ledger.merkle import RootAccumulator
+from ledger.merkle import EMPTY_ROOT, RootAccumulator
 from ledger.recorders.base import LedgerRecorder
 
 
@@ -39,6 +39,15 @@ def verify_log(
 
     def bad(position: int | None, problem: str) -> Verification:
         return Verification(roots.size, checkpoint.tree_size if checkpoint else None, position, problem)
+
+    # The checkpoint first: if its row was edited, say so, rather than blame the events.
+    if checkpoint is not None and public_key is not None and origin is not None:
+        try:
+            signed = verify_note(checkpoint.note, public_key, origin)
+        except CheckpointError as error:
+            return bad(None, f"the checkpoint at tree size {checkpoint.tree_size} is not validly signed: {error}")
+        if signed != (checkpoint.tree_size, checkpoint.root_hash, checkpoint.timestamp):
+            return bad(None, f"the checkpoint at tree size {checkpoint.tree_size} differs from its signed note")
 
     for logged in store.iter_logged():
         position = roots.size + 1
@@ -72,13 +81,6 @@ def verify_log(
         return Verification(roots.size)
     if roots.size < checkpoint.tree_size:
         return bad(roots.size + 1, f"the log ends at {roots.size} but the checkpoint covers {checkpoint.tree_size}")
-    if checkpoint.tree_size == 0 and checkpoint.root_hash != roots.__class__().root():
+    if checkpoint.tree_size == 0 and checkpoint.root_hash != EMPTY_ROOT:
         return bad(None, "the empty checkpoint's root is wrong")
-    if public_key is not None and origin is not None:
-        try:
-            size, root, timestamp = verify_note(checkpoint.note, public_key, origin)
-        except CheckpointError as error:
-            return bad(None, f"the checkpoint at tree size {checkpoint.tree_size} is not validly signed: {error}")
-        if (size, root, timestamp) != (checkpoint.tree_size, checkpoint.root_hash, checkpoint.timestamp):
-            return bad(None, f"the checkpoint at tree size {checkpoint.tree_size} differs from its signed note")
     return Verification(roots.size, checkpoint.tree_size)

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import ORIGIN, Tokens
+from tests.harness import ORIGIN, Tokens
 from ledger import merkle
 from ledger.checkpoints import verify_note
 from tests.builders import batch, contact, envelope, preference, separation

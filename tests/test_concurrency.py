@@ -18,7 +18,7 @@ import uvicorn
 
 from api.app import create_app
 from api.settings import Settings
-from conftest import ORIGIN
+from tests.harness import ORIGIN
 from domain.envelope import EventBatch, postings
 from domain.organizations import Organization, Role
 from ledger.application import Ledger, LedgerBusy

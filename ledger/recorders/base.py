@@ -172,6 +172,42 @@ class LedgerRecorder(ABC):
         )
         return [int(row["position"]) for row in rows]
 
+    def stream_versions(self, stream_ids: Sequence[UUID]) -> dict[UUID, int]:
+        """The current version of each stream that exists, in one query."""
+        if not stream_ids:
+            return {}
+        params = [self._stream_param(stream_id) for stream_id in stream_ids]
+        rows = self._rows(
+            "SELECT originator_id, MAX(originator_version) AS version FROM {events}"
+            " WHERE originator_id IN ({marks}) GROUP BY originator_id",
+            params,
+            marks=len(params),
+        )
+        return {self._stream_id(row["originator_id"]): int(row["version"]) for row in rows}
+
+    def select_streams(self, stream_ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
+        """Every event of each stream, in version order, in one query."""
+        if not stream_ids:
+            return {}
+        params = [self._stream_param(stream_id) for stream_id in stream_ids]
+        rows = self._rows(
+            "SELECT originator_id, originator_version, topic, state FROM {events}"
+            " WHERE originator_id IN ({marks}) ORDER BY originator_id, originator_version",
+            params,
+            marks=len(params),
+        )
+        streams: dict[UUID, list[StoredEvent]] = {}
+        for row in rows:
+            stream_id = self._stream_id(row["originator_id"])
+            streams.setdefault(stream_id, []).append(
+                StoredEvent(stream_id, int(row["originator_version"]), row["topic"], bytes(row["state"]))
+            )
+        return streams
+
+    def _stream_id(self, value: Any) -> UUID:
+        converted = self.convert_stored_id(value)
+        return converted if isinstance(converted, UUID) else UUID(str(converted))
+
     def stream_version_at(self, stream_id: UUID, position: int) -> int:
         """The stream's version once the log held positions 1..position (0 if it had not begun)."""
         rows = self._rows(

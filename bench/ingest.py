@@ -1,0 +1,241 @@
+"""Ingest throughput: HTTP batch posting and single posts, beside eventsourcing's raw save().
+
+For each backend, in one run:
+  raw save()     a stock eventsourcing Application (library recorder, no leaves, no rules) saving
+                 events of the same shape, 100 per save() and 1 per save(): the baseline;
+  ledger append  Ledger.append in-process (validation done; rules, idempotency, leaves);
+  HTTP           POST /v1/events to a uvicorn server in its own process, 100 per request and 1.
+Target (issue 3): HTTP batch ingest >= 0.5 x the raw rate at the same batch size.
+
+    .venv/bin/python bench/ingest.py [--events 20000] [--backends sqlite,postgresql]
+"""
+
+import argparse
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import httpx
+import psycopg
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from domain.envelope import EventBatch, postings  # noqa: E402
+from domain.organizations import Organization, Role  # noqa: E402
+from ledger.application import Ledger  # noqa: E402
+from ledger.config import persistence_env  # noqa: E402
+from tests.builders import contact, separation  # noqa: E402
+
+CASES = 500
+
+
+class BenchCase(Aggregate):
+    """The baseline's aggregate: events carrying the same data a ContactAttempted carries."""
+
+    class Recorded(Aggregate.Event):
+        event_id: str
+        case_id: str
+        occurred_at: str
+        organization: str
+        token_name: str
+        data: dict[str, Any]
+
+    def record(self, **fields: Any) -> None:
+        self.trigger_event(self.Recorded, **fields)
+
+
+class Raw(Application[UUID]):
+    name = "Raw"
+
+
+def rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds else float("inf")
+
+
+def timed(work: Callable[[], int]) -> float:
+    started = time.perf_counter()
+    count = work()
+    return rate(count, time.perf_counter() - started)
+
+
+@contextmanager
+def database(backend: str, postgres_url: str) -> Iterator[str]:
+    """A fresh database URL: an SQLite file, or a PostgreSQL schema dropped afterwards."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as directory:
+            yield f"sqlite:///{directory}/bench.db"
+        return
+    schema = f"bench_{uuid4().hex[:10]}"
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{postgres_url}{'&' if '?' in postgres_url else '?'}schema={schema}"
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def raw_save_rate(url: str, events: int, per_save: int) -> float:
+    env = {k: v for k, v in persistence_env(url).items() if k != "APPLICATION_RECORDER_TOPIC"}
+    app = Raw(env)
+    try:
+        aggregates = [BenchCase() for _ in range(CASES)]
+        app.save(*aggregates)
+        samples = [contact(f"FRTF-{n:05d}") for n in range(events)]
+
+        def work() -> int:
+            for start in range(0, events, per_save):
+                chunk = []
+                for envelope in samples[start : start + per_save]:
+                    aggregate = random.choice(aggregates)
+                    aggregate.record(
+                        event_id=envelope["event_id"],
+                        case_id=envelope["case_id"],
+                        occurred_at=envelope["occurred_at"],
+                        organization="KIND",
+                        token_name="bench",
+                        data=envelope["data"],
+                    )
+                    chunk.extend(aggregate.collect_events())
+                app.save(*chunk)
+            return events
+
+        return timed(work)
+    finally:
+        app.close()
+
+
+def seed_ledger(ledger: Ledger) -> tuple[str, str]:
+    frtf = ledger.issue_token("bench-frtf", Organization.FRTF, Role.AGENCY)
+    kind = ledger.issue_token("bench-kind", Organization.KIND, Role.AGENCY)
+    principal = ledger.principal_named("bench-frtf")
+    assert principal is not None
+    for start in range(0, CASES, 100):
+        batch = EventBatch.model_validate({"events": [separation(f"FRTF-{n:05d}") for n in range(start, start + 100)]})
+        ledger.append(postings(batch), principal)
+    return frtf, kind
+
+
+def ledger_append_rate(url: str, events: int, per_batch: int) -> float:
+    with Ledger(url) as ledger:
+        seed_ledger(ledger)
+        principal = ledger.principal_named("bench-kind")
+        assert principal is not None
+        batches = [
+            postings(EventBatch.model_validate({"events": [contact(f"FRTF-{random.randrange(CASES):05d}") for _ in range(per_batch)]}))
+            for _ in range(events // per_batch)
+        ]
+
+        def work() -> int:
+            for batch in batches:
+                ledger.append(batch, principal)
+            return len(batches) * per_batch
+
+        return timed(work)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def server(url: str, key_dir: str) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "LEDGER_DATABASE_URL": url, "LEDGER_SIGNING_KEY_FILE": f"{key_dir}/key.pem"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port), "--log-level", "warning"],
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def http_rates(url: str, events: int, singles: int) -> tuple[float, float]:
+    with Ledger(url) as ledger:
+        _, kind = seed_ledger(ledger)
+    bodies = [
+        {"events": [contact(f"FRTF-{random.randrange(CASES):05d}") for _ in range(100)]} for _ in range(events // 100)
+    ]
+    single_bodies = [{"events": [contact(f"FRTF-{random.randrange(CASES):05d}")]} for _ in range(singles)]
+    with tempfile.TemporaryDirectory() as key_dir, server(url, key_dir) as base:
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {kind}"}, timeout=60) as http:
+
+            def post_all(payloads: list[dict[str, Any]]) -> Callable[[], int]:
+                def work() -> int:
+                    for body in payloads:
+                        response = http.post("/v1/events", json=body)
+                        assert response.status_code == 201, response.text
+                    return sum(len(body["events"]) for body in payloads)
+
+                return work
+
+            return timed(post_all(bodies)), timed(post_all(single_bodies))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=20_000, help="events per batched measurement")
+    parser.add_argument("--singles", type=int, default=1_000, help="events posted one per request")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("LEDGER_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+    )
+    args = parser.parse_args()
+    random.seed(7)
+    print(f"{args.events} events per batched run, {args.singles} single posts, {CASES} cases; 2-core machine")
+    header = f"{'backend':<11} {'what':<34} {'events/s':>10} {'vs raw':>8}"
+    print(header)
+    print("-" * len(header))
+    for backend in args.backends.split(","):
+        rows: list[tuple[str, float, float | None]] = []
+        with database(backend, args.postgres_url) as url:
+            raw_batch = raw_save_rate(url, args.events, 100)
+        with database(backend, args.postgres_url) as url:
+            raw_single = raw_save_rate(url, args.singles, 1)
+        with database(backend, args.postgres_url) as url:
+            append_batch = ledger_append_rate(url, args.events, 100)
+        with database(backend, args.postgres_url) as url:
+            http_batch, http_single = http_rates(url, args.events, args.singles)
+        rows += [
+            ("raw eventsourcing save(), 100/save", raw_batch, None),
+            ("Ledger.append, 100/batch", append_batch, append_batch / raw_batch),
+            ("HTTP POST /v1/events, 100/request", http_batch, http_batch / raw_batch),
+            ("raw eventsourcing save(), 1/save", raw_single, None),
+            ("HTTP POST /v1/events, 1/request", http_single, http_single / raw_single),
+        ]
+        for what, value, ratio in rows:
+            print(f"{backend:<11} {what:<34} {value:>10,.0f} {'' if ratio is None else f'{ratio:.2f}x':>8}")
+    print("target: HTTP batch >= 0.50x raw save() at 100/batch")
+
+
+if __name__ == "__main__":
+    main()
