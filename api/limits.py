@@ -1,4 +1,9 @@
-"""Refuse request bodies over a size limit before they are read into memory (HTTP 413)."""
+"""Refuse request bodies over a size limit before they are read into memory (HTTP 413).
+
+FastAPI's own `max_body_size` (Starlette's RequestBodyLimitMiddleware) answers a too-large declared
+Content-Length with its own text/plain response, replacing the app's; the contract promises
+RFC 9457 problem details for every error, so the ledger keeps this small middleware instead.
+"""
 
 import json
 

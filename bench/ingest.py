@@ -4,7 +4,9 @@ For each backend, in one run:
   raw save()     a stock eventsourcing Application (library recorder, no leaves, no rules) saving
                  events of the same shape, 100 per save() and 1 per save(): the baseline;
   ledger append  Ledger.append in-process (validation done; rules, idempotency, leaves);
-  HTTP           POST /v1/events to a uvicorn server in its own process, 100 per request and 1.
+  HTTP           POST /v1/events to a uvicorn server in its own process, 100 per request (by one
+                 client, and by 4 concurrent clients as several agencies post at once) and 1.
+Each figure is the median of 3 timed rounds after a warm-up round, on a fresh database each.
 Target (issue 3): HTTP batch ingest >= 0.5 x the raw rate at the same batch size.
 
     .venv/bin/python bench/ingest.py [--events 20000] [--backends sqlite,postgresql]
@@ -13,6 +15,8 @@ Target (issue 3): HTTP batch ingest >= 0.5 x the raw rate at the same batch size
 import argparse
 import os
 import random
+import statistics
+import threading
 import socket
 import subprocess
 import sys
@@ -178,26 +182,34 @@ def server(url: str, key_dir: str) -> Iterator[str]:
         process.wait(timeout=30)
 
 
-def http_rates(url: str, events: int, singles: int) -> tuple[float, float]:
+def http_rate(url: str, events: int, per_request: int, clients: int) -> float:
+    """Events/s posted by `clients` concurrent clients, each posting its share sequentially."""
     with Ledger(url) as ledger:
         _, kind = seed_ledger(ledger)
-    bodies = [
-        {"events": [contact(f"FRTF-{random.randrange(CASES):05d}") for _ in range(100)]} for _ in range(events // 100)
+    shares = [
+        [
+            {"events": [contact(f"FRTF-{random.randrange(CASES):05d}") for _ in range(per_request)]}
+            for _ in range(events // per_request // clients)
+        ]
+        for _ in range(clients)
     ]
-    single_bodies = [{"events": [contact(f"FRTF-{random.randrange(CASES):05d}")]} for _ in range(singles)]
     with tempfile.TemporaryDirectory() as key_dir, server(url, key_dir) as base:
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {kind}"}, timeout=60) as http:
 
-            def post_all(payloads: list[dict[str, Any]]) -> Callable[[], int]:
-                def work() -> int:
-                    for body in payloads:
-                        response = http.post("/v1/events", json=body)
-                        assert response.status_code == 201, response.text
-                    return sum(len(body["events"]) for body in payloads)
+        def post_share(bodies: list[dict[str, Any]]) -> None:
+            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {kind}"}, timeout=60) as http:
+                for body in bodies:
+                    response = http.post("/v1/events", json=body)
+                    assert response.status_code == 201, response.text
 
-                return work
+        def work() -> int:
+            threads = [threading.Thread(target=post_share, args=(share,)) for share in shares]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            return sum(len(body["events"]) for share in shares for body in share)
 
-            return timed(post_all(bodies)), timed(post_all(single_bodies))
+        return timed(work)
 
 
 def main() -> None:
@@ -205,36 +217,49 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000, help="events per batched measurement")
     parser.add_argument("--singles", type=int, default=1_000, help="events posted one per request")
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds per figure (median reported)")
     parser.add_argument(
         "--postgres-url",
         default=os.environ.get("LEDGER_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
     )
     args = parser.parse_args()
     random.seed(7)
-    print(f"{args.events} events per batched run, {args.singles} single posts, {CASES} cases; 2-core machine")
+    print(
+        f"{args.events} events per batched run, {args.singles} single posts, {CASES} cases, "
+        f"median of {args.rounds} rounds after a warm-up; {os.cpu_count()} cores"
+    )
     header = f"{'backend':<11} {'what':<34} {'events/s':>10} {'vs raw':>8}"
     print(header)
     print("-" * len(header))
     for backend in args.backends.split(","):
-        rows: list[tuple[str, float, float | None]] = []
-        with database(backend, args.postgres_url) as url:
-            raw_batch = raw_save_rate(url, args.events, 100)
-        with database(backend, args.postgres_url) as url:
-            raw_single = raw_save_rate(url, args.singles, 1)
-        with database(backend, args.postgres_url) as url:
-            append_batch = ledger_append_rate(url, args.events, 100)
-        with database(backend, args.postgres_url) as url:
-            http_batch, http_single = http_rates(url, args.events, args.singles)
-        rows += [
+
+        def median(measure: Callable[[str], float], rounds: int = args.rounds) -> float:
+            results = []
+            for round_number in range(rounds + 1):  # round 0 warms up (imports, caches, disk)
+                with database(backend, args.postgres_url) as url:
+                    result = measure(url)
+                if round_number:
+                    results.append(result)
+            return statistics.median(results)
+
+        raw_batch = median(lambda url: raw_save_rate(url, args.events, 100))
+        append_batch = median(lambda url: ledger_append_rate(url, args.events, 100))
+        http_batch = median(lambda url: http_rate(url, args.events, 100, clients=1))
+        http_batch_4 = median(lambda url: http_rate(url, args.events, 100, clients=4))
+        raw_single = median(lambda url: raw_save_rate(url, args.singles, 1))
+        http_single = median(lambda url: http_rate(url, args.singles, 1, clients=1))
+        rows: list[tuple[str, float, float | None]] = [
             ("raw eventsourcing save(), 100/save", raw_batch, None),
             ("Ledger.append, 100/batch", append_batch, append_batch / raw_batch),
-            ("HTTP POST /v1/events, 100/request", http_batch, http_batch / raw_batch),
+            ("HTTP POST, 100/request, 1 client", http_batch, http_batch / raw_batch),
+            ("HTTP POST, 100/request, 4 clients", http_batch_4, http_batch_4 / raw_batch),
             ("raw eventsourcing save(), 1/save", raw_single, None),
-            ("HTTP POST /v1/events, 1/request", http_single, http_single / raw_single),
+            ("HTTP POST, 1/request, 1 client", http_single, http_single / raw_single),
         ]
         for what, value, ratio in rows:
             print(f"{backend:<11} {what:<34} {value:>10,.0f} {'' if ratio is None else f'{ratio:.2f}x':>8}")
     print("target: HTTP batch >= 0.50x raw save() at 100/batch")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

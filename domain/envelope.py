@@ -97,4 +97,9 @@ class Posting:
 
 
 def postings(batch: EventBatch) -> list[Posting]:
-    return [Posting.from_envelope(envelope) for envelope in batch.events]
+    # One dump of the whole batch (the JSON form is already canonical: UTC instants, ids as text).
+    dumped = batch.model_dump(mode="json", by_alias=True, exclude_none=True)["events"]
+    return [
+        Posting(e["event_id"], e["case_id"], e["type"], e["occurred_at"], e["data"], e.get("expected_version"))
+        for e in dumped
+    ]

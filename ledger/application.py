@@ -182,14 +182,16 @@ class Ledger(Application[UUID]):
         keys = [LeafKey(e.event_id, digests[seen[e.event_id]] if e.event_id in seen else None) for e in events]
         leaves: list[Leaf] = []
         try:
-            self.save(*events, leaf_keys=keys, leaves_out=leaves)
+            # The event store directly: Application.save() would only add snapshotting and
+            # notifications (unused here) and a per-event Protocol isinstance check (costly).
+            self.events.put(events, leaf_keys=keys, leaves_out=leaves)
         except IntegrityError:
             self._decisions.forget(touched)
             return None  # another writer moved a case on, or posted one of these ids
         except BaseException:
             self._decisions.forget(touched)
             raise
-        self._decisions.keep(touched)
+        self._decisions.keep(touched, leaves[0].position, leaves[-1].position)
         written = {event.event_id: _receipt(event, leaf) for event, leaf in zip(events, leaves, strict=True)}
         replayed = self._receipts_at([known[p.event_id][0] for p in postings if p.event_id in known])
         old = {receipt.event_id: receipt for receipt in replayed}

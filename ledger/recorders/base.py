@@ -172,18 +172,9 @@ class LedgerRecorder(ABC):
         )
         return [int(row["position"]) for row in rows]
 
-    def stream_versions(self, stream_ids: Sequence[UUID]) -> dict[UUID, int]:
-        """The current version of each stream that exists, in one query."""
-        if not stream_ids:
-            return {}
-        params = [self._stream_param(stream_id) for stream_id in stream_ids]
-        rows = self._rows(
-            "SELECT originator_id, MAX(originator_version) AS version FROM {events}"
-            " WHERE originator_id IN ({marks}) GROUP BY originator_id",
-            params,
-            marks=len(params),
-        )
-        return {self._stream_id(row["originator_id"]): int(row["version"]) for row in rows}
+    def streams_written_after(self, position: int) -> set[UUID]:
+        rows = self._rows("SELECT DISTINCT originator_id FROM {events} WHERE notification_id > %s", (position,))
+        return {self._stream_id(row["originator_id"]) for row in rows}
 
     def select_streams(self, stream_ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
         """Every event of each stream, in version order, in one query."""
