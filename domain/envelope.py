@@ -11,8 +11,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, create_model
 
-from domain.catalog import CASE_EVENTS, SETTLEMENT_EVENTS, Payload, stored_data
-from domain.values import CaseId, EventId, Instant, utc_text
+from domain.catalog import CASE_EVENTS, SETTLEMENT_EVENTS, Payload
+from domain.values import CaseId, EventId, Instant
 
 MAX_BATCH = 1000
 _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -77,14 +77,20 @@ class Posting:
     expected_version: int | None = None
 
     @classmethod
-    def from_envelope(cls, envelope: Any) -> "Posting":
+    def from_envelope(cls, envelope: EnvelopeBase) -> "Posting":
+        return cls._from_dump(envelope.model_dump(mode="json", by_alias=True, exclude_none=True))
+
+    @classmethod
+    def _from_dump(cls, dumped: dict[str, Any]) -> "Posting":
+        # The JSON dump is the canonical form: instants in UTC with microseconds, ids as text,
+        # absent optionals left out (see domain.catalog.stored_data).
         return cls(
-            event_id=str(envelope.event_id),
-            case_id=envelope.case_id,
-            type=envelope.type,
-            occurred_at=utc_text(envelope.occurred_at),
-            data=stored_data(envelope.data),
-            expected_version=envelope.expected_version,
+            event_id=dumped["event_id"],
+            case_id=dumped["case_id"],
+            type=dumped["type"],
+            occurred_at=dumped["occurred_at"],
+            data=dumped["data"],
+            expected_version=dumped.get("expected_version"),
         )
 
     def digest(self, organization: str) -> str:
@@ -97,9 +103,6 @@ class Posting:
 
 
 def postings(batch: EventBatch) -> list[Posting]:
-    # One dump of the whole batch (the JSON form is already canonical: UTC instants, ids as text).
+    """The batch's postings, dumped in one call rather than one per envelope."""
     dumped = batch.model_dump(mode="json", by_alias=True, exclude_none=True)["events"]
-    return [
-        Posting(e["event_id"], e["case_id"], e["type"], e["occurred_at"], e["data"], e.get("expected_version"))
-        for e in dumped
-    ]
+    return [Posting._from_dump(envelope) for envelope in dumped]

@@ -6,6 +6,7 @@ test cases, unchanged, proving its contract still holds (ordering, conflicts, co
 
 import os
 import tempfile
+import threading
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from uuid import uuid4
@@ -21,12 +22,22 @@ from ledger.recorders.sqlite import LedgerSQLiteRecorder
 POSTGRES_URL = os.environ.get("LEDGER_TEST_DATABASE_URL", "")
 
 
+def join_stray_threads(before: set[threading.Thread]) -> None:
+    """The library's concurrency tests stop their reader threads without joining them; closing the
+    datastore under a reader still inside sqlite3 crashes the interpreter, so wait for them first."""
+    for thread in set(threading.enumerate()) - before:
+        if not thread.daemon:  # the pool's workers are daemons and live until it closes
+            thread.join(timeout=30)
+
+
 class TestLedgerSQLiteRecorderContract(ApplicationRecorderTestCase[LedgerSQLiteRecorder]):
     def setUp(self) -> None:
+        self.threads = set(threading.enumerate())
         self.directory = tempfile.TemporaryDirectory()
         self.datastore = SQLiteDatastore(db_name=str(Path(self.directory.name) / "contract.db"))
 
     def tearDown(self) -> None:
+        join_stray_threads(self.threads)
         self.datastore.close()
         self.directory.cleanup()
 
@@ -38,6 +49,7 @@ class TestLedgerSQLiteRecorderContract(ApplicationRecorderTestCase[LedgerSQLiteR
 
 class TestLedgerPostgresRecorderContract(ApplicationRecorderTestCase[LedgerPostgresRecorder]):
     def setUp(self) -> None:
+        self.threads = set(threading.enumerate())
         if not POSTGRES_URL:
             message = "LEDGER_TEST_DATABASE_URL is not set: PostgreSQL recorder contract not run"
             if os.environ.get("CI"):
@@ -62,6 +74,7 @@ class TestLedgerPostgresRecorderContract(ApplicationRecorderTestCase[LedgerPostg
     def tearDown(self) -> None:
         if not POSTGRES_URL:
             return
+        join_stray_threads(self.threads)
         self.datastore.close()
         with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
             connection.execute(f'DROP SCHEMA "{self.schema}" CASCADE')
