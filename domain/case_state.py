@@ -6,10 +6,9 @@ periods are measured in occurred time, so a late report changes the past it repo
 
 from typing import Any
 
-from domain.catalog import Election, MemberRole, Outcome
+from domain.case_facts import CaseFacts
+from domain.catalog import MemberRole
 from domain.family_case import Entry, FamilyCase
-
-_IN_PROCESS = {"RegistrationSubmitted", "ParoleRequested", "TravelArranged", "ArrivedInUS"}
 
 
 def _first(entries: list[Entry], *types: str) -> Entry | None:
@@ -22,34 +21,15 @@ def _latest(entries: list[Entry], *types: str) -> Entry | None:
     return max(matching, key=lambda e: (e.effective_occurred_at, e.version), default=None)
 
 
-def child_status(entries: list[Entry], reunified: bool) -> str:
-    """The first status that holds, in the order DESIGN.md §3 defines them."""
-    if reunified:
-        return "reunified"
-    preference = _latest(entries, "PreferenceRecorded")
-    if preference and preference.effective_data["election"] == Election.DECLINED:
-        return "declined"
-    if any(e.type in _IN_PROCESS for e in entries):
-        return "in_process"
-    reached = [
-        e for e in entries if e.type == "ContactAttempted" and e.effective_data["outcome"] == Outcome.REACHED
-    ]
-    if reached or preference:
-        return "informed"
-    if _latest(entries, "WhereaboutsUnknownDeclared"):
-        return "whereabouts_unknown"
-    return "not_reached"
+def child_status(facts: CaseFacts, member_id: str) -> str:
+    """`reunified`, or the status of a child still to reunify (the compliance report's definition)."""
+    return "reunified" if facts.reunification_of(member_id) else facts.remaining_status()
 
 
 def case_state(case: FamilyCase) -> dict[str, Any]:
     entries = list(case.effective_entries())
     members = case.members()
-    children = [m for m in members.values() if m.role == MemberRole.CHILD]
-    reunified: set[str] = set()
-    for entry in entries:
-        if entry.type == "FamilyReunified":
-            named = entry.effective_data.get("children") or [c.member_id for c in children]
-            reunified.update(named)
+    facts = CaseFacts.of_case(case)
     identified = _first(entries, "SeparationIdentified")
     separation = identified.effective_data if identified else {}
 
@@ -84,7 +64,7 @@ def case_state(case: FamilyCase) -> dict[str, Any]:
                 "role": m.role,
                 "birth_year": m.birth_year,
                 "name": m.name,
-                "status": child_status(entries, m.member_id in reunified) if m.role == MemberRole.CHILD else None,
+                "status": child_status(facts, m.member_id) if m.role == MemberRole.CHILD else None,
             }
             for m in members.values()
         ],

@@ -15,19 +15,22 @@ from datetime import UTC, date, datetime
 from datetime import time as time_of_day
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from domain.access import Principal, Token, token_name_of
+from domain.catalog import TermsAdopted as TermsAdoptedPayload
+from domain.catalog import stored_data
 from domain.envelope import SETTLEMENT_CASE_ID, Posting
 from domain.errors import CaseConflict, InvalidReference, NotPermitted, Refusal
-from domain.events import SETTLEMENT_STREAM_ID, LedgerEvent, case_stream_id, token_stream_id
+from domain.events import STREAM_NAMESPACE, SETTLEMENT_STREAM_ID, LedgerEvent, case_stream_id, token_stream_id
 from domain.family_case import FamilyCase
-from domain.organizations import Organization, Role
+from domain.organizations import LEDGER_OPERATOR, Organization, Role
 from domain.permissions import may_post
 from domain.settlement import Settlement
+from domain.terms import SETTLEMENT_2023, Terms, fold_terms
 from domain.values import utc_text
 from ledger.checkpoints import Signer
 from ledger.config import persistence_env
@@ -40,6 +43,8 @@ from ledger.tree import LogTree
 # Retry-After: nothing was appended, and the client retries).
 APPEND_ATTEMPTS = 16
 MAX_BACKOFF_SECONDS = 0.25
+# When the court approved the settlement: the default terms' occurred_at.
+SETTLEMENT_APPROVED = "2023-12-08T00:00:00.000000Z"
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +285,18 @@ class Ledger(Application[UUID]):
             if isinstance(event := self.decode(logged.stored), LedgerEvent)
         ]
 
+    def stream_through(self, stream_id: UUID, position: int) -> list[LedgerEvent]:
+        """A stream's events among log positions 1..position, in order."""
+        return [self.decode(logged.stored) for logged in self.store.logged_stream_through(stream_id, position)]
+
+    def terms_at(self, position: int) -> Terms:
+        """The settlement's terms in force once the log held positions 1..position."""
+        return fold_terms((event.type, event.data) for event in self.stream_through(SETTLEMENT_STREAM_ID, position))
+
+    def recorded_at(self, position: int) -> str | None:
+        logged = self.store.logged_at([position]) if position else []
+        return logged[0].recorded_at if logged else None
+
     def log(self, after: int, limit: int) -> list[tuple[LoggedEvent, LedgerEvent]]:
         return [(logged, self.decode(logged.stored)) for logged in self.store.logged_after(after, limit)]
 
@@ -312,6 +329,30 @@ class Ledger(Application[UUID]):
         signed = self.signer.sign(size, self.tree.root(size), utc_text(datetime.now(UTC)))
         self.store.insert_checkpoint(StoredCheckpoint(size, signed.root_hash, signed.timestamp, signed.note))
         return self.store.checkpoints(tree_size=size)[0]  # whichever process's signature landed first
+
+    # --- the settlement's terms -----------------------------------------------------------------
+
+    def adopt_default_terms(self) -> bool:
+        """On first start, adopt the settlement's terms as approved; False if terms are in force.
+
+        Posted by the ledger operator with a fixed event id, so concurrent first starts adopt once.
+        """
+        settlement = self._get(Settlement, SETTLEMENT_STREAM_ID) or Settlement.empty()
+        if settlement.terms_version:
+            return False
+        posting = Posting(
+            event_id=str(uuid5(STREAM_NAMESPACE, "default-terms/settlement-2023")),
+            case_id=SETTLEMENT_CASE_ID,
+            type="TermsAdopted",
+            occurred_at=SETTLEMENT_APPROVED,
+            data=stored_data(TermsAdoptedPayload.model_validate(SETTLEMENT_2023)),
+        )
+        event = settlement.record(posting, LEDGER_OPERATOR, "ledger")
+        try:
+            self.events.put([event], leaf_keys=[LeafKey(posting.event_id, posting.digest(LEDGER_OPERATOR))])
+        except IntegrityError:
+            return False  # another process adopted them first
+        return True
 
     # --- tokens ---------------------------------------------------------------------------------
 

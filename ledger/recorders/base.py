@@ -157,6 +157,14 @@ class LedgerRecorder(ABC):
         )
         return self._logged(rows)
 
+    def logged_stream_through(self, stream_id: UUID, position: int) -> list[LoggedEvent]:
+        """The stream's events among positions 1..position, in version order (a stream as of then)."""
+        rows = self._rows(
+            self._LOGGED + "WHERE e.originator_id = %s AND e.notification_id <= %s ORDER BY e.originator_version",
+            (self._stream_param(stream_id), position),
+        )
+        return self._logged(rows)
+
     def iter_logged(self, page: int = 5000) -> Iterator[LoggedEvent]:
         """The whole log in position order, a page at a time (bounded memory)."""
         after = 0

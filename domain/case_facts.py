@@ -1,0 +1,267 @@
+"""What one case's record establishes, folded from its effective entries (DESIGN.md §3).
+
+`CaseFacts` is the single reading of a case that both the case view and the compliance report
+use: who the children are, each child's status, the family's milestones and services, and the
+inputs of every obligation clock. It folds one fact at a time, so a projection can keep it up to
+date event by event; a correction or retraction changes the past, so the caller folds the case's
+effective entries again (`CaseFacts.of`). Periods are measured in occurred time (UTC dates).
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.catalog import CloseReason, Election, MemberRole, Obligation, Outcome, Service, ServiceEndReason
+from domain.family_case import Entry, FamilyCase
+from domain.terms import ClockInputs, day_of
+
+UNCOUNTED_CLOSURES = frozenset({CloseReason.EXCLUDED, CloseReason.DUPLICATE})
+IN_PROCESS = frozenset({"RegistrationSubmitted", "ParoleRequested", "TravelArranged", "ArrivedInUS"})
+REMAINING_STATUSES = ("in_process", "informed", "not_reached", "whereabouts_unknown", "declined")
+NONE_RECORDED = "none_recorded"
+US = "US"
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One effective entry of a case, as the fold reads it."""
+
+    type: str
+    occurred_at: str  # ISO 8601 UTC, as the ledger stores it: sorts chronologically
+    version: int
+    organization: str
+    data: Mapping[str, Any]
+
+
+@dataclass(slots=True)
+class Child:
+    birth_year: int | None
+
+
+@dataclass(slots=True)
+class CaseFacts:
+    case_id: str
+    identified: bool = False
+    identified_on: int | None = None
+    separation_date: str | None = None
+    nationality: str | None = None
+    border_sector: str | None = None
+    children: dict[str, Child] = field(default_factory=dict)
+    merged_into: str | None = None
+    closed: tuple[str, int, str] | None = None  # latest (occurred_at, version, reason)
+    preference: tuple[str, int, str] | None = None  # latest (occurred_at, version, election)
+    membership: tuple[str, int, str] | None = None  # latest (occurred_at, version, decision)
+    in_process: bool = False
+    registered: bool = False
+    reached: bool = False
+    whereabouts_unknown: bool = False
+    first_contact: int | None = None
+    parole_requested: int | None = None
+    parole_decisions: list[int] = field(default_factory=list)
+    arrival: tuple[str, int, int, int] | None = None  # first (occurred_at, version, parole_start, parole_end)
+    renewals: list[tuple[int, int]] = field(default_factory=list)  # (day, valid until)
+    work_authorization: int | None = None
+    asylum_filed: int | None = None
+    reunified_in_us: int | None = None
+    service_starts: dict[str, int] = field(default_factory=dict)  # service → first start day
+    care_interrupted: int | None = None  # first behavioral-health end for an interruption
+    travels: list[tuple[str, int, str]] = field(default_factory=list)  # (occurred_at, version, organization)
+    reunifications: list[tuple[str, int, frozenset[str]]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, case_id: str, facts: Iterable[Fact]) -> "CaseFacts":
+        folded = cls(case_id)
+        for fact in facts:
+            folded.apply(fact)
+        return folded
+
+    @classmethod
+    def of_case(cls, case: FamilyCase) -> "CaseFacts":
+        return cls.of(case.case_id, (fact_of(entry) for entry in case.effective_entries()))
+
+    # --- folding -------------------------------------------------------------------------------
+
+    def apply(self, fact: Fact) -> None:
+        """Folds one fact that states something about the family (not a correction or retraction)."""
+        handler = _HANDLERS.get(fact.type)
+        if handler is not None:
+            handler(self, fact, fact.data)
+        if fact.type in IN_PROCESS:
+            self.in_process = True
+
+    def _identified(self, fact: Fact, data: Mapping[str, Any]) -> None:
+        self.identified = True
+        self.identified_on = day_of(fact.occurred_at)
+        self.separation_date = data["separation_date"]
+        self.nationality = data["nationality"]
+        self.border_sector = data["border_sector"]
+        for child in data.get("children", ()):
+            self.children[child["member_id"]] = Child(child.get("birth_year"))
+
+    def _member_added(self, _: Fact, data: Mapping[str, Any]) -> None:
+        if data["role"] == MemberRole.CHILD:
+            self.children[data["member_id"]] = Child(data.get("birth_year"))
+        else:  # a member id names one person: re-added in another role, it is no longer a child
+            self.children.pop(data["member_id"], None)
+
+    def _member_removed(self, _: Fact, data: Mapping[str, Any]) -> None:
+        self.children.pop(data["member_id"], None)
+
+    def _contact(self, fact: Fact, data: Mapping[str, Any]) -> None:
+        self.first_contact = _earliest(self.first_contact, day_of(fact.occurred_at))
+        if data["outcome"] == Outcome.REACHED:
+            self.reached = True
+
+    def _whereabouts_unknown(self, _: Fact, __: Mapping[str, Any]) -> None:
+        self.whereabouts_unknown = True
+
+    def _preference(self, fact: Fact, data: Mapping[str, Any]) -> None:
+        self.preference = _latest(self.preference, (fact.occurred_at, fact.version, data["election"]))
+
+    def _registered(self, _: Fact, __: Mapping[str, Any]) -> None:
+        self.registered = True
+
+    def _membership(self, fact: Fact, data: Mapping[str, Any]) -> None:
+        self.membership = _latest(self.membership, (fact.occurred_at, fact.version, data["decision"]))
+
+    def _parole_requested(self, fact: Fact, _: Mapping[str, Any]) -> None:
+        self.parole_requested = _earliest(self.parole_requested, day_of(fact.occurred_at))
+
+    def _parole_decided(self, fact: Fact, _: Mapping[str, Any]) -> None:
+        self.parole_decisions.append(day_of(fact.occurred_at))
+
+    def _travel(self, fact: Fact, _: Mapping[str, Any]) -> None:
+        self.travels.append((fact.occurred_at, fact.version, fact.organization))
+
+    def _arrived(self, fact: Fact, data: Mapping[str, Any]) -> None:
+        arrival = (fact.occurred_at, fact.version, day_of(data["parole_start"]), day_of(data["parole_end"]))
+        if self.arrival is None or arrival[:2] < self.arrival[:2]:
+            self.arrival = arrival
+
+    def _reunified(self, fact: Fact, data: Mapping[str, Any]) -> None:
+        named = frozenset(data.get("children") or self.children)  # none named: all children so far
+        self.reunifications.append((fact.occurred_at, fact.version, named))
+        if data["location_country"] == US:
+            self.reunified_in_us = _earliest(self.reunified_in_us, day_of(fact.occurred_at))
+
+    def _service_started(self, fact: Fact, data: Mapping[str, Any]) -> None:
+        service = data["service"]
+        self.service_starts[service] = _earliest(self.service_starts.get(service), day_of(fact.occurred_at))
+
+    def _service_ended(self, fact: Fact, data: Mapping[str, Any]) -> None:
+        if data["service"] == Service.BEHAVIORAL_HEALTH and data["reason"] == ServiceEndReason.INTERRUPTED:
+            self.care_interrupted = _earliest(self.care_interrupted, day_of(fact.occurred_at))
+
+    def _work_authorization(self, fact: Fact, _: Mapping[str, Any]) -> None:
+        self.work_authorization = _earliest(self.work_authorization, day_of(fact.occurred_at))
+
+    def _asylum_filed(self, fact: Fact, _: Mapping[str, Any]) -> None:
+        self.asylum_filed = _earliest(self.asylum_filed, day_of(fact.occurred_at))
+
+    def _renewed(self, fact: Fact, data: Mapping[str, Any]) -> None:
+        self.renewals.append((day_of(fact.occurred_at), day_of(data["valid_until"])))
+
+    def _closed(self, fact: Fact, data: Mapping[str, Any]) -> None:
+        self.closed = _latest(self.closed, (fact.occurred_at, fact.version, data["reason"]))
+
+    def _merged_into(self, _: Fact, data: Mapping[str, Any]) -> None:
+        self.merged_into = data["surviving_case_id"]
+
+    # --- reading -------------------------------------------------------------------------------
+
+    @property
+    def counted(self) -> bool:
+        """A case counts once identified, unless closed as excluded or duplicate, or merged away."""
+        return (
+            self.identified
+            and self.merged_into is None
+            and (self.closed is None or self.closed[2] not in UNCOUNTED_CLOSURES)
+        )
+
+    def remaining_status(self) -> str:
+        """The status of a child not yet reunified: the first that holds, in DESIGN.md §3's order."""
+        if self.preference is not None and self.preference[2] == Election.DECLINED:
+            return "declined"
+        if self.in_process:
+            return "in_process"
+        if self.reached or self.preference is not None:
+            return "informed"
+        if self.whereabouts_unknown:
+            return "whereabouts_unknown"
+        return "not_reached"
+
+    def reunification_of(self, member_id: str) -> tuple[str, int] | None:
+        """(occurred_at, version) of the first reunification that names the child."""
+        return min((r[:2] for r in self.reunifications if member_id in r[2]), default=None)
+
+    def facilitator(self, reunified: tuple[str, int]) -> str:
+        """The organization that posted the latest travel arrangement before the reunification."""
+        before = [travel for travel in self.travels if travel[:2] <= reunified]
+        return max(before)[2] if before else NONE_RECORDED
+
+    def age_band(self, child: Child) -> str:
+        if child.birth_year is None or self.separation_date is None:
+            return "5_to_17"
+        return "under_5" if int(self.separation_date[:4]) - child.birth_year < 5 else "5_to_17"
+
+    def clock_inputs(self) -> dict[Obligation, ClockInputs]:
+        """Every obligation whose clock this record can start, with what the record says of it."""
+        inputs: dict[Obligation, ClockInputs] = {}
+        if self.identified_on is not None:
+            inputs[Obligation.FIRST_OUTREACH] = ClockInputs(self.identified_on, self.first_contact)
+        if self.parole_requested is not None:
+            decided = min((d for d in self.parole_decisions if d >= self.parole_requested), default=None)
+            inputs[Obligation.PAROLE_DECISION] = ClockInputs(self.parole_requested, decided)
+        if self.membership is not None and self.membership[2] != "excluded":
+            inputs[Obligation.ASYLUM_FILING_WINDOW] = ClockInputs(day_of(self.membership[0]), self.asylum_filed)
+        if self.arrival is not None:
+            arrived, _, parole_start, parole_end = self.arrival
+            arrived_on = day_of(arrived)
+            renewals = tuple(sorted(self.renewals))
+            inputs[Obligation.PAROLE_TERM] = ClockInputs(parole_start, grants=((arrived_on, parole_end), *renewals))
+            inputs[Obligation.PAROLE_RENEWAL] = ClockInputs(parole_end, renewals[0][0] if renewals else None)
+            inputs[Obligation.WORK_AUTHORIZATION_DECISION] = ClockInputs(arrived_on, self.work_authorization)
+            inputs[Obligation.HOUSING_ASSISTANCE] = ClockInputs(arrived_on, self.service_starts.get(Service.HOUSING))
+            inputs[Obligation.MEDICAL_COVERAGE] = ClockInputs(arrived_on, self.service_starts.get(Service.MEDICAL))
+        care_from = _earliest(None if self.arrival is None else day_of(self.arrival[0]), self.reunified_in_us)
+        if care_from is not None:
+            inputs[Obligation.BEHAVIORAL_HEALTH] = ClockInputs(care_from, breach=self.care_interrupted)
+        return inputs
+
+
+def _earliest(current: int | None, day: int | None) -> int | None:
+    if current is None:
+        return day
+    return current if day is None else min(current, day)
+
+
+def _latest(current: Any, candidate: Any) -> Any:
+    return candidate if current is None or candidate[:2] > current[:2] else current
+
+
+_HANDLERS = {
+    "SeparationIdentified": CaseFacts._identified,
+    "MemberAdded": CaseFacts._member_added,
+    "MemberRemoved": CaseFacts._member_removed,
+    "ContactAttempted": CaseFacts._contact,
+    "WhereaboutsUnknownDeclared": CaseFacts._whereabouts_unknown,
+    "PreferenceRecorded": CaseFacts._preference,
+    "RegistrationSubmitted": CaseFacts._registered,
+    "ClassMembershipDetermined": CaseFacts._membership,
+    "ParoleRequested": CaseFacts._parole_requested,
+    "ParoleDecided": CaseFacts._parole_decided,
+    "TravelArranged": CaseFacts._travel,
+    "ArrivedInUS": CaseFacts._arrived,
+    "FamilyReunified": CaseFacts._reunified,
+    "ServiceStarted": CaseFacts._service_started,
+    "ServiceEnded": CaseFacts._service_ended,
+    "WorkAuthorizationDecided": CaseFacts._work_authorization,
+    "AsylumApplicationFiled": CaseFacts._asylum_filed,
+    "ParoleRenewed": CaseFacts._renewed,
+    "CaseClosed": CaseFacts._closed,
+    "MergedInto": CaseFacts._merged_into,
+}
+
+
+def fact_of(entry: Entry) -> Fact:
+    return Fact(entry.type, entry.effective_occurred_at, entry.version, entry.organization, entry.effective_data)

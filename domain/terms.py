@@ -1,0 +1,321 @@
+"""The settlement's terms and the obligation clocks measured against them (DOMAIN.md §5).
+
+Terms are data: `TermsAdopted` sets each obligation's duration, `DeadlineExtended` moves deadlines,
+`ServiceInterrupted` records a provider's outage. `Terms` is what is in force at one point of the
+log; `evaluate` turns one case's clock inputs into a `Clock` under those terms, and `status` reads
+a clock at an as-of date. Dates are proleptic ordinals (`date.toordinal()`): plain integers that
+compare and subtract the same way in Python and in SQL.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from domain.catalog import Obligation, Service
+
+
+class ClockKind(StrEnum):
+    DEADLINE = "deadline"  # an event must follow the starting event within the duration
+    WINDOW = "window"  # like a deadline, started by the settlement (or a later membership decision)
+    RENEWAL = "renewal"  # renewal due by an expiry date; the clock starts `duration` before it
+    TERM = "term"  # a grant (parole) must stay in force for the duration
+    AVAILABILITY = "availability"  # a service must stay available, uninterrupted, for the duration
+
+
+KINDS: Mapping[Obligation, ClockKind] = {
+    Obligation.FIRST_OUTREACH: ClockKind.DEADLINE,
+    Obligation.PAROLE_DECISION: ClockKind.DEADLINE,
+    Obligation.PAROLE_TERM: ClockKind.TERM,
+    Obligation.WORK_AUTHORIZATION_DECISION: ClockKind.DEADLINE,
+    Obligation.ASYLUM_FILING_WINDOW: ClockKind.WINDOW,
+    Obligation.BEHAVIORAL_HEALTH: ClockKind.AVAILABILITY,
+    Obligation.HOUSING_ASSISTANCE: ClockKind.DEADLINE,
+    Obligation.MEDICAL_COVERAGE: ClockKind.DEADLINE,
+    Obligation.PAROLE_RENEWAL: ClockKind.RENEWAL,
+}
+
+# The service whose interruption breaks an availability obligation.
+AVAILABLE_SERVICE: Mapping[Obligation, Service] = {Obligation.BEHAVIORAL_HEALTH: Service.BEHAVIORAL_HEALTH}
+
+STATUSES = ("met", "met_late", "open", "overdue", "not_applicable")
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A calendar duration as court orders state them: years and months first, then days."""
+
+    years: int = 0
+    months: int = 0
+    days: int = 0
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> "Span":
+        return cls(int(data.get("years", 0)), int(data.get("months", 0)), int(data.get("days", 0)))
+
+    def as_json(self) -> dict[str, int]:
+        return {name: value for name, value in (("years", self.years), ("months", self.months), ("days", self.days)) if value}
+
+    def after(self, day: int) -> int:
+        return _shift_months(day, 12 * self.years + self.months) + self.days
+
+    def before(self, day: int) -> int:
+        return _shift_months(day - self.days, -(12 * self.years + self.months))
+
+
+def _shift_months(day: int, months: int) -> int:
+    """Calendar months later (or earlier); the 31st becomes the month's last day, as courts count."""
+    if not months:
+        return day
+    d = date.fromordinal(day)
+    index = d.year * 12 + d.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    next_month = date(year + month // 12, month % 12 + 1, 1)
+    last_day = (next_month.toordinal() - date(year, month, 1).toordinal())
+    return date(year, month, min(d.day, last_day)).toordinal()
+
+
+def day_of(text: str) -> int:
+    """The ordinal of an ISO date, or of the UTC date of an instant the ledger wrote."""
+    return date.fromisoformat(text[:10]).toordinal()
+
+
+def iso(day: int | None) -> str | None:
+    return None if day is None else date.fromordinal(day).isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class Extension:
+    """A court order moving one obligation's deadlines that had not passed by its effective date."""
+
+    obligation: Obligation
+    span: Span
+    effective: int
+    court_order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Interruption:
+    service: str
+    start: int
+    end: int | None  # None: not over yet
+    cause: str
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The terms in force at one point of the log: durations, then extensions and interruptions
+    recorded after their adoption, in log order."""
+
+    version: int = 0
+    effective: int | None = None
+    durations: Mapping[Obligation, Span] = field(default_factory=dict)
+    extensions: tuple[Extension, ...] = ()
+    interruptions: tuple[Interruption, ...] = ()
+    court_order_id: str | None = None
+
+    @classmethod
+    def adopted(cls, data: Mapping[str, Any]) -> "Terms":
+        """Terms from a TermsAdopted payload (or a what-if document of the same shape)."""
+        return cls(
+            version=int(data["terms_version"]),
+            effective=day_of(data["effective_date"]),
+            durations={Obligation(name): Span.of(span) for name, span in data["obligations"].items()},
+            court_order_id=data.get("court_order_id"),
+        )
+
+    def extended(self, data: Mapping[str, Any]) -> "Terms":
+        extension = Extension(
+            Obligation(data["obligation"]), Span.of(data["extension"]), day_of(data["effective_date"]), data["court_order_id"]
+        )
+        return Terms(self.version, self.effective, self.durations, (*self.extensions, extension), self.interruptions, self.court_order_id)
+
+    def interrupted(self, data: Mapping[str, Any]) -> "Terms":
+        interruption = Interruption(
+            data["service"], day_of(data["from"]), day_of(data["to"]) if data.get("to") else None, data["cause"]
+        )
+        return Terms(self.version, self.effective, self.durations, self.extensions, (*self.interruptions, interruption), self.court_order_id)
+
+    def then(self, event_type: str, data: Mapping[str, Any]) -> "Terms":
+        """These terms after one more settlement event."""
+        if event_type == "TermsAdopted":
+            return Terms.adopted(data)._keeping(self.interruptions)
+        if event_type == "DeadlineExtended":
+            return self.extended(data)
+        if event_type == "ServiceInterrupted":
+            return self.interrupted(data)
+        return self
+
+    def _keeping(self, interruptions: tuple[Interruption, ...]) -> "Terms":
+        # An outage is a fact about the world, not a term: it outlives a new terms version.
+        return Terms(self.version, self.effective, self.durations, self.extensions, interruptions, self.court_order_id)
+
+    def due(self, obligation: Obligation, deadline: int) -> int:
+        """The deadline after the court's extensions: each moves a deadline not yet passed when it took effect."""
+        for extension in sorted(
+            (e for e in self.extensions if e.obligation == obligation), key=lambda e: e.effective
+        ):
+            if deadline >= extension.effective:
+                deadline = extension.span.after(deadline)
+        return deadline
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "terms_version": self.version,
+            "effective_date": iso(self.effective),
+            "obligations": {name.value: span.as_json() for name, span in sorted(self.durations.items())},
+            "extensions": [
+                {
+                    "court_order_id": e.court_order_id,
+                    "obligation": e.obligation.value,
+                    "extension": e.span.as_json(),
+                    "effective_date": iso(e.effective),
+                }
+                for e in self.extensions
+            ],
+        }
+
+
+def fold_terms(events: Iterable[tuple[str, Mapping[str, Any]]]) -> Terms:
+    terms = Terms()
+    for event_type, data in events:
+        terms = terms.then(event_type, data)
+    return terms
+
+
+@dataclass(frozen=True, slots=True)
+class ClockInputs:
+    """What a case's record says about one obligation, whatever the terms.
+
+    `anchor` is the day the clock hangs on: the starting event (deadline, term, availability),
+    the membership decision (window; None if undetermined) or the parole's expiry (renewal).
+    `met` is the first day of a fulfilling event; `grants` the parole grants as (day, valid until);
+    `breach` the first day the case's own record shows the service interrupted.
+    """
+
+    anchor: int | None
+    met: int | None = None
+    grants: tuple[tuple[int, int], ...] = ()
+    breach: int | None = None
+
+    def as_json(self) -> list[Any]:
+        return [self.anchor, self.met, [list(g) for g in self.grants], self.breach]
+
+    @classmethod
+    def from_json(cls, value: list[Any]) -> "ClockInputs":
+        return cls(value[0], value[1], tuple((g[0], g[1]) for g in value[2]), value[3])
+
+
+@dataclass(frozen=True, slots=True)
+class Clock:
+    """One obligation of one case under given terms. Days are ordinals.
+
+    `met` is the day it was fulfilled (for availability: the day the period ends unbroken);
+    `breach` the first day it is overdue whatever the due date (a lapse or an interruption);
+    `elapsed` the days from start to fulfilment, for the median.
+    """
+
+    start: int
+    due: int
+    met: int | None
+    late: bool
+    breach: int | None
+    elapsed: int | None
+
+    def status(self, today: int) -> str:
+        if self.met is not None and self.met <= today:
+            return "met_late" if self.late else "met"
+        if self.start > today:
+            return "not_applicable"
+        if (self.breach is not None and self.breach <= today) or self.due < today:
+            return "overdue"
+        return "open"
+
+    @property
+    def overdue_from(self) -> int:
+        return self.due + 1 if self.breach is None else min(self.breach, self.due + 1)
+
+
+def evaluate(obligation: Obligation, inputs: ClockInputs, terms: Terms) -> Clock | None:
+    """The clock under `terms`, or None when the terms lack the obligation or it never started."""
+    span = terms.durations.get(obligation)
+    if span is None:
+        return None
+    kind = KINDS[obligation]
+    if kind is ClockKind.WINDOW:
+        if inputs.anchor is None or terms.effective is None:
+            return None
+        return _deadline(obligation, max(terms.effective, inputs.anchor), span.after, inputs.met, terms)
+    if inputs.anchor is None:
+        return None
+    if kind is ClockKind.DEADLINE:
+        return _deadline(obligation, inputs.anchor, span.after, inputs.met, terms)
+    if kind is ClockKind.RENEWAL:
+        expiry = inputs.anchor
+        return _deadline(obligation, span.before(expiry), lambda _: expiry, inputs.met, terms)
+    if kind is ClockKind.TERM:
+        return _term(obligation, inputs, span, terms)
+    return _availability(obligation, inputs, span, terms)
+
+
+def _deadline(obligation: Obligation, start: int, deadline: Any, met: int | None, terms: Terms) -> Clock:
+    due = terms.due(obligation, deadline(start))
+    if met is None:
+        return Clock(start, due, None, False, None, None)
+    return Clock(start, due, met, met > due, None, max(0, met - start))
+
+
+def _term(obligation: Obligation, inputs: ClockInputs, span: Span, terms: Terms) -> Clock:
+    start = inputs.anchor
+    assert start is not None
+    due = terms.due(obligation, span.after(start))
+    covered: int | None = None
+    lapsed = False
+    for granted, valid_until in sorted(inputs.grants):
+        if covered is not None and granted > covered:
+            lapsed = True  # this grant came after the parole had already run out
+        covered = valid_until if covered is None else max(covered, valid_until)
+        if covered >= due:
+            return Clock(start, due, granted, lapsed, None, max(0, granted - start))
+    breach = None if covered is None else covered + 1
+    return Clock(start, due, None, False, breach, None)
+
+
+def _availability(obligation: Obligation, inputs: ClockInputs, span: Span, terms: Terms) -> Clock:
+    start = inputs.anchor
+    assert start is not None
+    due = terms.due(obligation, span.after(start))
+    breaches = [inputs.breach] if inputs.breach is not None and start <= inputs.breach <= due else []
+    service = AVAILABLE_SERVICE[obligation]
+    breaches += [
+        max(start, outage.start)
+        for outage in terms.interruptions
+        if outage.service == service and outage.start <= due and (outage.end is None or outage.end >= start)
+    ]
+    breach = min(breaches, default=None)
+    return Clock(start, due, due if breach is None else None, False, breach, None)
+
+
+# The terms of the settlement as approved (effective Dec 11, 2023). Durations without a published
+# source are the configurable defaults of DOMAIN.md §5; the parties change them by adopting new
+# terms, never by editing this file: it is adopted once, on the ledger's first start.
+SETTLEMENT_2023: dict[str, Any] = {
+    "terms_version": 1,
+    "effective_date": "2023-12-11",
+    "court_order_id": "18-cv-00428 settlement approval (Dec 8, 2023)",
+    "obligations": {
+        "first_outreach": {"days": 30},
+        "parole_decision": {"days": 60},
+        "parole_term": {"years": 3},
+        "work_authorization_decision": {"days": 90},
+        "asylum_filing_window": {"years": 2},
+        "behavioral_health": {"years": 3},
+        "housing_assistance": {"days": 30},
+        "medical_coverage": {"days": 30},
+        "parole_renewal": {"days": 90},
+    },
+}
+
+NAMED_TERMS: Mapping[str, Mapping[str, Any]] = {"settlement-2023": SETTLEMENT_2023}

@@ -1,0 +1,112 @@
+"""Running the case-status projection: following the log, rebuilding it blue/green, its lag.
+
+eventsourcing's ProjectionRunner subscribes to the application recorder, which SQLite cannot do;
+this loop polls the log head instead (a cheap indexed read) on both backends, so one code path
+serves the API's in-process projector and `ledger project --follow`.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from eventsourcing.persistence import IntegrityError, PersistenceError
+
+from ledger.application import Ledger
+from projections.case_status import CaseStatusProjector, Settings
+from projections.store import PostgresReadModel, ReadModel, SQLiteReadModel
+
+log = logging.getLogger(__name__)
+
+
+def open_read_model(ledger: Ledger) -> ReadModel:
+    datastore = ledger.store.datastore  # type: ignore[attr-defined]
+    model: ReadModel = SQLiteReadModel(datastore) if ledger.backend == "sqlite" else PostgresReadModel(datastore)
+    model.create_table()  # type: ignore[attr-defined]  # the tracking table
+    model.create_state_table()
+    return model
+
+
+class Projection:
+    """The case-status projection of one ledger: whichever generation is active."""
+
+    def __init__(self, ledger: Ledger, settings: Settings | None = None) -> None:
+        self.ledger = ledger
+        self.settings = settings or Settings()
+        self.model = open_read_model(ledger)
+        self._projector: CaseStatusProjector | None = None
+        self._lock = threading.Lock()
+        if self.model.active_generation() is None:
+            try:
+                self.model.create_generation(1, self.settings.as_json(), state="active")
+            except IntegrityError:
+                pass  # another process created it first
+
+    def generation(self) -> int:
+        active = self.model.active_generation()
+        assert active is not None, "the projection has no active generation"
+        return active
+
+    def tracked(self) -> int:
+        return self.model.tracked(self.generation())
+
+    def lag(self) -> int:
+        return max(0, self.ledger.store.tree_size() - self.tracked())
+
+    def _active_projector(self) -> CaseStatusProjector:
+        generation = self.generation()
+        if self._projector is None or self._projector.generation != generation:
+            settings = self.model.generations()[generation][1]
+            self._projector = CaseStatusProjector(
+                self.ledger, self.model, generation, Settings(**{**self.settings.__dict__, **settings})
+            )
+        return self._projector
+
+    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+        """Projects what the log holds now into the active generation."""
+        with self._lock:
+            return self._active_projector().catch_up(progress)
+
+    def follow(self, stop: threading.Event, interval: float = 0.1) -> None:
+        """Keeps projecting until `stop` is set; failures are logged and retried, never fatal."""
+        while not stop.is_set():
+            try:
+                projected = self.catch_up()
+            except (IntegrityError, PersistenceError) as error:
+                # Another projector took this page, a rebuild swapped generations, or the database
+                # is away: the state was read back; try again shortly.
+                log.warning("projection paused: %s", type(error).__name__)
+                projected = 0
+                stop.wait(1.0)
+            if not projected:
+                stop.wait(interval)
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        """True once the active generation has projected `position`."""
+        deadline = time.monotonic() + timeout
+        while self.tracked() < position:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def rebuild(self, progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+        """Projects the whole log into fresh tables, then makes them current (blue/green).
+
+        Reports keep reading the old generation until the switch, which is one transaction.
+        Returns (new generation, events projected).
+        """
+        generations = self.model.generations()
+        old = self.model.active_generation()
+        new = max(generations, default=0) + 1
+        for leftover, (state, _) in generations.items():
+            if state == "building":  # an earlier rebuild that did not finish
+                self.model.drop_generation(leftover)
+        self.model.create_generation(new, self.settings.as_json(), state="building")
+        projector = CaseStatusProjector(self.ledger, self.model, new, self.settings)
+        projected = projector.catch_up(progress)
+        self.model.activate(new)
+        projected += projector.catch_up(progress)  # what arrived meanwhile
+        if old is not None:
+            self.model.drop_generation(old)
+        return new, projected

@@ -1,0 +1,374 @@
+"""The read model's tables, on SQLite or PostgreSQL, in the same database as the log.
+
+Each generation of the case-status projection has its own tables (`cs<g>_…`), so a rebuild fills
+fresh tables while the live ones keep answering, and a one-row switch makes it current
+(blue/green). Rows are versioned by log position: a row holds from `valid_from` until `valid_to`
+(exclusive; NULL while current), so the state at any position is a plain query. Every page of
+events is written in one transaction with its tracking position (eventsourcing's tracking
+recorders), so a page takes effect exactly once.
+
+`snapshots` hold the summed cells at a position now and then; the cells at any position are the
+nearest snapshot before it plus the rows that began or ended since.
+"""
+
+import json
+from abc import ABC, abstractmethod
+from collections import Counter, OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+
+from domain.terms import Clock, ClockInputs
+from projections.case_rows import Cell, ChildRow, ClockRow, FamilyRow, Row, RowKey, cells
+
+PROJECTION = "case_status"
+
+# table → (its columns after the key, its key columns)
+_COLUMNS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "children": (
+        ("status", "nationality", "border_sector", "separation_month", "age_band", "facilitator"),
+        ("case_id", "member_id"),
+    ),
+    "families": (("registered", "reunified", "services"), ("case_id",)),
+    "clocks": (
+        ("inputs", "start_day", "due_day", "met_day", "late", "breach_day", "elapsed"),
+        ("case_id", "obligation"),
+    ),
+}
+VERSIONED = tuple(_COLUMNS)
+_INTEGER_COLUMNS = frozenset({"registered", "reunified", "start_day", "due_day", "met_day", "late", "breach_day", "elapsed"})
+
+
+def encode(case_id: str, key: RowKey, row: Row) -> tuple[str, tuple[Any, ...]]:
+    """(table, key values + column values) of one row."""
+    if isinstance(row, ChildRow):
+        return "children", (case_id, key[1], *row)
+    if isinstance(row, FamilyRow):
+        return "families", (case_id, int(row.registered), int(row.reunified), ",".join(row.services))
+    clock = row.clock
+    clock_values = (None,) * 6 if clock is None else (
+        clock.start, clock.due, clock.met, int(clock.late), clock.breach, clock.elapsed
+    )
+    return "clocks", (case_id, key[1], json.dumps(row.inputs.as_json(), separators=(",", ":")), *clock_values)
+
+
+def decode(table: str, values: Sequence[Any]) -> tuple[RowKey, Row]:
+    """The inverse of `encode`, from (key values + column values)."""
+    if table == "children":
+        return ("child", values[1]), ChildRow(*values[2:8])
+    if table == "families":
+        services = tuple(values[3].split(",")) if values[3] else ()
+        return ("family", ""), FamilyRow(bool(values[1]), bool(values[2]), services)
+    inputs = ClockInputs.from_json(json.loads(values[2]))
+    start, due, met, late, breach, elapsed = values[3:9]
+    clock = None if start is None else Clock(start, due, met, bool(late), breach, elapsed)
+    return ("clock", values[1]), ClockRow(inputs, clock)
+
+
+@dataclass
+class PageWrite:
+    """Everything one page of events changes, written in one transaction with its tracking position."""
+
+    position: int
+    closes: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)  # (valid_to, *key)
+    inserts: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)  # (*values, valid_from, valid_to)
+    notable: list[tuple[int, str]] = field(default_factory=list)  # (position, kind)
+    snapshot: Counter[Cell] | None = None
+
+
+def cells_json(counter: Mapping[Cell, int]) -> str:
+    return json.dumps(sorted([[*cell, count] for cell, count in counter.items() if count], key=repr), separators=(",", ":"))
+
+
+def cells_from_json(text: str) -> Counter[Cell]:
+    return Counter({tuple(item[:-1]): item[-1] for item in json.loads(text)})
+
+
+class ReadModel(ABC):
+    """The SQL of the read model, written once; each backend supplies cursors and table names."""
+
+    placeholder = "%s"
+    bigint = "BIGINT"
+
+    def __init__(self) -> None:
+        self._snapshots: OrderedDict[tuple[int, int], Counter[Cell]] = OrderedDict()
+
+    @abstractmethod
+    def _read(self) -> AbstractContextManager[Any]: ...
+
+    @abstractmethod
+    def _write(self) -> AbstractContextManager[Any]: ...
+
+    @abstractmethod
+    def _table(self, name: str) -> str: ...
+
+    # From eventsourcing's tracking recorders, which each backend's class also derives from.
+    _insert_tracking: Any
+    max_tracking_id: Any
+
+    def _sql(self, text: str) -> str:
+        return text.replace("%s", self.placeholder)
+
+    def _generation_table(self, generation: int, name: str) -> str:
+        return self._table(f"cs{generation}_{name}")
+
+    # --- generations ---------------------------------------------------------------------------
+
+    def create_state_table(self) -> None:
+        with self._write() as cursor:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {self._table('projection_generations')} ("
+                "projection TEXT NOT NULL, generation INTEGER NOT NULL, state TEXT NOT NULL, "
+                "settings TEXT NOT NULL, PRIMARY KEY (projection, generation))"
+            )
+
+    def generations(self) -> dict[int, tuple[str, dict[str, Any]]]:
+        """generation → (state, settings): state is building, active or retired."""
+        with self._read() as cursor:
+            cursor.execute(
+                self._sql(f"SELECT generation, state, settings FROM {self._table('projection_generations')} WHERE projection = %s"),
+                (PROJECTION,),
+            )
+            return {int(r["generation"]): (r["state"], json.loads(r["settings"])) for r in cursor.fetchall()}
+
+    def active_generation(self) -> int | None:
+        active = [g for g, (state, _) in self.generations().items() if state == "active"]
+        return active[0] if active else None
+
+    def create_generation(self, generation: int, settings: Mapping[str, Any], state: str) -> None:
+        ddl = self._generation_ddl(generation)
+        with self._write() as cursor:
+            for statement in ddl:
+                cursor.execute(statement)
+            cursor.execute(
+                self._sql(f"INSERT INTO {self._table('projection_generations')} VALUES (%s, %s, %s, %s)"),
+                (PROJECTION, generation, state, json.dumps(settings, sort_keys=True)),
+            )
+
+    def activate(self, generation: int) -> None:
+        """Makes `generation` the one reports read: the old one is retired in the same transaction."""
+        with self._write() as cursor:
+            table = self._table("projection_generations")
+            cursor.execute(
+                self._sql(f"UPDATE {table} SET state = 'retired' WHERE projection = %s AND state = 'active'"),
+                (PROJECTION,),
+            )
+            cursor.execute(
+                self._sql(f"UPDATE {table} SET state = 'active' WHERE projection = %s AND generation = %s"),
+                (PROJECTION, generation),
+            )
+
+    def drop_generation(self, generation: int) -> None:
+        with self._write() as cursor:
+            for name in (*VERSIONED, "notable", "snapshots"):
+                cursor.execute(f"DROP TABLE IF EXISTS {self._generation_table(generation, name)}")
+            cursor.execute(
+                self._sql(f"DELETE FROM {self._table('projection_generations')} WHERE projection = %s AND generation = %s"),
+                (PROJECTION, generation),
+            )
+
+    def _generation_ddl(self, generation: int) -> list[str]:
+        statements = []
+        for name, (columns, key) in _COLUMNS.items():
+            table = self._generation_table(generation, name)
+            declared = ", ".join(
+                f"{column} {'INTEGER' if column in _INTEGER_COLUMNS else 'TEXT'}" for column in columns
+            )
+            keys = ", ".join(f"{column} TEXT NOT NULL" for column in key)
+            statements += [
+                f"DROP TABLE IF EXISTS {table}",
+                f"CREATE TABLE {table} ({keys}, {declared}, valid_from {self.bigint} NOT NULL, valid_to {self.bigint})",
+                # One current row per key: the projection can never hold two versions at once.
+                f"CREATE UNIQUE INDEX {self._index(generation, name, 'current')} ON {table} ({', '.join(key)}) "
+                "WHERE valid_to IS NULL",
+                f"CREATE INDEX {self._index(generation, name, 'from')} ON {table} (valid_from)",
+                f"CREATE INDEX {self._index(generation, name, 'to')} ON {table} (valid_to)",
+            ]
+        notable = self._generation_table(generation, "notable")
+        snapshots = self._generation_table(generation, "snapshots")
+        statements += [
+            f"DROP TABLE IF EXISTS {notable}",
+            f"CREATE TABLE {notable} (position {self.bigint} NOT NULL, kind TEXT NOT NULL)",
+            f"CREATE INDEX {self._index(generation, 'notable', 'position')} ON {notable} (position)",
+            f"DROP TABLE IF EXISTS {snapshots}",
+            f"CREATE TABLE {snapshots} (position {self.bigint} PRIMARY KEY, cells TEXT NOT NULL)",
+        ]
+        return statements
+
+    def _index(self, generation: int, table: str, what: str) -> str:
+        return f"cs{generation}_{table}_{what}"
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def write_page(self, generation: int, page: PageWrite) -> None:
+        """One transaction: the tracking position first (it takes the write lock, and a position
+        already tracked raises IntegrityError before anything else is written), then the rows."""
+        with self._write() as cursor:
+            self._insert_tracking(cursor, Tracking(tracking_name(generation), page.position))
+            for table, closes in page.closes.items():
+                _, key = _COLUMNS[table]
+                where = " AND ".join(f"{column} = %s" for column in key)
+                cursor.executemany(
+                    self._sql(
+                        f"UPDATE {self._generation_table(generation, table)} SET valid_to = %s "
+                        f"WHERE {where} AND valid_to IS NULL"
+                    ),
+                    closes,
+                )
+            for table, inserts in page.inserts.items():
+                if inserts:
+                    marks = ", ".join(["%s"] * len(inserts[0]))
+                    cursor.executemany(
+                        self._sql(f"INSERT INTO {self._generation_table(generation, table)} VALUES ({marks})"), inserts
+                    )
+            if page.notable:
+                cursor.executemany(
+                    self._sql(f"INSERT INTO {self._generation_table(generation, 'notable')} VALUES (%s, %s)"),
+                    page.notable,
+                )
+            if page.snapshot is not None:
+                cursor.execute(
+                    self._sql(f"INSERT INTO {self._generation_table(generation, 'snapshots')} VALUES (%s, %s)"),
+                    (page.position, cells_json(page.snapshot)),
+                )
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def tracked(self, generation: int) -> int:
+        return self.max_tracking_id(tracking_name(generation)) or 0
+
+    def latest_snapshot(self, generation: int) -> int:
+        with self._read() as cursor:
+            cursor.execute(f"SELECT MAX(position) AS position FROM {self._generation_table(generation, 'snapshots')}")
+            row = cursor.fetchone()
+        return int(row["position"] or 0)
+
+    def cells_at(self, generation: int, position: int) -> Counter[Cell]:
+        """The summed cells once the log held positions 1..position."""
+        with self._read() as cursor:
+            cursor.execute(
+                self._sql(
+                    f"SELECT MAX(position) AS position FROM {self._generation_table(generation, 'snapshots')} "
+                    "WHERE position <= %s"
+                ),
+                (position,),
+            )
+            since = int(cursor.fetchone()["position"] or 0)
+            summed = Counter(self._snapshot(cursor, generation, since))
+            for table in VERSIONED:
+                columns = ", ".join((*_COLUMNS[table][1], *_COLUMNS[table][0]))
+                name = self._generation_table(generation, table)
+                for bound, sign in (("valid_from", 1), ("valid_to", -1)):
+                    cursor.execute(
+                        self._sql(f"SELECT {columns} FROM {name} WHERE {bound} > %s AND {bound} <= %s"),
+                        (since, position),
+                    )
+                    for values in cursor.fetchall():
+                        key, row = decode(table, list(values.values()) if isinstance(values, dict) else list(values))
+                        for cell in cells(key, row):
+                            summed[cell] += sign
+            cursor.execute(
+                self._sql(
+                    f"SELECT kind, COUNT(*) AS n FROM {self._generation_table(generation, 'notable')} "
+                    "WHERE position > %s AND position <= %s GROUP BY kind"
+                ),
+                (since, position),
+            )
+            for row in cursor.fetchall():
+                summed[("data_quality", row["kind"])] += int(row["n"])
+        return summed
+
+    def _snapshot(self, cursor: Any, generation: int, position: int) -> Counter[Cell]:
+        if not position:
+            return Counter()
+        key = (generation, position)
+        if key not in self._snapshots:
+            cursor.execute(
+                self._sql(f"SELECT cells FROM {self._generation_table(generation, 'snapshots')} WHERE position = %s"),
+                (position,),
+            )
+            self._snapshots[key] = cells_from_json(cursor.fetchone()["cells"])
+            while len(self._snapshots) > 8:  # snapshots never change: a few parsed ones are kept
+                self._snapshots.popitem(last=False)
+        self._snapshots.move_to_end(key)
+        return self._snapshots[key]
+
+    def rows_at(self, generation: int, table: str, position: int) -> Iterator[tuple[str, RowKey, Row]]:
+        """(case_id, key, row) of every row of `table` that held once the log held 1..position."""
+        columns = ", ".join((*_COLUMNS[table][1], *_COLUMNS[table][0]))
+        with self._read() as cursor:
+            cursor.execute(
+                self._sql(
+                    f"SELECT {columns} FROM {self._generation_table(generation, table)} "
+                    "WHERE valid_from <= %s AND (valid_to IS NULL OR valid_to > %s)"
+                ),
+                (position, position),
+            )
+            rows = cursor.fetchall()
+        for values in rows:
+            listed = list(values.values()) if isinstance(values, dict) else list(values)
+            key, row = decode(table, listed)
+            yield listed[0], key, row
+
+    def current_rows(self, generation: int, table: str) -> Iterator[tuple[str, RowKey, Row]]:
+        columns = ", ".join((*_COLUMNS[table][1], *_COLUMNS[table][0]))
+        with self._read() as cursor:
+            cursor.execute(f"SELECT {columns} FROM {self._generation_table(generation, table)} WHERE valid_to IS NULL")
+            rows = cursor.fetchall()
+        for values in rows:
+            listed = list(values.values()) if isinstance(values, dict) else list(values)
+            key, row = decode(table, listed)
+            yield listed[0], key, row
+
+
+def tracking_name(generation: int) -> str:
+    return f"{PROJECTION}@{generation}"
+
+
+class SQLiteReadModel(ReadModel, SQLiteTrackingRecorder):
+    placeholder = "?"
+    bigint = "INTEGER"
+
+    def __init__(self, datastore: SQLiteDatastore) -> None:
+        SQLiteTrackingRecorder.__init__(self, datastore)
+        ReadModel.__init__(self)
+
+    @contextmanager
+    def _read(self) -> Iterator[Any]:
+        with self.datastore.transaction(commit=False) as cursor:
+            yield cursor
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        with self.datastore.transaction(commit=True) as cursor:
+            yield cursor
+
+    def _table(self, name: str) -> str:
+        return name
+
+
+class PostgresReadModel(ReadModel, PostgresTrackingRecorder):
+    def __init__(self, datastore: PostgresDatastore) -> None:
+        PostgresTrackingRecorder.__init__(self, datastore, tracking_table_name="projection_tracking")
+        ReadModel.__init__(self)
+
+    @contextmanager
+    def _read(self) -> Iterator[Any]:
+        with self.datastore.transaction(commit=False) as cursor:
+            yield cursor
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        with self.datastore.transaction(commit=True) as cursor:
+            yield cursor
+
+    def _table(self, name: str) -> str:
+        return f'"{self.datastore.schema}"."{name}"'
+
+    def _index(self, generation: int, table: str, what: str) -> str:
+        return f"cs{generation}_{table}_{what}"  # PostgreSQL puts an index in its table's schema
