@@ -1,5 +1,6 @@
 """The FastAPI application factory."""
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -7,9 +8,10 @@ from fastapi import FastAPI
 
 from api import problems
 from api.limits import BodyLimit
-from api.routes import audit, cases, events, health
+from api.routes import audit, cases, events, health, reports
 from api.settings import Settings
 from ledger.application import Ledger
+from projections.runner import Projection
 
 DESCRIPTION = """
 The shared record of the Ms. L. settlement: agencies post immutable events, monitors pull
@@ -27,12 +29,21 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.ledger = ledger or Ledger(settings.database_url, settings.signer)
+        app.state.ledger = opened = ledger or Ledger(settings.database_url, settings.signer)
+        opened.adopt_default_terms()
+        app.state.projection = projection = Projection(opened, settings.projection)
+        stop = threading.Event()
+        follower = threading.Thread(target=projection.follow, args=(stop,), name="projector", daemon=True)
+        if settings.projector == "in-process":
+            follower.start()
         try:
             yield
         finally:
+            stop.set()
+            if follower.is_alive():
+                follower.join(timeout=30)
             if ledger is None:
-                app.state.ledger.close()
+                opened.close()
 
     app = FastAPI(
         title="Settlement compliance ledger",
@@ -42,6 +53,6 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     )
     problems.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    for module in (events, cases, audit, health):
+    for module in (events, cases, reports, audit, health):
         app.include_router(module.router)
     return app

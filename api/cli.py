@@ -5,6 +5,9 @@ on a terminal.
 """
 
 import json
+import signal
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,10 +24,16 @@ from rich.table import Table
 from api.settings import Settings
 from domain.envelope import Envelope, Posting
 from domain.organizations import Organization, Role
-from ledger.application import BatchRejected, Ledger
+from ledger.application import BatchRejected, Ledger, parse_as_of
 from ledger.checkpoints import KeyFileError
 from ledger.config import DatabaseURLError
+from ledger.demo import Population, append_population
 from ledger.verify import verify_log
+from projections.definitions import definitions
+from projections.render import Format, render_csv, render_html, render_json
+from projections.report import compliance_report
+from projections.runner import Projection
+from projections.what_if import what_if_terms
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="The settlement compliance ledger.")
 tokens = typer.Typer(no_args_is_help=True, help="Issue, list and revoke API tokens (each one is an event in the log).")
@@ -217,6 +226,107 @@ def verify(
         fail(f"TAMPERING DETECTED at {where}: {result.problem}")
     signed = f"; signed checkpoint at tree size {result.checkpoint_size} matches" if result.checkpoint_size is not None else ""
     out.print(f"verified {result.events} events: every leaf and the tree recomputed{signed}")
+
+
+def _as_of(text: str | None) -> int | str | None:
+    if text is None:
+        return None
+    try:
+        return parse_as_of(text)
+    except ValueError as error:
+        fail(f"--as-of: {error}")
+
+
+@app.command()
+def report(
+    as_of: Annotated[str | None, typer.Option(help="A log position, an ISO 8601 instant with offset, or a date.")] = None,
+    format: Annotated[Format, typer.Option(help="json, csv or html.")] = Format.JSON,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write here instead of standard output.")] = None,
+    terms: Annotated[
+        str | None, typer.Option(help="What-if terms: a shipped document's name, a JSON object, or @FILE.json.")
+    ] = None,
+) -> None:
+    """The compliance report, as of now or any earlier point (catches the projection up first)."""
+    point = _as_of(as_of)
+    with opened_ledger() as ledger:
+        ledger.adopt_default_terms()
+        projection = Projection(ledger, Settings().projection)
+        projection.catch_up()
+        try:
+            what_if = None if terms is None else what_if_terms(ledger, _terms_text(terms), point)
+        except (ValueError, ValidationError) as error:
+            fail(f"--terms: {error.errors()[0]['msg'] if isinstance(error, ValidationError) else error}")
+        built = compliance_report(ledger, projection, point, what_if, wait_seconds=0)
+        if format is Format.CSV:
+            body = render_csv(built)
+        elif format is Format.HTML:
+            body = render_html(built, definitions(projection.late_report_days()))
+        else:
+            body = render_json(built) + b"\n"
+    if out_file is None:
+        sys.stdout.buffer.write(body)
+    else:
+        out_file.write_bytes(body)
+        err.print(f"wrote the report as of {built['as_of']} (tree size {built['checkpoint']['tree_size']}) to {out_file}")
+
+
+def _terms_text(terms: str) -> str:
+    if not terms.startswith("@"):
+        return terms
+    try:
+        return Path(terms[1:]).read_text()
+    except OSError as error:
+        fail(f"--terms: cannot read {terms[1:]}: {error.strerror}")
+
+
+@app.command()
+def rebuild() -> None:
+    """Rebuild the reports' projection from the whole log into fresh tables, then switch to them.
+
+    Reports keep answering from the current tables until the switch."""
+    with opened_ledger() as ledger, progress_bar() as bar:
+        projection = Projection(ledger, Settings().projection)
+        task = bar.add_task("rebuilding", total=ledger.store.tree_size())
+        generation, projected = projection.rebuild(progress=lambda position: bar.update(task, completed=position))
+    err.print(f"rebuilt the case-status projection (generation {generation}) from {projected} events")
+
+
+@app.command()
+def project(
+    follow: Annotated[bool, typer.Option("--follow/--once", help="Keep following the log, or stop once caught up.")] = False,
+) -> None:
+    """Bring the reports' projection up to date (for `serve` with LEDGER_PROJECTOR=external)."""
+    with opened_ledger() as ledger:
+        ledger.adopt_default_terms()
+        projection = Projection(ledger, Settings().projection)
+        if not follow:
+            with progress_bar() as bar:
+                task = bar.add_task("projecting", total=ledger.store.tree_size())
+                done = projection.catch_up(progress=lambda position: bar.update(task, completed=position))
+            err.print(f"projected {done} events; the projection is at position {projection.tracked()}")
+            return
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        err.print("following the log (Ctrl-C to stop)")
+        try:
+            projection.follow(stop)
+        except KeyboardInterrupt:
+            pass
+
+
+@app.command()
+def demo(
+    cases: Annotated[int, typer.Option(min=1, max=1_000_000, help="How many families.")] = 200,
+    seed: Annotated[int, typer.Option(help="The same seed appends the same events (a second run appends nothing).")] = 1,
+) -> None:
+    """Append a realistic synthetic population through the normal append path (for trying the ledger)."""
+    with opened_ledger() as ledger:
+        ledger.adopt_default_terms()
+        population = Population(cases, seed)
+        with progress_bar() as bar:
+            task = bar.add_task(f"appending {cases} families", total=cases)
+            appended = append_population(ledger, population, progress=lambda n: bar.advance(task, n))
+    err.print(f"demo: {appended} events appended for {cases} families (seed {seed})")
 
 
 @app.command()

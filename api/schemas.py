@@ -123,10 +123,82 @@ class ConsistencyProof(BaseModel):
     second_root: str
 
 
+class ProjectionHealth(BaseModel):
+    generation: int
+    position: int = Field(description="The last log position the case-status projection has applied.")
+    lag: int = Field(description="Log head minus position: events not yet in reports.")
+
+
 class Health(BaseModel):
     status: str
     database: str
     tree_size: int | None
+    projection: ProjectionHealth | None = None
+
+
+class ReportCheckpoint(BaseModel):
+    tree_size: int = Field(description="The last log position the report includes.")
+    root_hash: str = Field(description="Lowercase hex RFC 6962 root of the tree of that size.")
+
+
+class RemainingByStatus(BaseModel):
+    in_process: int
+    informed: int
+    not_reached: int
+    whereabouts_unknown: int
+    declined: int
+
+
+class Children(BaseModel):
+    identified: int
+    reunified: int
+    remaining: int
+    remaining_by_status: RemainingByStatus
+
+
+class Families(BaseModel):
+    identified: int
+    registered: int
+    reunified: int
+    services: dict[str, int]
+
+
+class Counts(BaseModel):
+    identified: int
+    reunified: int
+
+
+class ObligationStatus(BaseModel):
+    met: int
+    met_late: int
+    open: int
+    overdue: int
+    not_applicable: int
+    median_days: float | None
+
+
+class DataQuality(BaseModel):
+    corrections: int
+    retractions: int
+    merged_cases: int
+    late_reports: int
+
+
+class ComplianceReport(BaseModel):
+    """The report of DESIGN.md §3; every number is defined at /v1/reports/definitions."""
+
+    as_of: str = Field(description="Only what was recorded by this instant counts.")
+    checkpoint: ReportCheckpoint
+    terms_version: int
+    children: Children
+    families: Families
+    breakdowns: dict[str, dict[str, Counts]] = Field(
+        description="nationality, border_sector, separation_month and age_band, each value → children counts."
+    )
+    reunified_by_facilitator: dict[str, int]
+    obligations: dict[str, ObligationStatus]
+    data_quality: DataQuality
+    terms: dict[str, Any] = Field(description="The terms applied: durations, extensions, and whether they are what-if.")
 
 
 _PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}

@@ -2,11 +2,13 @@
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ledger.checkpoints import Signer, load_or_create_signing_key
+from projections.case_status import Settings as ProjectionSettings
 
 
 class Settings(BaseSettings):
@@ -25,6 +27,20 @@ class Settings(BaseSettings):
         description="The log's name in its checkpoints (a schema-less URL, per C2SP).",
     )
     max_body_bytes: int = Field(default=4 * 1024 * 1024, description="Larger request bodies get 413.")
+    projector: Literal["in-process", "external"] = Field(
+        default="in-process",
+        description="in-process: the API keeps the reports' projection up to date; external: `ledger project --follow` does.",
+    )
+    late_report_days: int = Field(
+        default=30, ge=1, description="An event recorded more than this many days after it occurred is a late report."
+    )
+    report_wait_seconds: float = Field(
+        default=5.0, ge=0, description="How long a report waits for the projection to reach its as-of point (then 503)."
+    )
+
+    @property
+    def projection(self) -> ProjectionSettings:
+        return ProjectionSettings(late_report_days=self.late_report_days)
 
     @cached_property
     def signer(self) -> Signer:

@@ -18,7 +18,7 @@ from domain.catalog import Obligation, Service
 
 class ClockKind(StrEnum):
     DEADLINE = "deadline"  # an event must follow the starting event within the duration
-    WINDOW = "window"  # like a deadline, started by the settlement (or a later membership decision)
+    WINDOW = "window"  # a deadline anchored on the membership decision
     RENEWAL = "renewal"  # renewal due by an expiry date; the clock starts `duration` before it
     TERM = "term"  # a grant (parole) must stay in force for the duration
     AVAILABILITY = "availability"  # a service must stay available, uninterrupted, for the duration
@@ -239,25 +239,27 @@ class Clock:
 
 
 def evaluate(obligation: Obligation, inputs: ClockInputs, terms: Terms) -> Clock | None:
-    """The clock under `terms`, or None when the terms lack the obligation or it never started."""
+    """The clock under `terms`, or None when the terms lack the obligation or it never started.
+
+    No clock runs before the terms took effect: one anchored earlier starts on the effective date
+    (the settlement binds from then; what happened before is history, not breach).
+    """
     span = terms.durations.get(obligation)
-    if span is None:
+    if span is None or inputs.anchor is None:
         return None
     kind = KINDS[obligation]
-    if kind is ClockKind.WINDOW:
-        if inputs.anchor is None or terms.effective is None:
-            return None
-        return _deadline(obligation, max(terms.effective, inputs.anchor), span.after, inputs.met, terms)
-    if inputs.anchor is None:
-        return None
-    if kind is ClockKind.DEADLINE:
-        return _deadline(obligation, inputs.anchor, span.after, inputs.met, terms)
+    effective = terms.effective if terms.effective is not None else inputs.anchor
     if kind is ClockKind.RENEWAL:
         expiry = inputs.anchor
-        return _deadline(obligation, span.before(expiry), lambda _: expiry, inputs.met, terms)
+        if expiry < effective:
+            return None  # the parole ran out before the terms existed
+        return _deadline(obligation, max(effective, span.before(expiry)), lambda _: expiry, inputs.met, terms)
+    start = max(effective, inputs.anchor)
+    if kind in (ClockKind.DEADLINE, ClockKind.WINDOW):
+        return _deadline(obligation, start, span.after, inputs.met, terms)
     if kind is ClockKind.TERM:
-        return _term(obligation, inputs, span, terms)
-    return _availability(obligation, inputs, span, terms)
+        return _term(obligation, start, inputs, span, terms)
+    return _availability(obligation, start, inputs, span, terms)
 
 
 def _deadline(obligation: Obligation, start: int, deadline: Any, met: int | None, terms: Terms) -> Clock:
@@ -267,9 +269,7 @@ def _deadline(obligation: Obligation, start: int, deadline: Any, met: int | None
     return Clock(start, due, met, met > due, None, max(0, met - start))
 
 
-def _term(obligation: Obligation, inputs: ClockInputs, span: Span, terms: Terms) -> Clock:
-    start = inputs.anchor
-    assert start is not None
+def _term(obligation: Obligation, start: int, inputs: ClockInputs, span: Span, terms: Terms) -> Clock:
     due = terms.due(obligation, span.after(start))
     covered: int | None = None
     lapsed = False
@@ -283,9 +283,7 @@ def _term(obligation: Obligation, inputs: ClockInputs, span: Span, terms: Terms)
     return Clock(start, due, None, False, breach, None)
 
 
-def _availability(obligation: Obligation, inputs: ClockInputs, span: Span, terms: Terms) -> Clock:
-    start = inputs.anchor
-    assert start is not None
+def _availability(obligation: Obligation, start: int, inputs: ClockInputs, span: Span, terms: Terms) -> Clock:
     due = terms.due(obligation, span.after(start))
     breaches = [inputs.breach] if inputs.breach is not None and start <= inputs.breach <= due else []
     service = AVAILABLE_SERVICE[obligation]

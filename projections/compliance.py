@@ -100,4 +100,4 @@ def _median(histogram: Counter[int]) -> float | int | None:
         while len(found) < 2 and middle[len(found)] < seen:
             found.append(days)
     low, high = found
-    return low if low == high else (low + high) / 2
+    return (low + high) // 2 if (low + high) % 2 == 0 else (low + high) / 2

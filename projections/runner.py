@@ -47,6 +47,11 @@ class Projection:
         assert active is not None, "the projection has no active generation"
         return active
 
+    def late_report_days(self) -> int:
+        """The threshold the active generation was built with (a change needs `ledger rebuild`)."""
+        settings = self.model.generations()[self.generation()][1]
+        return int(settings.get("late_report_days", self.settings.late_report_days))
+
     def tracked(self) -> int:
         return self.model.tracked(self.generation())
 

@@ -1,0 +1,93 @@
+"""The compliance report for monitors and auditors, as of any point, under recorded or what-if terms."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from api.auth import allow, get_ledger
+from api.routes.cases import as_of_point
+from api.schemas import PROBLEMS, ComplianceReport
+from domain.access import Principal
+from domain.organizations import Role
+from domain.terms import Terms
+from ledger.application import Ledger
+from projections.definitions import definitions
+from projections.render import Format, render_csv, render_html, render_json
+from projections.report import ProjectionBehind, compliance_report
+from projections.runner import Projection
+from projections.what_if import what_if_terms
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+Readers = Depends(allow(Role.MONITOR, Role.AUDITOR))
+
+
+MEDIA_TYPES = {Format.JSON: "application/json", Format.CSV: "text/csv; charset=utf-8", Format.HTML: "text/html; charset=utf-8"}
+
+
+def get_projection(request: Request) -> Projection:
+    return request.app.state.projection  # type: ignore[no-any-return]
+
+
+@router.get(
+    "/compliance",
+    response_model=ComplianceReport,
+    responses={
+        **PROBLEMS,
+        200: {"content": {"text/csv": {}, "text/html": {}}, "description": "The report in the format asked for."},
+    },
+)
+def get_compliance_report(
+    request: Request,
+    ledger: Annotated[Ledger, Depends(get_ledger)],
+    projection: Annotated[Projection, Depends(get_projection)],
+    _: Annotated[Principal, Readers],
+    as_of: Annotated[
+        str | None,
+        Query(description="A log position, an ISO 8601 instant with offset, or a date (end of that day, UTC). Default: now."),
+    ] = None,
+    format: Annotated[Format, Query(description="json, csv (one table per section) or html.")] = Format.JSON,
+    terms: Annotated[
+        str | None,
+        Query(
+            description="What-if terms, nothing recorded: the name of a shipped terms document "
+            '(e.g. settlement-2023), or a JSON object such as {"obligations": {"first_outreach": {"days": 45}}} '
+            "whose durations replace those in force."
+        ),
+    ] = None,
+) -> Response:
+    """Counts by status, deadlines met and missed, elapsed days: the numbers DESIGN.md §3 defines
+    (see /v1/reports/definitions), with the checkpoint they were computed at."""
+    point = as_of_point(as_of)
+    settings = request.app.state.settings
+    try:
+        what_if = None if terms is None else _what_if(ledger, terms, point)
+        report = compliance_report(ledger, projection, point, what_if, settings.report_wait_seconds)
+    except ProjectionBehind as behind:
+        raise HTTPException(503, f"{behind}; retry shortly", headers={"Retry-After": "2"}) from None
+    if format is Format.CSV:
+        body = render_csv(report)
+    elif format is Format.HTML:
+        body = render_html(report, definitions(projection.late_report_days()))
+    else:
+        body = render_json(report)
+    return Response(body, media_type=MEDIA_TYPES[format])
+
+
+def _what_if(ledger: Ledger, text: str, point: int | str | None) -> Terms:
+    try:
+        return what_if_terms(ledger, text, point)
+    except (ValueError, ValidationError) as error:
+        message = error.errors()[0]["msg"] if isinstance(error, ValidationError) else str(error)
+        raise RequestValidationError([{"loc": ("query", "terms"), "msg": message, "type": "value_error"}]) from None
+
+
+@router.get("/definitions", responses=PROBLEMS)
+def get_definitions(
+    projection: Annotated[Projection, Depends(get_projection)],
+    _: Annotated[Principal, Readers],
+) -> dict[str, Any]:
+    """What every number of the compliance report means, keyed by its JSON path."""
+    return {"definitions": definitions(projection.late_report_days())}
+

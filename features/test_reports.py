@@ -1,0 +1,348 @@
+"""Step definitions for the report's definitions and obligations (run on SQLite and PostgreSQL).
+
+Events are posted through the API by the organizations that would post them, with occurred
+times relative to today ("40 days ago"): the ledger records everything now, so clocks are read
+on today's date, and "the noted report" is the report as of the log position noted earlier.
+"""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pytest_bdd import given, parsers, scenarios, then, when
+
+from domain.terms import SETTLEMENT_2023
+from tests.builders import envelope, separation
+from tests.harness import Tokens
+
+scenarios("report_definitions.feature", "obligations")
+
+ORGANIZATIONS = ("FRTF", "ORR", "KIND", "WRC", "AOL", "IOM", "STATE", "USCIS", "CBP", "SENECA", "ACACIA", "DOJ")
+
+
+class World:
+    def __init__(self, client: TestClient, tokens: Tokens) -> None:
+        self.client = client
+        self.headers = {org: tokens.get(org) for org in ORGANIZATIONS}
+        self.monitor = tokens.get("MONITOR", "monitor")
+        self.now = datetime.now(UTC)
+        self.last: dict[str, dict[str, Any]] = {}  # each organization's last envelope: "that event"
+        self.noted: int | None = None
+        self._report: dict[str, Any] | None = None
+
+    def ago(self, days: int) -> str:
+        return (self.now - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    def day(self, days_from_now: int) -> str:
+        return (self.now + timedelta(days=days_from_now)).date().isoformat()
+
+    def post(self, organization: str, event: dict[str, Any]) -> None:
+        response = self.client.post("/v1/events", json={"events": [event]}, headers=self.headers[organization])
+        assert response.status_code == 201, response.text
+        self.last[organization] = event
+        self._report = None
+
+    def case_event(self, organization: str, case: str, event_type: str, days: int, data: dict[str, Any]) -> None:
+        self.post(organization, envelope(case, event_type, data, occurred_at=self.ago(days)))
+
+    def report(self, as_of: int | None = None) -> dict[str, Any]:
+        if as_of is None and self._report is not None:
+            return self._report
+        params = {} if as_of is None else {"as_of": str(as_of)}
+        response = self.client.get("/v1/reports/compliance", params=params, headers=self.monitor)
+        assert response.status_code == 200, response.text
+        if as_of is None:
+            self._report = response.json()
+        return response.json()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def world(client: TestClient, tokens: Tokens) -> World:
+    return World(client, tokens)
+
+
+def _children(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.replace(" and ", ",").split(",") if part.strip())
+
+
+# --- the record -----------------------------------------------------------------------------------
+
+
+@given("the settlement's terms are in force")
+def terms_in_force(world: World) -> None:
+    assert world.report()["terms_version"] == SETTLEMENT_2023["terms_version"]
+
+
+@given(parsers.parse("family {case} was identified {days:d} days ago"))
+@when(parsers.parse("family {case} was identified {days:d} days ago"))
+def identified(world: World, case: str, days: int) -> None:
+    world.post("FRTF", separation(case, occurred_at=world.ago(days)))
+
+
+@given(parsers.parse("family {case} was identified {days:d} days ago with children {children}"))
+def identified_with(world: World, case: str, days: int, children: str) -> None:
+    world.post("FRTF", separation(case, children=_children(children), occurred_at=world.ago(days)))
+
+
+@given(parsers.parse('family {case} was identified {days:d} days ago, separated on {date} from {nationality}'))
+def identified_on(world: World, case: str, days: int, date: str, nationality: str) -> None:
+    event = separation(case, occurred_at=world.ago(days))
+    event["data"] |= {"separation_date": date, "nationality": nationality}
+    world.post("FRTF", event)
+
+
+@given(parsers.parse('{org} attempted to contact family {case} {days:d} days ago with outcome "{outcome}"'))
+@when(parsers.parse('{org} attempted to contact family {case} {days:d} days ago with outcome "{outcome}"'))
+def contact_attempted(world: World, org: str, case: str, days: int, outcome: str) -> None:
+    world.case_event(org, case, "ContactAttempted", days, {"channel": "phone", "outcome": outcome, "country": "GT"})
+
+
+@given(parsers.parse('{org} recorded that family {case} chose "{election}" {days:d} days ago'))
+@when(parsers.parse('{org} recorded that family {case} chose "{election}" {days:d} days ago'))
+def preference(world: World, org: str, case: str, election: str, days: int) -> None:
+    world.case_event(org, case, "PreferenceRecorded", days, {"election": election})
+
+
+@given(parsers.parse("{org} declared the whereabouts of family {case} unknown {days:d} days ago"))
+def whereabouts_unknown(world: World, org: str, case: str, days: int) -> None:
+    world.case_event(org, case, "WhereaboutsUnknownDeclared", days, {"attempts_made": 6})
+
+
+@given(parsers.parse("FRTF registered family {case} {days:d} days ago"))
+def registered(world: World, case: str, days: int) -> None:
+    world.case_event("FRTF", case, "RegistrationSubmitted", days, {"registration_number": f"TF-{case}"})
+
+
+@given(parsers.parse('FRTF determined family {case} to be "{decision}" {days:d} days ago'))
+@when(parsers.parse('FRTF determined family {case} to be "{decision}" {days:d} days ago'))
+def membership(world: World, case: str, decision: str, days: int) -> None:
+    world.case_event("FRTF", case, "ClassMembershipDetermined", days, {"decision": decision, "basis": "records review"})
+
+
+@given(parsers.parse("IOM requested parole for family {case} {days:d} days ago"))
+def parole_requested(world: World, case: str, days: int) -> None:
+    world.case_event("IOM", case, "ParoleRequested", days, {"receipt_number": f"IOE-{case}"})
+
+
+@given(parsers.parse("USCIS decided on parole for family {case} {days:d} days ago"))
+@when(parsers.parse("USCIS decided on parole for family {case} {days:d} days ago"))
+def parole_decided(world: World, case: str, days: int) -> None:
+    world.case_event("USCIS", case, "ParoleDecided", days, {"decision": "granted", "valid_until": world.day(1000)})
+
+
+@given(parsers.parse("{org} arranged travel for family {case} {days:d} days ago"))
+def travel(world: World, org: str, case: str, days: int) -> None:
+    world.case_event(org, case, "TravelArranged", days, {"port_of_entry": "San Ysidro", "travel_date": world.day(-days + 2)})
+
+
+@given(parsers.parse("family {case} arrived in the US {days:d} days ago with parole until {until:d} days from now"))
+def arrived(world: World, case: str, days: int, until: int) -> None:
+    data = {"port_of_entry": "San Ysidro", "parole_start": world.day(-days), "parole_end": world.day(until)}
+    world.case_event("CBP", case, "ArrivedInUS", days, data)
+
+
+@given(parsers.parse("family {case} arrived in the US {days:d} days ago with parole that ended {ended:d} days ago"))
+def arrived_lapsed(world: World, case: str, days: int, ended: int) -> None:
+    data = {"port_of_entry": "San Ysidro", "parole_start": world.day(-days), "parole_end": world.day(-ended)}
+    world.case_event("CBP", case, "ArrivedInUS", days, data)
+
+
+@given(parsers.parse("USCIS renewed the parole of family {case} {days:d} days ago until {until:d} days from now"))
+@when(parsers.parse("USCIS renewed the parole of family {case} {days:d} days ago until {until:d} days from now"))
+def parole_renewed(world: World, case: str, days: int, until: int) -> None:
+    world.case_event("USCIS", case, "ParoleRenewed", days, {"valid_until": world.day(until)})
+
+
+@given(parsers.parse("USCIS decided on work authorization for family {case} {days:d} days ago"))
+@when(parsers.parse("USCIS decided on work authorization for family {case} {days:d} days ago"))
+def work_authorization(world: World, case: str, days: int) -> None:
+    world.case_event("USCIS", case, "WorkAuthorizationDecided", days, {"decision": "granted", "valid_until": world.day(700)})
+
+
+@given(parsers.parse("ACACIA filed an asylum application for family {case} {days:d} days ago"))
+@when(parsers.parse("ACACIA filed an asylum application for family {case} {days:d} days ago"))
+def asylum_filed(world: World, case: str, days: int) -> None:
+    world.case_event("ACACIA", case, "AsylumApplicationFiled", days, {"receipt_number": f"ZAR-{case}"})
+
+
+@given(parsers.parse("SENECA started {service} services for family {case} {days:d} days ago"))
+@when(parsers.parse("SENECA started {service} services for family {case} {days:d} days ago"))
+def service_started(world: World, service: str, case: str, days: int) -> None:
+    world.case_event("SENECA", case, "ServiceStarted", days, {"service": service})
+
+
+@given(parsers.parse("SENECA ended {service} services for family {case} {days:d} days ago after an interruption"))
+@when(parsers.parse("SENECA ended {service} services for family {case} {days:d} days ago after an interruption"))
+def service_interrupted_for_case(world: World, service: str, case: str, days: int) -> None:
+    world.case_event("SENECA", case, "ServiceEnded", days, {"service": service, "reason": "interrupted"})
+
+
+@given(parsers.parse("FRTF reunified family {case} {days:d} days ago"))
+@when(parsers.parse("FRTF reunified family {case} {days:d} days ago"))
+def reunified(world: World, case: str, days: int) -> None:
+    world.case_event("FRTF", case, "FamilyReunified", days, {"location_country": "US"})
+
+
+@given(parsers.parse("FRTF reunified child {child} of family {case} {days:d} days ago"))
+def reunified_child(world: World, child: str, case: str, days: int) -> None:
+    world.case_event("FRTF", case, "FamilyReunified", days, {"children": [child], "location_country": "GT"})
+
+
+@given(parsers.parse('FRTF closed the case of family {case} as "{reason}"'))
+@when(parsers.parse('FRTF closed the case of family {case} as "{reason}"'))
+def closed(world: World, case: str, reason: str) -> None:
+    world.case_event("FRTF", case, "CaseClosed", 0, {"reason": reason})
+
+
+@given(parsers.parse("FRTF merged family {duplicate} into family {case}"))
+@when(parsers.parse("FRTF merged family {duplicate} into family {case}"))
+def merged(world: World, duplicate: str, case: str) -> None:
+    world.case_event("FRTF", case, "CasesMerged", 0, {"duplicate_case_id": duplicate})
+
+
+@given(parsers.parse("ORR added child {child} born in {year:d} to family {case}"))
+@when(parsers.parse("ORR added child {child} born in {year:d} to family {case}"))
+def member_added(world: World, child: str, year: int, case: str) -> None:
+    world.case_event("ORR", case, "MemberAdded", 0, {"member_id": child, "role": "child", "birth_year": year, "reason": "review"})
+
+
+@given(parsers.parse("FRTF removed child {child} from family {case}"))
+@when(parsers.parse("FRTF removed child {child} from family {case}"))
+def member_removed(world: World, child: str, case: str) -> None:
+    world.case_event("FRTF", case, "MemberRemoved", 0, {"member_id": child, "reason": "not separated"})
+
+
+def _amend(world: World, org: str, event_type: str, data: dict[str, Any]) -> None:
+    target = world.last[org]
+    world.post(org, envelope(target["case_id"], event_type, {"event_id": target["event_id"], **data}, occurred_at=world.ago(0)))
+
+
+@given(parsers.parse("{org} retracted that event"))
+@when(parsers.parse("{org} retracted that event"))
+def retracted(world: World, org: str) -> None:
+    _amend(world, org, "EntryRetracted", {"reason": "posted to the wrong case"})
+
+
+@given(parsers.parse("{org} corrected the date of that event to {days:d} days ago"))
+@when(parsers.parse("{org} corrected the date of that event to {days:d} days ago"))
+def corrected_date(world: World, org: str, days: int) -> None:
+    _amend(world, org, "EntryCorrected", {"occurred_at": world.ago(days), "reason": "the date was misread"})
+
+
+@given(parsers.parse('{org} corrected the {field} of that event to "{value}"'))
+@when(parsers.parse('{org} corrected the {field} of that event to "{value}"'))
+def corrected_field(world: World, org: str, field: str, value: str) -> None:
+    _amend(world, org, "EntryCorrected", {"changes": {field: value}, "reason": "mistyped"})
+
+
+def _settlement(world: World, org: str, event_type: str, data: dict[str, Any]) -> None:
+    world.post(org, envelope("SETTLEMENT", event_type, data, occurred_at=world.ago(0)))
+
+
+@given(parsers.parse('DOJ extended "{obligation}" by {amount:d} {unit} effective {days:d} days ago'))
+@when(parsers.parse('DOJ extended "{obligation}" by {amount:d} {unit} effective {days:d} days ago'))
+def extended(world: World, obligation: str, amount: int, unit: str, days: int) -> None:
+    data = {
+        "court_order_id": "18-cv-00428 order",
+        "obligation": obligation,
+        "extension": {unit: amount},
+        "effective_date": world.day(-days),
+    }
+    _settlement(world, "DOJ", "DeadlineExtended", data)
+
+
+@given(parsers.parse("SENECA recorded that {service} services were interrupted from {days:d} days ago"))
+@when(parsers.parse("SENECA recorded that {service} services were interrupted from {days:d} days ago"))
+def interrupted(world: World, service: str, days: int) -> None:
+    _settlement(world, "SENECA", "ServiceInterrupted", {"service": service, "from": world.day(-days), "cause": "contract terminated"})
+
+
+@given(parsers.parse('the parties adopted terms setting "{obligation}" to {days:d} days'))
+@when(parsers.parse('the parties adopted terms setting "{obligation}" to {days:d} days'))
+def adopted(world: World, obligation: str, days: int) -> None:
+    terms = world.report()["terms"]
+    data = {
+        "terms_version": terms["terms_version"] + 1,
+        "effective_date": terms["effective_date"],
+        "obligations": {**terms["obligations"], obligation: {"days": days}},
+    }
+    _settlement(world, "DOJ", "TermsAdopted", data)
+
+
+@given("the monitor notes the report")
+@when("the monitor notes the report")
+def note(world: World) -> None:
+    world.noted = world.report()["checkpoint"]["tree_size"]
+
+
+# --- the report -----------------------------------------------------------------------------------
+
+
+def _report(world: World, noted: bool) -> dict[str, Any]:
+    assert not noted or world.noted is not None, "no report was noted"
+    return world.report(world.noted if noted else None)
+
+
+@then(parsers.parse('the report counts "{obligation}" as {count:d} {status:w}'))
+def obligation_counts(world: World, obligation: str, count: int, status: str) -> None:
+    report = world.report()
+    assert report["obligations"][obligation][status] == count, report["obligations"][obligation]
+
+
+@then(parsers.parse('the noted report still counts "{obligation}" as {count:d} {status:w}'))
+def noted_obligation_counts(world: World, obligation: str, count: int, status: str) -> None:
+    report = _report(world, noted=True)
+    assert report["obligations"][obligation][status] == count, report["obligations"][obligation]
+
+
+@then(parsers.parse('the report gives "{obligation}" a median of {days:g} days'))
+def median(world: World, obligation: str, days: float) -> None:
+    assert world.report()["obligations"][obligation]["median_days"] == days
+
+
+@then(parsers.parse('the report gives "{obligation}" no median'))
+def no_median(world: World, obligation: str) -> None:
+    assert world.report()["obligations"][obligation]["median_days"] is None
+
+
+def _children_counted(report: dict[str, Any], status: str) -> int:
+    children = report["children"]
+    return children[status] if status in ("identified", "reunified", "remaining") else children["remaining_by_status"][status]  # type: ignore[no-any-return]
+
+
+@then(parsers.parse("the report counts {count:d} children {status:w}"))
+def children_count(world: World, count: int, status: str) -> None:
+    assert _children_counted(world.report(), status) == count, world.report()["children"]
+
+
+@then(parsers.parse("the noted report still counts {count:d} children {status:w}"))
+def noted_children_count(world: World, count: int, status: str) -> None:
+    report = _report(world, noted=True)
+    assert _children_counted(report, status) == count, report["children"]
+
+
+@then(parsers.parse("the report counts {count:d} families {what:w}"))
+def families_count(world: World, count: int, what: str) -> None:
+    assert world.report()["families"][what] == count, world.report()["families"]
+
+
+@then(parsers.parse("the report counts {count:d} families receiving {service:w}"))
+def families_served(world: World, count: int, service: str) -> None:
+    assert world.report()["families"]["services"][service] == count, world.report()["families"]
+
+
+@then(parsers.parse("the report counts {count:d} children reunified through {org}"))
+def facilitated(world: World, count: int, org: str) -> None:
+    assert world.report()["reunified_by_facilitator"][org] == count
+
+
+@then(parsers.parse('the report counts {count:d} children in the {dimension} "{value}"'))
+def breakdown(world: World, count: int, dimension: str, value: str) -> None:
+    breakdowns = world.report()["breakdowns"][dimension.replace(" ", "_")]
+    assert breakdowns.get(value, {"identified": 0})["identified"] == count, breakdowns
+
+
+@then(parsers.parse("the report counts {count:d} {kind:w} in its data quality"))
+def data_quality(world: World, count: int, kind: str) -> None:
+    assert world.report()["data_quality"][kind] == count, world.report()["data_quality"]

@@ -1,0 +1,90 @@
+"""The compliance report as JSON, CSV (one table per section, for spreadsheets) and HTML.
+
+All three carry the same numbers; CSV and HTML are drawn from the JSON form, never recomputed.
+"""
+
+import csv
+import io
+import json
+from collections.abc import Iterator, Mapping
+from enum import StrEnum
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+_templates = Environment(loader=PackageLoader("projections"), autoescape=select_autoescape(), keep_trailing_newline=True)
+
+class Format(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    HTML = "html"
+
+
+STATUS_COLUMNS = ("met", "met_late", "open", "overdue", "not_applicable", "median_days")
+
+
+def render_json(report: Mapping[str, Any]) -> bytes:
+    """The canonical bytes: two reports with the same numbers are the same bytes."""
+    return json.dumps(report, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def tables(report: Mapping[str, Any]) -> Iterator[tuple[str, list[str], list[list[Any]]]]:
+    """(title, header, rows) of each section, as the CSV and HTML forms lay them out."""
+    yield (
+        "report",
+        ["field", "value"],
+        [
+            ["as_of", report["as_of"]],
+            ["tree_size", report["checkpoint"]["tree_size"]],
+            ["root_hash", report["checkpoint"]["root_hash"]],
+            ["terms_version", report["terms_version"]],
+            ["what_if", report["terms"]["what_if"]],
+        ],
+    )
+    children = report["children"]
+    yield (
+        "children",
+        ["measure", "children"],
+        [[key, children[key]] for key in ("identified", "reunified", "remaining")]
+        + [[f"remaining: {status}", n] for status, n in children["remaining_by_status"].items()],
+    )
+    families = report["families"]
+    yield (
+        "families",
+        ["measure", "families"],
+        [[key, families[key]] for key in ("identified", "registered", "reunified")]
+        + [[f"services: {service}", n] for service, n in families["services"].items()],
+    )
+    for dimension, counts in report["breakdowns"].items():
+        yield (
+            f"children by {dimension}",
+            [dimension, "identified", "reunified"],
+            [[value, n["identified"], n["reunified"]] for value, n in counts.items()],
+        )
+    yield (
+        "reunified by facilitator",
+        ["organization", "children"],
+        [[org, n] for org, n in report["reunified_by_facilitator"].items()],
+    )
+    yield (
+        "obligations",
+        ["obligation", *STATUS_COLUMNS],
+        [[name, *("" if row[c] is None else row[c] for c in STATUS_COLUMNS)] for name, row in report["obligations"].items()],
+    )
+    yield ("data quality", ["measure", "events"], [[key, n] for key, n in report["data_quality"].items()])
+
+
+def render_csv(report: Mapping[str, Any]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for i, (title, header, rows) in enumerate(tables(report)):
+        if i:
+            writer.writerow([])
+        writer.writerow([title])
+        writer.writerow(header)
+        writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def render_html(report: Mapping[str, Any], definitions: Mapping[str, str]) -> bytes:
+    return _templates.get_template("report.html").render(report=report, tables=list(tables(report)), definitions=definitions).encode()
