@@ -99,7 +99,7 @@ class Story:
 
 def family_story(index: int, seed: int, today: date) -> Story:
     rng = random.Random(f"{seed}:{index}")
-    story = Story(f"DEMO-{index:06d}", rng, today)
+    story = Story(f"DEMO-{seed}-{index:06d}", rng, today)
     if rng.random() < 0.65:
         separated = ZERO_TOLERANCE[0] + timedelta(days=rng.randrange((ZERO_TOLERANCE[1] - ZERO_TOLERANCE[0]).days))
     else:

@@ -1,0 +1,243 @@
+"""The case-status projection on both backends: exactly once, rebuildable, reproducible as of any point."""
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domain.values import utc_text
+from ledger.application import Ledger
+from ledger.checkpoints import Signer
+from ledger.demo import Population, append_population
+from projections.case_rows import cells
+from projections.case_status import Settings
+from projections.render import render_json
+from projections.report import compliance_report
+from projections.runner import Projection
+from projections.store import VERSIONED, ReadModel
+from projections.what_if import what_if_terms
+
+TODAY = date(2026, 11, 1)
+
+
+def populate(ledger: Ledger, cases: int, seed: int = 7) -> int:
+    ledger.adopt_default_terms()
+    return append_population(ledger, Population(cases, seed, TODAY))
+
+
+def report_bytes(ledger: Ledger, projection: Projection, as_of: int | str) -> bytes:
+    return render_json(compliance_report(ledger, projection, as_of, wait_seconds=0))
+
+
+def recount(model: ReadModel, generation: int, position: int) -> Counter[Any]:
+    """The cells at `position` summed from the rows themselves, ignoring snapshots."""
+    summed: Counter[Any] = Counter()
+    for table in VERSIONED:
+        for _, key, row in model.rows_at(generation, table, position):
+            summed.update(cells(key, row))
+    return summed
+
+
+def without_data_quality(counter: Counter[Any]) -> Counter[Any]:
+    return Counter({cell: n for cell, n in counter.items() if n and cell[0] != "data_quality"})
+
+
+def test_the_live_projection_equals_a_rebuild_byte_for_byte(ledger: Ledger) -> None:
+    projection = Projection(ledger, Settings(page_size=97, snapshot_every=300))
+    ledger.adopt_default_terms()
+    for seed in range(3):  # appended and projected in turns, so pages fall in different places
+        append_population(ledger, Population(60, seed, TODAY))
+        projection.catch_up()
+    head = ledger.store.tree_size()
+    now = utc_text(datetime.now(UTC))
+    positions = [head // 4, head // 2, head - 5, head]
+    live = [report_bytes(ledger, projection, p) for p in positions] + [report_bytes(ledger, projection, now)]
+
+    generation, projected = Projection(ledger, Settings(page_size=1000, snapshot_every=5000)).rebuild()
+    assert (generation, projected) == (2, head)
+    rebuilt = [report_bytes(ledger, projection, p) for p in positions] + [report_bytes(ledger, projection, now)]
+    assert rebuilt == live
+    assert b'"identified":0' not in live[-1]  # the population was really counted
+
+
+def test_a_report_as_of_an_instant_is_the_same_after_more_is_recorded(ledger: Ledger) -> None:
+    populate(ledger, 80)
+    projection = Projection(ledger)
+    projection.catch_up()
+    instant = utc_text(datetime.now(UTC))
+    before = report_bytes(ledger, projection, instant)
+    time.sleep(0.002)
+    append_population(ledger, Population(120, 99, TODAY))
+    projection.catch_up()
+    assert report_bytes(ledger, projection, instant) == before
+    assert report_bytes(ledger, projection, utc_text(datetime.now(UTC))) != before
+
+
+def test_sums_from_snapshots_equal_a_recount_of_the_rows_at_every_point(ledger: Ledger) -> None:
+    populate(ledger, 100)
+    projection = Projection(ledger, Settings(page_size=50, snapshot_every=120))
+    projection.catch_up()
+    model, generation = projection.model, projection.generation()
+    head = ledger.store.tree_size()
+    assert model.latest_snapshot(generation) > 0
+    for position in [1, 2, *random.Random(3).sample(range(3, head), 12), head]:
+        assert without_data_quality(model.cells_at(generation, position)) == without_data_quality(
+            recount(model, generation, position)
+        )
+
+
+class PowerCut(RuntimeError):
+    pass
+
+
+@contextmanager
+def failing_writes(model: ReadModel, after_statements: int) -> Iterator[None]:
+    """The model's second write transaction fails after `after_statements` statements, mid-way."""
+    original = model._write
+    transactions = [0]
+    count = [0]
+
+    class Cursor:
+        def __init__(self, cursor: Any) -> None:
+            self._cursor = cursor
+
+        def __getattr__(self, name: str) -> Any:
+            attribute = getattr(self._cursor, name)
+            if name not in ("execute", "executemany"):
+                return attribute
+
+            def counted(*args: Any, **kwargs: Any) -> Any:
+                count[0] += 1
+                if transactions[0] == 2 and count[0] > after_statements:
+                    raise PowerCut("the power went out mid-page")
+                return attribute(*args, **kwargs)
+
+            return counted
+
+    @contextmanager
+    def write() -> Iterator[Any]:
+        transactions[0] += 1
+        count[0] = 0
+        with original() as cursor:
+            yield Cursor(cursor)
+
+    model._write = write  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        model._write = original  # type: ignore[method-assign]
+
+
+def test_a_failure_mid_page_loses_and_doubles_nothing(ledger: Ledger) -> None:
+    populate(ledger, 120)
+    projection = Projection(ledger, Settings(page_size=200, snapshot_every=500))
+    generation = projection.generation()
+    for after in (3, 1, 4, 2):  # fail at different statements of successive pages
+        tracked = projection.tracked()
+        with failing_writes(projection.model, after), pytest.raises(PowerCut):
+            projection.catch_up()
+        assert projection.tracked() > tracked  # the page before the failing one committed
+    projection.catch_up()
+    assert projection.tracked() == ledger.store.tree_size()
+    live = report_bytes(ledger, projection, ledger.store.tree_size())
+    cells_live = projection.model.cells_at(generation, ledger.store.tree_size())
+    Projection(ledger).rebuild()
+    assert report_bytes(ledger, projection, ledger.store.tree_size()) == live
+    assert projection.model.cells_at(projection.generation(), ledger.store.tree_size()) == cells_live
+
+
+def test_a_killed_projector_process_resumes_where_it_committed(database_url: str, signer: Signer, tmp_path: Path) -> None:
+    with Ledger(database_url, signer) as ledger:
+        populate(ledger, 400)
+        head = ledger.store.tree_size()
+    env = {**os.environ, "LEDGER_DATABASE_URL": database_url, "LEDGER_SIGNING_KEY_FILE": str(tmp_path / "key.pem")}
+    command = [sys.executable, "-c", "from api.cli import main; main()", "project", "--once"]
+    kills = 0
+    for delay in (0.6, 0.9, 1.2):
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(delay)
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            kills += 1
+        process.wait(timeout=60)
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr
+    assert kills, "the projector finished before it could be killed: this test proved nothing"
+    with Ledger(database_url, signer) as ledger:
+        projection = Projection(ledger)
+        assert projection.tracked() == head
+        live = report_bytes(ledger, projection, head)
+        projection.rebuild()
+        assert report_bytes(ledger, projection, head) == live
+
+
+def test_reports_keep_answering_from_the_old_tables_while_a_rebuild_runs(ledger: Ledger) -> None:
+    populate(ledger, 150)
+    projection = Projection(ledger, Settings(page_size=100))
+    projection.catch_up()
+    head = ledger.store.tree_size()
+    before = report_bytes(ledger, projection, head)
+    halfway, resume = threading.Event(), threading.Event()
+
+    def pause_halfway(position: int) -> None:
+        if position >= head // 2 and not halfway.is_set():
+            halfway.set()
+            resume.wait(timeout=30)
+
+    rebuilder = threading.Thread(target=Projection(ledger, Settings(page_size=100)).rebuild, args=(pause_halfway,))
+    rebuilder.start()
+    assert halfway.wait(timeout=60)
+    assert projection.generation() == 1
+    assert report_bytes(ledger, projection, head) == before  # the live tables still answer
+    resume.set()
+    rebuilder.join(timeout=60)
+    assert projection.generation() == 2
+    assert list(projection.model.generations()) == [2]  # the old tables are gone
+    assert report_bytes(ledger, projection, head) == before
+
+
+def test_two_projectors_on_one_database_apply_every_page_exactly_once(database_url: str, signer: Signer) -> None:
+    with Ledger(database_url, signer) as first, Ledger(database_url, signer) as second:
+        populate(first, 30)
+        projections = [Projection(first, Settings(page_size=40)), Projection(second, Settings(page_size=40))]
+        stop = threading.Event()
+        followers = [threading.Thread(target=p.follow, args=(stop, 0.005)) for p in projections]
+        for follower in followers:
+            follower.start()
+        for seed in range(4):
+            append_population(first if seed % 2 else second, Population(40, 100 + seed, TODAY))
+        head = first.store.tree_size()
+        assert projections[0].wait_for(head, timeout=60)
+        stop.set()
+        for follower in followers:
+            follower.join(timeout=30)
+        live = report_bytes(first, projections[0], head)
+        projections[0].rebuild()
+        assert report_bytes(first, projections[0], head) == live
+
+
+def test_a_what_if_report_writes_nothing(ledger: Ledger) -> None:
+    populate(ledger, 60)
+    projection = Projection(ledger)
+    projection.catch_up()
+    head, tracked = ledger.store.tree_size(), projection.tracked()
+    rows_before = {table: list(projection.model.rows_at(1, table, head)) for table in VERSIONED}
+    what_if = what_if_terms(ledger, '{"obligations": {"first_outreach": {"days": 400}}}', None)
+    longer = compliance_report(ledger, projection, head, what_if, wait_seconds=0)
+    recorded = compliance_report(ledger, projection, head, wait_seconds=0)
+    assert longer["obligations"]["first_outreach"] != recorded["obligations"]["first_outreach"]
+    assert longer["children"] == recorded["children"]
+    assert longer["terms"]["what_if"] and not recorded["terms"]["what_if"]
+    assert (ledger.store.tree_size(), projection.tracked()) == (head, tracked)
+    assert {table: list(projection.model.rows_at(1, table, head)) for table in VERSIONED} == rows_before
