@@ -9,7 +9,9 @@ DEFINITIONS: dict[str, str] = {
     "as_of": (
         "The report uses only what the ledger had recorded by this instant (transaction time). "
         "Obligation clocks are read on this instant's UTC date. Asking again for the same as_of "
-        "gives the same report, however much was recorded later."
+        "gives the same report, however much was recorded later. A report asked for as of a log "
+        "position states the instant that position was recorded, and covers positions up to it only "
+        "(a batch shares one instant): reproduce it by the position, its checkpoint tree_size."
     ),
     "checkpoint": (
         "The Merkle tree (RFC 6962) of the log positions the report was computed from: tree_size is "

@@ -1,0 +1,85 @@
+"""`ledger demo`, `report`, `project` and `rebuild`, end to end on both backends."""
+
+import csv
+import io
+import json
+from datetime import date
+from pathlib import Path
+
+from ledger.application import Ledger
+from ledger.demo import Population, family_story
+from tests.test_cli import Run, assert_fails_with_one_line_reason, assert_succeeded, cli, key_file  # noqa: F401
+
+
+def test_demo_appends_a_plausible_population_once_per_seed(cli: Run, ledger: Ledger) -> None:
+    first = cli("demo", "--cases", 120, "--seed", 5)
+    assert_succeeded(first)
+    size = ledger.store.tree_size()
+    assert size > 120 * 4
+    again = cli("demo", "--cases", 120, "--seed", 5)
+    assert_succeeded(again)
+    assert "0 events appended" in again.stderr
+    assert ledger.store.tree_size() == size
+    report = json.loads(cli("report").stdout)
+    assert report["children"]["identified"] > 120
+    assert report["breakdowns"]["nationality"]["GT"]["identified"] > report["breakdowns"]["nationality"].get("RO", {"identified": 0})["identified"]
+    assert sum(report["reunified_by_facilitator"].values()) == report["children"]["reunified"]
+    assert report["terms"]["extensions"], "the 2025 extensions are on the settlement's record"
+
+
+def test_a_seed_always_tells_the_same_story() -> None:
+    today = date(2026, 6, 1)
+    assert family_story(17, 3, today).events == family_story(17, 3, today).events
+    assert family_story(17, 3, today).events != family_story(17, 4, today).events
+    months = [story.events[0][1]["data"]["separation_date"][:7] for story in next(Population(400, 1, today).chunks())]
+    peak = sum(month in ("2018-04", "2018-05", "2018-06", "2018-07") for month in months)
+    assert peak > len(months) / 2  # zero tolerance: most separations fall in Apr–Jul 2018
+
+
+def test_report_writes_each_format_and_reproduces_an_earlier_point(cli: Run, ledger: Ledger, tmp_path: Path) -> None:
+    assert_succeeded(cli("demo", "--cases", 60))
+    middle = ledger.store.tree_size() // 2
+    out = tmp_path / "report.json"
+    assert_succeeded(cli("report", "--as-of", middle, "--out", out))
+    earlier = json.loads(out.read_text())
+    assert earlier["checkpoint"]["tree_size"] == middle
+    now = json.loads(cli("report").stdout)
+    assert_succeeded(cli("demo", "--cases", 90, "--seed", 2))
+    assert_succeeded(cli("report", "--as-of", middle, "--out", tmp_path / "again.json"))
+    assert (tmp_path / "again.json").read_text() == out.read_text()
+    assert json.loads(cli("report", "--as-of", now["as_of"]).stdout) == now
+    rows = list(csv.reader(io.StringIO(cli("report", "--format", "csv").stdout)))
+    assert rows[0] == ["report"] and ["obligation", "met", "met_late", "open", "overdue", "not_applicable", "median_days"] in rows
+    html = cli("report", "--format", "html", "--as-of", middle).stdout
+    assert earlier["checkpoint"]["root_hash"] in html
+
+
+def test_what_if_terms_come_by_name_inline_or_from_a_file(cli: Run, ledger: Ledger, tmp_path: Path) -> None:
+    assert_succeeded(cli("demo", "--cases", 40))
+    terms = tmp_path / "terms.json"
+    terms.write_text(json.dumps({"obligations": {"first_outreach": {"years": 20}}}))
+    from_file = json.loads(cli("report", "--terms", f"@{terms}").stdout)
+    assert from_file["terms"]["what_if"]
+    assert from_file["obligations"]["first_outreach"]["overdue"] == 0
+    assert json.loads(cli("report", "--terms", "settlement-2023").stdout)["terms"]["what_if"]
+
+
+def test_bad_report_options_fail_with_one_line(cli: Run, tmp_path: Path) -> None:
+    assert_fails_with_one_line_reason(cli("report", "--as-of", "yesterday-ish"), "--as-of")
+    assert_fails_with_one_line_reason(cli("report", "--terms", "treaty-of-1848"), "--terms", "unknown terms document")
+    assert_fails_with_one_line_reason(cli("report", "--terms", '{"obligations": {}}'), "--terms")
+    assert_fails_with_one_line_reason(cli("report", "--terms", f"@{tmp_path}/missing.json"), "--terms", "cannot read")
+    assert cli("report", "--format", "docx").exit_code == 2  # typer names the allowed values
+
+
+def test_project_then_rebuild_give_the_same_report(cli: Run, ledger: Ledger) -> None:
+    assert_succeeded(cli("demo", "--cases", 50))
+    projected = cli("project", "--once")
+    assert_succeeded(projected)
+    assert f"the projection is at position {ledger.store.tree_size()}" in projected.stderr
+    size = ledger.store.tree_size()
+    before = cli("report", "--as-of", size).stdout
+    rebuilt = cli("rebuild")
+    assert_succeeded(rebuilt)
+    assert "generation 2" in rebuilt.stderr
+    assert cli("report", "--as-of", size).stdout == before
