@@ -7,13 +7,31 @@ date event by event; a correction or retraction changes the past, so the caller 
 effective entries again (`CaseFacts.of`). Periods are measured in occurred time (UTC dates).
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from domain.catalog import CloseReason, Election, MemberRole, Obligation, Outcome, Service, ServiceEndReason
 from domain.family_case import Entry, FamilyCase
 from domain.terms import ClockInputs, day_of
+
+# What a fact can change (CaseFacts.apply): the children's rows, the family's row, or the clocks of
+# some obligations; EVERYTHING when whether the case counts may change.
+NOTHING: frozenset[str] = frozenset()
+CHILDREN = frozenset({"children"})
+FAMILY = frozenset({"family"})
+EVERYTHING = frozenset({"everything"})
+OUTREACH = frozenset({Obligation.FIRST_OUTREACH.value})
+PAROLE_DECISION = frozenset({Obligation.PAROLE_DECISION.value})
+ASYLUM = frozenset({Obligation.ASYLUM_FILING_WINDOW.value})
+WORK_AUTHORIZATION = frozenset({Obligation.WORK_AUTHORIZATION_DECISION.value})
+CARE = frozenset({Obligation.BEHAVIORAL_HEALTH.value})
+RENEWAL = frozenset({Obligation.PAROLE_TERM.value, Obligation.PAROLE_RENEWAL.value})
+ARRIVAL = RENEWAL | WORK_AUTHORIZATION | CARE | {Obligation.HOUSING_ASSISTANCE.value, Obligation.MEDICAL_COVERAGE.value}
+SERVICE_CLOCKS = {
+    Service.HOUSING.value: frozenset({Obligation.HOUSING_ASSISTANCE.value}),
+    Service.MEDICAL.value: frozenset({Obligation.MEDICAL_COVERAGE.value}),
+}
 
 UNCOUNTED_CLOSURES = frozenset({CloseReason.EXCLUDED, CloseReason.DUPLICATE})
 IN_PROCESS = frozenset({"RegistrationSubmitted", "ParoleRequested", "TravelArranged", "ArrivedInUS"})
@@ -81,15 +99,21 @@ class CaseFacts:
 
     # --- folding -------------------------------------------------------------------------------
 
-    def apply(self, fact: Fact) -> None:
-        """Folds one fact that states something about the family (not a correction or retraction)."""
-        handler = _HANDLERS.get(fact.type)
-        if handler is not None:
-            handler(self, fact, fact.data)
-        if fact.type in IN_PROCESS:
-            self.in_process = True
+    def apply(self, fact: Fact) -> frozenset[str]:
+        """Folds one fact that states something about the family (not a correction or retraction).
 
-    def _identified(self, fact: Fact, data: Mapping[str, Any]) -> None:
+        Returns what the fact changed (see `Touched`): many events (a fifth failed call, a
+        referral) change nothing the report reads, and most change one part of it, so a projection
+        derives only those parts of the case's rows again.
+        """
+        handler = _HANDLERS.get(fact.type)
+        touched = handler(self, fact, fact.data) if handler is not None else NOTHING
+        if fact.type in IN_PROCESS and not self.in_process:
+            self.in_process = True
+            touched |= CHILDREN
+        return touched
+
+    def _identified(self, fact: Fact, data: Mapping[str, Any]) -> frozenset[str]:
         self.identified = True
         self.identified_on = day_of(fact.occurred_at)
         self.separation_date = data["separation_date"]
@@ -97,75 +121,99 @@ class CaseFacts:
         self.border_sector = data["border_sector"]
         for child in data.get("children", ()):
             self.children[child["member_id"]] = Child(child.get("birth_year"))
+        return EVERYTHING
 
-    def _member_added(self, _: Fact, data: Mapping[str, Any]) -> None:
+    def _member_added(self, _: Fact, data: Mapping[str, Any]) -> frozenset[str]:
         if data["role"] == MemberRole.CHILD:
             self.children[data["member_id"]] = Child(data.get("birth_year"))
-        else:  # a member id names one person: re-added in another role, it is no longer a child
-            self.children.pop(data["member_id"], None)
+            return CHILDREN
+        # a member id names one person: re-added in another role, it is no longer a child
+        return CHILDREN if self.children.pop(data["member_id"], None) is not None else NOTHING
 
-    def _member_removed(self, _: Fact, data: Mapping[str, Any]) -> None:
-        self.children.pop(data["member_id"], None)
+    def _member_removed(self, _: Fact, data: Mapping[str, Any]) -> frozenset[str]:
+        return CHILDREN if self.children.pop(data["member_id"], None) is not None else NOTHING
 
-    def _contact(self, fact: Fact, data: Mapping[str, Any]) -> None:
-        self.first_contact = _earliest(self.first_contact, day_of(fact.occurred_at))
-        if data["outcome"] == Outcome.REACHED:
-            self.reached = True
+    def _contact(self, fact: Fact, data: Mapping[str, Any]) -> frozenset[str]:
+        first = _earliest(self.first_contact, day_of(fact.occurred_at))
+        reached = self.reached or data["outcome"] == Outcome.REACHED
+        touched = (OUTREACH if first != self.first_contact else NOTHING) | (CHILDREN if reached != self.reached else NOTHING)
+        self.first_contact, self.reached = first, reached
+        return touched
 
-    def _whereabouts_unknown(self, _: Fact, __: Mapping[str, Any]) -> None:
-        self.whereabouts_unknown = True
+    def _whereabouts_unknown(self, _: Fact, __: Mapping[str, Any]) -> frozenset[str]:
+        touched, self.whereabouts_unknown = NOTHING if self.whereabouts_unknown else CHILDREN, True
+        return touched
 
-    def _preference(self, fact: Fact, data: Mapping[str, Any]) -> None:
-        self.preference = _latest(self.preference, (fact.occurred_at, fact.version, data["election"]))
+    def _preference(self, fact: Fact, data: Mapping[str, Any]) -> frozenset[str]:
+        before, self.preference = self.preference, _latest(self.preference, (fact.occurred_at, fact.version, data["election"]))
+        return NOTHING if before is self.preference else CHILDREN
 
-    def _registered(self, _: Fact, __: Mapping[str, Any]) -> None:
-        self.registered = True
+    def _registered(self, _: Fact, __: Mapping[str, Any]) -> frozenset[str]:
+        touched, self.registered = NOTHING if self.registered else CHILDREN | FAMILY, True
+        return touched
 
-    def _membership(self, fact: Fact, data: Mapping[str, Any]) -> None:
-        self.membership = _latest(self.membership, (fact.occurred_at, fact.version, data["decision"]))
+    def _membership(self, fact: Fact, data: Mapping[str, Any]) -> frozenset[str]:
+        before, self.membership = self.membership, _latest(self.membership, (fact.occurred_at, fact.version, data["decision"]))
+        return NOTHING if before is self.membership else ASYLUM
 
-    def _parole_requested(self, fact: Fact, _: Mapping[str, Any]) -> None:
-        self.parole_requested = _earliest(self.parole_requested, day_of(fact.occurred_at))
+    def _parole_requested(self, fact: Fact, _: Mapping[str, Any]) -> frozenset[str]:
+        before, self.parole_requested = self.parole_requested, _earliest(self.parole_requested, day_of(fact.occurred_at))
+        return NOTHING if before == self.parole_requested else PAROLE_DECISION
 
-    def _parole_decided(self, fact: Fact, _: Mapping[str, Any]) -> None:
+    def _parole_decided(self, fact: Fact, _: Mapping[str, Any]) -> frozenset[str]:
         self.parole_decisions.append(day_of(fact.occurred_at))
+        return PAROLE_DECISION
 
-    def _travel(self, fact: Fact, _: Mapping[str, Any]) -> None:
+    def _travel(self, fact: Fact, _: Mapping[str, Any]) -> frozenset[str]:
         self.travels.append((fact.occurred_at, fact.version, fact.organization))
+        return CHILDREN if self.reunifications else NOTHING  # it can only change who is credited
 
-    def _arrived(self, fact: Fact, data: Mapping[str, Any]) -> None:
+    def _arrived(self, fact: Fact, data: Mapping[str, Any]) -> frozenset[str]:
         arrival = (fact.occurred_at, fact.version, day_of(data["parole_start"]), day_of(data["parole_end"]))
         if self.arrival is None or arrival[:2] < self.arrival[:2]:
             self.arrival = arrival
+            return ARRIVAL
+        return NOTHING
 
-    def _reunified(self, fact: Fact, data: Mapping[str, Any]) -> None:
+    def _reunified(self, fact: Fact, data: Mapping[str, Any]) -> frozenset[str]:
         named = frozenset(data.get("children") or self.children)  # none named: all children so far
         self.reunifications.append((fact.occurred_at, fact.version, named))
         if data["location_country"] == US:
             self.reunified_in_us = _earliest(self.reunified_in_us, day_of(fact.occurred_at))
+            return CHILDREN | CARE
+        return CHILDREN
 
-    def _service_started(self, fact: Fact, data: Mapping[str, Any]) -> None:
+    def _service_started(self, fact: Fact, data: Mapping[str, Any]) -> frozenset[str]:
         service = data["service"]
-        self.service_starts[service] = _earliest(self.service_starts.get(service), day_of(fact.occurred_at))
+        before = self.service_starts.get(service)
+        self.service_starts[service] = _earliest(before, day_of(fact.occurred_at))
+        return NOTHING if before == self.service_starts[service] else FAMILY | SERVICE_CLOCKS.get(service, NOTHING)
 
-    def _service_ended(self, fact: Fact, data: Mapping[str, Any]) -> None:
+    def _service_ended(self, fact: Fact, data: Mapping[str, Any]) -> frozenset[str]:
         if data["service"] == Service.BEHAVIORAL_HEALTH and data["reason"] == ServiceEndReason.INTERRUPTED:
-            self.care_interrupted = _earliest(self.care_interrupted, day_of(fact.occurred_at))
+            before, self.care_interrupted = self.care_interrupted, _earliest(self.care_interrupted, day_of(fact.occurred_at))
+            return NOTHING if before == self.care_interrupted else CARE
+        return NOTHING
 
-    def _work_authorization(self, fact: Fact, _: Mapping[str, Any]) -> None:
-        self.work_authorization = _earliest(self.work_authorization, day_of(fact.occurred_at))
+    def _work_authorization(self, fact: Fact, _: Mapping[str, Any]) -> frozenset[str]:
+        before, self.work_authorization = self.work_authorization, _earliest(self.work_authorization, day_of(fact.occurred_at))
+        return NOTHING if before == self.work_authorization else WORK_AUTHORIZATION
 
-    def _asylum_filed(self, fact: Fact, _: Mapping[str, Any]) -> None:
-        self.asylum_filed = _earliest(self.asylum_filed, day_of(fact.occurred_at))
+    def _asylum_filed(self, fact: Fact, _: Mapping[str, Any]) -> frozenset[str]:
+        before, self.asylum_filed = self.asylum_filed, _earliest(self.asylum_filed, day_of(fact.occurred_at))
+        return NOTHING if before == self.asylum_filed else ASYLUM
 
-    def _renewed(self, fact: Fact, data: Mapping[str, Any]) -> None:
+    def _renewed(self, fact: Fact, data: Mapping[str, Any]) -> frozenset[str]:
         self.renewals.append((day_of(fact.occurred_at), day_of(data["valid_until"])))
+        return RENEWAL
 
-    def _closed(self, fact: Fact, data: Mapping[str, Any]) -> None:
-        self.closed = _latest(self.closed, (fact.occurred_at, fact.version, data["reason"]))
+    def _closed(self, fact: Fact, data: Mapping[str, Any]) -> frozenset[str]:
+        before, self.closed = self.closed, _latest(self.closed, (fact.occurred_at, fact.version, data["reason"]))
+        return NOTHING if before is self.closed else EVERYTHING
 
-    def _merged_into(self, _: Fact, data: Mapping[str, Any]) -> None:
+    def _merged_into(self, _: Fact, data: Mapping[str, Any]) -> frozenset[str]:
         self.merged_into = data["surviving_case_id"]
+        return EVERYTHING
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -206,27 +254,48 @@ class CaseFacts:
 
     def clock_inputs(self) -> dict[Obligation, ClockInputs]:
         """Every obligation whose clock this record can start, with what the record says of it."""
-        inputs: dict[Obligation, ClockInputs] = {}
-        if self.identified_on is not None:
-            inputs[Obligation.FIRST_OUTREACH] = ClockInputs(self.identified_on, self.first_contact)
-        if self.parole_requested is not None:
-            decided = min((d for d in self.parole_decisions if d >= self.parole_requested), default=None)
-            inputs[Obligation.PAROLE_DECISION] = ClockInputs(self.parole_requested, decided)
-        if self.membership is not None and self.membership[2] != "excluded":
-            inputs[Obligation.ASYLUM_FILING_WINDOW] = ClockInputs(day_of(self.membership[0]), self.asylum_filed)
-        if self.arrival is not None:
-            arrived, _, parole_start, parole_end = self.arrival
-            arrived_on = day_of(arrived)
-            renewals = tuple(sorted(self.renewals))
-            inputs[Obligation.PAROLE_TERM] = ClockInputs(parole_start, grants=((arrived_on, parole_end), *renewals))
-            inputs[Obligation.PAROLE_RENEWAL] = ClockInputs(parole_end, renewals[0][0] if renewals else None)
-            inputs[Obligation.WORK_AUTHORIZATION_DECISION] = ClockInputs(arrived_on, self.work_authorization)
-            inputs[Obligation.HOUSING_ASSISTANCE] = ClockInputs(arrived_on, self.service_starts.get(Service.HOUSING))
-            inputs[Obligation.MEDICAL_COVERAGE] = ClockInputs(arrived_on, self.service_starts.get(Service.MEDICAL))
-        care_from = _earliest(None if self.arrival is None else day_of(self.arrival[0]), self.reunified_in_us)
-        if care_from is not None:
-            inputs[Obligation.BEHAVIORAL_HEALTH] = ClockInputs(care_from, breach=self.care_interrupted)
+        inputs = {}
+        for obligation in Obligation:
+            found = self.clock_input(obligation)
+            if found is not None:
+                inputs[obligation] = found
         return inputs
+
+    def clock_input(self, obligation: Obligation) -> ClockInputs | None:
+        """What the record says of one obligation, or None if nothing can start its clock yet."""
+        return _CLOCK_INPUTS[obligation](self)
+
+    def _outreach_input(self) -> ClockInputs | None:
+        return None if self.identified_on is None else ClockInputs(self.identified_on, self.first_contact)
+
+    def _parole_decision_input(self) -> ClockInputs | None:
+        if self.parole_requested is None:
+            return None
+        decided = min((d for d in self.parole_decisions if d >= self.parole_requested), default=None)
+        return ClockInputs(self.parole_requested, decided)
+
+    def _asylum_input(self) -> ClockInputs | None:
+        if self.membership is None or self.membership[2] == "excluded":
+            return None
+        return ClockInputs(day_of(self.membership[0]), self.asylum_filed)
+
+    def _care_input(self) -> ClockInputs | None:
+        care_from = _earliest(None if self.arrival is None else day_of(self.arrival[0]), self.reunified_in_us)
+        return None if care_from is None else ClockInputs(care_from, breach=self.care_interrupted)
+
+    def _parole_term_input(self) -> ClockInputs | None:
+        if self.arrival is None:
+            return None
+        arrived, _, parole_start, parole_end = self.arrival
+        return ClockInputs(parole_start, grants=((day_of(arrived), parole_end), *sorted(self.renewals)))
+
+    def _renewal_input(self) -> ClockInputs | None:
+        if self.arrival is None:
+            return None
+        return ClockInputs(self.arrival[3], min(self.renewals)[0] if self.renewals else None)
+
+    def _after_arrival(self, met: int | None) -> ClockInputs | None:
+        return None if self.arrival is None else ClockInputs(day_of(self.arrival[0]), met)
 
 
 def _earliest(current: int | None, day: int | None) -> int | None:
@@ -261,6 +330,20 @@ _HANDLERS = {
     "CaseClosed": CaseFacts._closed,
     "MergedInto": CaseFacts._merged_into,
 }
+
+
+_CLOCK_INPUTS: dict[Obligation, Callable[[CaseFacts], ClockInputs | None]] = {
+    Obligation.FIRST_OUTREACH: CaseFacts._outreach_input,
+    Obligation.PAROLE_DECISION: CaseFacts._parole_decision_input,
+    Obligation.PAROLE_TERM: CaseFacts._parole_term_input,
+    Obligation.WORK_AUTHORIZATION_DECISION: lambda f: f._after_arrival(f.work_authorization),
+    Obligation.ASYLUM_FILING_WINDOW: CaseFacts._asylum_input,
+    Obligation.BEHAVIORAL_HEALTH: CaseFacts._care_input,
+    Obligation.HOUSING_ASSISTANCE: lambda f: f._after_arrival(f.service_starts.get(Service.HOUSING)),
+    Obligation.MEDICAL_COVERAGE: lambda f: f._after_arrival(f.service_starts.get(Service.MEDICAL)),
+    Obligation.PAROLE_RENEWAL: CaseFacts._renewal_input,
+}
+assert _CLOCK_INPUTS.keys() == set(Obligation), "every obligation needs its clock's inputs"
 
 
 def fact_of(entry: Entry) -> Fact:

@@ -10,6 +10,7 @@ compare and subtract the same way in Python and in SQL.
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property, lru_cache
 from enum import StrEnum
 from typing import Any
 
@@ -64,6 +65,7 @@ class Span:
         return _shift_months(day - self.days, -(12 * self.years + self.months))
 
 
+@lru_cache(maxsize=65_536)
 def _shift_months(day: int, months: int) -> int:
     """Calendar months later (or earlier); the 31st becomes the month's last day, as courts count."""
     if not months:
@@ -154,12 +156,30 @@ class Terms:
 
     def due(self, obligation: Obligation, deadline: int) -> int:
         """The deadline after the court's extensions: each moves a deadline not yet passed when it took effect."""
-        for extension in sorted(
-            (e for e in self.extensions if e.obligation == obligation), key=lambda e: e.effective
-        ):
+        for extension in self._extensions_of.get(obligation, ()):
             if deadline >= extension.effective:
                 deadline = extension.span.after(deadline)
         return deadline
+
+    @cached_property
+    def _extensions_of(self) -> dict[Obligation, list[Extension]]:
+        by_obligation: dict[Obligation, list[Extension]] = {}
+        for extension in sorted(self.extensions, key=lambda e: e.effective):
+            by_obligation.setdefault(extension.obligation, []).append(extension)
+        return by_obligation
+
+    def changed_obligations(self, before: "Terms") -> set[str]:
+        """The obligations whose clocks may read differently under these terms than under `before`."""
+        if (self.version, self.effective, self.durations) != (before.version, before.effective, before.durations):
+            return {o.value for o in {*self.durations, *before.durations}}
+        touched = {e.obligation.value for e in set(self.extensions) ^ set(before.extensions)}
+        touched |= {
+            o.value
+            for o, service in AVAILABLE_SERVICE.items()
+            for outage in self.interruptions
+            if outage not in before.interruptions and outage.service == service
+        }
+        return touched
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -199,13 +219,6 @@ class ClockInputs:
     met: int | None = None
     grants: tuple[tuple[int, int], ...] = ()
     breach: int | None = None
-
-    def as_json(self) -> list[Any]:
-        return [self.anchor, self.met, [list(g) for g in self.grants], self.breach]
-
-    @classmethod
-    def from_json(cls, value: list[Any]) -> "ClockInputs":
-        return cls(value[0], value[1], tuple((g[0], g[1]) for g in value[2]), value[3])
 
 
 @dataclass(frozen=True, slots=True)

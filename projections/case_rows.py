@@ -7,10 +7,11 @@ report number is a sum of cells; a cell that depends on the as-of date (an oblig
 pending) keeps the dates needed to decide it then.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from functools import lru_cache
 from typing import Any, NamedTuple
 
-from domain.case_facts import CaseFacts
+from domain.case_facts import CHILDREN, EVERYTHING, FAMILY, CaseFacts
 from domain.catalog import Obligation
 from domain.terms import KINDS, Clock, ClockInputs, ClockKind, Terms, evaluate
 
@@ -41,35 +42,80 @@ class ClockRow(NamedTuple):
 
 
 Row = ChildRow | FamilyRow | ClockRow
-FAMILY: RowKey = ("family", "")
+FAMILY_ROW: RowKey = ("family", "")
+_OBLIGATIONS = tuple((o, o.value) for o in Obligation)
 
 
-def case_rows(facts: CaseFacts, terms: Terms) -> dict[RowKey, Row]:
+def case_rows(
+    facts: CaseFacts,
+    terms: Terms,
+    previous: Mapping[RowKey, Row] | None = None,
+    touched: frozenset[str] = EVERYTHING,
+) -> dict[RowKey, Row]:
+    """The case's rows under `terms`. Given its `previous` rows (under the same terms) and what
+    the last fact `touched`, only those parts are derived again."""
     if not facts.counted:
         return {}
+    if not previous or EVERYTHING <= touched:
+        rows: dict[RowKey, Row] = {}
+        _children_and_family(facts, rows)
+        obligations: Iterable[Obligation] = Obligation
+    else:
+        rows = dict(previous)
+        if CHILDREN <= touched:
+            for key in [key for key in rows if key[0] == "child"]:
+                del rows[key]
+            _children_and_family(facts, rows)
+        elif FAMILY <= touched:
+            rows[FAMILY_ROW] = _family(facts, rows)
+        obligations = [o for o, name in _OBLIGATIONS if name in touched]
+    for obligation in obligations:
+        key = ("clock", obligation.value)
+        inputs = facts.clock_input(obligation)
+        before = rows.get(key)
+        if inputs is None:
+            rows.pop(key, None)
+        elif not (isinstance(before, ClockRow) and before.inputs == inputs):
+            rows[key] = ClockRow(inputs, evaluate(obligation, inputs, terms))
+    return rows
+
+
+def _children_and_family(facts: CaseFacts, rows: dict[RowKey, Row]) -> None:
     assert facts.nationality is not None and facts.border_sector is not None and facts.separation_date is not None
-    rows: dict[RowKey, Row] = {}
     remaining = facts.remaining_status()
-    all_reunified = bool(facts.children)
+    month = facts.separation_date[:7]
     for member_id, child in facts.children.items():
         reunion = facts.reunification_of(member_id)
-        if reunion is None:
-            all_reunified = False
         rows[("child", member_id)] = ChildRow(
             "reunified" if reunion else remaining,
             facts.nationality,
             facts.border_sector,
-            facts.separation_date[:7],
+            month,
             facts.age_band(child),
             facts.facilitator(reunion) if reunion else None,
         )
-    rows[FAMILY] = FamilyRow(facts.registered, all_reunified, tuple(sorted(facts.service_starts)))
-    for obligation, inputs in facts.clock_inputs().items():
-        rows[("clock", obligation.value)] = ClockRow(inputs, evaluate(obligation, inputs, terms))
-    return rows
+    rows[FAMILY_ROW] = _family(facts, rows)
 
 
-def cells(key: RowKey, row: Row) -> Iterator[Cell]:
+def _family(facts: CaseFacts, rows: Mapping[RowKey, Row]) -> FamilyRow:
+    statuses = [row.status for key, row in rows.items() if key[0] == "child"]  # type: ignore[union-attr]
+    reunified = bool(statuses) and all(status == "reunified" for status in statuses)
+    return FamilyRow(facts.registered, reunified, tuple(sorted(facts.service_starts)))
+
+
+def cells(key: RowKey, row: Row) -> tuple[Cell, ...]:
+    if isinstance(row, ClockRow):
+        return () if row.clock is None else (clock_cell(Obligation(key[1]), row.clock),)
+    return _cells_of(row)
+
+
+@lru_cache(maxsize=65_536)
+def _cells_of(row: ChildRow | FamilyRow) -> tuple[Cell, ...]:
+    # Many children share a row's values (status, nationality, sector, month, band): kept once.
+    return tuple(_row_cells(row))
+
+
+def _row_cells(row: ChildRow | FamilyRow) -> Iterator[Cell]:
     if isinstance(row, ChildRow):
         yield ("children", row.status)
         reunified = row.status == "reunified"
@@ -79,7 +125,7 @@ def cells(key: RowKey, row: Row) -> Iterator[Cell]:
                 yield (dimension, value, "reunified")
         if reunified:
             yield ("facilitator", row.facilitator)
-    elif isinstance(row, FamilyRow):
+    else:
         yield ("families", "identified")
         if row.registered:
             yield ("families", "registered")
@@ -87,8 +133,6 @@ def cells(key: RowKey, row: Row) -> Iterator[Cell]:
             yield ("families", "reunified")
         for service in row.services:
             yield ("services", service)
-    elif row.clock is not None:
-        yield clock_cell(Obligation(key[1]), row.clock)
 
 
 def clock_cell(obligation: Obligation, clock: Clock) -> Cell:

@@ -109,7 +109,7 @@ class Projection:
                 self.model.drop_generation(leftover)
         self.model.create_generation(new, self.settings.as_json(), state="building")
         projector = CaseStatusProjector(self.ledger, self.model, new, self.settings)
-        projected = projector.catch_up(progress)
+        projected = projector.bulk_load(progress)
         self.model.activate(new)
         projected += projector.catch_up(progress)  # what arrived meanwhile
         if old is not None:

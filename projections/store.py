@@ -36,12 +36,16 @@ _COLUMNS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "families": (("registered", "reunified", "services"), ("case_id",)),
     "clocks": (
-        ("inputs", "start_day", "due_day", "met_day", "late", "breach_day", "elapsed"),
+        # what the case's record says (ClockInputs), then how it reads under the terms (Clock)
+        ("anchor", "met_event", "breach_event", "grants", "start_day", "due_day", "met_day", "late", "breach_day", "elapsed"),
         ("case_id", "obligation"),
     ),
 }
 VERSIONED = tuple(_COLUMNS)
-_INTEGER_COLUMNS = frozenset({"registered", "reunified", "start_day", "due_day", "met_day", "late", "breach_day", "elapsed"})
+TABLES: Mapping[type, str] = {ChildRow: "children", FamilyRow: "families", ClockRow: "clocks"}
+_INTEGER_COLUMNS = frozenset(
+    {"registered", "reunified", "anchor", "met_event", "breach_event", "start_day", "due_day", "met_day", "late", "breach_day", "elapsed"}
+)
 
 
 def encode(case_id: str, key: RowKey, row: Row) -> tuple[str, tuple[Any, ...]]:
@@ -50,11 +54,12 @@ def encode(case_id: str, key: RowKey, row: Row) -> tuple[str, tuple[Any, ...]]:
         return "children", (case_id, key[1], *row)
     if isinstance(row, FamilyRow):
         return "families", (case_id, int(row.registered), int(row.reunified), ",".join(row.services))
-    clock = row.clock
+    clock, inputs = row.clock, row.inputs
     clock_values = (None,) * 6 if clock is None else (
         clock.start, clock.due, clock.met, int(clock.late), clock.breach, clock.elapsed
     )
-    return "clocks", (case_id, key[1], json.dumps(row.inputs.as_json(), separators=(",", ":")), *clock_values)
+    grants = json.dumps(inputs.grants, separators=(",", ":")) if inputs.grants else None
+    return "clocks", (case_id, key[1], inputs.anchor, inputs.met, inputs.breach, grants, *clock_values)
 
 
 def decode(table: str, values: Sequence[Any]) -> tuple[RowKey, Row]:
@@ -64,8 +69,9 @@ def decode(table: str, values: Sequence[Any]) -> tuple[RowKey, Row]:
     if table == "families":
         services = tuple(values[3].split(",")) if values[3] else ()
         return ("family", ""), FamilyRow(bool(values[1]), bool(values[2]), services)
-    inputs = ClockInputs.from_json(json.loads(values[2]))
-    start, due, met, late, breach, elapsed = values[3:9]
+    anchor, met_event, breach_event, grants = values[2:6]
+    inputs = ClockInputs(anchor, met_event, tuple((g[0], g[1]) for g in json.loads(grants)) if grants else (), breach_event)
+    start, due, met, late, breach, elapsed = values[6:12]
     clock = None if start is None else Clock(start, due, met, bool(late), breach, elapsed)
     return ("clock", values[1]), ClockRow(inputs, clock)
 
@@ -220,12 +226,7 @@ class ReadModel(ABC):
                     ),
                     closes,
                 )
-            for table, inserts in page.inserts.items():
-                if inserts:
-                    marks = ", ".join(["%s"] * len(inserts[0]))
-                    cursor.executemany(
-                        self._sql(f"INSERT INTO {self._generation_table(generation, table)} VALUES ({marks})"), inserts
-                    )
+            self._insert_rows(cursor, generation, page)
             if page.notable:
                 cursor.executemany(
                     self._sql(f"INSERT INTO {self._generation_table(generation, 'notable')} VALUES (%s, %s)"),
@@ -235,6 +236,19 @@ class ReadModel(ABC):
                 cursor.execute(
                     self._sql(f"INSERT INTO {self._generation_table(generation, 'snapshots')} VALUES (%s, %s)"),
                     (page.position, cells_json(page.snapshot)),
+                )
+
+    def write_rows(self, generation: int, page: PageWrite) -> None:
+        """Rows alone, without moving the tracking position (a bulk load's last, current rows)."""
+        with self._write() as cursor:
+            self._insert_rows(cursor, generation, page)
+
+    def _insert_rows(self, cursor: Any, generation: int, page: PageWrite) -> None:
+        for table, inserts in page.inserts.items():
+            if inserts:
+                marks = ", ".join(["%s"] * len(inserts[0]))
+                cursor.executemany(
+                    self._sql(f"INSERT INTO {self._generation_table(generation, table)} VALUES ({marks})"), inserts
                 )
 
     # --- reading ---------------------------------------------------------------------------------
@@ -315,14 +329,22 @@ class ReadModel(ABC):
             key, row = decode(table, listed)
             yield listed[0], key, row
 
-    def current_rows(self, generation: int, table: str) -> Iterator[tuple[str, RowKey, Row]]:
-        columns = ", ".join((*_COLUMNS[table][1], *_COLUMNS[table][0]))
+    def current_clocks(self, generation: int, obligations: Sequence[str]) -> Iterator[tuple[str, RowKey, Row]]:
+        """(case_id, key, row) of the current clock rows of the given obligations."""
+        columns = ", ".join((*_COLUMNS["clocks"][1], *_COLUMNS["clocks"][0]))
+        marks = ", ".join(["%s"] * len(obligations))
         with self._read() as cursor:
-            cursor.execute(f"SELECT {columns} FROM {self._generation_table(generation, table)} WHERE valid_to IS NULL")
+            cursor.execute(
+                self._sql(
+                    f"SELECT {columns} FROM {self._generation_table(generation, 'clocks')} "
+                    f"WHERE valid_to IS NULL AND obligation IN ({marks})"
+                ),
+                list(obligations),
+            )
             rows = cursor.fetchall()
         for values in rows:
             listed = list(values.values()) if isinstance(values, dict) else list(values)
-            key, row = decode(table, listed)
+            key, row = decode("clocks", listed)
             yield listed[0], key, row
 
 

@@ -140,6 +140,19 @@ class LedgerRecorder(ABC):
         rows = self._rows(self._LOGGED + "WHERE e.notification_id > %s ORDER BY e.notification_id LIMIT %s", (after, limit))
         return self._logged(rows)
 
+    def recorded_after(self, after: int, limit: int) -> list[tuple[int, str, int, bytes, str | None]]:
+        """(position, topic, version, stored payload, recorded_at) after `after`, in order: the lean
+        read a projection tails the log with (no leaf hash, no object per row)."""
+        rows = self._rows(
+            "SELECT e.notification_id AS position, e.topic, e.originator_version AS version, e.state, l.recorded_at"
+            " FROM {events} e LEFT JOIN {leaves} l ON l.position = e.notification_id"
+            " WHERE e.notification_id > %s ORDER BY e.notification_id LIMIT %s",
+            (after, limit),
+        )
+        return [
+            (row["position"], row["topic"], row["version"], bytes(row["state"]), row["recorded_at"]) for row in rows
+        ]
+
     def logged_at(self, positions: Sequence[int]) -> list[LoggedEvent]:
         if not positions:
             return []
