@@ -105,7 +105,10 @@ def _family(facts: CaseFacts, rows: Mapping[RowKey, Row]) -> FamilyRow:
 
 def cells(key: RowKey, row: Row) -> tuple[Cell, ...]:
     if isinstance(row, ClockRow):
-        return () if row.clock is None else (clock_cell(Obligation(key[1]), row.clock),)
+        clock = row.clock
+        if clock is None:
+            return ()
+        return (clock_cell_of(key[1], clock.start, clock.due, clock.met, clock.late, clock.breach, clock.elapsed),)
     return _cells_of(row)
 
 
@@ -136,7 +139,19 @@ def _row_cells(row: ChildRow | FamilyRow) -> Iterator[Cell]:
 
 
 def clock_cell(obligation: Obligation, clock: Clock) -> Cell:
-    """Fulfilled deadlines are settled whatever the as-of date; anything else is decided then."""
-    if clock.met is not None and KINDS[obligation] is not ClockKind.AVAILABILITY:
-        return ("obligation", obligation.value, "met_late" if clock.late else "met", clock.elapsed)
-    return ("obligation", obligation.value, "pending", clock.start, clock.met, clock.overdue_from)
+    return clock_cell_of(obligation.value, clock.start, clock.due, clock.met, clock.late, clock.breach, clock.elapsed)
+
+
+def clock_cell_of(
+    obligation: str, start: int, due: int, met: int | None, late: bool, breach: int | None, elapsed: int | None
+) -> Cell:
+    """Fulfilled deadlines are settled whatever the as-of date; anything else is decided then.
+
+    Takes a clock's fields one by one, so reports can sum clock rows without building them."""
+    if met is not None and obligation not in _AVAILABILITY:
+        return ("obligation", obligation, "met_late" if late else "met", elapsed)
+    overdue_from = due + 1 if breach is None else min(breach, due + 1)
+    return ("obligation", obligation, "pending", start, met, overdue_from)
+
+
+_AVAILABILITY = frozenset(o.value for o, kind in KINDS.items() if kind is ClockKind.AVAILABILITY)

@@ -42,7 +42,8 @@ LEDGER_WRITTEN = frozenset({"MergedInto"})  # events the ledger writes itself: n
 class Settings:
     late_report_days: int = 30
     page_size: int = 2000
-    snapshot_every: int = 20_000  # positions between snapshots of the summed cells
+    snapshot_every: int = 10_000  # positions between kept snapshots of the summed cells
+    head_snapshot_after: int = 500  # positions since the last snapshot before a caught-up one writes its head
     cached_cases: int = 30_000  # each ~5 KB with its rows: the bound on a rebuild's memory
 
     def as_json(self) -> dict[str, int]:
@@ -167,6 +168,10 @@ class CaseStatusProjector:
             done += len(page)
             if progress:
                 progress(self.position)
+        if self.open_rows is None and self.position - self.last_snapshot >= self.settings.head_snapshot_after:
+            # Caught up: reports as of now start from here instead of summing the rows since.
+            self.model.write_head_snapshot(self.generation, self.position, self.cells)
+            self.last_snapshot = self.position
         return done
 
     def _project(self, recorded: Sequence["Recorded"]) -> None:
@@ -180,7 +185,10 @@ class CaseStatusProjector:
                 self._terms_changed(self.terms.then(event.type, event.data), event.position, page)
             elif event.type not in NOT_CASE_EVENTS:
                 self._case_event(event, page)
-        if page.write.position - self.last_snapshot >= self.settings.snapshot_every:
+        # A settlement event re-reads many clocks: snapshot after it, so later reports need not
+        # sum its rows again.
+        settled = recorded[0].type in SETTLEMENT_EVENTS and sum(map(len, page.write.inserts.values())) > 100
+        if settled or page.write.position - self.last_snapshot >= self.settings.snapshot_every:
             page.write.snapshot = Counter(self.cells)
         self.model.write_page(self.generation, page.write)
         self.position = page.write.position

@@ -7,14 +7,15 @@ fresh tables while the live ones keep answering, and a one-row switch makes it c
 events is written in one transaction with its tracking position (eventsourcing's tracking
 recorders), so a page takes effect exactly once.
 
-`snapshots` hold the summed cells at a position now and then; the cells at any position are the
+`snapshots` hold the summed cells at a position now and then (kept), and at the head of the log
+when the projection has caught up (replaced by the next): the cells at any position are the
 nearest snapshot before it plus the rows that began or ended since.
 """
 
 import json
 from abc import ABC, abstractmethod
 from collections import Counter, OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +25,17 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 from domain.terms import Clock, ClockInputs
-from projections.case_rows import Cell, ChildRow, ClockRow, FamilyRow, Row, RowKey, cells
+from projections.case_rows import (
+    FAMILY_ROW,
+    Cell,
+    ChildRow,
+    ClockRow,
+    FamilyRow,
+    Row,
+    RowKey,
+    cells,
+    clock_cell_of,
+)
 
 PROJECTION = "case_status"
 
@@ -202,7 +213,7 @@ class ReadModel(ABC):
             f"CREATE TABLE {notable} (position {self.bigint} NOT NULL, kind TEXT NOT NULL)",
             f"CREATE INDEX {self._index(generation, 'notable', 'position')} ON {notable} (position)",
             f"DROP TABLE IF EXISTS {snapshots}",
-            f"CREATE TABLE {snapshots} (position {self.bigint} PRIMARY KEY, cells TEXT NOT NULL)",
+            f"CREATE TABLE {snapshots} (position {self.bigint} PRIMARY KEY, kept INTEGER NOT NULL, cells TEXT NOT NULL)",
         ]
         return statements
 
@@ -233,10 +244,20 @@ class ReadModel(ABC):
                     page.notable,
                 )
             if page.snapshot is not None:
-                cursor.execute(
-                    self._sql(f"INSERT INTO {self._generation_table(generation, 'snapshots')} VALUES (%s, %s)"),
-                    (page.position, cells_json(page.snapshot)),
-                )
+                self._insert_snapshot(cursor, generation, page.position, page.snapshot, kept=True)
+
+    def write_head_snapshot(self, generation: int, position: int, summed: Counter[Cell]) -> None:
+        """The cells at the projection's head, replacing the previous head snapshot."""
+        with self._write() as cursor:
+            self._insert_snapshot(cursor, generation, position, summed, kept=False)
+
+    def _insert_snapshot(self, cursor: Any, generation: int, position: int, summed: Counter[Cell], kept: bool) -> None:
+        table = self._generation_table(generation, "snapshots")
+        cursor.execute(
+            self._sql(f"INSERT INTO {table} VALUES (%s, %s, %s) ON CONFLICT (position) DO NOTHING"),
+            (position, int(kept), cells_json(summed)),
+        )
+        cursor.execute(self._sql(f"DELETE FROM {table} WHERE kept = 0 AND position < %s"), (position,))
 
     def write_rows(self, generation: int, page: PageWrite) -> None:
         """Rows alone, without moving the tracking position (a bulk load's last, current rows)."""
@@ -265,27 +286,17 @@ class ReadModel(ABC):
     def cells_at(self, generation: int, position: int) -> Counter[Cell]:
         """The summed cells once the log held positions 1..position."""
         with self._read() as cursor:
-            cursor.execute(
-                self._sql(
-                    f"SELECT MAX(position) AS position FROM {self._generation_table(generation, 'snapshots')} "
-                    "WHERE position <= %s"
-                ),
-                (position,),
-            )
-            since = int(cursor.fetchone()["position"] or 0)
-            summed = Counter(self._snapshot(cursor, generation, since))
-            for table in VERSIONED:
-                columns = ", ".join((*_COLUMNS[table][1], *_COLUMNS[table][0]))
+            since, snapshot = self._snapshot_before(cursor, generation, position)
+            summed = Counter(snapshot)
+            for table, columns, cells_of in _DELTA_CELLS:
                 name = self._generation_table(generation, table)
-                for bound, sign in (("valid_from", 1), ("valid_to", -1)):
+                for bound, counter in (("valid_from", summed.update), ("valid_to", summed.subtract)):
                     cursor.execute(
                         self._sql(f"SELECT {columns} FROM {name} WHERE {bound} > %s AND {bound} <= %s"),
                         (since, position),
                     )
                     for values in cursor.fetchall():
-                        key, row = decode(table, list(values.values()) if isinstance(values, dict) else list(values))
-                        for cell in cells(key, row):
-                            summed[cell] += sign
+                        counter(cells_of(values.values() if isinstance(values, dict) else values))
             cursor.execute(
                 self._sql(
                     f"SELECT kind, COUNT(*) AS n FROM {self._generation_table(generation, 'notable')} "
@@ -297,20 +308,25 @@ class ReadModel(ABC):
                 summed[("data_quality", row["kind"])] += int(row["n"])
         return summed
 
-    def _snapshot(self, cursor: Any, generation: int, position: int) -> Counter[Cell]:
-        if not position:
-            return Counter()
-        key = (generation, position)
-        if key not in self._snapshots:
-            cursor.execute(
-                self._sql(f"SELECT cells FROM {self._generation_table(generation, 'snapshots')} WHERE position = %s"),
-                (position,),
-            )
-            self._snapshots[key] = cells_from_json(cursor.fetchone()["cells"])
-            while len(self._snapshots) > 8:  # snapshots never change: a few parsed ones are kept
-                self._snapshots.popitem(last=False)
-        self._snapshots.move_to_end(key)
-        return self._snapshots[key]
+    def _snapshot_before(self, cursor: Any, generation: int, position: int) -> tuple[int, Counter[Cell]]:
+        """The nearest snapshot at or before `position`: (its position, its cells)."""
+        table = self._generation_table(generation, "snapshots")
+        while True:
+            cursor.execute(self._sql(f"SELECT MAX(position) AS position FROM {table} WHERE position <= %s"), (position,))
+            since = int(cursor.fetchone()["position"] or 0)
+            if not since:
+                return 0, Counter()
+            key = (generation, since)
+            if key not in self._snapshots:
+                cursor.execute(self._sql(f"SELECT cells FROM {table} WHERE position = %s"), (since,))
+                found = cursor.fetchone()
+                if found is None:
+                    continue  # a head snapshot replaced since the first read: look again
+                self._snapshots[key] = cells_from_json(found["cells"])
+                while len(self._snapshots) > 8:  # a snapshot never changes: a few parsed ones are kept
+                    self._snapshots.popitem(last=False)
+            self._snapshots.move_to_end(key)
+            return since, self._snapshots[key]
 
     def rows_at(self, generation: int, table: str, position: int) -> Iterator[tuple[str, RowKey, Row]]:
         """(case_id, key, row) of every row of `table` that held once the log held 1..position."""
@@ -346,6 +362,20 @@ class ReadModel(ABC):
             listed = list(values.values()) if isinstance(values, dict) else list(values)
             key, row = decode("clocks", listed)
             yield listed[0], key, row
+
+
+def _clock_cells(values: Sequence[Any]) -> tuple[Cell, ...]:
+    obligation, start, due, met, late, breach, elapsed = values
+    return () if start is None else (clock_cell_of(obligation, start, due, met, bool(late), breach, elapsed),)
+
+
+# What the report sums from each table's rows that began or ended since a snapshot: the columns
+# it needs, and the cells of one row from them (the clocks' without building the row).
+_DELTA_CELLS: tuple[tuple[str, str, Callable[[Sequence[Any]], tuple[Cell, ...]]], ...] = (
+    ("children", ", ".join(_COLUMNS["children"][0]), lambda v: cells(("child", ""), ChildRow(*v))),
+    ("families", ", ".join(_COLUMNS["families"][0]), lambda v: cells(FAMILY_ROW, decode("families", ("", *v))[1])),
+    ("clocks", "obligation, start_day, due_day, met_day, late, breach_day, elapsed", _clock_cells),
+)
 
 
 def tracking_name(generation: int) -> str:
