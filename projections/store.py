@@ -239,10 +239,7 @@ class ReadModel(ABC):
                 )
             self._insert_rows(cursor, generation, page)
             if page.notable:
-                cursor.executemany(
-                    self._sql(f"INSERT INTO {self._generation_table(generation, 'notable')} VALUES (%s, %s)"),
-                    page.notable,
-                )
+                self._insert_many(cursor, self._generation_table(generation, "notable"), page.notable)
             if page.snapshot is not None:
                 self._insert_snapshot(cursor, generation, page.position, page.snapshot, kept=True)
 
@@ -267,10 +264,11 @@ class ReadModel(ABC):
     def _insert_rows(self, cursor: Any, generation: int, page: PageWrite) -> None:
         for table, inserts in page.inserts.items():
             if inserts:
-                marks = ", ".join(["%s"] * len(inserts[0]))
-                cursor.executemany(
-                    self._sql(f"INSERT INTO {self._generation_table(generation, table)} VALUES ({marks})"), inserts
-                )
+                self._insert_many(cursor, self._generation_table(generation, table), inserts)
+
+    def _insert_many(self, cursor: Any, table: str, rows: Sequence[Sequence[Any]]) -> None:
+        marks = ", ".join(["%s"] * len(rows[0]))
+        cursor.executemany(self._sql(f"INSERT INTO {table} VALUES ({marks})"), rows)
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -421,6 +419,12 @@ class PostgresReadModel(ReadModel, PostgresTrackingRecorder):
 
     def _table(self, name: str) -> str:
         return f'"{self.datastore.schema}"."{name}"'
+
+    def _insert_many(self, cursor: Any, table: str, rows: Sequence[Sequence[Any]]) -> None:
+        # COPY: several times faster than a statement per row for a page's thousands of rows.
+        with cursor.copy(f"COPY {table} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def _index(self, generation: int, table: str, what: str) -> str:
         return f"cs{generation}_{table}_{what}"  # PostgreSQL puts an index in its table's schema

@@ -1,0 +1,145 @@
+"""Compliance-report latency and projection rebuild throughput, at 100k and 1M events.
+
+For each backend and size, on a fresh database filled by `ledger demo`'s generator (through the
+normal append path):
+  raw read      eventsourcing's select_notifications over the whole log, 5000 a page: the baseline;
+  rebuild       `ledger rebuild` (Projection.rebuild) in a child process: events/s, its ratio to
+                the raw read rate, and the child's peak resident memory;
+  latest        the report as of now (projection caught up): p50 / p95 over --requests calls;
+  as-of         the report as of a random position of the log: p50 / p95 (each a different point).
+Targets (issue 4): latest p50 < 50 ms and as-of p50 < 200 ms at 1M events; rebuild >= 0.3x the
+raw read rate; rebuild memory bounded (< 500 MB RSS).
+
+    .venv/bin/python bench/reports.py [--sizes 100000,1000000] [--backends sqlite,postgresql]
+"""
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from uuid import uuid4
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ledger.application import Ledger  # noqa: E402
+from ledger.demo import Population, append_population  # noqa: E402
+from projections.render import render_json  # noqa: E402
+from projections.report import compliance_report  # noqa: E402
+from projections.runner import Projection  # noqa: E402
+
+EVENTS_PER_FAMILY = 7.6  # what the demo's stories average
+
+REBUILD = """
+import json, sys, time
+from ledger.application import Ledger
+from projections.runner import Projection
+with Ledger(sys.argv[1]) as ledger:
+    started = time.perf_counter()
+    _, projected = Projection(ledger).rebuild()
+    seconds = time.perf_counter() - started
+peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
+print(json.dumps({"events": projected, "seconds": seconds, "peak_kb": peak}))
+"""
+
+
+@contextmanager
+def database(backend: str, postgres_url: str) -> Iterator[str]:
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as directory:
+            yield f"sqlite:///{directory}/bench.db"
+        return
+    schema = f"bench_{uuid4().hex[:10]}"
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{postgres_url}{'&' if '?' in postgres_url else '?'}schema={schema}"
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def raw_read_rate(ledger: Ledger) -> float:
+    started, read, start = time.perf_counter(), 0, 1
+    while page := ledger.store.select_notifications(start=start, limit=5000):
+        read += len(page)
+        start = page[-1].id + 1
+    return read / (time.perf_counter() - started)
+
+
+def rebuild_in_child(url: str) -> dict[str, float]:
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", REBUILD, url], cwd=root, capture_output=True, text=True, check=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def latencies(call: Callable[[], object], requests: int) -> tuple[float, float]:
+    samples = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
+
+
+def measure(url: str, events: int, requests: int) -> list[tuple[str, str, str]]:
+    rows = []
+    with Ledger(url) as ledger:
+        ledger.adopt_default_terms()
+        started = time.perf_counter()
+        append_population(ledger, Population(int(events / EVENTS_PER_FAMILY), seed=11))
+        size = ledger.store.tree_size()
+        rows.append(("appended (demo)", f"{size / (time.perf_counter() - started):,.0f} ev/s", f"{size:,} events"))
+        raw = raw_read_rate(ledger)
+        rows.append(("raw read (select_notifications)", f"{raw:,.0f} ev/s", "baseline"))
+    rebuilt = rebuild_in_child(url)
+    rate = rebuilt["events"] / rebuilt["seconds"]
+    rows.append(("rebuild", f"{rate:,.0f} ev/s", f"{rate / raw:.2f}x raw; peak RSS {rebuilt['peak_kb'] / 1024:,.0f} MB"))
+    with Ledger(url) as ledger:
+        projection = Projection(ledger)
+        projection.catch_up()
+        head = ledger.store.tree_size()
+        rng = random.Random(5)
+        p50, p95 = latencies(lambda: render_json(compliance_report(ledger, projection, None)), requests)
+        rows.append(("latest report p50 / p95", f"{p50:.1f} / {p95:.1f} ms", "target p50 < 50 ms at 1M"))
+        p50, p95 = latencies(lambda: render_json(compliance_report(ledger, projection, rng.randrange(1, head))), requests)
+        rows.append(("as-of report p50 / p95", f"{p50:.1f} / {p95:.1f} ms", "target p50 < 200 ms at 1M"))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100000,1000000", help="events in the log, comma-separated")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--requests", type=int, default=40, help="reports timed per figure")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("LEDGER_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+    )
+    args = parser.parse_args()
+    print(f"{os.cpu_count()} cores; demo population; rebuild in a child process; {args.requests} reports per latency figure")
+    header = f"{'backend':<11} {'events':>10}  {'what':<33} {'figure':>22}  note"
+    print(header)
+    print("-" * len(header))
+    for size in (int(s) for s in args.sizes.split(",")):
+        for backend in args.backends.split(","):
+            with database(backend, args.postgres_url) as url:
+                for what, figure, note in measure(url, size, args.requests):
+                    print(f"{backend:<11} {size:>10,}  {what:<33} {figure:>22}  {note}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
