@@ -119,7 +119,7 @@ def failing_writes(model: ReadModel, after_statements: int) -> Iterator[None]:
 
         def __getattr__(self, name: str) -> Any:
             attribute = getattr(self._cursor, name)
-            if name not in ("execute", "executemany"):
+            if name not in ("execute", "executemany", "copy"):
                 return attribute
 
             def counted(*args: Any, **kwargs: Any) -> Any:
