@@ -196,6 +196,7 @@ class ComplianceReport(BaseModel):
         description="nationality, border_sector, separation_month and age_band, each value → children counts."
     )
     reunified_by_facilitator: dict[str, int]
+    reunified_by_month: dict[str, int] = Field(description="Reunified children by the month of their reunification.")
     obligations: dict[str, ObligationStatus]
     data_quality: DataQuality
     terms: dict[str, Any] = Field(description="The terms applied: durations, extensions, and whether they are what-if.")
@@ -210,3 +211,17 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     503: {**_PROBLEM, "description": "Temporarily unavailable; retry after `Retry-After` seconds."},
 }
 NOT_FOUND = {404: {**_PROBLEM, "description": "Not found."}}
+
+
+class OverdueClock(BaseModel):
+    case_id: str
+    obligation: str
+    due: str = Field(description="The due date (after extensions), ISO 8601.")
+    overdue_since: str = Field(description="The first day it counted as overdue (the day after due, or a breach).")
+
+
+class OverdueObligations(BaseModel):
+    as_of: str
+    tree_size: int
+    total: int = Field(description="How many clocks are overdue; `overdue` lists the first `limit` of them.")
+    overdue: list[OverdueClock]

@@ -28,6 +28,7 @@ class ChildRow(NamedTuple):
     separation_month: str
     age_band: str
     facilitator: str | None  # who arranged the travel before the reunification; None if not reunified
+    reunified_month: str | None  # YYYY-MM of the reunification (occurred time); None if not reunified
 
 
 class FamilyRow(NamedTuple):
@@ -93,6 +94,7 @@ def _children_and_family(facts: CaseFacts, rows: dict[RowKey, Row]) -> None:
             month,
             facts.age_band(child),
             facts.facilitator(reunion) if reunion else None,
+            reunion[0][:7] if reunion else None,
         )
     rows[FAMILY_ROW] = _family(facts, rows)
 
@@ -128,6 +130,7 @@ def _row_cells(row: ChildRow | FamilyRow) -> Iterator[Cell]:
                 yield (dimension, value, "reunified")
         if reunified:
             yield ("facilitator", row.facilitator)
+            yield ("reunified_month", row.reunified_month)
     else:
         yield ("families", "identified")
         if row.registered:

@@ -53,6 +53,7 @@ def report_numbers(cells: Mapping[Cell, int], today: int, terms: Terms) -> dict[
             **{org: facilitators[org] for org in sorted({*FACILITATORS, *facilitators} - {NONE_RECORDED})},
             NONE_RECORDED: facilitators[NONE_RECORDED],
         },
+        "reunified_by_month": {month: n for month, n in sorted(tally("reunified_month").items())},
         "obligations": _obligations(by_section.get("obligation", []), families["identified"], today, terms),
         "data_quality": {kind: quality[kind] for kind in DATA_QUALITY},
     }

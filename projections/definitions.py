@@ -55,6 +55,7 @@ DEFINITIONS: dict[str, str] = {
         "Reunified children by the organization that posted the case's latest TravelArranged "
         "(occurred time) at or before the reunification; none_recorded when there is none."
     ),
+    "reunified_by_month": "Reunified children by the month (YYYY-MM, occurred time) of their first reunification.",
     "obligations": (
         "Per counted case and obligation, at the as-of date: met (fulfilled by its due date), "
         "met_late (fulfilled after it), open (clock running, not yet due), overdue (due and not "

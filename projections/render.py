@@ -67,6 +67,11 @@ def tables(report: Mapping[str, Any]) -> Iterator[tuple[str, list[str], list[lis
         [[org, n] for org, n in report["reunified_by_facilitator"].items()],
     )
     yield (
+        "reunified by month",
+        ["month", "children"],
+        [[month, n] for month, n in report["reunified_by_month"].items()],
+    )
+    yield (
         "obligations",
         ["obligation", *STATUS_COLUMNS],
         [[name, *("" if row[c] is None else row[c] for c in STATUS_COLUMNS)] for name, row in report["obligations"].items()],

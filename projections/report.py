@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.catalog import Obligation
-from domain.terms import Terms, day_of, evaluate
+from domain.terms import Terms, day_of, evaluate, iso
 from domain.values import utc_text
 from ledger.application import Ledger
 from projections.case_rows import ClockRow, clock_cell
@@ -70,3 +70,23 @@ def compliance_report(
         "terms": {**applied.as_json(), "what_if": what_if is not None},
     }
 
+
+
+def overdue_obligations(
+    ledger: Ledger, projection: Projection, as_of: int | str | None = None, limit: int = 100, wait_seconds: float = 5.0
+) -> dict[str, Any]:
+    """The obligation clocks overdue at the as-of point, by case id, oldest due date first
+    (pseudonymous case ids only: no personal data)."""
+    position, instant = resolve_as_of(ledger, as_of)
+    if not projection.wait_for(position, wait_seconds):
+        raise ProjectionBehind(position, projection.tracked())
+    total, rows = projection.model.overdue_at(projection.generation(), position, day_of(instant), limit)
+    return {
+        "as_of": instant,
+        "tree_size": position,
+        "total": total,
+        "overdue": [
+            {"case_id": case_id, "obligation": obligation, "due": iso(due), "overdue_since": iso(since)}
+            for case_id, obligation, due, since in rows
+        ],
+    }

@@ -42,7 +42,7 @@ PROJECTION = "case_status"
 # table → (its columns after the key, its key columns)
 _COLUMNS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "children": (
-        ("status", "nationality", "border_sector", "separation_month", "age_band", "facilitator"),
+        ("status", "nationality", "border_sector", "separation_month", "age_band", "facilitator", "reunified_month"),
         ("case_id", "member_id"),
     ),
     "families": (("registered", "reunified", "services"), ("case_id",)),
@@ -76,7 +76,7 @@ def encode(case_id: str, key: RowKey, row: Row) -> tuple[str, tuple[Any, ...]]:
 def decode(table: str, values: Sequence[Any]) -> tuple[RowKey, Row]:
     """The inverse of `encode`, from (key values + column values)."""
     if table == "children":
-        return ("child", values[1]), ChildRow(*values[2:8])
+        return ("child", values[1]), ChildRow(*values[2:9])
     if table == "families":
         services = tuple(values[3].split(",")) if values[3] else ()
         return ("family", ""), FamilyRow(bool(values[1]), bool(values[2]), services)
@@ -325,6 +325,32 @@ class ReadModel(ABC):
                     self._snapshots.popitem(last=False)
             self._snapshots.move_to_end(key)
             return since, self._snapshots[key]
+
+    def overdue_at(self, generation: int, position: int, today: int, limit: int) -> tuple[int, list[tuple[str, str, int, int]]]:
+        """(how many, the first `limit` by due date as (case_id, obligation, due day, overdue since))
+        of the clocks overdue on `today` once the log held 1..position."""
+        table = self._generation_table(generation, "clocks")
+        where = (
+            "valid_from <= %s AND (valid_to IS NULL OR valid_to > %s) AND met_day IS NULL "
+            "AND start_day <= %s AND (due_day < %s OR breach_day <= %s)"
+        )
+        params = (position, position, today, today, today)
+        with self._read() as cursor:
+            cursor.execute(self._sql(f"SELECT COUNT(*) AS n FROM {table} WHERE {where}"), params)
+            total = int(cursor.fetchone()["n"])
+            cursor.execute(
+                self._sql(
+                    f"SELECT case_id, obligation, due_day, breach_day FROM {table} WHERE {where} "
+                    "ORDER BY due_day, case_id, obligation LIMIT %s"
+                ),
+                (*params, limit),
+            )
+            rows = cursor.fetchall()
+        overdue = []
+        for row in rows:
+            due, breach = int(row["due_day"]), row["breach_day"]
+            overdue.append((row["case_id"], row["obligation"], due, due + 1 if breach is None else min(int(breach), due + 1)))
+        return total, overdue
 
     def rows_at(self, generation: int, table: str, position: int) -> Iterator[tuple[str, RowKey, Row]]:
         """(case_id, key, row) of every row of `table` that held once the log held 1..position."""

@@ -15,7 +15,7 @@ from api.schemas import ComplianceReport
 from api.settings import Settings
 from ledger.application import Ledger
 from ledger.checkpoints import Signer
-from tests.builders import batch, contact, separation
+from tests.builders import batch, contact, envelope, separation
 from tests.harness import Tokens
 
 REPORT = "/v1/reports/compliance"
@@ -179,3 +179,31 @@ def test_a_report_the_projection_has_not_reached_is_a_retriable_503(external_cli
     assert external_client.get("/healthz").json()["projection"]["lag"] > 0
     external_client.app.state.projection.catch_up()  # type: ignore[attr-defined]  # as `ledger project` would
     assert external_client.get(REPORT, headers=tokens.get("MONITOR", "monitor")).status_code == 200
+
+
+def test_overdue_obligations_are_listed_by_case_oldest_first(
+    client: TestClient, tokens: Tokens, monitor: dict[str, str], posted: list[dict[str, object]]
+) -> None:
+    response = client.get("/v1/reports/overdue", headers=monitor)
+    assert response.status_code == 200, response.text
+    listed = response.json()
+    assert listed["total"] == 1
+    assert [(o["case_id"], o["obligation"]) for o in listed["overdue"]] == [("FRTF-2", "first_outreach")]
+    assert listed["overdue"][0]["due"] < listed["as_of"][:10]
+    report = client.get(REPORT, params={"as_of": str(listed["tree_size"])}, headers=monitor).json()
+    assert sum(o["overdue"] for o in report["obligations"].values()) == listed["total"]
+    assert client.get("/v1/reports/overdue", headers=tokens.get("KIND")).status_code == 403
+    assert client.get("/v1/reports/overdue", params={"limit": 0}, headers=monitor).status_code == 422
+
+
+def test_reunifications_are_counted_by_month(client: TestClient, tokens: Tokens, monitor: dict[str, str]) -> None:
+    assert client.post("/v1/events", json=batch(separation("FRTF-7", children=("C1", "C2"))), headers=tokens.get("FRTF")).status_code == 201
+    reunified = {"location_country": "US", "children": ["C1"]}
+    response = client.post(
+        "/v1/events",
+        json=batch(envelope("FRTF-7", "FamilyReunified", reunified, occurred_at="2025-03-04T10:00:00Z")),
+        headers=tokens.get("FRTF"),
+    )
+    assert response.status_code == 201, response.text
+    report = client.get(REPORT, headers=monitor).json()
+    assert report["reunified_by_month"] == {"2025-03": 1}

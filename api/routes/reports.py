@@ -8,14 +8,14 @@ from pydantic import ValidationError
 
 from api.auth import allow, get_ledger
 from api.routes.cases import as_of_point
-from api.schemas import PROBLEMS, ComplianceReport
+from api.schemas import PROBLEMS, ComplianceReport, OverdueObligations
 from domain.access import Principal
 from domain.organizations import Role
 from domain.terms import Terms
 from ledger.application import Ledger
 from projections.definitions import definitions
 from projections.render import Format, render_csv, render_html, render_json
-from projections.report import ProjectionBehind, compliance_report
+from projections.report import ProjectionBehind, compliance_report, overdue_obligations
 from projections.runner import Projection
 from projections.what_if import what_if_terms
 
@@ -81,6 +81,22 @@ def _what_if(ledger: Ledger, text: str, point: int | str | None) -> Terms:
     except (ValueError, ValidationError) as error:
         message = error.errors()[0]["msg"] if isinstance(error, ValidationError) else str(error)
         raise RequestValidationError([{"loc": ("query", "terms"), "msg": message, "type": "value_error"}]) from None
+
+
+@router.get("/overdue", response_model=OverdueObligations, responses=PROBLEMS)
+def get_overdue(
+    ledger: Annotated[Ledger, Depends(get_ledger)],
+    projection: Annotated[Projection, Depends(get_projection)],
+    request: Request,
+    _: Annotated[Principal, Readers],
+    as_of: Annotated[str | None, Query(description="As for the compliance report. Default: now.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many, oldest due date first.")] = 100,
+) -> dict[str, Any]:
+    """The obligation clocks overdue at the as-of point, by case id (pseudonymous; no personal data)."""
+    try:
+        return overdue_obligations(ledger, projection, as_of_point(as_of), limit, request.app.state.settings.report_wait_seconds)
+    except ProjectionBehind as behind:
+        raise HTTPException(503, f"{behind}; retry shortly", headers={"Retry-After": "2"}) from None
 
 
 @router.get("/definitions", responses=PROBLEMS)
