@@ -164,27 +164,28 @@ def test_a_failure_mid_page_loses_and_doubles_nothing(ledger: Ledger) -> None:
 
 def test_a_killed_projector_process_resumes_where_it_committed(database_url: str, signer: Signer, tmp_path: Path) -> None:
     with Ledger(database_url, signer) as ledger:
-        populate(ledger, 400)
+        populate(ledger, 1200)
         head = ledger.store.tree_size()
-    env = {**os.environ, "LEDGER_DATABASE_URL": database_url, "LEDGER_SIGNING_KEY_FILE": str(tmp_path / "key.pem")}
-    command = [sys.executable, "-c", "from api.cli import main; main()", "project", "--once"]
-    kills = 0
-    for delay in (0.6, 0.9, 1.2):
-        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(delay)
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-            kills += 1
-        process.wait(timeout=60)
-    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    assert finished.returncode == 0, finished.stderr
-    assert kills, "the projector finished before it could be killed: this test proved nothing"
-    with Ledger(database_url, signer) as ledger:
-        projection = Projection(ledger)
-        assert projection.tracked() == head
-        live = report_bytes(ledger, projection, head)
-        projection.rebuild()
-        assert report_bytes(ledger, projection, head) == live
+        watcher = Projection(ledger)  # reads the tracking position the child commits
+        env = {**os.environ, "LEDGER_DATABASE_URL": database_url, "LEDGER_SIGNING_KEY_FILE": str(tmp_path / "key.pem")}
+        command = [sys.executable, "-c", "from api.cli import main; main()", "project", "--once"]
+        killed_at = []
+        for _ in range(3):  # kill it as soon as it has committed a page, three times over
+            process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            before = watcher.tracked()
+            while process.poll() is None and watcher.tracked() == before:
+                time.sleep(0.002)
+            if process.poll() is None:
+                process.send_signal(signal.SIGKILL)
+                killed_at.append(watcher.tracked())
+            process.wait(timeout=60)
+        assert any(0 < position < head for position in killed_at), f"never killed mid-run: {killed_at} of {head}"
+        finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+        assert finished.returncode == 0, finished.stderr
+        assert watcher.tracked() == head
+        live = report_bytes(ledger, watcher, head)
+        watcher.rebuild()
+        assert report_bytes(ledger, watcher, head) == live
 
 
 def test_reports_keep_answering_from_the_old_tables_while_a_rebuild_runs(ledger: Ledger) -> None:
