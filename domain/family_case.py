@@ -6,6 +6,7 @@ entries of their own, and `effective_entries()` reads the record with them appli
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -156,6 +157,15 @@ class FamilyCase(BaseAggregate[UUID]):
         self.case_id = case_id
         self.entries: dict[str, Entry] = {}  # by event_id, in version order
         self.merged_into: str | None = None
+
+    @classmethod
+    def before_any_event(cls, case_id: str) -> "FamilyCase":
+        """A case with nothing recorded yet, to fold recorded entries into outside a repository
+        (a projection keeps recent cases this way instead of reading their streams again)."""
+        case = cls.__new__(cls)
+        case.__base_init__(originator_id=case_stream_id(case_id), originator_version=0, timestamp=datetime.min)
+        case.__init__(case_id)  # type: ignore[misc]
+        return case
 
     # --- applying recorded events (replay: never refuses) -------------------------------------
 

@@ -44,7 +44,7 @@ class Settings:
     page_size: int = 2000
     snapshot_every: int = 10_000  # positions between kept snapshots of the summed cells
     head_snapshot_after: int = 500  # positions since the last snapshot before a caught-up one writes its head
-    cached_cases: int = 30_000  # each ~5 KB with its rows: the bound on a rebuild's memory
+    cached_cases: int = 10_000  # each ~15 KB with its entries and rows: the bound on a rebuild's memory
 
     def as_json(self) -> dict[str, int]:
         return {"late_report_days": self.late_report_days}
@@ -52,6 +52,7 @@ class Settings:
 
 @dataclass(slots=True)
 class CaseState:
+    case: FamilyCase  # its entries: a correction or retraction is folded without reading the log
     facts: CaseFacts
     rows: dict[RowKey, Row]
 
@@ -207,8 +208,9 @@ class CaseStatusProjector:
     def _case_event(self, event: "Recorded", page: _Page) -> None:
         position = event.position
         state = self._case(event.case_id, position - 1, event.version == 1, page)
+        state.case.record_entry(event)  # type: ignore[arg-type]
         if event.type in AMENDMENTS:  # the past changed: fold the case's effective entries again
-            state.facts = self._facts(event.case_id, position)
+            state.facts = CaseFacts.of_case(state.case)
             touched = EVERYTHING
         else:
             touched = state.facts.apply(Fact(event.type, event.occurred_at, event.version, event.organization, event.data))
@@ -221,8 +223,9 @@ class CaseStatusProjector:
     def _case(self, case_id: str, position: int, first: bool, page: _Page) -> CaseState:
         state = self.cases.get(case_id)
         if state is None:
-            facts = CaseFacts(case_id) if first else self._facts(case_id, position)
-            state = CaseState(facts, case_rows(facts, self.terms))
+            case = FamilyCase.before_any_event(case_id) if first else self._replayed(case_id, position)
+            facts = CaseFacts.of_case(case)
+            state = CaseState(case, facts, case_rows(facts, self.terms))
             self.cases[case_id] = state
             while len(self.cases) > self.settings.cached_cases:
                 evicted, old = self.cases.popitem(last=False)
@@ -231,15 +234,15 @@ class CaseStatusProjector:
             self.cases.move_to_end(case_id)
         return state
 
-    def _facts(self, case_id: str, position: int) -> CaseFacts:
-        """The case's facts from its events among positions 1..position."""
+    def _replayed(self, case_id: str, position: int) -> FamilyCase:
+        """The case from its events among positions 1..position."""
         case = None
         for event in self.ledger.stream_through(case_stream_id(case_id), position):
             case = event.mutate(case)
         if case is None:
-            return CaseFacts(case_id)
+            return FamilyCase.before_any_event(case_id)
         assert isinstance(case, FamilyCase)
-        return CaseFacts.of_case(case)
+        return case
 
     def _changed(self, case_id: str, old: dict[RowKey, Row], new: dict[RowKey, Row], position: int, page: _Page) -> None:
         for key in old.keys() | new.keys():
@@ -294,16 +297,22 @@ class Recorded(NamedTuple):
     type: str
     version: int
     recorded_at: str | None
+    event_id: str
     case_id: str
     occurred_at: str
     organization: str
     data: dict[str, Any]
 
+    @property
+    def originator_version(self) -> int:  # as FamilyCase.record_entry reads it
+        return self.version
+
     @classmethod
     def of(cls, position: int, topic: str, version: int, state: bytes, recorded_at: str | None) -> "Recorded":
         fields = orjson.loads(state)
         return cls(
-            position, topic, version, recorded_at, fields["case_id"], fields["occurred_at"], fields["organization"], fields["data"]
+            position, topic, version, recorded_at, fields["event_id"], fields["case_id"], fields["occurred_at"],
+            fields["organization"], fields["data"],
         )
 
 

@@ -262,7 +262,7 @@ def test_the_projections_lean_reading_of_the_log_equals_eventsourcings(ledger: L
         assert (lean.position, lean.type, lean.version, lean.recorded_at) == (
             entry.position, event.type, event.originator_version, entry.recorded_at
         )
-        assert (lean.case_id, lean.occurred_at, lean.organization, lean.data) == (
-            event.case_id, event.occurred_at, event.organization, event.data
+        assert (lean.event_id, lean.case_id, lean.occurred_at, lean.organization, lean.data) == (
+            event.event_id, event.case_id, event.occurred_at, event.organization, event.data
         )
     assert {"TermsAdopted", "DeadlineExtended", "EntryCorrected", "MergedInto", "TokenIssued"} <= types
