@@ -287,7 +287,7 @@ class Ledger(Application[UUID]):
 
     def stream_through(self, stream_id: UUID, position: int) -> list[LedgerEvent]:
         """A stream's events among log positions 1..position, in order."""
-        return [self.decode(logged.stored) for logged in self.store.logged_stream_through(stream_id, position)]
+        return [self.decode(stored) for stored in self.store.stream_through(stream_id, position)]
 
     def terms_at(self, position: int) -> Terms:
         """The settlement's terms in force once the log held positions 1..position."""

@@ -42,7 +42,7 @@ LEDGER_WRITTEN = frozenset({"MergedInto"})  # events the ledger writes itself: n
 class Settings:
     late_report_days: int = 30
     page_size: int = 2000
-    snapshot_every: int = 10_000  # positions between kept snapshots of the summed cells
+    snapshot_every: int = 5_000  # positions between kept snapshots of the summed cells
     head_snapshot_after: int = 500  # positions since the last snapshot before a caught-up one writes its head
     cached_cases: int = 10_000  # each ~15 KB with its entries and rows: the bound on a rebuild's memory
 

@@ -11,7 +11,7 @@ from typing import Any
 from domain.case_facts import NONE_RECORDED, REMAINING_STATUSES
 from domain.catalog import Obligation, Service
 from domain.permissions import POSTERS
-from domain.terms import STATUSES, Clock, Terms
+from domain.terms import STATUSES, Terms
 from projections.case_rows import BREAKDOWNS, Cell
 
 DATA_QUALITY = ("corrections", "retractions", "merged_cases", "late_reports")
@@ -67,17 +67,23 @@ def _breakdown(counts: Counter[Any]) -> dict[str, dict[str, int]]:
 def _obligations(
     cells: Iterable[tuple[Cell, int]], families: int, today: int, terms: Terms
 ) -> dict[str, dict[str, Any]]:
-    counts = {o: dict.fromkeys(STATUSES, 0) for o in Obligation if o in terms.durations}
-    elapsed: dict[str, Counter[int]] = {o.value: Counter() for o in counts}
+    counts = {o.value: dict.fromkeys(STATUSES, 0) for o in Obligation if o in terms.durations}
+    elapsed: dict[str, Counter[int]] = {name: Counter() for name in counts}
     for cell, n in cells:
         _, obligation, state, *rest = cell
-        if Obligation(obligation) not in counts:
+        tallies = counts.get(obligation)
+        if tallies is None:
             continue
-        tallies = counts[Obligation(obligation)]
-        if state == "pending":
+        if state == "pending":  # as Clock.status reads it, on the as-of day
             start, met, overdue_from = rest
-            status = Clock(start, overdue_from - 1, met, False, None, None).status(today)
-            tallies[status] += n
+            if met is not None and met <= today:
+                tallies["met"] += n
+            elif start > today:
+                tallies["not_applicable"] += n
+            elif overdue_from <= today:
+                tallies["overdue"] += n
+            else:
+                tallies["open"] += n
         else:
             tallies[state] += n
             elapsed[obligation][rest[0]] += n
@@ -85,7 +91,7 @@ def _obligations(
     for obligation, tallies in counts.items():
         started = sum(tallies.values()) - tallies["not_applicable"]
         tallies["not_applicable"] = families - started
-        report[obligation.value] = {**tallies, "median_days": _median(elapsed[obligation.value])}
+        report[obligation] = {**tallies, "median_days": _median(elapsed[obligation])}
     return report
 
 

@@ -20,6 +20,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
@@ -99,11 +100,11 @@ class PageWrite:
 
 
 def cells_json(counter: Mapping[Cell, int]) -> str:
-    return json.dumps(sorted([[*cell, count] for cell, count in counter.items() if count], key=repr), separators=(",", ":"))
+    return orjson.dumps(sorted([[*cell, count] for cell, count in counter.items() if count], key=repr)).decode()
 
 
 def cells_from_json(text: str) -> Counter[Cell]:
-    return Counter({tuple(item[:-1]): item[-1] for item in json.loads(text)})
+    return Counter({tuple(item[:-1]): item[-1] for item in orjson.loads(text)})
 
 
 class ReadModel(ABC):
