@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from api import problems
 from api.limits import BodyLimit
-from api.routes import audit, cases, events, health, reports
+from api.routes import audit, cases, events, export, health, reports
 from api.settings import Settings
 from ledger.application import Ledger
 from projections.runner import Projection
@@ -53,6 +53,6 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     )
     problems.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    for module in (events, cases, reports, audit, health):
+    for module in (events, cases, reports, audit, export, health):
         app.include_router(module.router)
     return app

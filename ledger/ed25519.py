@@ -82,7 +82,7 @@ assert _BASE_X is not None
 _BASE: Point = (_BASE_X, _BASE_Y, 1, _BASE_X * _BASE_Y % _P)
 
 
-def verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
+def verify_signature(public_key: bytes, message: bytes, signature: bytes) -> bool:
     """Whether `signature` is `public_key`'s Ed25519 signature of `message` ([S]B = R + [k]A)."""
     if len(public_key) != 32 or len(signature) != 64:
         return False

@@ -49,8 +49,8 @@ def test_rfc8032_vectors_verify_and_cryptography_agrees_on_them(secret: str, pub
     assert _public(key).hex() == public
     assert key.sign(bytes.fromhex(message)).hex() == signature  # Ed25519 signing is deterministic
 
-    assert ed25519.verify(bytes.fromhex(public), bytes.fromhex(message), bytes.fromhex(signature))
-    assert not ed25519.verify(bytes.fromhex(public), bytes.fromhex(message) + b"\x00", bytes.fromhex(signature))
+    assert ed25519.verify_signature(bytes.fromhex(public), bytes.fromhex(message), bytes.fromhex(signature))
+    assert not ed25519.verify_signature(bytes.fromhex(public), bytes.fromhex(message) + b"\x00", bytes.fromhex(signature))
 
 
 @settings(max_examples=25, deadline=None)
@@ -59,11 +59,11 @@ def test_cryptographys_signatures_verify_and_any_flipped_bit_does_not(seed: byte
     key = Ed25519PrivateKey.from_private_bytes(seed)
     public, signature = _public(key), key.sign(message)
 
-    assert ed25519.verify(public, message, signature)
-    assert not ed25519.verify(public, message, _flip(signature, bit))
-    assert not ed25519.verify(_flip(public, bit % 256), message, signature)
+    assert ed25519.verify_signature(public, message, signature)
+    assert not ed25519.verify_signature(public, message, _flip(signature, bit))
+    assert not ed25519.verify_signature(_flip(public, bit % 256), message, signature)
     if message:
-        assert not ed25519.verify(public, _flip(message, bit % (8 * len(message))), signature)
+        assert not ed25519.verify_signature(public, _flip(message, bit % (8 * len(message))), signature)
 
 
 def test_a_non_canonical_s_is_refused_although_it_satisfies_the_equation() -> None:
@@ -71,7 +71,7 @@ def test_a_non_canonical_s_is_refused_although_it_satisfies_the_equation() -> No
     s = int.from_bytes(signature[32:], "little")
     malleated = signature[:32] + (s + GROUP_ORDER).to_bytes(32, "little")
 
-    assert not ed25519.verify(public, message, malleated)
+    assert not ed25519.verify_signature(public, message, malleated)
 
 
 @pytest.mark.parametrize(
@@ -84,4 +84,4 @@ def test_a_non_canonical_s_is_refused_although_it_satisfies_the_equation() -> No
     ],
 )
 def test_malformed_keys_and_signatures_are_refused_not_raised(public: bytes, signature: bytes) -> None:
-    assert ed25519.verify(public, b"", signature) is False
+    assert ed25519.verify_signature(public, b"", signature) is False
