@@ -11,6 +11,7 @@ from api.limits import BodyLimit
 from api.routes import audit, cases, events, export, health, reports
 from api.settings import Settings
 from ledger.application import Ledger
+from ledger.publisher import publishing_checkpoints
 from projections.runner import Projection
 
 DESCRIPTION = """
@@ -37,7 +38,8 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         if settings.projector == "in-process":
             follower.start()
         try:
-            yield
+            with publishing_checkpoints(opened, settings.checkpoint_interval_seconds):
+                yield
         finally:
             stop.set()
             if follower.is_alive():

@@ -276,6 +276,8 @@ def verify(
         where = f"position {result.first_bad_position}" if result.first_bad_position else "checkpoint"
         fail(f"TAMPERING DETECTED at {where}: {result.problem}")
     signed = f"; signed checkpoint at tree size {result.checkpoint_size} matches" if result.checkpoint_size is not None else ""
+    if result.checkpoints > 1:
+        signed += f", as do the {result.checkpoints - 1} published before it"
     out.print(f"verified {result.events} events: every leaf and the tree recomputed{signed}")
 
 
