@@ -2,16 +2,20 @@
 
 A perfect, aligned subtree of an append-only log never changes once complete, so its hash is
 computed once and kept. Those of at least TILE leaves are cached (about 2 × n / TILE hashes:
-a few hundred kilobytes at a million leaves); smaller ranges are read and hashed on demand, so a
-proof costs O(log n) cached lookups plus at most a few small reads.
+a few hundred kilobytes at a million leaves). Every smaller node lies inside one aligned tile of
+TILE leaves, so a proof reads a whole tile once and takes all its small nodes from it; complete
+tiles never change, so the last few read are kept. A proof costs O(log n) cached lookups plus a
+read or two (the log's last, partial tile is read range by range, as it is still growing).
 """
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 
 from ledger import merkle
 
 TILE = 256
+KEPT_TILES = 64
 
 # Leaf hashes of positions first..last inclusive (position = leaf index + 1).
 LeafReader = Callable[[int, int], list[bytes]]
@@ -21,6 +25,7 @@ class LogTree:
     def __init__(self, read_leaves: LeafReader) -> None:
         self._read_leaves = read_leaves
         self._perfect: dict[tuple[int, int], bytes] = {}
+        self._tiles: OrderedDict[int, list[bytes]] = OrderedDict()  # complete tiles: start -> TILE leaves
         self._lock = threading.Lock()
 
     def subtree(self, start: int, end: int) -> bytes:
@@ -47,6 +52,22 @@ class LogTree:
         return node
 
     def _leaves(self, start: int, end: int) -> list[bytes]:
+        """Leaf hashes of indexes [start, end): a range inside one tile, as every node below TILE is."""
+        tile = start - start % TILE
+        with self._lock:
+            leaves = self._tiles.get(tile)
+            if leaves is not None:
+                self._tiles.move_to_end(tile)
+        if leaves is None:
+            leaves = self._read_leaves(tile + 1, tile + TILE)
+            if len(leaves) == TILE:  # complete, so gapless and fixed forever
+                with self._lock:
+                    self._tiles[tile] = leaves
+                    while len(self._tiles) > KEPT_TILES:
+                        self._tiles.popitem(last=False)
+        if len(leaves) == TILE and end <= tile + TILE:
+            return leaves[start - tile : end - tile]
+        # The log's last, partial tile: read exactly the range, so a missing row cannot shift others.
         leaves = self._read_leaves(start + 1, end)
         if len(leaves) != end - start:
             raise LookupError(f"the log has {len(leaves)} leaves at positions {start + 1}..{end}, not {end - start}")
