@@ -10,6 +10,8 @@ import base64
 import hashlib
 import io
 import json
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -258,6 +260,30 @@ def test_verify_py_is_generated_from_the_servers_modules_and_imports_only_the_st
     } | {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     assert imported <= {"__future__", "argparse", "base64", "collections", "dataclasses", "datetime", "hashlib",
                         "json", "os", "re", "sys", "threading", "typing", "unicodedata"}
+
+
+def python39() -> str | None:
+    """A working Python 3.9 interpreter: on the PATH, or one pyenv installed."""
+    candidates = [shutil.which("python3.9"), *map(str, Path("~/.pyenv/versions").expanduser().glob("3.9*/bin/python3.9"))]
+    for candidate in filter(None, candidates):
+        probe = subprocess.run([candidate, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True)
+        if probe.stdout.strip() == "(3, 9)":
+            return candidate
+    return None
+
+
+def test_verify_py_runs_on_the_oldest_python_it_promises(
+    history: TestClient, auditor: dict[str, str], tmp_path: Path
+) -> None:
+    python = python39()
+    if python is None:
+        pytest.skip("no Python 3.9 here: verify.py's promise of 3.9+ was not checked")
+    bundle = export_via_api(history, auditor, tmp_path)
+
+    done = subprocess.run([python, "-I", "-S", str(bundle / "verify.py"), str(bundle)], capture_output=True, text=True, check=False)
+
+    assert done.returncode == 0, done.stderr
+    assert "verified" in done.stdout
 
 
 @settings(max_examples=200, deadline=None)
