@@ -3,9 +3,9 @@
 A perfect, aligned subtree of an append-only log never changes once complete, so its hash is
 computed once and kept. Those of at least TILE leaves are cached (about 2 × n / TILE hashes:
 a few hundred kilobytes at a million leaves). Every smaller node lies inside one aligned tile of
-TILE leaves, so a proof reads a whole tile once and takes all its small nodes from it; complete
-tiles never change, so the last few read are kept. A proof costs O(log n) cached lookups plus a
-read or two (the log's last, partial tile is read range by range, as it is still growing).
+TILE leaves, so a proof reads a whole tile once and takes all its small nodes from it; leaves
+never change, so the last few tiles read are kept (the log's last tile only as far as it was read).
+A proof costs O(log n) cached lookups plus a read or two.
 """
 
 import threading
@@ -25,7 +25,7 @@ class LogTree:
     def __init__(self, read_leaves: LeafReader) -> None:
         self._read_leaves = read_leaves
         self._perfect: dict[tuple[int, int], bytes] = {}
-        self._tiles: OrderedDict[int, list[bytes]] = OrderedDict()  # complete tiles: start -> TILE leaves
+        self._tiles: OrderedDict[int, list[bytes]] = OrderedDict()  # tile start -> its leaves, gapless
         self._lock = threading.Lock()
 
     def subtree(self, start: int, end: int) -> bytes:
@@ -58,20 +58,22 @@ class LogTree:
             leaves = self._tiles.get(tile)
             if leaves is not None:
                 self._tiles.move_to_end(tile)
-        if leaves is None:
+        if leaves is None or len(leaves) < end - tile:
             leaves = self._read_leaves(tile + 1, tile + TILE)
-            if len(leaves) == TILE:  # complete, so gapless and fixed forever
-                with self._lock:
-                    self._tiles[tile] = leaves
-                    while len(self._tiles) > KEPT_TILES:
-                        self._tiles.popitem(last=False)
-        if len(leaves) == TILE and end <= tile + TILE:
-            return leaves[start - tile : end - tile]
-        # The log's last, partial tile: read exactly the range, so a missing row cannot shift others.
-        leaves = self._read_leaves(start + 1, end)
-        if len(leaves) != end - start:
-            raise LookupError(f"the log has {len(leaves)} leaves at positions {start + 1}..{end}, not {end - start}")
-        return leaves
+            # A short tile is the log's last one, or has a row missing: only a count of exactly
+            # its first len(leaves) positions tells which (a missing row would shift the others).
+            if len(leaves) < TILE and len(self._read_leaves(tile + 1, tile + len(leaves))) != len(leaves):
+                raise LookupError(f"a leaf is missing among positions {tile + 1}..{tile + len(leaves)}")
+            with self._lock:
+                self._tiles[tile] = leaves
+                while len(self._tiles) > KEPT_TILES:
+                    self._tiles.popitem(last=False)
+        if len(leaves) < end - tile:
+            raise LookupError(f"the log has {len(leaves)} leaves at positions {tile + 1}..{tile + TILE}, fewer than {end - tile}")
+        return leaves[start - tile : end - tile]
+
+    def leaf_hash(self, position: int) -> bytes:
+        return self._leaves(position - 1, position)[0]
 
     def root(self, size: int) -> bytes:
         return self.subtree(0, size) if size else merkle.EMPTY_ROOT
