@@ -99,10 +99,9 @@ def tamper_bundle(world: World, case_id: str) -> None:
     world.tampered_position = world.first_contact_position(case_id)
     path = world.bundle / "events.jsonl"
     lines = path.read_text(encoding="utf-8").splitlines()
-    record = json.loads(lines[world.tampered_position - 1])
-    assert '"outcome":"no_answer"' in record["payload"]
-    record["payload"] = record["payload"].replace('"outcome":"no_answer"', '"outcome":"reached"')
-    lines[world.tampered_position - 1] = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+    line = lines[world.tampered_position - 1]  # the stored payload sits verbatim in the line
+    assert '"outcome":"no_answer"' in line
+    lines[world.tampered_position - 1] = line.replace('"outcome":"no_answer"', '"outcome":"reached"')
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

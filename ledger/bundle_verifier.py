@@ -39,7 +39,16 @@ MANIFEST_FILE = "MANIFEST.sha256"
 BUNDLE_FILES = (README_FILE, LOG_FILE, CHECKPOINTS_FILE, EVENTS_FILE, LEAVES_FILE, VERIFIER_FILE)
 
 _DECODER = json.JSONDecoder()
-_CHECKPOINT_FIELDS = {"origin": str, "tree_size": int, "root_hash": str, "timestamp": str, "note": str, "consistency_proof": list}
+# In a line of events.jsonl the stored payload is the last member, embedded verbatim.
+PAYLOAD_MEMBER = ',"payload":'
+_CHECKPOINT_FIELDS = {
+    "origin": str,
+    "tree_size": int,
+    "root_hash": str,
+    "timestamp": str,
+    "note": str,
+    "consistency_proof": list,
+}
 # What json.dumps(..., ensure_ascii=False) writes for a string: the encoder's own function.
 _json_string = json.encoder.encode_basestring
 
@@ -126,6 +135,8 @@ def _hex32(text: object) -> bytes | None:
 
 def read_log(directory: str) -> tuple[str, bytes, int]:
     """The bundle's origin, public key and tree size, from log.json."""
+    if not os.path.isdir(directory):
+        raise Tampered(f"{directory} is not a directory")
     log = _read_json(os.path.join(directory, LOG_FILE), LOG_FILE)
     if log.get("format") != BUNDLE_FORMAT:
         raise Tampered(f"{LOG_FILE} does not describe a {BUNDLE_FORMAT} bundle")
@@ -225,7 +236,8 @@ def _event_leaf(line: bytes, number: int, position: int) -> tuple[bytes, bytes, 
     """The leaf recomputed from one line of events.jsonl (as bytes and as hex), and its
     recorded_at, once the line's receipt agrees with the stored payload it carries."""
     try:
-        record = _json_object(line.decode("utf-8"))
+        text = line.decode("utf-8")
+        record = _json_object(text)
         if record is None:
             raise ValueError
         claimed = record["position"]
@@ -235,12 +247,15 @@ def _event_leaf(line: bytes, number: int, position: int) -> tuple[bytes, bytes, 
                 f"holds position {claimed}",
                 position=position,
             )
-        text = record.get("payload")
-        if text is None:
-            payload = base64.b64decode(record["payload_base64"], validate=True)
-            text = payload.decode("utf-8", errors="replace")
+        if "payload" in record:  # embedded verbatim: its exact bytes are the rest of the line
+            start = text.find(PAYLOAD_MEMBER)
+            if start < 0 or not text.endswith("}"):
+                raise ValueError
+            payload = text[start + len(PAYLOAD_MEMBER) : -1].encode("utf-8")
+            stored = record["payload"]
         else:
-            payload = text.encode("utf-8")
+            payload = base64.b64decode(record["payload_base64"], validate=True)
+            stored = _json_object(payload.decode("utf-8", errors="replace"))
         recorded_at = record["recorded_at"]
         # Any field of the wrong type makes another JSON array, so another leaf.
         leaf = hash_leaf(leaf_input(position, record["stream_id"], record["version"], record["type"], recorded_at, payload))
@@ -249,9 +264,10 @@ def _event_leaf(line: bytes, number: int, position: int) -> tuple[bytes, bytes, 
             raise Tampered(
                 f"position {position} does not match its leaf: the event or its receipt was altered", position=position
             )
-        # event_id and case_id are not in the leaf: they must be the stored payload's own.
-        stored = _json_object(text)
-        if stored is None or stored.get("event_id") != record["event_id"] or stored.get("case_id") != record["case_id"]:
+        # event_id and case_id are not in the leaf: they must be the stored payload's own. (Once the
+        # leaf matches, the embedded payload is exactly the stored bytes, so `stored` is their parse.)
+        receipt_ids = (record["event_id"], record["case_id"])
+        if type(stored) is not dict or (stored.get("event_id"), stored.get("case_id")) != receipt_ids:
             raise Tampered("the receipt's event_id or case_id is not the stored event's", position=position)
         if type(recorded_at) is not str:
             raise TypeError
@@ -390,8 +406,6 @@ def verify_bundle(
 ) -> BundleReport:
     """Raises Tampered naming the first problem; `public_key` pins the key the bundle must be signed by."""
     directory = os.fspath(directory)
-    if not os.path.isdir(directory):
-        raise Tampered(f"{directory} is not a directory")
     origin, bundle_key, tree_size = read_log(directory)
     if public_key is not None and public_key != bundle_key:
         raise Tampered(

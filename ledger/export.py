@@ -81,42 +81,51 @@ def snapshot(ledger: Ledger) -> Snapshot:
 # --- the files ------------------------------------------------------------------------------------
 
 
-def _receipt_ids(state: bytes) -> tuple[str | None, str | None]:
-    """event_id and case_id from the stored payload itself, so a tampered row still exports."""
+def _embeddable(state: bytes) -> tuple[str | None, dict[str, object] | None]:
+    """The stored payload as text, if it can sit verbatim in a line (one JSON value, UTF-8, no
+    line break), and its parse if that is a JSON object."""
     try:
-        stored = json.loads(state)
-    except ValueError:
+        text = state.decode("utf-8")
+        parsed = json.loads(text)
+    except ValueError:  # not UTF-8, or not JSON
         return None, None
-    return (stored.get("event_id"), stored.get("case_id")) if isinstance(stored, dict) else (None, None)
+    if "\n" in text or "\r" in text:
+        return None, parsed if isinstance(parsed, dict) else None
+    return text, parsed if isinstance(parsed, dict) else None
 
 
-def event_record(logged: LoggedEvent) -> dict[str, object]:
+def event_line(logged: LoggedEvent) -> str:
+    """One line of events.jsonl: the receipt, the stream id, and the stored payload embedded
+    verbatim as the last member, so its exact bytes are the text between `"payload":` and the
+    line's final `}` (or, if they cannot be, in base64 as `payload_base64`)."""
     stored = logged.stored
-    event_id, case_id = _receipt_ids(stored.state)
-    record: dict[str, object] = {
+    text, parsed = _embeddable(stored.state)
+    record = {
         "position": logged.position,
-        "event_id": event_id,
-        "case_id": case_id,
+        # event_id and case_id from the payload itself, so even a tampered row exports
+        "event_id": parsed.get("event_id") if parsed else None,
+        "case_id": parsed.get("case_id") if parsed else None,
         "type": stored.topic,
         "version": stored.originator_version,
         "recorded_at": logged.recorded_at,
         "leaf_hash": logged.leaf_hash.hex() if logged.leaf_hash is not None else None,
         "stream_id": str(stored.originator_id),
     }
-    try:  # the exact stored bytes, readable when they are text (JSON strings round-trip exactly)
-        record["payload"] = stored.state.decode("utf-8")
-    except UnicodeDecodeError:
-        record["payload_base64"] = base64.b64encode(stored.state).decode("ascii")
-    return record
+    if text is not None:
+        return f'{_JSON.encode(record)[:-1]},"payload":{text}}}\n'
+    record["payload_base64"] = base64.b64encode(stored.state).decode("ascii")
+    return _JSON.encode(record) + "\n"
 
 
 def _event_lines(store: LedgerRecorder, tree_size: int, progress: Progress | None) -> Iterator[bytes]:
     after = 0
     while after < tree_size:
-        page = store.logged_after(after, min(EVENTS_PAGE, tree_size - after))
+        # Positions past the snapshot can only show up if rows are missing: export what is stored.
+        read = store.logged_after(after, min(EVENTS_PAGE, tree_size - after))
+        page = [logged for logged in read if logged.position <= tree_size]
         if not page:
             return
-        yield "".join(_JSON.encode(event_record(logged)) + "\n" for logged in page).encode()
+        yield "".join(event_line(logged) for logged in page).encode()
         after = page[-1].position
         if progress is not None:
             progress(after)
@@ -335,9 +344,11 @@ checks the files are as exported (the manifest is not signed; the checkpoints ar
 ## Files
 
 - `events.jsonl`: one event per line, in position order. Its receipt (`position`, `event_id`,
-  `case_id`, `type`, `version`, `recorded_at`, `leaf_hash`), its `stream_id`, and `payload`: the
-  exact stored bytes of the event as a UTF-8 string (`payload_base64` if they are not UTF-8).
-  The payload is JSON: `occurred_at`, the organization and token that posted it, and `data`.
+  `case_id`, `type`, `version`, `recorded_at`, `leaf_hash`), its `stream_id`, and last `payload`:
+  the event exactly as stored (JSON: `occurred_at`, the organization and token that posted it, and
+  `data`), embedded verbatim, so the bytes the leaf commits to are the text between `"payload":`
+  and the line's final `}}`. (`payload_base64` instead if the stored bytes are not one line of JSON.)
+  Re-formatting a line (e.g. with `jq`) changes those bytes: verify the files as exported.
 - `leaves.txt`: line P is the Merkle leaf hash of position P (lowercase hex).
 - `checkpoints.jsonl`: every checkpoint published up to this export, oldest first: `tree_size`,
   `root_hash` (hex), `timestamp`, `origin`, `note` (the C2SP signed note, c2sp.org/tlog-checkpoint)

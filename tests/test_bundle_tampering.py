@@ -54,30 +54,47 @@ def write_records(bundle: Path, name: str, rows: list[dict[str, Any]]) -> None:
     write_lines(bundle, name, [_JSON.encode(row) for row in rows])
 
 
+def events(bundle: Path) -> list[tuple[dict[str, Any], str]]:
+    """Each line of events.jsonl as its receipt and the stored payload's text, kept verbatim."""
+    rows = []
+    for line in read_lines(bundle, "events.jsonl"):
+        head, payload = line[:-1].split(bundle_verifier.PAYLOAD_MEMBER, 1)
+        rows.append((json.loads(head + "}"), payload))
+    return rows
+
+
+def write_events(bundle: Path, rows: list[tuple[dict[str, Any], str]]) -> None:
+    member = bundle_verifier.PAYLOAD_MEMBER
+    write_lines(bundle, "events.jsonl", [f"{_JSON.encode(receipt)[:-1]}{member}{payload}}}" for receipt, payload in rows])
+
+
 def edit_event(bundle: Path, position: int, **changes: Any) -> None:
-    rows = records(bundle, "events.jsonl")
-    rows[position - 1].update(changes)
-    write_records(bundle, "events.jsonl", rows)
+    rows = events(bundle)
+    rows[position - 1][0].update(changes)
+    write_events(bundle, rows)
 
 
-def recomputed_leaf(row: dict[str, Any]) -> str:
+def edit_payload(bundle: Path, position: int, old: str, new: str) -> None:
+    rows = events(bundle)
+    receipt, payload = rows[position - 1]
+    assert old in payload
+    rows[position - 1] = (receipt, payload.replace(old, new))
+    write_events(bundle, rows)
+
+
+def recomputed_leaf(receipt: dict[str, Any], payload: str) -> str:
     data = bundle_verifier.leaf_input(
-        row["position"], row["stream_id"], row["version"], row["type"], row["recorded_at"], row["payload"].encode()
+        receipt["position"], receipt["stream_id"], receipt["version"], receipt["type"], receipt["recorded_at"], payload.encode()
     )
     return merkle.hash_leaf(data).hex()
 
 
 def forge_consistently(bundle: Path, position: int) -> None:
     """Rewrites an event's payload, its receipt's leaf hash and leaves.txt to match each other."""
-    rows = records(bundle, "events.jsonl")
-    row = rows[position - 1]
-    assert '"GT"' in row["payload"]
-    row["payload"] = row["payload"].replace('"GT"', '"HN"')
-    row["leaf_hash"] = recomputed_leaf(row)
-    write_records(bundle, "events.jsonl", rows)
-    leaves = read_lines(bundle, "leaves.txt")
-    leaves[position - 1] = row["leaf_hash"]
-    write_lines(bundle, "leaves.txt", leaves)
+    edit_payload(bundle, position, '"GT"', '"HN"')
+    receipt, payload = events(bundle)[position - 1]
+    edit_event(bundle, position, leaf_hash=recomputed_leaf(receipt, payload))
+    replace_line(bundle, "leaves.txt", position, recomputed_leaf(receipt, payload))
 
 
 def edit_checkpoint(bundle: Path, tree_size: int, edit: Callable[[dict[str, Any]], None]) -> None:
@@ -113,11 +130,11 @@ def _other_root_line(note: str) -> str:
 
 
 def swap_lines(bundle: Path, first: int, second: int, renumber: bool) -> None:
-    rows = records(bundle, "events.jsonl")
+    rows = events(bundle)
     rows[first - 1], rows[second - 1] = rows[second - 1], rows[first - 1]
     if renumber:  # the attacker also fixes the positions the lines claim
-        rows[first - 1]["position"], rows[second - 1]["position"] = first, second
-    write_records(bundle, "events.jsonl", rows)
+        rows[first - 1][0]["position"], rows[second - 1][0]["position"] = first, second
+    write_events(bundle, rows)
 
 
 # --- the verdicts -------------------------------------------------------------------------------
@@ -148,7 +165,7 @@ def at_checkpoint(report: str) -> int | None:
 # --- events and leaves ----------------------------------------------------------------------------
 
 POSITION_TAMPERING = {
-    "payload edited": (lambda b: edit_event(b, 5, payload=records(b, "events.jsonl")[4]["payload"].replace('"GT"', '"HN"')), 5),
+    "payload edited": (lambda b: edit_payload(b, 5, '"GT"', '"HN"'), 5),
     "event deleted": (lambda b: drop_line(b, "events.jsonl", 4), 4),
     "event and its leaf deleted": (lambda b: (drop_line(b, "events.jsonl", 4), drop_line(b, "leaves.txt", 4)), 4),
     "two positions swapped": (lambda b: swap_lines(b, 3, 8, renumber=False), 3),
@@ -158,7 +175,8 @@ POSITION_TAMPERING = {
     "receipt's leaf hash edited": (lambda b: edit_event(b, 7, leaf_hash="0" * 64), 7),
     "receipt's case id edited": (lambda b: edit_event(b, 7, case_id="FRTF-000003"), 7),
     "receipt's version edited": (lambda b: edit_event(b, 7, version=9), 7),
-    "recorded_at moved": (lambda b: edit_event(b, 9, recorded_at=records(b, "events.jsonl")[7]["recorded_at"]), 9),
+    "recorded_at moved": (lambda b: edit_event(b, 9, recorded_at=events(b)[7][0]["recorded_at"]), 9),
+    "payload re-formatted (same JSON)": (lambda b: edit_payload(b, 5, '","', '", "'), 5),
     "a line that is not JSON": (lambda b: replace_line(b, "events.jsonl", 6, "{"), 6),
     "an event appended after the last checkpoint": (
         lambda b: write_lines(b, "events.jsonl", [*read_lines(b, "events.jsonl"), read_lines(b, "events.jsonl")[-1]]),
@@ -190,14 +208,26 @@ def test_an_event_rewritten_with_its_leaves_is_caught_by_the_first_checkpoint_co
 
 # --- checkpoints --------------------------------------------------------------------------------
 
+def set_checkpoint_field(tree_size: int, field: str, value: Callable[[dict[str, Any]], Any]) -> Callable[[Path], None]:
+    return lambda bundle: edit_checkpoint(bundle, tree_size, lambda row: row.update({field: value(row)}))
+
+
+def reorder_checkpoints(step: int) -> Callable[[Path], None]:
+    return lambda bundle: write_lines(bundle, "checkpoints.jsonl", read_lines(bundle, "checkpoints.jsonl")[::step])
+
+
 CHECKPOINT_TAMPERING = {
-    "root hash edited": (lambda b: edit_checkpoint(b, 9, lambda c: c.update(root_hash="0" * 64)), 9, "differs from its signed note"),
-    "signature flipped": (lambda b: edit_checkpoint(b, 9, lambda c: c.update(note=_flip_signature(c["note"]))), 9, "not validly signed"),
-    "root in the note edited": (lambda b: edit_checkpoint(b, 9, lambda c: c.update(note=_other_root_line(c["note"]))), 9, "not validly signed"),
-    "timestamp edited": (lambda b: edit_checkpoint(b, 5, lambda c: c.update(timestamp="2020-01-01T00:00:00.000000Z")), 5, "differs"),
-    "consistency proof edited": (lambda b: edit_checkpoint(b, 12, lambda c: c.update(consistency_proof=["0" * 64] * len(c["consistency_proof"]))), 12, "does not extend"),
-    "an earlier checkpoint removed": (lambda b: write_lines(b, "checkpoints.jsonl", read_lines(b, "checkpoints.jsonl")[::2]), 12, "does not extend"),
-    "checkpoints reordered": (lambda b: write_lines(b, "checkpoints.jsonl", read_lines(b, "checkpoints.jsonl")[::-1]), 12, "does not extend the empty tree"),
+    "root hash edited": (set_checkpoint_field(9, "root_hash", lambda c: "0" * 64), 9, "differs from its signed note"),
+    "signature flipped": (set_checkpoint_field(9, "note", lambda c: _flip_signature(c["note"])), 9, "not validly signed"),
+    "root in the note edited": (set_checkpoint_field(9, "note", lambda c: _other_root_line(c["note"])), 9, "not validly signed"),
+    "timestamp edited": (set_checkpoint_field(5, "timestamp", lambda c: "2020-01-01T00:00:00.000000Z"), 5, "differs"),
+    "consistency proof edited": (
+        set_checkpoint_field(12, "consistency_proof", lambda c: ["0" * 64] * len(c["consistency_proof"])),
+        12,
+        "does not extend",
+    ),
+    "an earlier checkpoint removed": (reorder_checkpoints(2), 12, "does not extend"),  # keeps 5 and 12
+    "checkpoints reordered": (reorder_checkpoints(-1), 12, "does not extend the empty tree"),
 }
 
 

@@ -31,8 +31,9 @@ def get_export(
 
     The zip holds `ledger-bundle-N/` with:
     - `events.jsonl`: one event per line in position order, with its receipt (`event_id`, `case_id`,
-      `type`, `version`, `position`, `recorded_at`, `leaf_hash`), `stream_id`, and `payload`, the
-      exact stored bytes the leaf commits to (`payload_base64` if they are not UTF-8);
+      `type`, `version`, `position`, `recorded_at`, `leaf_hash`), `stream_id`, and last `payload`:
+      the stored event embedded verbatim, so the exact bytes the leaf commits to are the text
+      between `"payload":` and the line's final `}` (`payload_base64` if they cannot be embedded);
     - `leaves.txt`: line P is the hex Merkle leaf hash of position P;
     - `checkpoints.jsonl`: every checkpoint published so far with its C2SP signed note and an
       RFC 6962 consistency proof from the previous one;
