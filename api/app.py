@@ -8,9 +8,10 @@ from fastapi import FastAPI
 
 from api import problems
 from api.limits import BodyLimit
-from api.routes import audit, cases, events, health, reports
+from api.routes import audit, cases, events, export, health, reports
 from api.settings import Settings
 from ledger.application import Ledger
+from ledger.publisher import publishing_checkpoints
 from projections.runner import Projection
 
 DESCRIPTION = """
@@ -37,7 +38,8 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         if settings.projector == "in-process":
             follower.start()
         try:
-            yield
+            with publishing_checkpoints(opened, settings.checkpoint_interval_seconds):
+                yield
         finally:
             stop.set()
             if follower.is_alive():
@@ -53,6 +55,6 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     )
     problems.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    for module in (events, cases, reports, audit, health):
+    for module in (events, cases, reports, audit, export, health):
         app.include_router(module.router)
     return app

@@ -1,9 +1,10 @@
-"""The `ledger` command: serve the API, manage tokens, import backfills, verify and checkpoint.
+"""The `ledger` command: serve the API, manage tokens, import backfills, export, verify and checkpoint.
 
 Every command exits non-zero with a one-line reason on failure; long work shows a progress bar
 on a terminal.
 """
 
+import base64
 import json
 import signal
 import sys
@@ -25,9 +26,11 @@ from api.settings import Settings
 from domain.envelope import Envelope, Posting
 from domain.organizations import Organization, Role
 from ledger.application import BatchRejected, Ledger, parse_as_of
+from ledger.bundle_verifier import Tampered, describe, read_log, verify_bundle
 from ledger.checkpoints import KeyFileError
 from ledger.config import DatabaseURLError
 from ledger.demo import Population, append_population
+from ledger.export import ExportError, write_bundle
 from ledger.verify import verify_log
 from projections.definitions import definitions
 from projections.render import Format, render_csv, render_html, render_json
@@ -206,12 +209,60 @@ def import_events(
 
 
 @app.command()
-def verify(
-    bundle: Annotated[Path | None, typer.Argument(help="An exported bundle (not yet supported).")] = None,
+def export(
+    directory: Annotated[Path, typer.Option("--out", help="Directory to write the bundle into (created; must be empty).")],
 ) -> None:
-    """Recompute every leaf and the tree from the stored events and check the latest signed checkpoint."""
+    """Write a verifiable bundle of the whole log: events with receipts, leaves, signed checkpoints, verify.py.
+
+    Signs the current tree head first if no checkpoint covers it yet. The same log exports the same bytes.
+    """
+    with opened_ledger() as ledger, progress_bar() as bar:
+        task = bar.add_task("exporting", total=ledger.store.tree_size())
+        try:
+            snap = write_bundle(ledger, directory, progress=lambda done: bar.update(task, completed=done))
+        except (ExportError, OSError) as error:
+            fail(f"cannot export to {directory}: {error}")
+    out.print(
+        f"exported {snap.tree_size} events and {len(snap.checkpoints)} signed checkpoints to {directory}; "
+        f"verify it anywhere with: python3 {directory / 'verify.py'}",
+        highlight=False,
+    )
+
+
+def _verify_bundle(directory: Path, public_key: str | None, saved: list[Path]) -> None:
+    """`ledger verify DIR`: the bundle's own verify.py code, without the database or a key file."""
+    try:
+        pinned = base64.b64decode(public_key, validate=True) if public_key is not None else None
+        notes = [path.read_text(encoding="utf-8") for path in saved]
+    except (ValueError, OSError) as error:
+        fail(f"cannot use the given key or checkpoint: {error}", 2)
+    try:
+        _, _, size = read_log(str(directory))
+        with progress_bar() as bar:
+            task = bar.add_task("verifying", total=size)
+            report = verify_bundle(directory, pinned, notes, progress=lambda done: bar.update(task, completed=done))
+    except Tampered as problem:
+        fail(problem.summary())
+    out.print(describe(report), highlight=False)
+
+
+@app.command()
+def verify(
+    bundle: Annotated[
+        Path | None, typer.Argument(help="An exported bundle directory, verified offline (without the database).")
+    ] = None,
+    public_key: Annotated[
+        str | None, typer.Option(help="Bundles: the base64 Ed25519 key the ledger publishes, which must have signed it.")
+    ] = None,
+    saved_checkpoints: Annotated[
+        list[Path] | None,
+        typer.Option("--checkpoint", help="Bundles: a signed checkpoint note saved earlier that the bundle must agree with."),
+    ] = None,
+) -> None:
+    """Recompute every leaf and the tree and check every signed checkpoint: of the database, or of a bundle."""
     if bundle is not None:
-        fail("verifying an exported bundle is not supported yet: run `ledger verify` against the database", 2)
+        _verify_bundle(bundle, public_key, saved_checkpoints or [])
+        return
     settings = Settings()
     with opened_ledger() as ledger, progress_bar() as bar:
         task = bar.add_task("verifying", total=ledger.store.tree_size())
@@ -225,6 +276,8 @@ def verify(
         where = f"position {result.first_bad_position}" if result.first_bad_position else "checkpoint"
         fail(f"TAMPERING DETECTED at {where}: {result.problem}")
     signed = f"; signed checkpoint at tree size {result.checkpoint_size} matches" if result.checkpoint_size is not None else ""
+    if result.checkpoints > 1:
+        signed += f", as do the {result.checkpoints - 1} published before it"
     out.print(f"verified {result.events} events: every leaf and the tree recomputed{signed}")
 
 

@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     report_wait_seconds: float = Field(
         default=5.0, ge=0, description="How long a report waits for the projection to reach its as-of point (then 503)."
     )
+    checkpoint_interval_seconds: float = Field(
+        default=3600,
+        ge=0,
+        description="The API signs a checkpoint this often if the log has grown (0: only on demand).",
+    )
 
     @property
     def projection(self) -> ProjectionSettings:

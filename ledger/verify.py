@@ -1,8 +1,10 @@
-"""Verification of the stored log against itself and its latest signed checkpoint.
+"""Verification of the stored log against itself and every signed checkpoint it published.
 
 Recomputes every leaf from the stored event (so an edited payload, type, stream, version, order or
 recorded_at shows), checks positions run 1..n without gaps and every event has exactly one leaf,
-recomputes the tree root and checks it, and the checkpoint's signature, against the checkpoint.
+checks each checkpoint's signature, and recomputes the tree root at each checkpoint's size and
+checks it against the checkpoint (so each checkpoint is also consistent with the next: both roots
+come from the one sequence of leaves).
 """
 
 from collections.abc import Callable
@@ -20,6 +22,7 @@ class Verification:
     checkpoint_size: int | None = None
     first_bad_position: int | None = None
     problem: str | None = None
+    checkpoints: int = 0
 
     @property
     def ok(self) -> bool:
@@ -32,22 +35,26 @@ def verify_log(
     origin: str | None,
     progress: Callable[[int], None] | None = None,
 ) -> Verification:
-    latest = store.checkpoints(latest=True)
-    checkpoint = latest[0] if latest else None
+    published = store.checkpoints()  # oldest first
+    checkpoint = published[-1] if published else None
+    due = {stored.tree_size: stored for stored in published}
     roots = RootAccumulator()
     last_recorded_at = ""
 
     def bad(position: int | None, problem: str) -> Verification:
         return Verification(roots.size, checkpoint.tree_size if checkpoint else None, position, problem)
 
-    # The checkpoint first: if its row was edited, say so, rather than blame the events.
-    if checkpoint is not None and public_key is not None and origin is not None:
-        try:
-            signed = verify_note(checkpoint.note, public_key, origin)
-        except CheckpointError as error:
-            return bad(None, f"the checkpoint at tree size {checkpoint.tree_size} is not validly signed: {error}")
-        if signed != (checkpoint.tree_size, checkpoint.root_hash, checkpoint.timestamp):
-            return bad(None, f"the checkpoint at tree size {checkpoint.tree_size} differs from its signed note")
+    # The checkpoints first: if a row was edited, say so, rather than blame the events.
+    if public_key is not None and origin is not None:
+        for stored in published:
+            try:
+                signed = verify_note(stored.note, public_key, origin)
+            except CheckpointError as error:
+                return bad(None, f"the checkpoint at tree size {stored.tree_size} is not validly signed: {error}")
+            if signed != (stored.tree_size, stored.root_hash, stored.timestamp):
+                return bad(None, f"the checkpoint at tree size {stored.tree_size} differs from its signed note")
+    if 0 in due and due[0].root_hash != EMPTY_ROOT:
+        return bad(None, "the empty checkpoint's root is wrong")
 
     for logged in store.iter_logged():
         position = roots.size + 1
@@ -65,11 +72,11 @@ def verify_log(
             return bad(position, f"position {position} was recorded before the position preceding it")
         last_recorded_at = logged.recorded_at
         roots.append(recomputed)
-        if checkpoint and roots.size == checkpoint.tree_size and roots.root() != checkpoint.root_hash:
+        if roots.size in due and roots.root() != due[roots.size].root_hash:
             return bad(
                 None,
-                f"the tree of the first {checkpoint.tree_size} events does not match the signed checkpoint: "
-                "events and leaves were rewritten together",
+                f"the tree of the first {roots.size} events does not match the signed checkpoint at tree size "
+                f"{roots.size}: events and leaves were rewritten together",
             )
         if progress and roots.size % 1000 == 0:
             progress(roots.size)
@@ -81,6 +88,4 @@ def verify_log(
         return Verification(roots.size)
     if roots.size < checkpoint.tree_size:
         return bad(roots.size + 1, f"the log ends at {roots.size} but the checkpoint covers {checkpoint.tree_size}")
-    if checkpoint.tree_size == 0 and checkpoint.root_hash != EMPTY_ROOT:
-        return bad(None, "the empty checkpoint's root is wrong")
-    return Verification(roots.size, checkpoint.tree_size)
+    return Verification(roots.size, checkpoint.tree_size, checkpoints=len(published))

@@ -412,13 +412,13 @@ def test_verify_on_an_untouched_log_exits_0_and_reports_the_event_count_and_the_
     assert "signed checkpoint at tree size 4 matches" in one_line(after.stdout)
 
 
-def test_verify_of_a_bundle_directory_exits_non_zero_with_a_one_line_reason(cli: Run, tmp_path: Path) -> None:
+def test_verify_of_a_directory_that_is_not_a_bundle_exits_1_with_a_one_line_reason(cli: Run, tmp_path: Path) -> None:
     bundle = tmp_path / "bundle"
     bundle.mkdir()
 
     result = cli("verify", bundle)
 
-    assert_fails_with_one_line_reason(result, "not supported", code=None)
+    assert_fails_with_one_line_reason(result, "NOT VERIFIED", "log.json is missing")
 
 
 # --- bad configuration -------------------------------------------------------------------------

@@ -80,7 +80,7 @@ def get_inclusion_proof(
     return {
         "position": position,
         "tree_size": tree_size,
-        "leaf_hash": ledger.store.leaf_hashes(position, position)[0].hex(),
+        "leaf_hash": ledger.tree.leaf_hash(position).hex(),
         "audit_path": [node.hex() for node in ledger.tree.inclusion_proof(position, tree_size)],
         "root_hash": ledger.tree.root(tree_size).hex(),
     }
