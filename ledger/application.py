@@ -167,7 +167,7 @@ class Ledger(Application[UUID]):
         self, postings: Sequence[Posting], principal: Principal, digests: list[str], seen: dict[str, int]
     ) -> AppendResult | None:
         """One decide-and-save; None if another writer got there first (nothing was appended)."""
-        known = self.store.known_event_ids([p.event_id for p in postings])
+        head, known = self.store.head_and_known_event_ids([p.event_id for p in postings])
         conflicts = [
             Problem(i, "event_id", "this event_id was already used for different content")
             for i, (posting, digest) in enumerate(zip(postings, digests, strict=True))
@@ -178,7 +178,7 @@ class Ledger(Application[UUID]):
         fresh = [i for i, posting in enumerate(postings) if posting.event_id not in known]
         if not fresh:
             return AppendResult(self._receipts_at([known[p.event_id][0] for p in postings]), appended=0)
-        events, touched = self._decide([(i, postings[i]) for i in fresh], principal)
+        events, touched = self._decide([(i, postings[i]) for i in fresh], principal, head)
         keys = [LeafKey(e.event_id, digests[seen[e.event_id]] if e.event_id in seen else None) for e in events]
         leaves: list[Leaf] = []
         try:
@@ -197,9 +197,12 @@ class Ledger(Application[UUID]):
         old = {receipt.event_id: receipt for receipt in replayed}
         return AppendResult([written.get(p.event_id) or old[p.event_id] for p in postings], appended=len(events))
 
-    def _decide(self, postings: list[tuple[int, Posting]], principal: Principal) -> tuple[list[LedgerEvent], list[Any]]:
+    def _decide(
+        self, postings: list[tuple[int, Posting]], principal: Principal, head: int
+    ) -> tuple[list[LedgerEvent], list[Any]]:
         """Applies the domain's rules in batch order: the new events, in the order to append them,
-        and the aggregates they changed."""
+        and the aggregates they changed. `head` is the log's size when the batch was read."""
+        self._decisions.catch_up(head)
         streams = self._decisions.load(
             SETTLEMENT_STREAM_ID if p.case_id == SETTLEMENT_CASE_ID else case_stream_id(p.case_id)
             for _, p in postings

@@ -2,9 +2,9 @@
 
 Deciding on a batch needs the current state of every case it touches. Replaying each case from
 the store on every batch dominated the append path; instead the cases are kept here. Before each
-batch, one indexed read of the log's head tells whether anyone else has appended since this
-process last looked; if so, the streams they wrote are forgotten. Missing cases are then loaded
-with one query. Used only under the ledger's write lock. A batch that fails leaves its cases
+batch, the log's head (read by the caller with the batch's known event ids, in one statement)
+tells whether anyone else has appended since this process last looked; if so, the streams they
+wrote are forgotten. Missing cases are then loaded with one query. Used only under the ledger's write lock. A batch that fails leaves its cases
 half-decided, so they are forgotten; a batch that is saved leaves them exactly as stored. Should
 anything slip through, saving on a stale case fails on its version and the batch is decided again.
 """
@@ -30,7 +30,6 @@ class DecisionCache:
 
     def load(self, stream_ids: Iterable[UUID]) -> dict[UUID, Any]:
         """Each stream's current aggregate, or None if the stream has no events."""
-        self._catch_up()
         found: dict[UUID, Any] = {}
         unknown = []
         for stream_id in dict.fromkeys(stream_ids):
@@ -49,9 +48,9 @@ class DecisionCache:
                 self._put(stream_id, aggregate)
         return found
 
-    def _catch_up(self) -> None:
-        """Forget the kept streams that another writer has appended to since we last looked."""
-        head = self._store.tree_size()
+    def catch_up(self, head: int) -> None:
+        """Forget the kept streams that another writer has appended to, now that the log's size is
+        `head`. Call it before load(), with a head read after the last save."""
         if head == self._synced_head:
             return
         if head - self._synced_head >= len(self._items):
