@@ -18,7 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
 
 from domain.access import Principal, Token, token_name_of
 from domain.envelope import SETTLEMENT_CASE_ID, Posting
@@ -33,6 +33,7 @@ from ledger.checkpoints import Signer
 from ledger.config import persistence_env
 from ledger.decision_cache import DecisionCache
 from ledger.leaves import Leaf, LeafKey
+from ledger.mapper import LedgerMapper
 from ledger.recorders.base import LedgerRecorder, LoggedEvent, StoredCheckpoint
 from ledger.tree import LogTree
 
@@ -130,6 +131,9 @@ class Ledger(Application[UUID]):
         # Across processes, a lost race is an IntegrityError, and the batch is decided again.
         self._writing = threading.Lock()
         self._decisions = DecisionCache(self.store, self.mapper)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=LedgerMapper)
 
     # --- appending ------------------------------------------------------------------------------
 
