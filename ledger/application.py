@@ -182,13 +182,15 @@ class Ledger(Application[UUID]):
         fresh = [i for i, posting in enumerate(postings) if posting.event_id not in known]
         if not fresh:
             return AppendResult(self._receipts_at([known[p.event_id][0] for p in postings]), appended=0)
-        events, touched = self._decide([(i, postings[i]) for i in fresh], principal, head)
+        events, touched = self._decide([(i, postings[i]) for i in fresh], principal, head.position)
         keys = [LeafKey(e.event_id, digests[seen[e.event_id]] if e.event_id in seen else None) for e in events]
         leaves: list[Leaf] = []
         try:
             # The event store directly: Application.save() would only add snapshotting and
             # notifications (unused here) and a per-event Protocol isinstance check (costly).
-            self.events.put(events, leaf_keys=keys, leaves_out=leaves)
+            # `after`: the head the batch was decided on, from which the PostgreSQL recorder writes
+            # in one round trip (if another writer got there first, its positions clash).
+            self.events.put(events, leaf_keys=keys, leaves_out=leaves, after=head)
         except IntegrityError:
             self._decisions.forget(touched)
             return None  # another writer moved a case on, or posted one of these ids

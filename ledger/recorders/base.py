@@ -27,6 +27,14 @@ class LoggedEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class LogHead:
+    """The log's size and the recorded_at of its last leaf (None while it is empty)."""
+
+    position: int
+    recorded_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class StoredCheckpoint:
     tree_size: int
     root_hash: bytes
@@ -74,8 +82,7 @@ class LedgerRecorder(ABC):
 
     # --- writing leaves, inside the transaction that inserts the events -----------------------
 
-    # The recorded_at of the log's last leaf, read under the writers' lock by the statement that
-    # inserts the events (saving a round trip): the new leaves' recorded_at never goes back.
+    # The recorded_at of the log's last leaf, which the next leaves' recorded_at may not precede.
     _LAST_RECORDED_AT = "(SELECT recorded_at FROM {leaves} ORDER BY position DESC LIMIT 1)"
 
     def _leaves_in_transaction(
@@ -98,6 +105,15 @@ class LedgerRecorder(ABC):
     @abstractmethod
     def _insert_leaves(self, cursor: Any, leaves: Sequence[Leaf]) -> None: ...
 
+    @staticmethod
+    def _leaves_after(head: LogHead, stored_events: Sequence[StoredEvent], keys: Sequence[LeafKey] | None) -> list[Leaf]:
+        """The leaves of events appended right after `head`. They hold only if no one else has
+        appended since, which the unique positions make the database check: any later leaf takes
+        position head + 1, so an insert at it fails (IntegrityError), and a success proves that
+        head.recorded_at was the last one, as recorded_at's monotonicity needs."""
+        positions = range(head.position + 1, head.position + len(stored_events) + 1)
+        return leaves_for(stored_events, positions, keys, next_recorded_at(head.recorded_at))
+
     # --- reads --------------------------------------------------------------------------------
 
     def tree_size(self) -> int:
@@ -116,20 +132,25 @@ class LedgerRecorder(ABC):
         """event_id → (position, request digest) for the ids already in the log."""
         return self.head_and_known_event_ids(event_ids)[1]
 
-    def head_and_known_event_ids(self, event_ids: Sequence[str]) -> tuple[int, dict[str, tuple[int, str | None]]]:
-        """The tree size, and known_event_ids(event_ids), from one snapshot in one statement: the
+    def head_and_known_event_ids(self, event_ids: Sequence[str]) -> tuple[LogHead, dict[str, tuple[int, str | None]]]:
+        """The log's head, and known_event_ids(event_ids), from one snapshot in one statement: the
         write path needs both before every batch, and on PostgreSQL each statement is a round trip."""
-        sql = "SELECT NULL AS event_id, MAX(position) AS position, NULL AS request_digest FROM {leaves}"
+        # One row for the head (its event_id is NULL: only leaves with an event_id match the IN
+        # list), whose `detail` is the last recorded_at; one per known id, whose `detail` is its digest.
+        sql = (
+            "SELECT NULL AS event_id, MAX(position) AS position, "
+            + self._LAST_RECORDED_AT
+            + " AS detail FROM {leaves}"
+        )
         if event_ids:
             sql += " UNION ALL SELECT event_id, position, request_digest FROM {leaves} WHERE event_id IN ({marks})"
-        rows = self._rows(sql, list(event_ids), marks=len(event_ids))
-        head = 0
+        head = LogHead(0, None)
         known: dict[str, tuple[int, str | None]] = {}
-        for row in rows:
-            if row["event_id"] is None:  # the MAX row: only leaves with an event_id match the IN list
-                head = int(row["position"] or 0)
+        for row in self._rows(sql, list(event_ids), marks=len(event_ids)):
+            if row["event_id"] is None:
+                head = LogHead(int(row["position"] or 0), row["detail"])
             else:
-                known[row["event_id"]] = (int(row["position"]), row["request_digest"])
+                known[row["event_id"]] = (int(row["position"]), row["detail"])
         return head, known
 
     _LOGGED = (

@@ -11,14 +11,15 @@ from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import ProgrammingError, StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from ledger.leaves import Leaf
-from ledger.recorders.base import LedgerRecorder
+from ledger.recorders.base import LedgerRecorder, LogHead
 
 
 class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
@@ -53,6 +54,13 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
             "ORDER BY e.n RETURNING notification_id, "
             # Uncorrelated, so evaluated once per statement (an InitPlan), after the table lock.
             "(SELECT recorded_at FROM {schema}.{leaves} ORDER BY position DESC LIMIT 1) AS last_recorded_at"
+        ).format(id_type=SQL(self.datastore.originator_id_type), **names)
+        # The same, at positions the caller computed from the log's head: see insert_events.
+        self._insert_events_after_statement = SQL(
+            "INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state, notification_id) "
+            "SELECT e.originator_id, e.originator_version, e.topic, e.state, %b::bigint + e.n "
+            "FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[]) WITH ORDINALITY "
+            "AS e(originator_id, originator_version, topic, state, n)"
         ).format(id_type=SQL(self.datastore.originator_id_type), **names)
 
         self.sql_create_statements.extend(
@@ -92,19 +100,38 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
                     ).format(trigger=trigger, table=names[table], **names)
                 )
 
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """With `after` (the LogHead the caller read), the events, their leaves and the commit go
+        in one round trip, the leaves computed beforehand for positions after the head; if anyone
+        appended since, the positions clash and nothing is written (IntegrityError). Without it,
+        the library's way: positions assigned under the lock, leaves computed in between."""
+        head: LogHead | None = kwargs.get("after")
+        if head is None or not stored_events:
+            return super().insert_events(stored_events, **kwargs)
+        leaves = self._leaves_after(head, stored_events, kwargs.get("leaf_keys"))
+        self._insert_after(head, stored_events, leaves)
+        sink = kwargs.get("leaves_out")
+        if sink is not None:
+            sink.extend(leaves)
+        return [leaf.position for leaf in leaves]
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as the library's insert
+    def _insert_after(self, head: LogHead, stored_events: Sequence[StoredEvent], leaves: Sequence[Leaf]) -> None:
+        with (
+            self.datastore.get_connection() as connection,
+            connection.pipeline(),
+            connection.transaction(),
+            connection.cursor() as cursor,
+        ):
+            self._lock_table(cursor)
+            self._notify_channel(cursor)
+            cursor.execute(self._insert_events_after_statement, (head.position, *_columns(stored_events)), prepare=True)
+            self._insert_leaves(cursor, leaves)
+
     def _insert_stored_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         self._lock_table(curs)
         self._notify_channel(curs)
-        curs.execute(
-            self.insert_events_statement,
-            (
-                [e.originator_id for e in stored_events],
-                [e.originator_version for e in stored_events],
-                [e.topic for e in stored_events],
-                [e.state for e in stored_events],
-            ),
-            prepare=True,
-        )
+        curs.execute(self.insert_events_statement, _columns(stored_events), prepare=True)
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -148,3 +175,12 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
 
     def _stream_param(self, stream_id: UUID) -> UUID | str:
         return stream_id if self.datastore.originator_id_type == "uuid" else str(stream_id)
+
+
+def _columns(stored_events: Sequence[StoredEvent]) -> tuple[list[Any], ...]:
+    return (
+        [e.originator_id for e in stored_events],
+        [e.originator_version for e in stored_events],
+        [e.topic for e in stored_events],
+        [e.state for e in stored_events],
+    )

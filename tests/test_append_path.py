@@ -1,0 +1,66 @@
+"""The recorders' write path: the one read before a batch, and writing right after a known head."""
+
+from uuid import uuid4
+
+import pytest
+from eventsourcing.persistence import IntegrityError, StoredEvent
+
+from ledger.application import Ledger
+from ledger.leaves import Leaf, LeafKey, leaf_hash_of
+from ledger.recorders.base import LogHead
+
+
+def stored(count: int) -> list[StoredEvent]:
+    return [StoredEvent(uuid4(), 1, "ContactAttempted", b'{"n":%d}' % n) for n in range(count)]
+
+
+def test_one_read_gives_the_head_its_last_recorded_at_and_the_known_ids(ledger: Ledger) -> None:
+    assert ledger.store.head_and_known_event_ids(["a"]) == (LogHead(0, None), {})
+    leaves: list[Leaf] = []
+    ledger.store.insert_events(stored(2), leaf_keys=[LeafKey("a", "digest-a"), LeafKey("b", "digest-b")], leaves_out=leaves)
+
+    head, known = ledger.store.head_and_known_event_ids(["b", "c", "a"])
+
+    assert head == LogHead(2, leaves[-1].recorded_at)
+    assert known == {"a": (1, "digest-a"), "b": (2, "digest-b")}
+    assert ledger.store.head_and_known_event_ids([])[0] == head
+
+
+def test_events_written_after_the_current_head_get_the_next_positions_and_true_leaves(ledger: Ledger) -> None:
+    ledger.store.insert_events(stored(2))
+    head, _ = ledger.store.head_and_known_event_ids([])
+    events = stored(3)
+    leaves: list[Leaf] = []
+
+    positions = ledger.store.insert_events(events, leaf_keys=[LeafKey(str(n)) for n in range(3)], leaves_out=leaves, after=head)
+
+    assert positions == [leaf.position for leaf in leaves] == [3, 4, 5]
+    assert all(leaf.recorded_at >= str(head.recorded_at) for leaf in leaves)
+    for event, logged in zip(events, ledger.store.logged_at([3, 4, 5]), strict=True):
+        assert logged.stored.state == event.state
+        assert logged.leaf_hash == leaf_hash_of(
+            logged.position, event.originator_id, 1, event.topic, str(logged.recorded_at), event.state
+        )
+
+
+def test_a_batch_decided_on_a_stale_head_lands_after_the_real_one_or_not_at_all(ledger: Ledger) -> None:
+    stale, _ = ledger.store.head_and_known_event_ids([])
+    ledger.store.insert_events(stored(2), leaf_keys=[LeafKey("first"), LeafKey("second")])
+    late = [LeafKey("late")]
+
+    try:
+        positions = ledger.store.insert_events(stored(1), leaf_keys=late, after=stale)
+    except IntegrityError:  # PostgreSQL: the positions after the stale head are taken
+        assert ledger.store.tree_size() == 2
+        assert ledger.store.known_event_ids(["late"]) == {}
+    else:  # SQLite: positions are assigned under the database's write lock
+        assert positions == [3]
+        assert ledger.store.known_event_ids(["late"]) == {"late": (3, None)}
+    recorded = [logged.recorded_at for logged in ledger.store.iter_logged()]
+    assert recorded == sorted(recorded)
+
+
+@pytest.mark.parametrize("count", [0, 1])
+def test_an_empty_or_single_batch_after_a_head_is_fine(ledger: Ledger, count: int) -> None:
+    head, _ = ledger.store.head_and_known_event_ids([])
+    assert list(ledger.store.insert_events(stored(count), after=head) or []) == list(range(1, count + 1))
