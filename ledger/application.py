@@ -34,7 +34,7 @@ from ledger.config import persistence_env
 from ledger.decision_cache import DecisionCache
 from ledger.leaves import Leaf, LeafKey
 from ledger.mapper import LedgerMapper
-from ledger.recorders.base import LedgerRecorder, LoggedEvent, StoredCheckpoint
+from ledger.recorders.base import LedgerRecorder, LogHead, LoggedEvent, StoredCheckpoint
 from ledger.tree import LogTree
 
 # A writer that keeps losing races on a hot case gives up after this many tries (HTTP 503 with
@@ -171,6 +171,18 @@ class Ledger(Application[UUID]):
         self, postings: Sequence[Posting], principal: Principal, digests: list[str], seen: dict[str, int]
     ) -> AppendResult | None:
         """One decide-and-save; None if another writer got there first (nothing was appended)."""
+        trusted = self._decisions.trusted_head()
+        if trusted is not None:
+            # No other writer seen since this process last looked: decide on the kept cases
+            # without reading first. Were that wrong, or one of these ids already in the log, the
+            # save clashes; a refusal might rest on stale cases. Either way nothing was appended,
+            # and the batch is decided again below, from a fresh read.
+            try:
+                written = self._decide_and_save(list(enumerate(postings)), principal, digests, seen, trusted)
+            except BatchRejected:
+                written = None
+            if written is not None:
+                return AppendResult([written[p.event_id] for p in postings], appended=len(written))
         head, known = self.store.head_and_known_event_ids([p.event_id for p in postings])
         conflicts = [
             Problem(i, "event_id", "this event_id was already used for different content")
@@ -179,10 +191,28 @@ class Ledger(Application[UUID]):
         ]
         if conflicts:
             raise BatchRejected("conflict", conflicts)
-        fresh = [i for i, posting in enumerate(postings) if posting.event_id not in known]
+        fresh = [(i, posting) for i, posting in enumerate(postings) if posting.event_id not in known]
         if not fresh:
             return AppendResult(self._receipts_at([known[p.event_id][0] for p in postings]), appended=0)
-        events, touched = self._decide([(i, postings[i]) for i in fresh], principal, head.position)
+        self._decisions.catch_up(head)
+        written = self._decide_and_save(fresh, principal, digests, seen, head)
+        if written is None:
+            return None
+        replayed = self._receipts_at([known[p.event_id][0] for p in postings if p.event_id in known])
+        old = {receipt.event_id: receipt for receipt in replayed}
+        return AppendResult([written.get(p.event_id) or old[p.event_id] for p in postings], appended=len(written))
+
+    def _decide_and_save(
+        self,
+        postings: list[tuple[int, Posting]],
+        principal: Principal,
+        digests: list[str],
+        seen: dict[str, int],
+        head: LogHead,
+    ) -> dict[str, Receipt] | None:
+        """Decides the postings on the kept cases and saves the events right after `head`: their
+        receipts by event_id, or None if another writer got there first (nothing was appended)."""
+        events, touched = self._decide(postings, principal)
         keys = [LeafKey(e.event_id, digests[seen[e.event_id]] if e.event_id in seen else None) for e in events]
         leaves: list[Leaf] = []
         try:
@@ -197,18 +227,12 @@ class Ledger(Application[UUID]):
         except BaseException:
             self._decisions.forget(touched)
             raise
-        self._decisions.keep(touched, leaves[0].position, leaves[-1].position)
-        written = {event.event_id: _receipt(event, leaf) for event, leaf in zip(events, leaves, strict=True)}
-        replayed = self._receipts_at([known[p.event_id][0] for p in postings if p.event_id in known])
-        old = {receipt.event_id: receipt for receipt in replayed}
-        return AppendResult([written.get(p.event_id) or old[p.event_id] for p in postings], appended=len(events))
+        self._decisions.keep(touched, leaves)
+        return {event.event_id: _receipt(event, leaf) for event, leaf in zip(events, leaves, strict=True)}
 
-    def _decide(
-        self, postings: list[tuple[int, Posting]], principal: Principal, head: int
-    ) -> tuple[list[LedgerEvent], list[Any]]:
+    def _decide(self, postings: list[tuple[int, Posting]], principal: Principal) -> tuple[list[LedgerEvent], list[Any]]:
         """Applies the domain's rules in batch order: the new events, in the order to append them,
-        and the aggregates they changed. `head` is the log's size when the batch was read."""
-        self._decisions.catch_up(head)
+        and the aggregates they changed."""
         streams = self._decisions.load(
             SETTLEMENT_STREAM_ID if p.case_id == SETTLEMENT_CASE_ID else case_stream_id(p.case_id)
             for _, p in postings

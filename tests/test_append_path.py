@@ -1,13 +1,20 @@
 """The recorders' write path: the one read before a batch, and writing right after a known head."""
 
+from collections.abc import Iterator
+from typing import Any
 from uuid import uuid4
 
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
-from ledger.application import Ledger
+from domain.access import Principal
+from domain.envelope import EventBatch, Posting, postings
+from domain.organizations import Organization, Role
+from ledger.application import BatchRejected, Ledger
+from ledger.checkpoints import Signer
 from ledger.leaves import Leaf, LeafKey, leaf_hash_of
 from ledger.recorders.base import LogHead
+from tests.builders import contact, separation
 
 
 def stored(count: int) -> list[StoredEvent]:
@@ -64,3 +71,56 @@ def test_a_batch_decided_on_a_stale_head_lands_after_the_real_one_or_not_at_all(
 def test_an_empty_or_single_batch_after_a_head_is_fine(ledger: Ledger, count: int) -> None:
     head, _ = ledger.store.head_and_known_event_ids([])
     assert list(ledger.store.insert_events(stored(count), after=head) or []) == list(range(1, count + 1))
+
+
+# --- deciding without reading first, while no other writer has been seen ----------------------
+
+
+def parsed(*envelopes: dict[str, Any]) -> list[Posting]:
+    return postings(EventBatch.model_validate({"events": list(envelopes)}))
+
+
+@pytest.fixture
+def two_ledgers(database_url: str, signer: Signer) -> Iterator[tuple[Ledger, Ledger, Principal, Principal]]:
+    """Two Ledger instances on one database, as two API processes would be."""
+    with Ledger(database_url, signer) as first, Ledger(database_url, signer) as second:
+        first.issue_token("frtf-a", Organization.FRTF, Role.AGENCY)
+        first.issue_token("kind-a", Organization.KIND, Role.AGENCY)
+        frtf, kind = first.principal_named("frtf-a"), first.principal_named("kind-a")
+        assert frtf is not None and kind is not None
+        yield first, second, frtf, kind
+
+
+def test_a_case_moved_on_by_another_writer_is_decided_on_its_real_state(
+    two_ledgers: tuple[Ledger, Ledger, Principal, Principal],
+) -> None:
+    first, second, frtf, kind = two_ledgers
+    first.append(parsed(separation("FRTF-1")), frtf)
+    first.append(parsed(contact("FRTF-1")), kind)  # first now trusts its view: the case at version 2
+    second.append(parsed(contact("FRTF-1")), kind)  # ... which is stale from here: version 3
+
+    receipt = first.append(parsed(contact("FRTF-1", expected_version=3)), kind).receipts[0]
+    with pytest.raises(BatchRejected) as refused:
+        first.append(parsed(contact("FRTF-1", expected_version=3)), kind)
+
+    assert (receipt.version, receipt.position) == (4, 6)  # two token events, then the case's four
+    assert refused.value.kind == "conflict" and "at version 4" in refused.value.problems[0].message
+    assert first.store.tree_size() == 6
+
+
+def test_an_id_another_writer_appended_is_a_replay_even_when_not_read_first(
+    two_ledgers: tuple[Ledger, Ledger, Principal, Principal],
+) -> None:
+    first, second, frtf, kind = two_ledgers
+    first.append(parsed(separation("FRTF-1"), separation("FRTF-2")), frtf)
+    envelope = contact("FRTF-2")
+    original = second.append(parsed(envelope), kind)
+
+    again = first.append(parsed(envelope), kind)
+    changed = {**envelope, "data": {**envelope["data"], "outcome": "reached"}}
+
+    assert (again.appended, again.receipts) == (0, original.receipts)
+    with pytest.raises(BatchRejected) as refused:
+        first.append(parsed(changed), kind)
+    assert refused.value.kind == "conflict" and refused.value.problems[0].field == "event_id"
+    assert first.store.tree_size() == 5
