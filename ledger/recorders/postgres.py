@@ -1,9 +1,12 @@
 """The PostgreSQL recorder: eventsourcing's, with each event's leaf written in its own transaction.
 
-The library inserts under `LOCK TABLE … IN EXCLUSIVE MODE`, so writers are serialised. Two changes:
+The library inserts under `LOCK TABLE … IN EXCLUSIVE MODE`, so writers are serialised. Changes:
 positions are assigned as MAX + 1 under that lock instead of from a sequence (a sequence leaves gaps
-when a transaction rolls back, and leaf index = position − 1 must hold), and triggers make the
-database itself refuse UPDATE, DELETE and TRUNCATE of events, leaves and checkpoints.
+when a transaction rolls back, and leaf index = position − 1 must hold), or, for the ledger's own
+batches, as the positions right after the head the batch was decided on, so that events, leaves
+and commit go in one round trip (see insert_events); rows go as binary arrays, one per column; and
+triggers make the database itself refuse UPDATE, DELETE and TRUNCATE of events, leaves and
+checkpoints.
 """
 
 from collections.abc import Iterator, Sequence
