@@ -120,7 +120,14 @@ class Ledger(Application[UUID]):
         env = persistence_env(database_url)
         if "SQLITE_DBNAME" in env:
             Path(env["SQLITE_DBNAME"]).parent.mkdir(parents=True, exist_ok=True)
-        super().__init__(env)
+        try:
+            super().__init__(env)
+        except BaseException:
+            # The library opens its connection pool before it can fail (e.g. on an unreachable
+            # server): close it here, or its threads outlive this half-built ledger.
+            if (factory := vars(self).get("factory")) is not None:
+                factory.close()
+            raise
         assert isinstance(self.recorder, LedgerRecorder)
         self.store: LedgerRecorder = self.recorder
         self.backend = "postgresql" if env["PERSISTENCE_MODULE"].endswith("postgres") else "sqlite"
