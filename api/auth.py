@@ -14,7 +14,7 @@ _bearer = HTTPBearer(auto_error=False, description="A token issued with `ledger 
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-def get_ledger(request: Request) -> Ledger:
+async def get_ledger(request: Request) -> Ledger:
     return request.app.state.ledger  # type: ignore[no-any-return]
 
 
@@ -33,7 +33,7 @@ def principal(
 def allow(*roles: Role) -> Callable[[Principal], Principal]:
     names = ", ".join(sorted(role.value for role in roles))
 
-    def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
+    async def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
         if who.role not in roles:
             raise HTTPException(403, f"a {who.role.value} token cannot use this route (it needs: {names})")
         return who

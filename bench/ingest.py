@@ -6,7 +6,9 @@ For each backend, in one run:
   ledger append  Ledger.append in-process (validation done; rules, idempotency, leaves);
   HTTP           POST /v1/events to a uvicorn server in its own process, 100 per request (by one
                  client, and by 4 concurrent clients as several agencies post at once) and 1.
-Each figure is the median of 3 timed rounds after a warm-up round, on a fresh database each.
+Each figure is the median of 3 timed rounds after a warm-up round, on a fresh database each; a
+round takes every measurement in turn, so each figure and its baseline are measured close in time.
+The machine's load average is printed at the start and the end: other work skews the figures.
 Target (issue 3): HTTP batch ingest >= 0.5 x the raw rate at the same batch size.
 
     .venv/bin/python bench/ingest.py [--events 20000] [--backends sqlite,postgresql]
@@ -226,39 +228,45 @@ def main() -> None:
     random.seed(7)
     print(
         f"{args.events} events per batched run, {args.singles} single posts, {CASES} cases, "
-        f"median of {args.rounds} rounds after a warm-up; {os.cpu_count()} cores"
+        f"median of {args.rounds} interleaved rounds after a warm-up; {os.cpu_count()} cores; "
+        "load average at the start: " + ", ".join(f"{load:.2f}" for load in os.getloadavg())
     )
     header = f"{'backend':<11} {'what':<34} {'events/s':>10} {'vs raw':>8}"
     print(header)
     print("-" * len(header))
     for backend in args.backends.split(","):
-
-        def median(measure: Callable[[str], float], rounds: int = args.rounds) -> float:
-            results = []
-            for round_number in range(rounds + 1):  # round 0 warms up (imports, caches, disk)
+        measures: dict[str, Callable[[str], float]] = {
+            "raw_batch": lambda url: raw_save_rate(url, args.events, 100),
+            "append_batch": lambda url: ledger_append_rate(url, args.events, 100),
+            "http_batch": lambda url: http_rate(url, args.events, 100, clients=1),
+            "http_batch_4": lambda url: http_rate(url, args.events, 100, clients=4),
+            "raw_single": lambda url: raw_save_rate(url, args.singles, 1),
+            "http_single": lambda url: http_rate(url, args.singles, 1, clients=1),
+        }
+        # Rounds interleave the measurements, so that a baseline and the figures compared with it
+        # are taken minutes apart at most, whatever else the machine is doing meanwhile.
+        results: dict[str, list[float]] = {name: [] for name in measures}
+        for round_number in range(args.rounds + 1):  # round 0 warms up (imports, caches, disk)
+            for name, measure in measures.items():
                 with database(backend, args.postgres_url) as url:
                     result = measure(url)
                 if round_number:
-                    results.append(result)
-            return statistics.median(results)
-
-        raw_batch = median(lambda url: raw_save_rate(url, args.events, 100))
-        append_batch = median(lambda url: ledger_append_rate(url, args.events, 100))
-        http_batch = median(lambda url: http_rate(url, args.events, 100, clients=1))
-        http_batch_4 = median(lambda url: http_rate(url, args.events, 100, clients=4))
-        raw_single = median(lambda url: raw_save_rate(url, args.singles, 1))
-        http_single = median(lambda url: http_rate(url, args.singles, 1, clients=1))
+                    results[name].append(result)
+        median = {name: statistics.median(values) for name, values in results.items()}
+        raw_batch, raw_single = median["raw_batch"], median["raw_single"]
         rows: list[tuple[str, float, float | None]] = [
             ("raw eventsourcing save(), 100/save", raw_batch, None),
-            ("Ledger.append, 100/batch", append_batch, append_batch / raw_batch),
-            ("HTTP POST, 100/request, 1 client", http_batch, http_batch / raw_batch),
-            ("HTTP POST, 100/request, 4 clients", http_batch_4, http_batch_4 / raw_batch),
+            ("Ledger.append, 100/batch", median["append_batch"], median["append_batch"] / raw_batch),
+            ("HTTP POST, 100/request, 1 client", median["http_batch"], median["http_batch"] / raw_batch),
+            ("HTTP POST, 100/request, 4 clients", median["http_batch_4"], median["http_batch_4"] / raw_batch),
             ("raw eventsourcing save(), 1/save", raw_single, None),
-            ("HTTP POST, 1/request, 1 client", http_single, http_single / raw_single),
+            ("HTTP POST, 1/request, 1 client", median["http_single"], median["http_single"] / raw_single),
         ]
         for what, value, ratio in rows:
             print(f"{backend:<11} {what:<34} {value:>10,.0f} {'' if ratio is None else f'{ratio:.2f}x':>8}")
+        sys.stdout.flush()
     print("target: HTTP batch >= 0.50x raw save() at 100/batch")
+    print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
     sys.stdout.flush()
 
 

@@ -6,7 +6,9 @@ that is wrong (`data.channel`, `occurred_at`, ...) and the OpenAPI schema docume
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from json.encoder import c_make_encoder, encode_basestring
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, create_model
@@ -15,7 +17,20 @@ from domain.catalog import CASE_EVENTS, SETTLEMENT_EVENTS, Payload
 from domain.values import CaseId, EventId, Instant
 
 MAX_BATCH = 1000
-_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _canonical_json_encoder() -> Callable[[Any], str]:
+    """json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode, with
+    its C encoder built once rather than for every call: it runs for every posted event."""
+    encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if c_make_encoder is None:  # a Python without the C accelerator
+        return encoder.encode
+    # No circular-reference markers: a posting is a pydantic JSON dump, which cannot contain itself.
+    make_chunks = c_make_encoder(None, encoder.default, encode_basestring, None, ":", ",", True, False, True)
+    return lambda value: "".join(make_chunks(value, 0))
+
+
+_canonical_json = _canonical_json_encoder()
 
 # Ledger-wide events (terms, extensions, interruptions) are posted to this pseudo case id.
 SETTLEMENT_CASE_ID = "SETTLEMENT"
@@ -99,7 +114,7 @@ class Posting:
         `expected_version` is a precondition, not content: a retry after success still matches.
         """
         facts = [self.event_id, self.case_id, self.type, self.occurred_at, self.data, organization]
-        return hashlib.sha256(_CANONICAL_JSON.encode(facts).encode()).hexdigest()
+        return hashlib.sha256(_canonical_json(facts).encode()).hexdigest()
 
 
 def postings(batch: EventBatch) -> list[Posting]:

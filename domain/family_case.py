@@ -55,6 +55,11 @@ class Member:
     name: str | None = None
 
 
+# The entries that can change who the case's members are: by naming them, or by amending one that does.
+_CHANGES_MEMBERS = frozenset(
+    {"SeparationIdentified", "MemberAdded", "MemberRemoved", "EntryCorrected", "EntryRetracted"}
+)
+
 # Fields of a posting's data that name members of the case, by event type.
 _MEMBER_LISTS = {
     "ParoleRequested": "member_ids",
@@ -157,6 +162,7 @@ class FamilyCase(BaseAggregate[UUID]):
         self.case_id = case_id
         self.entries: dict[str, Entry] = {}  # by event_id, in version order
         self.merged_into: str | None = None
+        self._members: dict[str, Member] | None = None  # members(), until an entry changes them
 
     @classmethod
     def before_any_event(cls, case_id: str) -> "FamilyCase":
@@ -185,6 +191,8 @@ class FamilyCase(BaseAggregate[UUID]):
             target.corrections.append(event.data)
         elif event.type == "MergedInto":
             self.merged_into = event.data["surviving_case_id"]
+        if event.type in _CHANGES_MEMBERS:
+            self._members = None
 
     # --- reading the record -------------------------------------------------------------------
 
@@ -195,6 +203,14 @@ class FamilyCase(BaseAggregate[UUID]):
                 yield entry
 
     def members(self) -> dict[str, Member]:
+        """The case's members now. Checks of member references ask for them at every posting, and
+        reading them off all the entries cost more than the rest of a decision on a long case; so
+        they are kept until an entry that can change them is recorded."""
+        if self._members is None:
+            self._members = self._members_from_entries()
+        return dict(self._members)
+
+    def _members_from_entries(self) -> dict[str, Member]:
         members: dict[str, Member] = {}
         for entry in self.effective_entries():
             data = entry.effective_data

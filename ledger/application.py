@@ -18,7 +18,7 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
 
 from domain.access import Principal, Token, token_name_of
 from domain.catalog import TermsAdopted as TermsAdoptedPayload
@@ -36,7 +36,8 @@ from ledger.checkpoints import Signer
 from ledger.config import persistence_env
 from ledger.decision_cache import DecisionCache
 from ledger.leaves import Leaf, LeafKey
-from ledger.recorders.base import LedgerRecorder, LoggedEvent, StoredCheckpoint
+from ledger.mapper import LedgerMapper
+from ledger.recorders.base import LedgerRecorder, LogHead, LoggedEvent, StoredCheckpoint
 from ledger.tree import LogTree
 
 # A writer that keeps losing races on a hot case gives up after this many tries (HTTP 503 with
@@ -124,7 +125,14 @@ class Ledger(Application[UUID]):
         env = persistence_env(database_url)
         if "SQLITE_DBNAME" in env:
             Path(env["SQLITE_DBNAME"]).parent.mkdir(parents=True, exist_ok=True)
-        super().__init__(env)
+        try:
+            super().__init__(env)
+        except BaseException:
+            # The library opens its connection pool before it can fail (e.g. on an unreachable
+            # server): close it here, or its threads outlive this half-built ledger.
+            if (factory := vars(self).get("factory")) is not None:
+                factory.close()
+            raise
         assert isinstance(self.recorder, LedgerRecorder)
         self.store: LedgerRecorder = self.recorder
         self.backend = "postgresql" if env["PERSISTENCE_MODULE"].endswith("postgres") else "sqlite"
@@ -135,6 +143,9 @@ class Ledger(Application[UUID]):
         # Across processes, a lost race is an IntegrityError, and the batch is decided again.
         self._writing = threading.Lock()
         self._decisions = DecisionCache(self.store, self.mapper)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=LedgerMapper)
 
     # --- appending ------------------------------------------------------------------------------
 
@@ -172,7 +183,19 @@ class Ledger(Application[UUID]):
         self, postings: Sequence[Posting], principal: Principal, digests: list[str], seen: dict[str, int]
     ) -> AppendResult | None:
         """One decide-and-save; None if another writer got there first (nothing was appended)."""
-        known = self.store.known_event_ids([p.event_id for p in postings])
+        trusted = self._decisions.trusted_head()
+        if trusted is not None:
+            # No other writer seen since this process last looked: decide on the kept cases
+            # without reading first. Were that wrong, or one of these ids already in the log, the
+            # save clashes; a refusal might rest on stale cases. Either way nothing was appended,
+            # and the batch is decided again below, from a fresh read.
+            try:
+                written = self._decide_and_save(list(enumerate(postings)), principal, digests, seen, trusted)
+            except BatchRejected:
+                written = None
+            if written is not None:
+                return AppendResult([written[p.event_id] for p in postings], appended=len(written))
+        head, known = self.store.head_and_known_event_ids([p.event_id for p in postings])
         conflicts = [
             Problem(i, "event_id", "this event_id was already used for different content")
             for i, (posting, digest) in enumerate(zip(postings, digests, strict=True))
@@ -180,27 +203,44 @@ class Ledger(Application[UUID]):
         ]
         if conflicts:
             raise BatchRejected("conflict", conflicts)
-        fresh = [i for i, posting in enumerate(postings) if posting.event_id not in known]
+        fresh = [(i, posting) for i, posting in enumerate(postings) if posting.event_id not in known]
         if not fresh:
             return AppendResult(self._receipts_at([known[p.event_id][0] for p in postings]), appended=0)
-        events, touched = self._decide([(i, postings[i]) for i in fresh], principal)
+        self._decisions.catch_up(head)
+        written = self._decide_and_save(fresh, principal, digests, seen, head)
+        if written is None:
+            return None
+        replayed = self._receipts_at([known[p.event_id][0] for p in postings if p.event_id in known])
+        old = {receipt.event_id: receipt for receipt in replayed}
+        return AppendResult([written.get(p.event_id) or old[p.event_id] for p in postings], appended=len(written))
+
+    def _decide_and_save(
+        self,
+        postings: list[tuple[int, Posting]],
+        principal: Principal,
+        digests: list[str],
+        seen: dict[str, int],
+        head: LogHead,
+    ) -> dict[str, Receipt] | None:
+        """Decides the postings on the kept cases and saves the events right after `head`: their
+        receipts by event_id, or None if another writer got there first (nothing was appended)."""
+        events, touched = self._decide(postings, principal)
         keys = [LeafKey(e.event_id, digests[seen[e.event_id]] if e.event_id in seen else None) for e in events]
         leaves: list[Leaf] = []
         try:
             # The event store directly: Application.save() would only add snapshotting and
             # notifications (unused here) and a per-event Protocol isinstance check (costly).
-            self.events.put(events, leaf_keys=keys, leaves_out=leaves)
+            # `after`: the head the batch was decided on, from which the PostgreSQL recorder writes
+            # in one round trip (if another writer got there first, its positions clash).
+            self.events.put(events, leaf_keys=keys, leaves_out=leaves, after=head)
         except IntegrityError:
             self._decisions.forget(touched)
             return None  # another writer moved a case on, or posted one of these ids
         except BaseException:
             self._decisions.forget(touched)
             raise
-        self._decisions.keep(touched, leaves[0].position, leaves[-1].position)
-        written = {event.event_id: _receipt(event, leaf) for event, leaf in zip(events, leaves, strict=True)}
-        replayed = self._receipts_at([known[p.event_id][0] for p in postings if p.event_id in known])
-        old = {receipt.event_id: receipt for receipt in replayed}
-        return AppendResult([written.get(p.event_id) or old[p.event_id] for p in postings], appended=len(events))
+        self._decisions.keep(touched, leaves)
+        return {event.event_id: _receipt(event, leaf) for event, leaf in zip(events, leaves, strict=True)}
 
     def _decide(self, postings: list[tuple[int, Posting]], principal: Principal) -> tuple[list[LedgerEvent], list[Any]]:
         """Applies the domain's rules in batch order: the new events, in the order to append them,

@@ -2,21 +2,24 @@
 
 Deciding on a batch needs the current state of every case it touches. Replaying each case from
 the store on every batch dominated the append path; instead the cases are kept here. Before each
-batch, one indexed read of the log's head tells whether anyone else has appended since this
-process last looked; if so, the streams they wrote are forgotten. Missing cases are then loaded
-with one query. Used only under the ledger's write lock. A batch that fails leaves its cases
-half-decided, so they are forgotten; a batch that is saved leaves them exactly as stored. Should
-anything slip through, saving on a stale case fails on its version and the batch is decided again.
+batch, the log's head (read by the caller with the batch's known event ids, in one statement)
+tells whether anyone else has appended since this process last looked; if so, the streams they
+wrote are forgotten. Missing cases are then loaded with one query. While no other writer shows
+up, a batch may skip that read (see trusted_head). Used only under the ledger's write lock. A
+batch that fails leaves its cases half-decided, so they are forgotten; a batch that is saved
+leaves them exactly as stored. Should anything slip through, saving on a stale case fails on its
+version and the batch is decided again.
 """
 
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Mapper
 
-from ledger.recorders.base import LedgerRecorder
+from ledger.leaves import Leaf
+from ledger.recorders.base import LedgerRecorder, LogHead
 
 
 class DecisionCache:
@@ -25,12 +28,20 @@ class DecisionCache:
         self._mapper = mapper
         self._max_size = max_size
         self._items: OrderedDict[UUID, Any] = OrderedDict()
-        # Every kept aggregate includes all events up to this position.
-        self._synced_head = 0
+        # Every kept aggregate includes all events up to this head.
+        self._head = LogHead(0, None)
+        # Whether the head is believed to be the log's: no other writer was seen at the last
+        # read, and every save since landed right after it.
+        self._trusted = False
+
+    def trusted_head(self) -> LogHead | None:
+        """The log's head, if this process has reason to think no one else has appended since it
+        last looked: a batch may then be decided without reading first, its save clashing should
+        the belief be wrong."""
+        return self._head if self._trusted else None
 
     def load(self, stream_ids: Iterable[UUID]) -> dict[UUID, Any]:
         """Each stream's current aggregate, or None if the stream has no events."""
-        self._catch_up()
         found: dict[UUID, Any] = {}
         unknown = []
         for stream_id in dict.fromkeys(stream_ids):
@@ -49,27 +60,32 @@ class DecisionCache:
                 self._put(stream_id, aggregate)
         return found
 
-    def _catch_up(self) -> None:
-        """Forget the kept streams that another writer has appended to since we last looked."""
-        head = self._store.tree_size()
-        if head == self._synced_head:
-            return
-        if head - self._synced_head >= len(self._items):
-            self._items.clear()
-        else:
-            for stream_id in self._store.streams_written_after(self._synced_head):
-                self._items.pop(stream_id, None)
-        self._synced_head = head
+    def catch_up(self, head: LogHead) -> None:
+        """Forget the kept streams that another writer has appended to, now that the log's head
+        is `head`. Call it before load(), with a head read after the last save."""
+        synced = self._head.position
+        self._trusted = head.position == synced
+        if head.position != synced:
+            if head.position - synced >= len(self._items):
+                self._items.clear()
+            else:
+                for stream_id in self._store.streams_written_after(synced):
+                    self._items.pop(stream_id, None)
+        self._head = head
 
-    def keep(self, aggregates: Iterable[Any], first_position: int, last_position: int) -> None:
-        """After a save of positions first..last: the aggregates now match the store."""
+    def keep(self, aggregates: Iterable[Any], leaves: Sequence[Leaf]) -> None:
+        """After a save whose leaves these are: the aggregates now match the store."""
         for aggregate in aggregates:
             aggregate.collect_events()
             self._put(aggregate.id, aggregate)
-        if first_position == self._synced_head + 1:  # no other writer slipped in before this save
-            self._synced_head = last_position
+        if leaves[0].position == self._head.position + 1:  # no other writer slipped in before it
+            self._head = LogHead(leaves[-1].position, leaves[-1].recorded_at)
+        else:
+            self._trusted = False
 
     def forget(self, aggregates: Iterable[Any]) -> None:
+        """After a decision or save that failed: these aggregates may be half-decided."""
+        self._trusted = False
         for aggregate in aggregates:
             self._items.pop(aggregate.id, None)
 

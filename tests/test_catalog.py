@@ -6,6 +6,8 @@ refusals are asserted by the location and type pydantic reports (the API turns t
 """
 
 import copy
+import hashlib
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from uuid import uuid4
@@ -673,6 +675,20 @@ def test_the_digest_is_the_same_for_the_same_facts_given_with_different_utc_offs
     [eastern] = accept({**event, "occurred_at": "2021-05-03T10:00:00-04:00"})
     [india] = accept({**event, "occurred_at": "2021-05-03T19:30:00.000+05:30"})
     assert utc.digest("KIND") == eastern.digest("KIND") == india.digest("KIND")
+
+
+def test_the_digest_is_the_sha256_of_the_sorted_compact_json_of_the_facts() -> None:
+    """Digests are stored with the leaves: however it is computed, it must stay this function."""
+    posting = Posting(
+        event_id="0b6f1c2e-8d7a-4f43-9a51-3c8e2f6d9b10",
+        case_id="FRTF-1",
+        type="SeparationIdentified",
+        occurred_at="2021-05-03T14:00:00.000000Z",
+        data={"parents": [], "children": [{"name": "Ñandú \"q\" ✓", "member_id": "C1", "birth_year": 2014}], "x": 1.5},
+    )
+    facts = [posting.event_id, posting.case_id, posting.type, posting.occurred_at, posting.data, "FRTF"]
+    canonical = json.dumps(facts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert posting.digest("FRTF") == hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def test_the_digest_differs_for_different_data() -> None:

@@ -113,15 +113,15 @@ def test_writers_in_separate_ledger_processes_retry_lost_races(
     connection pool and its own in-process lock, so their races surface as conflicts the append
     path must absorb by deciding again."""
     lost_races: list[int] = []
-    append_once = Ledger._append_once
+    decide_and_save = Ledger._decide_and_save
 
     def counting(self: Ledger, *args: Any) -> Any:
-        result = append_once(self, *args)
-        if result is None:
+        result = decide_and_save(self, *args)
+        if result is None:  # the save clashed with the other ledger's: nothing was appended
             lost_races.append(1)
         return result
 
-    monkeypatch.setattr(Ledger, "_append_once", counting)
+    monkeypatch.setattr(Ledger, "_decide_and_save", counting)
     with Ledger(database_url, signer) as first, Ledger(database_url, signer) as second:
         first.issue_token("frtf-p", Organization.FRTF, Role.AGENCY)
         first.issue_token("kind-p", Organization.KIND, Role.AGENCY)

@@ -497,6 +497,31 @@ def test_correcting_a_separation_changes_its_members() -> None:
     assert {m: v.birth_year for m, v in case.members().items() if v.role == "child"} == {"C1": 2013, "C3": 2015}
 
 
+def test_members_read_before_an_entry_that_changes_them_are_not_served_stale() -> None:
+    case = identified(children=("C1",))
+    [original] = case.entries
+
+    def members_after(change: Posting, organization: str = "FRTF") -> set[str]:
+        case.members()  # read (and kept) before the change
+        case.record(change, organization, "f")
+        return set(case.members())
+
+    adding = added("C2")
+    assert members_after(adding) == {"C1", "C2", "P1"}
+    assert members_after(removed("P1")) == {"C1", "C2"}
+    children = [{"member_id": "C1", "birth_year": 2014}, {"member_id": "C3", "birth_year": 2015}]
+    assert members_after(correction(original, {"children": children})) == {"C1", "C2", "C3"}
+    assert members_after(retraction(adding.event_id)) == {"C1", "C3"}
+    assert members_after(contact(), "KIND") == {"C1", "C3"}
+    assert replayed(case).members() == case.members()
+
+
+def test_changing_the_members_a_case_returned_does_not_change_the_case() -> None:
+    case = identified()
+    case.members().pop("C1")
+    assert "C1" in case.members()
+
+
 def test_a_reunification_naming_a_parent_is_refused_at_that_child() -> None:
     case = identified(children=("C1",), parents=("P1",))
     error = refusal(InvalidReference, case.record, reunified("P1"), "FRTF", "f")

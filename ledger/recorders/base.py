@@ -27,6 +27,14 @@ class LoggedEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class LogHead:
+    """The log's size and the recorded_at of its last leaf (None while it is empty)."""
+
+    position: int
+    recorded_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class StoredCheckpoint:
     tree_size: int
     root_hash: bytes
@@ -46,6 +54,10 @@ class LedgerRecorder(ABC):
     def _read(self) -> AbstractContextManager[Any]:
         """A cursor in a read-only transaction."""
 
+    def _query(self) -> AbstractContextManager[Any]:
+        """A cursor for one statement, which the database runs atomically on its own."""
+        return self._read()
+
     @abstractmethod
     def _write(self) -> AbstractContextManager[Any]:
         """A cursor in a transaction that commits."""
@@ -64,18 +76,24 @@ class LedgerRecorder(ABC):
         return sql.replace("%s", self.placeholder)
 
     def _rows(self, template: str, params: Sequence[Any] = (), marks: int = 0) -> list[Mapping[str, Any]]:
-        with self._read() as cursor:
+        with self._query() as cursor:
             cursor.execute(self._sql(template, marks), params)
             return list(cursor.fetchall())
 
     # --- writing leaves, inside the transaction that inserts the events -----------------------
 
+    # The recorded_at of the log's last leaf, which the next leaves' recorded_at may not precede.
+    _LAST_RECORDED_AT = "(SELECT recorded_at FROM {leaves} ORDER BY position DESC LIMIT 1)"
+
     def _leaves_in_transaction(
-        self, cursor: Any, stored_events: Sequence[StoredEvent], positions: Sequence[int], kwargs: Mapping[str, Any]
+        self,
+        cursor: Any,
+        stored_events: Sequence[StoredEvent],
+        positions: Sequence[int],
+        last_recorded_at: str | None,
+        kwargs: Mapping[str, Any],
     ) -> list[Leaf]:
-        cursor.execute(self._sql("SELECT recorded_at FROM {leaves} ORDER BY position DESC LIMIT 1"))
-        last = cursor.fetchone()
-        recorded_at = next_recorded_at(last["recorded_at"] if last else None)
+        recorded_at = next_recorded_at(last_recorded_at)
         keys: Sequence[LeafKey] | None = kwargs.get("leaf_keys")
         leaves = leaves_for(stored_events, positions, keys, recorded_at)
         self._insert_leaves(cursor, leaves)
@@ -86,6 +104,15 @@ class LedgerRecorder(ABC):
 
     @abstractmethod
     def _insert_leaves(self, cursor: Any, leaves: Sequence[Leaf]) -> None: ...
+
+    @staticmethod
+    def _leaves_after(head: LogHead, stored_events: Sequence[StoredEvent], keys: Sequence[LeafKey] | None) -> list[Leaf]:
+        """The leaves of events appended right after `head`. They hold only if no one else has
+        appended since, which the unique positions make the database check: any later leaf takes
+        position head + 1, so an insert at it fails (IntegrityError), and a success proves that
+        head.recorded_at was the last one, as recorded_at's monotonicity needs."""
+        positions = range(head.position + 1, head.position + len(stored_events) + 1)
+        return leaves_for(stored_events, positions, keys, next_recorded_at(head.recorded_at))
 
     # --- reads --------------------------------------------------------------------------------
 
@@ -103,14 +130,28 @@ class LedgerRecorder(ABC):
 
     def known_event_ids(self, event_ids: Sequence[str]) -> dict[str, tuple[int, str | None]]:
         """event_id → (position, request digest) for the ids already in the log."""
-        if not event_ids:
-            return {}
-        rows = self._rows(
-            "SELECT event_id, position, request_digest FROM {leaves} WHERE event_id IN ({marks})",
-            list(event_ids),
-            marks=len(event_ids),
+        return self.head_and_known_event_ids(event_ids)[1]
+
+    def head_and_known_event_ids(self, event_ids: Sequence[str]) -> tuple[LogHead, dict[str, tuple[int, str | None]]]:
+        """The log's head, and known_event_ids(event_ids), from one snapshot in one statement: the
+        write path needs both before every batch, and on PostgreSQL each statement is a round trip."""
+        # One row for the head (its event_id is NULL: only leaves with an event_id match the IN
+        # list), whose `detail` is the last recorded_at; one per known id, whose `detail` is its digest.
+        sql = (
+            "SELECT NULL AS event_id, MAX(position) AS position, "
+            + self._LAST_RECORDED_AT
+            + " AS detail FROM {leaves}"
         )
-        return {row["event_id"]: (int(row["position"]), row["request_digest"]) for row in rows}
+        if event_ids:
+            sql += " UNION ALL SELECT event_id, position, request_digest FROM {leaves} WHERE event_id IN ({marks})"
+        head = LogHead(0, None)
+        known: dict[str, tuple[int, str | None]] = {}
+        for row in self._rows(sql, list(event_ids), marks=len(event_ids)):
+            if row["event_id"] is None:
+                head = LogHead(int(row["position"] or 0), row["detail"])
+            else:
+                known[row["event_id"]] = (int(row["position"]), row["detail"])
+        return head, known
 
     _LOGGED = (
         "SELECT e.notification_id AS position, e.originator_id, e.originator_version, e.topic, e.state,"

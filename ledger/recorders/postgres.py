@@ -1,9 +1,12 @@
 """The PostgreSQL recorder: eventsourcing's, with each event's leaf written in its own transaction.
 
-The library inserts under `LOCK TABLE … IN EXCLUSIVE MODE`, so writers are serialised. Two changes:
+The library inserts under `LOCK TABLE … IN EXCLUSIVE MODE`, so writers are serialised. Changes:
 positions are assigned as MAX + 1 under that lock instead of from a sequence (a sequence leaves gaps
-when a transaction rolls back, and leaf index = position − 1 must hold), and triggers make the
-database itself refuse UPDATE, DELETE and TRUNCATE of events, leaves and checkpoints.
+when a transaction rolls back, and leaf index = position − 1 must hold), or, for the ledger's own
+batches, as the positions right after the head the batch was decided on, so that events, leaves
+and commit go in one round trip (see insert_events); rows go as binary arrays, one per column; and
+triggers make the database itself refuse UPDATE, DELETE and TRUNCATE of events, leaves and
+checkpoints.
 """
 
 from collections.abc import Iterator, Sequence
@@ -11,14 +14,15 @@ from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from ledger.leaves import Leaf
-from ledger.recorders.base import LedgerRecorder
+from ledger.recorders.base import LedgerRecorder, LogHead
 
 
 class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
@@ -32,20 +36,35 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
             "leaves": Identifier(f"{prefix}_leaves"),
             "checkpoints": Identifier(f"{prefix}_checkpoints"),
             "refuse": Identifier(f"{prefix}_refuse_change"),
-            "stored_event": Identifier(self.stored_event_type_name),
         }
         self.events_table = SQL("{schema}.{events}").format(**names).as_string()
         self.leaves_table = SQL("{schema}.{leaves}").format(**names).as_string()
         self.checkpoints_table = SQL("{schema}.{checkpoints}").format(**names).as_string()
+        self._insert_leaves_statement = SQL(
+            "INSERT INTO {schema}.{leaves} (position, event_id, request_digest, recorded_at, leaf_hash) "
+            "SELECT * FROM unnest(%b::bigint[], %b::text[], %b::text[], %b::text[], %b::bytea[])"
+        ).format(**names)
 
+        # The events go as one binary array per column: the library's array of composites is
+        # dumped as text, escaping every field with regular expressions, which cost more than
+        # the insert itself.
         self.insert_events_statement = SQL(
             "INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state, notification_id) "
             "SELECT e.originator_id, e.originator_version, e.topic, e.state, m.last + e.n "
-            "FROM unnest(%s::{schema}.{stored_event}[]) WITH ORDINALITY "
+            "FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[]) WITH ORDINALITY "
             "AS e(originator_id, originator_version, topic, state, n) "
             "CROSS JOIN (SELECT COALESCE(MAX(notification_id), 0) AS last FROM {schema}.{events}) AS m "
-            "ORDER BY e.n RETURNING notification_id"
-        ).format(**names)
+            "ORDER BY e.n RETURNING notification_id, "
+            # Uncorrelated, so evaluated once per statement (an InitPlan), after the table lock.
+            "(SELECT recorded_at FROM {schema}.{leaves} ORDER BY position DESC LIMIT 1) AS last_recorded_at"
+        ).format(id_type=SQL(self.datastore.originator_id_type), **names)
+        # The same, at positions the caller computed from the log's head: see insert_events.
+        self._insert_events_after_statement = SQL(
+            "INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state, notification_id) "
+            "SELECT e.originator_id, e.originator_version, e.topic, e.state, %b::bigint + e.n "
+            "FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[]) WITH ORDINALITY "
+            "AS e(originator_id, originator_version, topic, state, n)"
+        ).format(id_type=SQL(self.datastore.originator_id_type), **names)
 
         self.sql_create_statements.extend(
             [
@@ -84,20 +103,53 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
                     ).format(trigger=trigger, table=names[table], **names)
                 )
 
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """With `after` (the LogHead the caller read), the events, their leaves and the commit go
+        in one round trip, the leaves computed beforehand for positions after the head; if anyone
+        appended since, the positions clash and nothing is written (IntegrityError). Without it,
+        the library's way: positions assigned under the lock, leaves computed in between."""
+        head: LogHead | None = kwargs.get("after")
+        if head is None or not stored_events:
+            return super().insert_events(stored_events, **kwargs)
+        leaves = self._leaves_after(head, stored_events, kwargs.get("leaf_keys"))
+        self._insert_after(head, stored_events, leaves)
+        sink = kwargs.get("leaves_out")
+        if sink is not None:
+            sink.extend(leaves)
+        return [leaf.position for leaf in leaves]
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as the library's insert
+    def _insert_after(self, head: LogHead, stored_events: Sequence[StoredEvent], leaves: Sequence[Leaf]) -> None:
+        with (
+            self.datastore.get_connection() as connection,
+            connection.pipeline(),
+            connection.transaction(),
+            connection.cursor() as cursor,
+        ):
+            self._lock_table(cursor)
+            self._notify_channel(cursor)
+            cursor.execute(self._insert_events_after_statement, (head.position, *_columns(stored_events)), prepare=True)
+            self._insert_leaves(cursor, leaves)
+
+    def _insert_stored_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        curs.execute(self.insert_events_statement, _columns(stored_events), prepare=True)
+
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        assert positions is not None
-        self._leaves_in_transaction(curs, stored_events, positions, kwargs)
+        rows = curs.fetchall()
+        if len(rows) != len(stored_events):
+            raise ProgrammingError(f"inserted {len(rows)} events, expected {len(stored_events)}")
+        positions = [row["notification_id"] for row in rows]
+        last_recorded_at = rows[0]["last_recorded_at"] if rows else None
+        self._leaves_in_transaction(curs, stored_events, positions, last_recorded_at, kwargs)
         return positions
 
     def _insert_leaves(self, cursor: Cursor[DictRow], leaves: Sequence[Leaf]) -> None:
         cursor.execute(
-            SQL(
-                "INSERT INTO {} (position, event_id, request_digest, recorded_at, leaf_hash) "
-                "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::bytea[])"
-            ).format(SQL(self.leaves_table)),
+            self._insert_leaves_statement,
             (
                 [leaf.position for leaf in leaves],
                 [leaf.event_id for leaf in leaves],
@@ -105,7 +157,14 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
                 [leaf.recorded_at for leaf in leaves],
                 [leaf.leaf_hash for leaf in leaves],
             ),
+            prepare=True,
         )
+
+    @contextmanager
+    def _query(self) -> Iterator[Cursor[DictRow]]:
+        # Autocommit: one statement is one round trip, without BEGIN and ROLLBACK around it.
+        with self.datastore.get_connection() as connection, connection.cursor() as cursor:
+            yield cursor
 
     @contextmanager
     def _read(self) -> Iterator[Cursor[DictRow]]:
@@ -119,3 +178,12 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
 
     def _stream_param(self, stream_id: UUID) -> UUID | str:
         return stream_id if self.datastore.originator_id_type == "uuid" else str(stream_id)
+
+
+def _columns(stored_events: Sequence[StoredEvent]) -> tuple[list[Any], ...]:
+    return (
+        [e.originator_id for e in stored_events],
+        [e.originator_version for e in stored_events],
+        [e.topic for e in stored_events],
+        [e.state for e in stored_events],
+    )
