@@ -20,6 +20,7 @@ from api.app import create_app
 from api.settings import Settings
 from ledger.application import Ledger
 from ledger.checkpoints import Signer
+from ledger.personal_data import load_or_create_master_key
 from tests.harness import ORIGIN, Tokens
 
 POSTGRES_URL = os.environ.get("LEDGER_TEST_DATABASE_URL", "")
@@ -67,9 +68,27 @@ def signer() -> Signer:
     return Signer(Ed25519PrivateKey.generate(), ORIGIN)
 
 
+@pytest.fixture(scope="session")
+def master_key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("keys") / "encryption-key"
+    load_or_create_master_key(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def master_key(master_key_file: Path) -> bytes:
+    return load_or_create_master_key(master_key_file)
+
+
+@pytest.fixture(autouse=True)
+def _one_master_key(master_key_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ledger a test opens, in process or in a child (the CLI), seals with the same key."""
+    monkeypatch.setenv("LEDGER_ENCRYPTION_KEY_FILE", str(master_key_file))
+
+
 @pytest.fixture
-def ledger(database_url: str, signer: Signer) -> Iterator[Ledger]:
-    with Ledger(database_url, signer) as opened:
+def ledger(database_url: str, signer: Signer, master_key: bytes) -> Iterator[Ledger]:
+    with Ledger(database_url, signer, master_key) as opened:
         yield opened
 
 
@@ -79,8 +98,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def client(settings: Settings, signer: Signer) -> Iterator[TestClient]:
-    with Ledger(settings.database_url, signer) as shared, TestClient(create_app(settings, shared)) as test_client:
+def client(settings: Settings, signer: Signer, master_key: bytes) -> Iterator[TestClient]:
+    with Ledger(settings.database_url, signer, master_key) as shared, TestClient(create_app(settings, shared)) as test_client:
         yield test_client
 
 

@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.ledger = opened = ledger or Ledger(settings.database_url, settings.signer)
+        app.state.ledger = opened = ledger or Ledger(settings.database_url, settings.signer, settings.master_key)
         opened.adopt_default_terms()
         app.state.projection = projection = Projection(opened, settings.projection)
         if ledger is None:  # this process serves the ledger it opened

@@ -5,6 +5,7 @@ on a terminal.
 """
 
 import base64
+import getpass
 import json
 import signal
 import sys
@@ -28,6 +29,7 @@ from domain.organizations import Organization, Role
 from ledger.application import BatchRejected, Ledger, parse_as_of
 from ledger.bundle_verifier import Tampered, describe, read_log, verify_bundle
 from ledger.checkpoints import KeyFileError
+from ledger.personal_data import MasterKeyError
 from ledger.config import DatabaseURLError
 from ledger.demo import Population, append_population
 from ledger.export import ExportError, write_bundle
@@ -64,8 +66,8 @@ def opened_ledger() -> Iterator[Ledger]:
     settings = Settings()
     where = _without_password(settings.database_url)
     try:
-        ledger = Ledger(settings.database_url, settings.signer)
-    except (DatabaseURLError, KeyFileError) as error:
+        ledger = Ledger(settings.database_url, settings.signer, settings.master_key)
+    except (DatabaseURLError, KeyFileError, MasterKeyError) as error:
         fail(str(error))
     except (PersistenceError, OSError) as error:
         fail(f"cannot open the database at {where}: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
@@ -222,10 +224,35 @@ def export(
             snap = write_bundle(ledger, directory, progress=lambda done: bar.update(task, completed=done))
         except (ExportError, OSError) as error:
             fail(f"cannot export to {directory}: {error}")
+        ledger.record_access(_operator(), "export", None, f"bundle of tree size {snap.tree_size} to {directory}")
     out.print(
         f"exported {snap.tree_size} events and {len(snap.checkpoints)} signed checkpoints to {directory}; "
         f"verify it anywhere with: python3 {directory / 'verify.py'}",
         highlight=False,
+    )
+
+
+def _operator() -> str:
+    """The access log's name for whoever runs a command here."""
+    return f"ledger-cli ({getpass.getuser()})"
+
+
+@app.command()
+def forget(
+    case_id: Annotated[str, typer.Argument(help="The case whose personal data is to be made unreadable.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded in the log; no personal data here).")],
+) -> None:
+    """Destroy a case's personal-data keys: names, contact details, addresses and notes of the case
+    read as [redacted] from then on, everywhere; every event, leaf, proof and report is unchanged."""
+    with opened_ledger() as ledger:
+        try:
+            receipt, destroyed = ledger.forget_personal_data(case_id, reason)
+        except ValueError as error:
+            fail(str(error))
+        ledger.record_access(_operator(), "forget", case_id, f"{destroyed} keys destroyed: {reason}")
+    err.print(
+        f"forgot the personal data of case {case_id}: {destroyed} keys destroyed; "
+        f"recorded at position {receipt.position}"
     )
 
 

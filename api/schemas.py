@@ -225,3 +225,19 @@ class OverdueObligations(BaseModel):
     tree_size: int
     total: int = Field(description="How many clocks are overdue; `overdue` lists the first `limit` of them.")
     overdue: list[OverdueClock]
+
+
+class AccessLogEntry(BaseModel):
+    id: int
+    at: str = Field(description="When (UTC).")
+    token: str = Field(description="The token's name, or `ledger-cli (user)` for the command line.")
+    organization: str
+    role: str
+    action: str = Field(description="read case, read history, export or forget.")
+    case_id: str | None
+    detail: str
+
+
+class AccessLogPage(BaseModel):
+    entries: list[AccessLogEntry]
+    next_after: int = Field(description="Pass as `after` to read on.")

@@ -8,6 +8,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ledger.checkpoints import Signer, load_or_create_signing_key
+from ledger.personal_data import load_or_create_master_key
 from projections.case_status import Settings as ProjectionSettings
 
 
@@ -21,6 +22,10 @@ class Settings(BaseSettings):
     signing_key_file: Path = Field(
         default=Path("var/keys/signing-key.pem"),
         description="Ed25519 private key (PEM) that signs checkpoints; created with mode 0600 if missing.",
+    )
+    encryption_key_file: Path = Field(
+        default=Path("var/keys/encryption-key"),
+        description="Master key (base64, 32 bytes) that wraps each case's personal-data key; created with mode 0600 if missing.",
     )
     origin: str = Field(
         default="ledger.local/ms-l",
@@ -46,6 +51,10 @@ class Settings(BaseSettings):
     @property
     def projection(self) -> ProjectionSettings:
         return ProjectionSettings(late_report_days=self.late_report_days)
+
+    @cached_property
+    def master_key(self) -> bytes:
+        return load_or_create_master_key(self.encryption_key_file)
 
     @cached_property
     def signer(self) -> Signer:

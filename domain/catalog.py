@@ -5,6 +5,7 @@ countries are ISO 3166 codes, and facts that already happened cannot be dated in
 """
 
 from enum import StrEnum
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
@@ -22,6 +23,8 @@ from domain.values import (
     LongText,
     MemberId,
     PastDate,
+    PersonalLongText,
+    PersonalShortText,
     ShortText,
 )
 
@@ -127,7 +130,7 @@ class Payload(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    notes: LongText | None = Field(default=None, json_schema_extra=PERSONAL)
+    notes: PersonalLongText | None = Field(default=None, json_schema_extra=PERSONAL)
 
 
 def _unique(ids: list[str], what: str) -> None:
@@ -139,13 +142,13 @@ class Child(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     member_id: MemberId
     birth_year: BirthYear
-    name: ShortText | None = Field(default=None, json_schema_extra=PERSONAL)
+    name: PersonalShortText | None = Field(default=None, json_schema_extra=PERSONAL)
 
 
 class Parent(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     member_id: MemberId
-    name: ShortText | None = Field(default=None, json_schema_extra=PERSONAL)
+    name: PersonalShortText | None = Field(default=None, json_schema_extra=PERSONAL)
 
 
 # --- identification and membership -------------------------------------------------------------
@@ -171,7 +174,7 @@ class MemberAdded(Payload):
     role: MemberRole
     reason: ShortText
     birth_year: BirthYear | None = None
-    name: ShortText | None = Field(default=None, json_schema_extra=PERSONAL)
+    name: PersonalShortText | None = Field(default=None, json_schema_extra=PERSONAL)
 
     @model_validator(mode="after")
     def _child_has_birth_year(self) -> "MemberAdded":
@@ -201,13 +204,13 @@ class ContactAttempted(Payload):
     channel: Channel
     outcome: Outcome
     country: Country
-    contact_detail: ShortText | None = Field(default=None, json_schema_extra=PERSONAL)
+    contact_detail: PersonalShortText | None = Field(default=None, json_schema_extra=PERSONAL)
 
 
 class ParentLocated(Payload):
     country: Country
     member_id: MemberId | None = None
-    address: LongText | None = Field(default=None, json_schema_extra=PERSONAL)
+    address: PersonalLongText | None = Field(default=None, json_schema_extra=PERSONAL)
 
 
 class WhereaboutsUnknownDeclared(Payload):
@@ -428,3 +431,50 @@ def personal_fields(model: type[BaseModel]) -> frozenset[str]:
         for name, field in model.model_fields.items()
         if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("x-personal-data")
     )
+
+
+def _field_names(model: type[BaseModel], personal: bool) -> set[str]:
+    """Names of the fields of `model` and of the models nested in it, personal or not."""
+    names: set[str] = set()
+    for name, field in model.model_fields.items():
+        marked = isinstance(field.json_schema_extra, dict) and bool(field.json_schema_extra.get("x-personal-data"))
+        if marked == personal:
+            names.add(name)
+        for nested in _models_in(field.annotation):
+            names |= _field_names(nested, personal)
+    return names
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in getattr(annotation, "__args__", ()) for model in _models_in(arg)]
+
+
+# Personal data is found by field name, wherever it sits in an event's data (a correction's
+# `changes` included): so no name may mean personal data in one model and not in another.
+PERSONAL_FIELD_NAMES = frozenset().union(*(_field_names(model, personal=True) for model in CATALOG.values()))
+assert not PERSONAL_FIELD_NAMES & frozenset().union(*(_field_names(m, personal=False) for m in CATALOG.values())), (
+    "a field name marks personal data in one event type and not in another"
+)
+
+
+def personal_values(data: Any, replace: Callable[[str], str]) -> Any:
+    """`data` with every personal value (a text under a personal field name, at any depth) replaced."""
+    if isinstance(data, dict):
+        return {
+            key: replace(value) if key in PERSONAL_FIELD_NAMES and isinstance(value, str) else personal_values(value, replace)
+            for key, value in data.items()
+        }
+    if isinstance(data, list):
+        return [personal_values(item, replace) for item in data]
+    return data
+
+
+def has_personal_values(data: Any) -> bool:
+    if isinstance(data, dict):
+        return any(
+            (key in PERSONAL_FIELD_NAMES and isinstance(value, str)) or has_personal_values(value)
+            for key, value in data.items()
+        )
+    return isinstance(data, list) and any(has_personal_values(item) for item in data)

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, create_model
 
-from domain.catalog import CASE_EVENTS, SETTLEMENT_EVENTS, Payload
+from domain.catalog import CASE_EVENTS, SETTLEMENT_EVENTS, Payload, personal_values
 from domain.values import CaseId, EventId, Instant
 
 MAX_BATCH = 1000
@@ -108,12 +108,15 @@ class Posting:
             expected_version=dumped.get("expected_version"),
         )
 
-    def digest(self, organization: str) -> str:
+    def digest(self, organization: str, personal: Callable[[str], str] | None = None) -> str:
         """What "the same envelope" means for idempotency: the facts and who posted them.
 
         `expected_version` is a precondition, not content: a retry after success still matches.
+        `personal` stands in for each personal value (the ledger passes a keyed hash), so the
+        digest it keeps does not let anyone test guesses at a name.
         """
-        facts = [self.event_id, self.case_id, self.type, self.occurred_at, self.data, organization]
+        data = self.data if personal is None else personal_values(self.data, personal)
+        facts = [self.event_id, self.case_id, self.type, self.occurred_at, data, organization]
         return hashlib.sha256(_canonical_json(facts).encode()).hexdigest()
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.domain import AggregateCreated, BaseAggregate
 from pydantic import ValidationError
@@ -17,6 +17,7 @@ from domain.catalog import AMENDMENTS, CASE_EVENTS, MemberRole, stored_data
 from domain.envelope import Posting
 from domain.errors import CaseConflict, InvalidReference, NotPermitted
 from domain.events import LedgerEvent, case_stream_id
+from domain.organizations import LEDGER_OPERATOR
 
 
 @dataclass
@@ -151,6 +152,11 @@ class FamilyCase(BaseAggregate[UUID]):
         """Written by the ledger on the duplicate's own stream when FRTF posts CasesMerged."""
 
         TOPIC = "MergedInto"
+
+    class PersonalDataForgotten(LedgerEvent):
+        """Written by the ledger when the case's personal data was made unreadable (its keys destroyed)."""
+
+        TOPIC = "PersonalDataForgotten"
 
     class EntryCorrected(LedgerEvent):
         TOPIC = "EntryCorrected"
@@ -292,6 +298,13 @@ class FamilyCase(BaseAggregate[UUID]):
         )
         return [merged, pointer]
 
+    def forget_personal_data(self, reason: str, occurred_at: str) -> LedgerEvent:
+        """Records that the ledger made the case's personal data unreadable (its keys destroyed)."""
+        if not reason.strip() or len(reason) > 200:
+            raise InvalidReference("a reason of 1-200 characters is needed", "reason")
+        posting = Posting(str(uuid4()), self.case_id, "PersonalDataForgotten", occurred_at, {"reason": reason.strip()})
+        return self._trigger("PersonalDataForgotten", posting, LEDGER_OPERATOR, "ledger-cli")
+
     def _check_open(self, posting: Posting) -> None:
         if self.merged_into is not None:
             raise CaseConflict(
@@ -362,7 +375,10 @@ class FamilyCase(BaseAggregate[UUID]):
         target = self._amended_entry(posting, organization)
         changes = posting.data.get("changes", {})
         try:
-            corrected = stored_data(CASE_EVENTS[target.type].model_validate({**target.effective_data, **changes}))
+            # Validated as recorded: the entry's personal values are sealed (the changes are not yet).
+            corrected = stored_data(
+                CASE_EVENTS[target.type].model_validate({**target.effective_data, **changes}, context={"stored": True})
+            )
         except ValidationError as error:
             first = error.errors()[0]
             where = ".".join(str(part) for part in first["loc"])

@@ -17,6 +17,9 @@ from pydantic import (
     PlainSerializer,
     StrictInt,
     StringConstraints,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     model_validator,
 )
 from pydantic_extra_types.country import CountryAlpha2
@@ -49,8 +52,26 @@ Country = Annotated[
 Count = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
 
 # Marks a field as personal data (names, phone numbers, addresses, free text): it never appears
-# in logs or reports. The mark is published in the OpenAPI schema as `x-personal-data`.
+# in logs or reports, and it is stored sealed (encrypted per case). The mark is published in the
+# OpenAPI schema as `x-personal-data`.
 PERSONAL: dict[str, Any] = {"x-personal-data": True}
+
+# How a personal value is stored: the ledger replaces it with an opaque sealed text. A recorded
+# entry validated again (a correction is checked against the entry it corrects) may hold such a
+# value; one posted through the door may not.
+SEALED_PREFIX = "sealed:"
+
+
+def _sealed_when_stored(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+    if isinstance(value, str) and value.startswith(SEALED_PREFIX):
+        if info.context and info.context.get("stored"):
+            return value
+        raise ValueError("must be plain text, not a sealed value")
+    return handler(value)
+
+
+PersonalShortText = Annotated[ShortText, WrapValidator(_sealed_when_stored)]
+PersonalLongText = Annotated[LongText, WrapValidator(_sealed_when_stored)]
 
 
 def _raise(message: str) -> Any:

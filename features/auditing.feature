@@ -35,3 +35,11 @@ Feature: Auditors replay, export and verify the log without trusting the ledger
     And KIND has recorded two contact attempts and a preference for FRTF-000777
     When the auditor asks for a proof that today's checkpoint extends the saved one
     Then the proof verifies offline against the two signed roots
+
+  Scenario: Forgetting a family makes its personal data unreadable and leaves every proof whole
+    Given the auditor has saved the signed checkpoint
+    When the personal data of FRTF-000777 is forgotten at the family's request
+    Then the history of FRTF-000777 shows its parent's name and the numbers tried as redacted
+    And every event of the history is proved to be in the latest signed checkpoint
+    And today's checkpoint is proved to extend the saved one
+    And the access log shows who read the history and who forgot the family

@@ -11,7 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 from pytest_bdd import given, parsers, scenarios, then, when
 
+from typer.testing import CliRunner
+
+from api.cli import app
 from ledger import merkle
+from ledger.personal_data import REDACTED
 from ledger.application import Ledger
 from ledger.verify import verify_log
 from tests.builders import batch, contact, preference, separation
@@ -206,3 +210,36 @@ def consistency_verifies(world: World) -> None:
     assert old_size < new_size
     nodes = [bytes.fromhex(node) for node in world.proof["proof"]]
     assert offline.verify_consistency(old_size, new_size, old_root, new_root, nodes)
+
+
+@when(parsers.parse("the personal data of {case_id} is forgotten at the family's request"))
+def forgotten(world: World, case_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "Ana Example" in world.get(f"/v1/cases/{case_id}/events").text  # readable until now
+    monkeypatch.setenv("LEDGER_DATABASE_URL", world.database_url)
+    monkeypatch.setenv("LEDGER_SIGNING_KEY_FILE", str(world.tmp_path / "cli-signing-key.pem"))
+    result = CliRunner().invoke(app, ["forget", case_id, "--reason", "erasure requested through class counsel"])
+    assert result.exit_code == 0, result.output
+
+
+@then(parsers.parse("the history of {case_id} shows its parent's name and the numbers tried as redacted"))
+def redacted(world: World, case_id: str) -> None:
+    world.history = world.get(f"/v1/cases/{case_id}/events").json()["events"]
+    text = json.dumps(world.history)
+    assert "Ana Example" not in text and "5555 0100" not in text
+    identified = world.history[0]["data"]
+    assert identified["parents"][0]["name"] == REDACTED
+    assert [e["data"]["contact_detail"] for e in world.history if e["type"] == "ContactAttempted"] == [REDACTED, REDACTED]
+
+
+@then("today's checkpoint is proved to extend the saved one")
+def extends_saved(world: World) -> None:
+    ask_consistency(world)
+    consistency_verifies(world)  # on a fresh export, which carries only the sealed values
+    assert "Ana Example" not in (world.bundle / "events.jsonl").read_text(encoding="utf-8")
+
+
+@then("the access log shows who read the history and who forgot the family")
+def access_logged(world: World) -> None:
+    entries = world.get("/v1/access-log").json()["entries"]
+    assert ("read history", "auditor") in [(e["action"], e["role"]) for e in entries]
+    assert ("forget", "operator") in [(e["action"], e["role"]) for e in entries]

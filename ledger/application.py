@@ -22,7 +22,7 @@ from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
 
 from domain.access import Principal, Token, token_name_of
 from domain.catalog import TermsAdopted as TermsAdoptedPayload
-from domain.catalog import stored_data
+from domain.catalog import has_personal_values, stored_data
 from domain.envelope import SETTLEMENT_CASE_ID, Posting
 from domain.errors import CaseConflict, InvalidReference, NotPermitted, Refusal
 from domain.events import STREAM_NAMESPACE, SETTLEMENT_STREAM_ID, LedgerEvent, case_stream_id, token_stream_id
@@ -37,6 +37,7 @@ from ledger.config import persistence_env
 from ledger.decision_cache import DecisionCache
 from ledger.leaves import Leaf, LeafKey
 from ledger.mapper import LedgerMapper
+from ledger.personal_data import CaseKeys, PersonalData
 from ledger.recorders.base import LedgerRecorder, LogHead, LoggedEvent, StoredCheckpoint
 from ledger.tree import LogTree
 
@@ -121,7 +122,9 @@ def parse_as_of(text: str) -> int | str:
 class Ledger(Application[UUID]):
     name = "Ledger"
 
-    def __init__(self, database_url: str, signer: Signer | None = None) -> None:
+    def __init__(self, database_url: str, signer: Signer | None = None, master_key: bytes | None = None) -> None:
+        """`master_key` seals personal data (see ledger/personal_data.py); without one, postings
+        carrying personal fields are refused."""
         env = persistence_env(database_url)
         if "SQLITE_DBNAME" in env:
             Path(env["SQLITE_DBNAME"]).parent.mkdir(parents=True, exist_ok=True)
@@ -134,6 +137,7 @@ class Ledger(Application[UUID]):
                 factory.close()
             raise
         assert isinstance(self.recorder, LedgerRecorder)
+        self.personal = PersonalData(self.recorder, master_key) if master_key is not None else None
         self.store: LedgerRecorder = self.recorder
         self.backend = "postgresql" if env["PERSISTENCE_MODULE"].endswith("postgres") else "sqlite"
         self.signer = signer
@@ -169,15 +173,26 @@ class Ledger(Application[UUID]):
                 )
             seen[posting.event_id] = i
 
-        digests = [posting.digest(organization) for posting in postings]
+        keys = self._case_keys(postings)
+        digests = [posting.digest(organization, keys.hasher(posting.case_id)) for posting in postings]
         for attempt in range(APPEND_ATTEMPTS):
             if attempt:  # another process won the race: back off, with jitter, before deciding again
                 time.sleep(random.uniform(0, min(0.005 * 2**attempt, MAX_BACKOFF_SECONDS)))
-            with self._writing:
+            with self._writing, self.mapper.sealing(keys):  # type: ignore[attr-defined]
                 result = self._append_once(postings, principal, digests, seen)
             if result is not None:
                 return result
         raise LedgerBusy("too many concurrent writers on the same cases; nothing was appended, retry")
+
+    def _case_keys(self, postings: Sequence[Posting]) -> CaseKeys:
+        """The keys that seal the batch's personal values (and stand in for them in digests)."""
+        personal = [i for i, posting in enumerate(postings) if has_personal_values(posting.data)]
+        if not personal:
+            return CaseKeys({})
+        if self.personal is None:
+            message = "this ledger has no key for personal data (names, contact details, addresses, notes)"
+            raise BatchRejected("invalid", [Problem(i, "data", message) for i in personal])
+        return self.personal.keys_for(postings[i].case_id for i in personal)
 
     def _append_once(
         self, postings: Sequence[Posting], principal: Principal, digests: list[str], seen: dict[str, int]
@@ -369,6 +384,50 @@ class Ledger(Application[UUID]):
         signed = self.signer.sign(size, self.tree.root(size), utc_text(datetime.now(UTC)))
         self.store.insert_checkpoint(StoredCheckpoint(size, signed.root_hash, signed.timestamp, signed.note))
         return self.store.checkpoints(tree_size=size)[0]  # whichever process's signature landed first
+
+    # --- personal data ---------------------------------------------------------------------------
+
+    def reveal(self, case_id: str, data: Any) -> tuple[Any, int]:
+        """`data` of the case with its sealed personal values opened (redacted where forgotten)."""
+        if self.personal is None:
+            return data, 0
+        return self.personal.reveal(case_id, data)
+
+    def forget_personal_data(self, case_id: str, reason: str) -> tuple[Receipt, int]:
+        """Records PersonalDataForgotten on the case, then destroys the case's keys: its personal
+        data reads as redacted from then on, everywhere, while its events and leaves are untouched.
+        Returns the event's receipt and how many keys were destroyed."""
+        if self.personal is None:
+            raise ValueError("this ledger has no key for personal data, so nothing to forget")
+        for _ in range(APPEND_ATTEMPTS):
+            case = self._get(FamilyCase, case_stream_id(case_id))
+            if case is None:
+                raise ValueError(f"there is no case {case_id}")
+            try:
+                event = case.forget_personal_data(reason, utc_text(datetime.now(UTC)))
+            except Refusal as refusal:
+                raise ValueError(refusal.message) from None
+            leaves: list[Leaf] = []
+            try:
+                with self._writing:
+                    self.events.put([event], leaf_keys=[LeafKey(event.event_id, None)], leaves_out=leaves)
+                break
+            except IntegrityError:
+                continue  # the case moved on meanwhile: record it on the case as it is now
+        else:
+            raise LedgerBusy("too many concurrent writers on this case; retry")
+        # Recorded first, destroyed second: a failure in between leaves the keys, and forgetting
+        # again finishes the job.
+        return _receipt(event, leaves[0]), self.personal.forget(case_id)
+
+    def record_access(self, who: Principal | str, action: str, case_id: str | None, detail: str) -> None:
+        """Notes in the access log who read personal data or exported the log, and when: a token's
+        principal, or the operator at the command line."""
+        if isinstance(who, Principal):
+            token, organization, role = who.name, who.organization.value, who.role.value
+        else:
+            token, organization, role = who, LEDGER_OPERATOR, "operator"
+        self.store.record_access(utc_text(datetime.now(UTC)), token, organization, role, action, case_id, detail)
 
     # --- the settlement's terms -----------------------------------------------------------------
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import base64
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from ledger import notes
+from ledger.key_files import read_or_create
 from ledger.notes import CheckpointError, parse_note
 
 __all__ = ["Checkpoint", "CheckpointError", "KeyFileError", "Signer", "load_or_create_signing_key", "parse_note", "verify_note"]
@@ -88,27 +88,13 @@ def _read_signing_key(path: Path) -> Ed25519PrivateKey:
 
 def load_or_create_signing_key(path: Path) -> Ed25519PrivateKey:
     """Load the PKCS8 PEM Ed25519 key at ``path``, creating it (mode 0600) if absent."""
-    try:
-        return _read_signing_key(path)
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
+    read_or_create(
+        path,
+        lambda: Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
     )
-    try:
-        # Mode 0600 at creation, not chmod afterwards, so the key is never readable by
-        # others; O_EXCL so two processes cannot both install a key.
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    except FileExistsError:
-        return _read_signing_key(path)  # another process created it first: use theirs
-    with os.fdopen(fd, "wb") as f:
-        f.write(pem)
-        os.fsync(f.fileno())  # losing the key in a crash would orphan what it signed
-    return key
+    return _read_signing_key(path)
 
 
 def _cryptography_verifies(public_key_raw: bytes, message: bytes, signature: bytes) -> bool:

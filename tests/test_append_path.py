@@ -82,9 +82,11 @@ def parsed(*envelopes: dict[str, Any]) -> list[Posting]:
 
 
 @pytest.fixture
-def two_ledgers(database_url: str, signer: Signer) -> Iterator[tuple[Ledger, Ledger, Principal, Principal]]:
+def two_ledgers(
+    database_url: str, signer: Signer, master_key: bytes
+) -> Iterator[tuple[Ledger, Ledger, Principal, Principal]]:
     """Two Ledger instances on one database, as two API processes would be."""
-    with Ledger(database_url, signer) as first, Ledger(database_url, signer) as second:
+    with Ledger(database_url, signer, master_key) as first, Ledger(database_url, signer, master_key) as second:
         first.issue_token("frtf-a", Organization.FRTF, Role.AGENCY)
         first.issue_token("kind-a", Organization.KIND, Role.AGENCY)
         frtf, kind = first.principal_named("frtf-a"), first.principal_named("kind-a")

@@ -175,9 +175,9 @@ def test_the_zip_is_streamed_a_page_of_the_log_at_a_time(
 
 
 def test_ledger_export_writes_a_bundle_that_verifies_and_refuses_a_directory_in_use(
-    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    database_url: str, master_key: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    build_log(database_url)
+    build_log(database_url, master_key)
     monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
     monkeypatch.setenv("LEDGER_SIGNING_KEY_FILE", str(tmp_path / "keys" / "signing-key.pem"))
     monkeypatch.setenv("LEDGER_ORIGIN", "cli.test/ms-l")

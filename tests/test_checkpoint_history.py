@@ -28,10 +28,10 @@ PUBLISH_EVERY = 0.05
 
 
 @pytest.fixture
-def publishing(settings: Settings, signer: Signer) -> Iterator[TestClient]:
+def publishing(settings: Settings, signer: Signer, master_key: bytes) -> Iterator[TestClient]:
     """An API process that publishes a checkpoint every 50 ms when the log has grown."""
     fast = settings.model_copy(update={"checkpoint_interval_seconds": PUBLISH_EVERY})
-    with Ledger(fast.database_url, signer) as ledger, TestClient(create_app(fast, ledger)) as client:
+    with Ledger(fast.database_url, signer, master_key) as ledger, TestClient(create_app(fast, ledger)) as client:
         yield client
 
 
@@ -70,9 +70,11 @@ def test_the_api_publishes_a_checkpoint_after_the_log_grows_and_none_while_it_do
     assert len(settled) >= 2, "every checkpoint is kept"
 
 
-def test_with_an_interval_of_zero_checkpoints_are_only_signed_on_demand(settings: Settings, signer: Signer) -> None:
+def test_with_an_interval_of_zero_checkpoints_are_only_signed_on_demand(
+    settings: Settings, signer: Signer, master_key: bytes
+) -> None:
     off = settings.model_copy(update={"checkpoint_interval_seconds": 0})
-    with Ledger(off.database_url, signer) as ledger, TestClient(create_app(off, ledger)):
+    with Ledger(off.database_url, signer, master_key) as ledger, TestClient(create_app(off, ledger)):
         Tokens(ledger).secret("FRTF")
         time.sleep(PUBLISH_EVERY * 4)
         assert published(ledger) == []
@@ -139,7 +141,7 @@ def test_a_monitor_holding_last_months_checkpoint_gets_a_proof_that_todays_exten
 @pytest.fixture
 def history(attacker: Attacker, database_url: str) -> Attacker:
     """test_tampering's signed 12-event log, with checkpoints at 5 and 9 published before the one at 12."""
-    with Ledger(database_url, Settings().signer) as ledger:  # the CLI's key and origin (the cli fixture's environment)
+    with Ledger(database_url, Settings().signer, Settings().master_key) as ledger:  # the CLI's key and origin (the cli fixture's environment)
         for size in (5, 9):
             ledger.sign_checkpoint(size)
         assert published(ledger) == [5, 9, LOG_SIZE]

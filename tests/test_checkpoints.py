@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger import checkpoints
+from ledger import checkpoints, key_files
 from ledger.checkpoints import (
     Checkpoint,
     CheckpointError,
@@ -300,7 +300,7 @@ def test_losing_the_key_creation_race_adopts_the_winners_key(
             path.write_bytes(_pem(winner))
         return real_open(file, flags, mode)
 
-    monkeypatch.setattr(checkpoints.os, "open", open_after_rival_wrote_the_key)
+    monkeypatch.setattr(key_files.os, "open", open_after_rival_wrote_the_key)
     assert _raw_private(load_or_create_signing_key(path)) == _raw_private(winner)
 
 

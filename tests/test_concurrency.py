@@ -38,8 +38,8 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def server(settings: Settings, signer: Signer) -> Iterator[tuple[str, Ledger]]:
-    with Ledger(settings.database_url, signer) as ledger:
+def server(settings: Settings, signer: Signer, master_key: bytes) -> Iterator[tuple[str, Ledger]]:
+    with Ledger(settings.database_url, signer, master_key) as ledger:
         port = free_port()
         config = uvicorn.Config(create_app(settings, ledger), host="127.0.0.1", port=port, log_level="warning")
         uvicorn_server = uvicorn.Server(config)
@@ -107,7 +107,7 @@ def test_concurrent_writers_lose_nothing_and_duplicate_nothing(server: tuple[str
 
 
 def test_writers_in_separate_ledger_processes_retry_lost_races(
-    database_url: str, signer: Signer, monkeypatch: pytest.MonkeyPatch
+    database_url: str, signer: Signer, master_key: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two Ledger instances on one database, as two API processes would be: each has its own
     connection pool and its own in-process lock, so their races surface as conflicts the append
@@ -122,7 +122,7 @@ def test_writers_in_separate_ledger_processes_retry_lost_races(
         return result
 
     monkeypatch.setattr(Ledger, "_decide_and_save", counting)
-    with Ledger(database_url, signer) as first, Ledger(database_url, signer) as second:
+    with Ledger(database_url, signer, master_key) as first, Ledger(database_url, signer, master_key) as second:
         first.issue_token("frtf-p", Organization.FRTF, Role.AGENCY)
         first.issue_token("kind-p", Organization.KIND, Role.AGENCY)
         frtf, kind = first.principal_named("frtf-p"), first.principal_named("kind-p")

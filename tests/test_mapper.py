@@ -13,6 +13,7 @@ from domain.envelope import Posting
 from domain.family_case import FamilyCase
 from domain.organizations import Organization, Role
 from ledger.mapper import LedgerMapper
+from ledger.personal_data import CaseKey, CaseKeys
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def case_events() -> list[Any]:
         case_id="FRTF-000123",
         type="SeparationIdentified",
         occurred_at="2021-05-03T14:00:00.000000Z",
-        data={"children": [{"member_id": "C1", "birth_year": 2014, "name": "Ñandú \"quoted\" ✓"}], "nationality": "GT"},
+        data={"children": [{"member_id": "C1", "birth_year": 2014}], "border_sector": "Ñandú \"quoted\" ✓", "nationality": "GT"},
     )
     case = FamilyCase.identify(posting, "FRTF", "frtf-agency")
     contact = Posting(
@@ -58,3 +59,18 @@ def test_a_value_plain_json_cannot_hold_goes_the_librarys_way(mappers: tuple[Map
     object.__setattr__(event, "data", {"what": object()})  # no transcoding registered: the library's error
     with pytest.raises(TranscodingNotRegisteredError):
         ledger.to_stored_event(event)
+
+
+def test_personal_values_are_stored_sealed_and_never_outside_a_sealing_block(
+    mappers: tuple[Mapper[Any], LedgerMapper]
+) -> None:
+    _, ledger = mappers
+    event = case_events()[0]
+    object.__setattr__(event, "data", {**event.data, "children": [{"member_id": "C1", "birth_year": 2014, "name": "Ana María"}]})
+    with pytest.raises(LookupError, match="refusing to store it in clear"):
+        ledger.to_stored_event(event)
+    key = CaseKey("k1", bytes(32))
+    with ledger.sealing(CaseKeys({"FRTF-000123": key})):
+        stored = ledger.to_stored_event(event)
+    assert b"Ana Mar" not in stored.state and b'"name":"sealed:v1:k1:' in stored.state
+    assert event.data["children"][0]["name"] == "Ana María"  # the event itself is untouched

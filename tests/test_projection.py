@@ -162,8 +162,10 @@ def test_a_failure_mid_page_loses_and_doubles_nothing(ledger: Ledger) -> None:
     assert projection.model.cells_at(projection.generation(), ledger.store.tree_size()) == cells_live
 
 
-def test_a_killed_projector_process_resumes_where_it_committed(database_url: str, signer: Signer, tmp_path: Path) -> None:
-    with Ledger(database_url, signer) as ledger:
+def test_a_killed_projector_process_resumes_where_it_committed(
+    database_url: str, signer: Signer, master_key: bytes, tmp_path: Path
+) -> None:
+    with Ledger(database_url, signer, master_key) as ledger:
         populate(ledger, 1200)
         head = ledger.store.tree_size()
         watcher = Projection(ledger)  # reads the tracking position the child commits
@@ -213,8 +215,10 @@ def test_reports_keep_answering_from_the_old_tables_while_a_rebuild_runs(ledger:
     assert report_bytes(ledger, projection, head) == before
 
 
-def test_two_projectors_on_one_database_apply_every_page_exactly_once(database_url: str, signer: Signer) -> None:
-    with Ledger(database_url, signer) as first, Ledger(database_url, signer) as second:
+def test_two_projectors_on_one_database_apply_every_page_exactly_once(
+    database_url: str, signer: Signer, master_key: bytes
+) -> None:
+    with Ledger(database_url, signer, master_key) as first, Ledger(database_url, signer, master_key) as second:
         populate(first, 30)
         projections = [Projection(first, Settings(page_size=40)), Projection(second, Settings(page_size=40))]
         stop = threading.Event()

@@ -157,7 +157,7 @@ def test_health_shows_how_far_the_projection_lags(client: TestClient, posted: li
 
 
 @pytest.fixture
-def external_client(database_url: str, signer: Signer, tmp_path: Path) -> Iterator[TestClient]:
+def external_client(database_url: str, signer: Signer, master_key: bytes, tmp_path: Path) -> Iterator[TestClient]:
     """The API with LEDGER_PROJECTOR=external and no projector running."""
     settings = Settings(
         database_url=database_url,
@@ -165,7 +165,7 @@ def external_client(database_url: str, signer: Signer, tmp_path: Path) -> Iterat
         projector="external",
         report_wait_seconds=0.2,
     )
-    with Ledger(database_url, signer) as ledger, TestClient(create_app(settings, ledger)) as test_client:
+    with Ledger(database_url, signer, master_key) as ledger, TestClient(create_app(settings, ledger)) as test_client:
         yield test_client
 
 

@@ -134,9 +134,9 @@ def _postings(*envelopes: dict[str, Any]) -> list[Posting]:
     return [Posting.from_envelope(_envelope.validate_json(json.dumps(e))) for e in envelopes]
 
 
-def build_log(database_url: str) -> None:
+def build_log(database_url: str, master_key: bytes) -> None:
     """Twelve events: two token issues, then three cases identified and worked on, one append each."""
-    with Ledger(database_url) as ledger:
+    with Ledger(database_url, master_key=master_key) as ledger:
         ledger.issue_token("frtf-intake", Organization.FRTF, Role.AGENCY)  # position 1
         ledger.issue_token("kind-outreach", Organization.KIND, Role.AGENCY)  # 2
         frtf, kind = ledger.principal_named("frtf-intake"), ledger.principal_named("kind-outreach")
@@ -170,9 +170,9 @@ def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> R
 
 
 @pytest.fixture
-def attacker(database_url: str, cli: Run) -> Iterator[Attacker]:
+def attacker(database_url: str, cli: Run, master_key: bytes) -> Iterator[Attacker]:
     """A signed, verified 12-event log, and an attacker on its database."""
-    build_log(database_url)
+    build_log(database_url, master_key)
     signed = cli("checkpoint")
     assert signed.exit_code == 0, signed.output
     assert json.loads(_ANSI.sub("", signed.stdout))["tree_size"] == LOG_SIZE
@@ -373,7 +373,7 @@ def test_an_edited_checkpoint_is_reported_as_a_checkpoint_mismatch_or_bad_signat
 
 
 def test_a_rewritten_log_with_a_checkpoint_re_signed_by_another_key_is_reported_as_not_validly_signed(
-    cli: Run, attacker: Attacker, database_url: str
+    cli: Run, attacker: Attacker, database_url: str, master_key: bytes
 ) -> None:
     event, leaf = attacker.event(5), attacker.leaf(5)
     forged = bytes(event["state"]).replace(b'"GT"', b'"HN"')
@@ -383,7 +383,7 @@ def test_a_rewritten_log_with_a_checkpoint_re_signed_by_another_key_is_reported_
     attacker.force("UPDATE {events} SET state = %s WHERE notification_id = 5", (forged,))
     attacker.force("UPDATE {leaves} SET leaf_hash = %s WHERE position = 5", (forged_leaf,))
     [checkpoint] = attacker.query("SELECT * FROM {checkpoints}")
-    with Ledger(database_url) as ledger:
+    with Ledger(database_url, master_key=master_key) as ledger:
         forged_root = ledger.tree.root(LOG_SIZE)
     assert forged_root != bytes(checkpoint["root_hash"])
     resigned = Signer(Ed25519PrivateKey.generate(), ORIGIN).sign(LOG_SIZE, forged_root, checkpoint["timestamp"])

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 
 from api.auth import allow, get_ledger, principal
-from api.schemas import NOT_FOUND, PROBLEMS, Checkpoint, ConsistencyProof, InclusionProof, LogPage
+from api.schemas import NOT_FOUND, PROBLEMS, AccessLogPage, Checkpoint, ConsistencyProof, InclusionProof, LogPage
 from domain.access import Principal
 from domain.organizations import Role
 from ledger.application import Ledger
@@ -40,6 +40,18 @@ def get_log(
         for logged, event in ledger.log(after, limit)
     ]
     return {"entries": entries, "next_after": entries[-1]["position"] if entries else after}
+
+
+@router.get("/access-log", response_model=AccessLogPage, responses=PROBLEMS)
+def get_access_log(
+    ledger: LedgerDep,
+    _: Annotated[Principal, Auditor],
+    after: Annotated[int, Query(ge=0, description="Entries after this id.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """Who read a case's personal data, exported the log or forgot a case, and when (append-only)."""
+    entries = ledger.store.access_log(after, limit)
+    return {"entries": entries, "next_after": entries[-1]["id"] if entries else after}
 
 
 @router.get("/checkpoint", response_model=Checkpoint, responses={**PROBLEMS, **NOT_FOUND})

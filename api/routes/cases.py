@@ -32,32 +32,39 @@ def as_of_point(as_of: str | None) -> int | str | None:
 def get_case(
     case_id: CasePath,
     ledger: Annotated[Ledger, Depends(get_ledger)],
-    _: Annotated[Principal, Readers],
+    who: Annotated[Principal, Readers],
     as_of: Annotated[
         str | None,
         Query(description="A log position, an ISO 8601 instant with offset, or a date (end of that day, UTC)."),
     ] = None,
 ) -> dict[str, Any]:
-    """The case as the log stood at `as_of`: only what was recorded by then counts."""
+    """The case as the log stood at `as_of`: only what was recorded by then counts. Personal data
+    (names) reads as `[redacted]` once the case was forgotten; every read of it is logged."""
     point = as_of_point(as_of)
     position = ledger.position_as_of(point)
     case = ledger.case(case_id, position if point is not None else None)
     if case is None:
         raise HTTPException(404, f"there is no case {case_id}" + (f" as of {as_of}" if as_of else ""))
-    return {**case_state(case), "position": position}
+    state, revealed = ledger.reveal(case_id, case_state(case))
+    if revealed:
+        ledger.record_access(who, "read case", case_id, f"{revealed} personal values, as of position {position}")
+    return {**state, "position": position}
 
 
 @router.get("/{case_id}/events", response_model=CaseHistory, responses={**PROBLEMS, **NOT_FOUND})
 def get_case_events(
     case_id: CasePath,
     ledger: Annotated[Ledger, Depends(get_ledger)],
-    _: Annotated[Principal, Readers],
+    who: Annotated[Principal, Readers],
 ) -> dict[str, Any]:
-    """Every event of the case in order, corrections and retractions included, each with its receipt."""
+    """Every event of the case in order, corrections and retractions included, each with its
+    receipt. Personal data reads as `[redacted]` once the case was forgotten; every read of it is logged."""
     history = ledger.history(case_id)
     if not history:
         raise HTTPException(404, f"there is no case {case_id}")
-    return {
-        "case_id": case_id,
-        "events": [{**item.event.envelope(), "receipt": item.receipt.as_json()} for item in history],
-    }
+    events, revealed = ledger.reveal(
+        case_id, [{**item.event.envelope(), "receipt": item.receipt.as_json()} for item in history]
+    )
+    if revealed:
+        ledger.record_access(who, "read history", case_id, f"{revealed} personal values in {len(events)} events")
+    return {"case_id": case_id, "events": events}

@@ -1,7 +1,8 @@
 """What both ledger recorders add to eventsourcing's: leaves, checkpoints, and the reads over them.
 
-The SQL is written once, with `%s` placeholders and `{events}`, `{leaves}`, `{checkpoints}` table
-names; each backend supplies its cursor, its placeholder style and its table names.
+The SQL is written once, with `%s` placeholders and `{events}`, `{leaves}`, `{checkpoints}`,
+`{case_keys}`, `{access_log}` table names; each backend supplies its cursor, its placeholder style
+and its table names.
 """
 
 from abc import ABC, abstractmethod
@@ -48,6 +49,8 @@ class LedgerRecorder(ABC):
     events_table: str
     leaves_table: str
     checkpoints_table: str
+    case_keys_table: str  # per-case data keys, wrapped: rows are deleted to forget a case
+    access_log_table: str  # who read personal data or exported the log: append-only
     placeholder = "%s"
 
     @abstractmethod
@@ -71,6 +74,8 @@ class LedgerRecorder(ABC):
             events=self.events_table,
             leaves=self.leaves_table,
             checkpoints=self.checkpoints_table,
+            case_keys=self.case_keys_table,
+            access_log=self.access_log_table,
             marks=",".join(["%s"] * marks),
         )
         return sql.replace("%s", self.placeholder)
@@ -282,6 +287,47 @@ class LedgerRecorder(ABC):
         """The last position recorded at or before the instant (0 if none)."""
         rows = self._rows("SELECT MAX(position) AS position FROM {leaves} WHERE recorded_at <= %s", (recorded_at,))
         return int(rows[0]["position"] or 0)
+
+    # --- personal data keys and the access log ---------------------------------------------------
+
+    def case_keys(self, case_ids: Sequence[str]) -> dict[str, list[tuple[str, bytes]]]:
+        """case_id → [(key_id, wrapped key)], oldest first."""
+        rows = self._rows(
+            "SELECT case_id, key_id, wrapped FROM {case_keys} WHERE case_id IN ({marks}) ORDER BY case_id, created_at, key_id",
+            list(case_ids),
+            marks=len(case_ids),
+        )
+        keys: dict[str, list[tuple[str, bytes]]] = {}
+        for row in rows:
+            keys.setdefault(row["case_id"], []).append((row["key_id"], bytes(row["wrapped"])))
+        return keys
+
+    def insert_case_keys(self, keys: Sequence[tuple[str, str, bytes, str]]) -> None:
+        """(case_id, key_id, wrapped key, created_at) rows."""
+        with self._write() as cursor:
+            cursor.executemany(self._sql("INSERT INTO {case_keys} VALUES (%s, %s, %s, %s)"), list(keys))
+
+    @abstractmethod
+    def destroy_case_keys(self, case_id: str) -> int:
+        """Deletes the case's keys so that no copy is left readable in the database; how many."""
+
+    def record_access(self, at: str, token: str, organization: str, role: str, action: str, case_id: str | None, detail: str) -> None:
+        with self._write() as cursor:
+            cursor.execute(
+                self._sql(
+                    "INSERT INTO {access_log} (at, token, organization, role, action, case_id, detail)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s)"
+                ),
+                (at, token, organization, role, action, case_id, detail),
+            )
+
+    def access_log(self, after: int, limit: int) -> list[dict[str, Any]]:
+        rows = self._rows(
+            "SELECT id, at, token, organization, role, action, case_id, detail FROM {access_log}"
+            " WHERE id > %s ORDER BY id LIMIT %s",
+            (after, limit),
+        )
+        return [dict(row) for row in rows]
 
     # --- checkpoints --------------------------------------------------------------------------
 

@@ -36,10 +36,14 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
             "leaves": Identifier(f"{prefix}_leaves"),
             "checkpoints": Identifier(f"{prefix}_checkpoints"),
             "refuse": Identifier(f"{prefix}_refuse_change"),
+            "case_keys": Identifier(f"{prefix}_case_keys"),
+            "access_log": Identifier(f"{prefix}_access_log"),
         }
         self.events_table = SQL("{schema}.{events}").format(**names).as_string()
         self.leaves_table = SQL("{schema}.{leaves}").format(**names).as_string()
         self.checkpoints_table = SQL("{schema}.{checkpoints}").format(**names).as_string()
+        self.case_keys_table = SQL("{schema}.{case_keys}").format(**names).as_string()
+        self.access_log_table = SQL("{schema}.{access_log}").format(**names).as_string()
         self._insert_leaves_statement = SQL(
             "INSERT INTO {schema}.{leaves} (position, event_id, request_digest, recorded_at, leaf_hash) "
             "SELECT * FROM unnest(%b::bigint[], %b::text[], %b::text[], %b::text[], %b::bytea[])"
@@ -87,13 +91,32 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
                     "note text NOT NULL)"
                 ).format(**names),
                 SQL(
+                    "CREATE TABLE IF NOT EXISTS {schema}.{case_keys} ("
+                    "case_id text NOT NULL, "
+                    "key_id text NOT NULL, "
+                    "wrapped bytea NOT NULL, "
+                    "created_at text NOT NULL, "
+                    "PRIMARY KEY (case_id, key_id))"
+                ).format(**names),
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {schema}.{access_log} ("
+                    "id bigserial PRIMARY KEY, "
+                    "at text NOT NULL, "
+                    "token text NOT NULL, "
+                    "organization text NOT NULL, "
+                    "role text NOT NULL, "
+                    "action text NOT NULL, "
+                    "case_id text, "
+                    "detail text NOT NULL)"
+                ).format(**names),
+                SQL(
                     "CREATE OR REPLACE FUNCTION {schema}.{refuse}() RETURNS trigger LANGUAGE plpgsql AS $$ "
                     "BEGIN RAISE EXCEPTION 'the ledger is append-only: % on % refused', TG_OP, TG_TABLE_NAME "
                     "USING ERRCODE = 'insufficient_privilege'; END $$"
                 ).format(**names),
             ]
         )
-        for table in ("events", "leaves", "checkpoints"):
+        for table in ("events", "leaves", "checkpoints", "access_log"):
             for when, level in (("UPDATE OR DELETE", "ROW"), ("TRUNCATE", "STATEMENT")):
                 trigger = Identifier(f"{prefix}_{table}_refuse_{when.split()[0].lower()}")
                 self.sql_create_statements.append(
@@ -165,6 +188,20 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
         # Autocommit: one statement is one round trip, without BEGIN and ROLLBACK around it.
         with self.datastore.get_connection() as connection, connection.cursor() as cursor:
             yield cursor
+
+    def destroy_case_keys(self, case_id: str) -> int:
+        with self._write() as cursor:
+            cursor.execute(SQL("DELETE FROM {} WHERE case_id = %s").format(SQL(self.case_keys_table)), (case_id,))
+            destroyed = cursor.rowcount
+        # A deleted row stays on its page until vacuumed: reclaim it now (VACUUM runs outside a transaction).
+        with self.datastore.get_connection() as connection:
+            connection.commit()
+            autocommit, connection.autocommit = connection.autocommit, True
+            try:
+                connection.execute(SQL("VACUUM {}").format(SQL(self.case_keys_table)))
+            finally:
+                connection.autocommit = autocommit
+        return destroyed
 
     @contextmanager
     def _read(self) -> Iterator[Cursor[DictRow]]:

@@ -24,6 +24,8 @@ WAL_AUTOCHECKPOINT = 10_000
 class LedgerSQLiteRecorder(LedgerRecorder, SQLiteApplicationRecorder):
     leaves_table = "ledger_leaves"
     checkpoints_table = "ledger_checkpoints"
+    case_keys_table = "ledger_case_keys"
+    access_log_table = "ledger_access_log"
     placeholder = "?"
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events") -> None:
@@ -56,7 +58,24 @@ class LedgerSQLiteRecorder(LedgerRecorder, SQLiteApplicationRecorder):
             "timestamp TEXT NOT NULL, "
             "note TEXT NOT NULL)",
         ]
-        for table in (events, self.leaves_table, self.checkpoints_table):
+        statements += [
+            f"CREATE TABLE IF NOT EXISTS {self.case_keys_table} ("
+            "case_id TEXT NOT NULL, "
+            "key_id TEXT NOT NULL, "
+            "wrapped BLOB NOT NULL, "
+            "created_at TEXT NOT NULL, "
+            "PRIMARY KEY (case_id, key_id))",
+            f"CREATE TABLE IF NOT EXISTS {self.access_log_table} ("
+            "id INTEGER PRIMARY KEY AUTOINCREMENT, "
+            "at TEXT NOT NULL, "
+            "token TEXT NOT NULL, "
+            "organization TEXT NOT NULL, "
+            "role TEXT NOT NULL, "
+            "action TEXT NOT NULL, "
+            "case_id TEXT, "
+            "detail TEXT NOT NULL)",
+        ]
+        for table in (events, self.leaves_table, self.checkpoints_table, self.access_log_table):
             for operation in ("UPDATE", "DELETE"):
                 statements.append(
                     f"CREATE TRIGGER IF NOT EXISTS {table}_refuse_{operation.lower()} "
@@ -127,6 +146,18 @@ class LedgerSQLiteRecorder(LedgerRecorder, SQLiteApplicationRecorder):
                 )
                 for row in c.fetchall()
             ]
+
+    def destroy_case_keys(self, case_id: str) -> int:
+        with self._write() as cursor:
+            # Overwrite the deleted rows' bytes on their pages rather than leave them as free space.
+            cursor.execute("PRAGMA secure_delete = ON")
+            cursor.execute(f"SELECT COUNT(*) AS n FROM {self.case_keys_table} WHERE case_id = ?", (case_id,))
+            destroyed = int(cursor.fetchone()["n"])
+            cursor.execute(f"DELETE FROM {self.case_keys_table} WHERE case_id = ?", (case_id,))
+        # The WAL still holds the pages as they were: fold it into the file, and empty it.
+        with self.datastore.get_connection(commit=True) as connection:
+            connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return destroyed
 
     @contextmanager
     def _read(self) -> Iterator[SQLiteCursor]:

@@ -1,0 +1,145 @@
+"""Personal data sealed per case, and forgotten by destroying the case's keys.
+
+The personal fields of the catalog (names, phone numbers, addresses, free-text notes) are stored
+sealed: AES-GCM under a key of the case's own, itself wrapped (AES key wrap, RFC 3394) by the
+ledger's master key. The sealed text is what the event's Merkle leaf commits to, so destroying a
+case's keys ("forgetting" it) makes its personal data unreadable for good while every event,
+leaf, checkpoint, proof and report stays exactly as it was. Nothing else is encrypted: reports and
+verification never need the keys.
+
+A sealed value reads `sealed:v1:<key id>:<base64 of nonce and ciphertext>`; the case id is its
+associated data, so a sealed value moved to another case does not open.
+"""
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
+
+from domain.catalog import personal_values
+from domain.values import SEALED_PREFIX, utc_text
+from ledger.key_files import read_or_create
+from ledger.recorders.base import LedgerRecorder
+
+REDACTED = "[redacted]"
+_VERSION = "v1"
+_NONCE = 12
+
+
+class MasterKeyError(ValueError):
+    """The master key file exists but does not hold a 32-byte key."""
+
+
+def load_or_create_master_key(path: Path) -> bytes:
+    """The 32-byte master key in `path` (base64), created with mode 0600 on first use."""
+    text = read_or_create(path, lambda: base64.b64encode(secrets.token_bytes(32)) + b"\n")
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except ValueError:
+        raise MasterKeyError(f"{path}: not a base64 key") from None
+    if len(key) != 32:
+        raise MasterKeyError(f"{path}: holds {len(key)} bytes, not a 32-byte key")
+    return key
+
+
+@dataclass(frozen=True)
+class CaseKey:
+    key_id: str
+    key: bytes
+
+    def seal(self, case_id: str, value: str) -> str:
+        nonce = os.urandom(_NONCE)
+        sealed = AESGCM(self.key).encrypt(nonce, value.encode(), case_id.encode())
+        return f"{SEALED_PREFIX}{_VERSION}:{self.key_id}:{base64.b64encode(nonce + sealed).decode()}"
+
+    def digest(self, value: str) -> str:
+        """A keyed hash standing in for the value in idempotency digests (useless once forgotten)."""
+        subkey = hmac.new(self.key, b"ledger idempotency digest", hashlib.sha256).digest()
+        return "hmac:" + hmac.new(subkey, value.encode(), hashlib.sha256).hexdigest()
+
+
+class CaseKeys:
+    """The current key of some cases, for one append: seals their personal values."""
+
+    def __init__(self, keys: dict[str, CaseKey]) -> None:
+        self._keys = keys
+
+    def __contains__(self, case_id: str) -> bool:
+        return case_id in self._keys
+
+    def seal(self, case_id: str, data: Any) -> Any:
+        key = self._keys.get(case_id)
+        if key is None:
+            raise LookupError(f"no key to seal the personal data of case {case_id}: refusing to store it in clear")
+        return personal_values(data, lambda value: key.seal(case_id, value))
+
+    def hasher(self, case_id: str) -> Callable[[str], str] | None:
+        key = self._keys.get(case_id)
+        return None if key is None else key.digest
+
+
+class PersonalData:
+    def __init__(self, store: LedgerRecorder, master_key: bytes) -> None:
+        self._store = store
+        self._master = master_key
+
+    def keys_for(self, case_ids: Iterable[str]) -> CaseKeys:
+        """Each case's current key, a new one made for a case without any (first personal data,
+        or first since it was forgotten). Read afresh every time: never a key since destroyed."""
+        wanted = sorted(set(case_ids))
+        if not wanted:
+            return CaseKeys({})
+        stored = self._store.case_keys(wanted)
+        keys: dict[str, CaseKey] = {}
+        new = []
+        for case_id in wanted:
+            if stored.get(case_id):
+                key_id, wrapped = stored[case_id][-1]  # the newest
+                keys[case_id] = CaseKey(key_id, self._unwrap(wrapped))
+            else:
+                key = CaseKey(secrets.token_hex(8), AESGCM.generate_key(bit_length=256))
+                keys[case_id] = key
+                new.append((case_id, key.key_id, aes_key_wrap(self._master, key.key), utc_text(datetime.now(UTC))))
+        if new:
+            self._store.insert_case_keys(new)
+        return CaseKeys(keys)
+
+    def reveal(self, case_id: str, data: Any) -> tuple[Any, int]:
+        """`data` with its sealed values opened (REDACTED where the key is gone): and how many opened."""
+        stored = dict(self._store.case_keys([case_id]).get(case_id, []))
+        opened = 0
+
+        def open_value(value: str) -> str:
+            nonlocal opened
+            if not value.startswith(SEALED_PREFIX):
+                return value
+            try:
+                _, version, key_id, body = value.split(":", 3)
+                if version != _VERSION:
+                    raise ValueError(version)
+                raw = base64.b64decode(body, validate=True)
+                wrapped = stored[key_id]
+                plain = AESGCM(self._unwrap(wrapped)).decrypt(raw[:_NONCE], raw[_NONCE:], case_id.encode()).decode()
+            except (ValueError, KeyError, InvalidTag, InvalidUnwrap):
+                return REDACTED
+            opened += 1
+            return plain
+
+        return personal_values(data, open_value), opened
+
+    def forget(self, case_id: str) -> int:
+        """Destroys every key of the case; the number destroyed."""
+        return self._store.destroy_case_keys(case_id)
+
+    def _unwrap(self, wrapped: bytes) -> bytes:
+        return aes_key_unwrap(self._master, wrapped)
