@@ -8,7 +8,8 @@ from fastapi import FastAPI
 
 from api import problems
 from api.limits import BodyLimit
-from api.routes import audit, cases, events, health, reports
+from api.routes import audit, cases, dashboard, events, health, reports
+from api.sessions import PURPOSE, Sessions
 from api.settings import Settings
 from ledger.application import Ledger
 from projections.runner import Projection
@@ -31,6 +32,9 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         app.state.settings = settings
         app.state.ledger = opened = ledger or Ledger(settings.database_url, settings.signer)
         opened.adopt_default_terms()
+        app.state.sessions = Sessions(
+            (opened.signer or settings.signer).derive_secret(PURPOSE), int(settings.dashboard_session_hours * 3600)
+        )
         app.state.projection = projection = Projection(opened, settings.projection)
         stop = threading.Event()
         follower = threading.Thread(target=projection.follow, args=(stop,), name="projector", daemon=True)
@@ -53,6 +57,6 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     )
     problems.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    for module in (events, cases, reports, audit, health):
+    for module in (events, cases, reports, audit, health, dashboard):
         app.include_router(module.router)
     return app

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     report_wait_seconds: float = Field(
         default=5.0, ge=0, description="How long a report waits for the projection to reach its as-of point (then 503)."
     )
+    dashboard_session_hours: float = Field(
+        default=8, gt=0, le=24 * 30, description="A dashboard sign-in lasts this long (revoking the token ends it at once)."
+    )
 
     @property
     def projection(self) -> ProjectionSettings:
