@@ -6,8 +6,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import problems
+from api import metrics, problems
 from api.limits import BodyLimit
+from api.metrics import Metrics, RequestMetrics
+from api.request_logging import RequestLog, configure_logging
 from api.routes import audit, cases, dashboard, events, health, reports
 from api.sessions import PURPOSE, Sessions
 from api.settings import Settings
@@ -26,6 +28,7 @@ Authenticate with `Authorization: Bearer <token>`. Errors are RFC 9457 problem d
 def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -> FastAPI:
     """`ledger` may be given (tests share one); otherwise the app opens and closes its own."""
     settings = settings or Settings()
+    configure_logging(settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -56,7 +59,11 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         lifespan=lifespan,
     )
     problems.install(app)
+    app.state.metrics = Metrics(app)
+    # The last added runs first: the request id and the metrics cover even a refused body.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    for module in (events, cases, reports, audit, health, dashboard):
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
+    app.add_middleware(RequestLog)
+    for module in (events, cases, reports, audit, health, metrics, dashboard):
         app.include_router(module.router)
     return app

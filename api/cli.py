@@ -90,12 +90,16 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
 ) -> None:
-    """Serve the HTTP API (OpenAPI at /docs)."""
+    """Serve the HTTP API (OpenAPI at /docs) and the monitors' dashboard (at /)."""
     import uvicorn
 
     settings = Settings()
-    err.print(f"ledger on {settings.database_url.split('@')[-1]} at http://{host}:{port} (docs at /docs)")
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+    err.print(f"ledger on {settings.database_url.split('@')[-1]} at http://{host}:{port} (dashboard at /, docs at /docs)")
+    # The app logs JSON lines, one per request with its id; uvicorn's own access log would repeat
+    # each request as text, query string included, so it is off.
+    uvicorn.run(
+        "api.app:create_app", factory=True, host=host, port=port, log_config=None, access_log=False, log_level=settings.log_level.lower()
+    )
 
 
 @tokens.command("create")

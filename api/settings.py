@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     dashboard_session_hours: float = Field(
         default=8, gt=0, le=24 * 30, description="A dashboard sign-in lasts this long (revoking the token ends it at once)."
     )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="The least severe log records written (JSON lines on standard error)."
+    )
 
     @property
     def projection(self) -> ProjectionSettings:
