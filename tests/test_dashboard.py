@@ -159,7 +159,7 @@ def test_an_earlier_date_shows_the_ledger_as_it_stood_and_what_changed_since(cli
     assert "Compliance as of now" in today.text, "today means now"
     changes = today.text[today.text.index('id="changes-heading"') :]
     assert re.search(r"<th scope=\"row\">identified</th><td class=\"number\">0</td><td class=\"number\">3</td>\s*<td class=\"number\">\+3</td>", changes)
-    assert "+3 since " + yesterday in today.text
+    assert f'+3 since <span class="date">{yesterday}</span>' in today.text
 
 
 @pytest.mark.parametrize(

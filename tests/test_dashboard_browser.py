@@ -138,6 +138,9 @@ def test_a_monitor_signs_in_picks_dates_downloads_and_reads_it_on_a_phone(
     page.wait_for_selector("#changes-heading")
     identified = page.locator("#changes-children tbody tr", has_text="identified").first
     assert identified.locator("td").nth(2).inner_text() == f"+{identified_now:,}"
+    changes = ARTIFACTS / "dashboard-changes-laptop.png"
+    page.locator("#changes-heading").scroll_into_view_if_needed()
+    page.screenshot(path=str(changes))
 
     with page.expect_download() as downloading:
         page.get_by_role("link", name="CSV report").click()
@@ -178,5 +181,5 @@ def test_a_monitor_signs_in_picks_dates_downloads_and_reads_it_on_a_phone(
     assert page.url.startswith(base + "/sign-in"), "signed out means signed out"
     assert blocked == [], f"the dashboard fetched from elsewhere: {blocked}"
     context.close()
-    for artifact in (laptop, phone, saved):
+    for artifact in (laptop, changes, phone, saved):
         print(f"test artifact: {artifact}")
