@@ -135,6 +135,8 @@ def _first_page(report: Mapping[str, Any]) -> list[Any]:
         f"{report['terms_version']} (effective {terms['effective_date']}"
         + (f", with {extensions} court-ordered extension{'s' if extensions != 1 else ''}" if extensions else "")
         + ")"
+        if report["terms_version"]
+        else "none: no terms had been adopted by this point"
     )
     if terms["what_if"]:
         applied += ": WHAT-IF TERMS, not the terms in force; nothing was recorded"
@@ -289,6 +291,9 @@ def drawing(chart: Chart, width: float) -> Drawing:
 
 
 def _terms(terms: Mapping[str, Any]) -> list[Any]:
+    if not terms["terms_version"]:
+        return [Paragraph("No terms had been adopted by the as-of point.", _BODY)]
+
     def span(value: Mapping[str, int]) -> str:
         return ", ".join(f"{n} {unit if n != 1 else unit[:-1]}" for unit, n in value.items()) or "0 days"
 

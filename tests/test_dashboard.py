@@ -155,6 +155,7 @@ def test_an_earlier_date_shows_the_ledger_as_it_stood_and_what_changed_since(cli
     assert f"Compliance as of the end of {yesterday} (UTC)" in earlier.text
     assert 'id="children-identified">0<' in earlier.text and 'id="tree-size">' in earlier.text
     assert "No reunification recorded by this date." in earlier.text
+    assert "no terms adopted yet" in earlier.text, "the terms were adopted today too"
     today = client.get("/", params={"as_of": TODAY.isoformat(), "since": yesterday})
     assert "Compliance as of now" in today.text, "today means now"
     changes = today.text[today.text.index('id="changes-heading"') :]

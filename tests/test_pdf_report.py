@@ -68,6 +68,14 @@ def test_what_if_terms_are_flagged_on_the_first_page(client: TestClient, tokens:
     assert "WHAT-IF TERMS, not the terms in force" in first
 
 
+def test_the_pdf_of_the_empty_log_says_so(client: TestClient, tokens: Tokens) -> None:
+    response = client.get(REPORT, params={"as_of": "0", "format": "pdf"}, headers=tokens.get("MONITOR", "monitor"))
+    assert response.status_code == 200
+    pages = pages_text(response.content)
+    assert "Log checkpoint: tree size 0" in pages[0] and "none: no terms had been adopted by this point" in pages[0]
+    assert "No reunification recorded by this date." in " ".join(pages)
+
+
 def test_ledger_report_writes_a_pdf(cli: Run, ledger: Ledger, tmp_path: Path) -> None:
     assert_succeeded(cli("demo", "--cases", 40))
     out = tmp_path / "exhibit.pdf"
