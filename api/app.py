@@ -7,9 +7,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import problems
+from api import metrics, problems
 from api.limits import BodyLimit
-from api.routes import audit, cases, events, export, health, reports
+from api.metrics import Metrics, RequestMetrics
+from api.request_logging import RequestLog, configure_logging
+from api.routes import audit, cases, dashboard, events, export, health, reports
+from api.sessions import PURPOSE, Sessions
 from api.settings import Settings
 from ledger.application import Ledger
 from ledger.publisher import publishing_checkpoints
@@ -39,12 +42,16 @@ def _settle_garbage_collector() -> None:
 def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -> FastAPI:
     """`ledger` may be given (tests share one); otherwise the app opens and closes its own."""
     settings = settings or Settings()
+    configure_logging(settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.ledger = opened = ledger or Ledger(settings.database_url, settings.signer, settings.master_key)
         opened.adopt_default_terms()
+        app.state.sessions = Sessions(
+            (opened.signer or settings.signer).derive_secret(PURPOSE), int(settings.dashboard_session_hours * 3600)
+        )
         app.state.projection = projection = Projection(opened, settings.projection)
         if ledger is None:  # this process serves the ledger it opened
             _settle_garbage_collector()
@@ -69,7 +76,11 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         lifespan=lifespan,
     )
     problems.install(app)
+    app.state.metrics = Metrics(app)
+    # The last added runs first: the request id and the metrics cover even a refused body.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    for module in (events, cases, reports, audit, export, health):
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
+    app.add_middleware(RequestLog)
+    for module in (events, cases, reports, audit, export, health, metrics, dashboard):
         app.include_router(module.router)
     return app

@@ -35,7 +35,7 @@ from ledger.demo import Population, append_population
 from ledger.export import ExportError, write_bundle
 from ledger.verify import verify_log
 from projections.definitions import definitions
-from projections.render import Format, render_csv, render_html, render_json
+from projections.render import Format, render
 from projections.report import compliance_report
 from projections.runner import Projection
 from projections.what_if import what_if_terms
@@ -95,12 +95,16 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
 ) -> None:
-    """Serve the HTTP API (OpenAPI at /docs)."""
+    """Serve the HTTP API (OpenAPI at /docs) and the monitors' dashboard (at /)."""
     import uvicorn
 
     settings = Settings()
-    err.print(f"ledger on {settings.database_url.split('@')[-1]} at http://{host}:{port} (docs at /docs)")
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+    err.print(f"ledger on {settings.database_url.split('@')[-1]} at http://{host}:{port} (dashboard at /, docs at /docs)")
+    # The app logs JSON lines, one per request with its id; uvicorn's own access log would repeat
+    # each request as text, query string included, so it is off.
+    uvicorn.run(
+        "api.app:create_app", factory=True, host=host, port=port, log_config=None, access_log=False, log_level=settings.log_level.lower()
+    )
 
 
 @tokens.command("create")
@@ -320,7 +324,7 @@ def _as_of(text: str | None) -> int | str | None:
 @app.command()
 def report(
     as_of: Annotated[str | None, typer.Option(help="A log position, an ISO 8601 instant with offset, or a date.")] = None,
-    format: Annotated[Format, typer.Option(help="json, csv or html.")] = Format.JSON,
+    format: Annotated[Format, typer.Option(help="json, csv, html or pdf (pdf needs --out or a redirect).")] = Format.JSON,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write here instead of standard output.")] = None,
     terms: Annotated[
         str | None, typer.Option(help="What-if terms: a shipped document's name, a JSON object, or @FILE.json.")
@@ -328,6 +332,8 @@ def report(
 ) -> None:
     """The compliance report, as of now or any earlier point (catches the projection up first)."""
     point = _as_of(as_of)
+    if format is Format.PDF and out_file is None and sys.stdout.isatty():
+        fail("--format pdf writes a binary file: give --out FILE (or redirect the output)")
     with opened_ledger() as ledger:
         ledger.adopt_default_terms()
         projection = Projection(ledger, Settings().projection)
@@ -337,12 +343,9 @@ def report(
         except (ValueError, ValidationError) as error:
             fail(f"--terms: {error.errors()[0]['msg'] if isinstance(error, ValidationError) else error}")
         built = compliance_report(ledger, projection, point, what_if, wait_seconds=0)
-        if format is Format.CSV:
-            body = render_csv(built)
-        elif format is Format.HTML:
-            body = render_html(built, definitions(projection.late_report_days()))
-        else:
-            body = render_json(built) + b"\n"
+        body = render(built, format, definitions(projection.late_report_days()))
+        if format is Format.JSON:
+            body += b"\n"
     if out_file is None:
         sys.stdout.buffer.write(body)
     else:

@@ -47,6 +47,12 @@ class Settings(BaseSettings):
         ge=0,
         description="The API signs a checkpoint this often if the log has grown (0: only on demand).",
     )
+    dashboard_session_hours: float = Field(
+        default=8, gt=0, le=24 * 30, description="A dashboard sign-in lasts this long (revoking the token ends it at once)."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="The least severe log records written (JSON lines on standard error)."
+    )
 
     @property
     def projection(self) -> ProjectionSettings:

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ledger import notes
 from ledger.key_files import read_or_create
@@ -72,6 +73,16 @@ class Signer:
         signature = self._private_key.sign(text.encode())
         note = f"{text}\n{notes.signature_line(self._origin, self._key_id, signature)}"
         return Checkpoint(self._origin, tree_size, root_hash, timestamp, note)
+
+    def derive_secret(self, purpose: str) -> bytes:
+        """A 32-byte secret for `purpose` (e.g. signing the dashboard's session cookies), derived
+        one way from the signing key with HKDF-SHA256: every process holding the key derives the
+        same secret, and the secret reveals nothing about the key."""
+        raw = self._private_key.private_bytes(
+            serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+        )
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(raw)
+
 
 def _read_signing_key(path: Path) -> Ed25519PrivateKey:
     data = path.read_bytes()

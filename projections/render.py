@@ -1,6 +1,6 @@
-"""The compliance report as JSON, CSV (one table per section, for spreadsheets) and HTML.
+"""The compliance report as JSON, CSV (one table per section, for spreadsheets), HTML and PDF.
 
-All three carry the same numbers; CSV and HTML are drawn from the JSON form, never recomputed.
+All carry the same numbers; CSV, HTML and PDF are drawn from the JSON form, never recomputed.
 """
 
 import csv
@@ -18,6 +18,15 @@ class Format(StrEnum):
     JSON = "json"
     CSV = "csv"
     HTML = "html"
+    PDF = "pdf"
+
+
+MEDIA_TYPES = {
+    Format.JSON: "application/json",
+    Format.CSV: "text/csv; charset=utf-8",
+    Format.HTML: "text/html; charset=utf-8",
+    Format.PDF: "application/pdf",
+}
 
 
 STATUS_COLUMNS = ("met", "met_late", "open", "overdue", "not_applicable", "median_days")
@@ -93,3 +102,16 @@ def render_csv(report: Mapping[str, Any]) -> bytes:
 
 def render_html(report: Mapping[str, Any], definitions: Mapping[str, str]) -> bytes:
     return _templates.get_template("report.html").render(report=report, tables=list(tables(report)), definitions=definitions).encode()
+
+
+def render(report: Mapping[str, Any], format: Format, definitions: Mapping[str, str]) -> bytes:
+    """The report in `format`; `definitions` are published with the HTML and PDF forms."""
+    if format is Format.CSV:
+        return render_csv(report)
+    if format is Format.HTML:
+        return render_html(report, definitions)
+    if format is Format.PDF:
+        from projections.pdf import render_pdf  # reportlab loads only when a PDF is asked for
+
+        return render_pdf(report, definitions)
+    return render_json(report)

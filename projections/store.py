@@ -337,16 +337,16 @@ class ReadModel(ABC):
         )
         params = (position, position, today, today, today)
         with self._read() as cursor:
-            cursor.execute(self._sql(f"SELECT COUNT(*) AS n FROM {table} WHERE {where}"), params)
-            total = int(cursor.fetchone()["n"])
+            # One pass over the clocks: the window counts every match before LIMIT keeps the first.
             cursor.execute(
                 self._sql(
-                    f"SELECT case_id, obligation, due_day, breach_day FROM {table} WHERE {where} "
-                    "ORDER BY due_day, case_id, obligation LIMIT %s"
+                    f"SELECT case_id, obligation, due_day, breach_day, COUNT(*) OVER () AS total FROM {table} "
+                    f"WHERE {where} ORDER BY due_day, case_id, obligation LIMIT %s"
                 ),
                 (*params, limit),
             )
             rows = cursor.fetchall()
+        total = int(rows[0]["total"]) if rows else 0
         overdue = []
         for row in rows:
             due, breach = int(row["due_day"]), row["breach_day"]

@@ -1,9 +1,10 @@
 """POST /v1/events: agencies append facts, a whole batch or nothing."""
 
 import json
+import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from api.auth import allow, get_ledger
 from api.schemas import PROBLEMS, Problem, Receipts
@@ -34,13 +35,16 @@ _TOO_LARGE = {413: {"model": Problem, "content": {"application/problem+json": {}
     summary="Append a batch of 1–1000 events, all or nothing",
 )
 def post_events(
+    request: Request,
     batch: EventBatch,
     who: Annotated[Principal, Depends(allow(Role.AGENCY))],
     ledger: Annotated[Ledger, Depends(get_ledger)],
 ) -> Response:
     """Each envelope's `event_id` is its idempotency key: posting it again returns the original
     receipt (200) and appends nothing; the same `event_id` with different content is a 409."""
+    started = time.perf_counter()
     result = ledger.append(postings(batch), who)
+    request.app.state.metrics.appended(result, who.organization.value, time.perf_counter() - started)
     # Rendered here: the receipts are ours, so FastAPI's re-validation of up to 1000 of them
     # against the response model would only cost time (the model still documents them).
     body = json.dumps({"receipts": [receipt.as_json() for receipt in result.receipts]}, separators=(",", ":"))

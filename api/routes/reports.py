@@ -14,16 +14,13 @@ from domain.organizations import Role
 from domain.terms import Terms
 from ledger.application import Ledger
 from projections.definitions import definitions
-from projections.render import Format, render_csv, render_html, render_json
+from projections.render import MEDIA_TYPES, Format, render
 from projections.report import ProjectionBehind, compliance_report, overdue_obligations
 from projections.runner import Projection
 from projections.what_if import what_if_terms
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 Readers = Depends(allow(Role.MONITOR, Role.AUDITOR))
-
-
-MEDIA_TYPES = {Format.JSON: "application/json", Format.CSV: "text/csv; charset=utf-8", Format.HTML: "text/html; charset=utf-8"}
 
 
 def get_projection(request: Request) -> Projection:
@@ -35,7 +32,10 @@ def get_projection(request: Request) -> Projection:
     response_model=ComplianceReport,
     responses={
         **PROBLEMS,
-        200: {"content": {"text/csv": {}, "text/html": {}}, "description": "The report in the format asked for."},
+        200: {
+            "content": {"text/csv": {}, "text/html": {}, "application/pdf": {}},
+            "description": "The report in the format asked for.",
+        },
     },
 )
 def get_compliance_report(
@@ -47,7 +47,9 @@ def get_compliance_report(
         str | None,
         Query(description="A log position, an ISO 8601 instant with offset, or a date (end of that day, UTC). Default: now."),
     ] = None,
-    format: Annotated[Format, Query(description="json, csv (one table per section) or html.")] = Format.JSON,
+    format: Annotated[
+        Format, Query(description="json, csv (one table per section), html, or pdf (a court exhibit: tables, charts, definitions).")
+    ] = Format.JSON,
     terms: Annotated[
         str | None,
         Query(
@@ -66,13 +68,11 @@ def get_compliance_report(
         report = compliance_report(ledger, projection, point, what_if, settings.report_wait_seconds)
     except ProjectionBehind as behind:
         raise HTTPException(503, f"{behind}; retry shortly", headers={"Retry-After": "2"}) from None
-    if format is Format.CSV:
-        body = render_csv(report)
-    elif format is Format.HTML:
-        body = render_html(report, definitions(projection.late_report_days()))
-    else:
-        body = render_json(report)
-    return Response(body, media_type=MEDIA_TYPES[format])
+    body = render(report, format, definitions(projection.late_report_days()))
+    headers = {}
+    if format is Format.PDF:
+        headers["Content-Disposition"] = f'inline; filename="compliance-report-{report["checkpoint"]["tree_size"]}.pdf"'
+    return Response(body, media_type=MEDIA_TYPES[format], headers=headers)
 
 
 def _what_if(ledger: Ledger, text: str, point: int | str | None) -> Terms:

@@ -285,8 +285,13 @@ class LedgerRecorder(ABC):
 
     def position_recorded_by(self, recorded_at: str) -> int:
         """The last position recorded at or before the instant (0 if none)."""
-        rows = self._rows("SELECT MAX(position) AS position FROM {leaves} WHERE recorded_at <= %s", (recorded_at,))
-        return int(rows[0]["position"] or 0)
+        # recorded_at never decreases with position, so the recorded_at index finds it directly;
+        # MAX(position) WHERE ... walked the positions back from the head, row by row.
+        rows = self._rows(
+            "SELECT position FROM {leaves} WHERE recorded_at <= %s ORDER BY recorded_at DESC, position DESC LIMIT 1",
+            (recorded_at,),
+        )
+        return int(rows[0]["position"]) if rows else 0
 
     # --- personal data keys and the access log ---------------------------------------------------
 

@@ -1,0 +1,345 @@
+"""The monitors' dashboard at `/`: server-rendered HTML, no script, nothing from another site.
+
+Monitors and auditors sign in with their token (api/sessions.py keeps the session). The page
+shows the compliance report as of a date (the end of that day, UTC; today means now), its
+charts, the overdue obligations by pseudonymous case id, what changed since an earlier date (the
+difference of two reports) and downloads of the same report. Monitors see no personal data:
+everything here comes from the report and the overdue list, which hold none.
+
+Bad input never gives a 500: the form shows what is wrong (400), a dead session goes back to the
+sign-in page with the reason, and a lagging projection or an unreachable database gets a page
+saying so (503).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from eventsourcing.persistence import PersistenceError
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from api.auth import get_ledger
+from api.pages import SECURITY_HEADERS, STYLESHEET, message, page
+from api.routes.reports import get_projection
+from api.sessions import COOKIE, Session, Sessions, csrf_matches
+from domain.access import Principal
+from domain.organizations import Role
+from ledger.application import Ledger, parse_as_of
+from projections.charts import PHONE_WIDTH, report_charts, svg
+from projections.definitions import definitions
+from projections.render import MEDIA_TYPES, Format, render
+from projections.report import ProjectionBehind, compliance_report, overdue_obligations
+from projections.report_changes import Change, report_changes
+from projections.runner import Projection
+
+router = APIRouter(include_in_schema=False)
+
+READERS = (Role.MONITOR, Role.AUDITOR)
+OVERDUE_ON_PAGE = 50
+OVERDUE_DOWNLOAD = 1_000_000  # every overdue clock, in practice
+DOWNLOADS = (Format.PDF, Format.CSV, Format.JSON, Format.HTML)
+SIGN_IN_NOTICES = {
+    "signed-out": "You have signed out.",
+    "expired": "Your session has ended. Sign in again to continue.",
+    "revoked": "Your session has ended: its token was revoked or cannot read reports. Sign in with a live monitor or auditor token.",
+}
+
+
+def get_sessions(request: Request) -> Sessions:
+    return request.app.state.sessions  # type: ignore[no-any-return]
+
+
+@dataclass
+class Dates:
+    """The picker's inputs: as they were typed (to show them again) and what they mean."""
+
+    as_of_text: str
+    since_text: str
+    as_of: date | None = None  # None: now
+    since: date | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def pick_dates(as_of_text: str, since_text: str, today: date) -> Dates:
+    dates = Dates(as_of_text.strip(), since_text.strip())
+    as_of = _day(dates, "as_of", dates.as_of_text)
+    since = _day(dates, "since", dates.since_text)
+    if as_of is not None and as_of > today:
+        dates.errors["as_of"] = f"The as-of date cannot be after today ({today.isoformat()}, UTC)."
+    elif as_of is not None and as_of < today:
+        dates.as_of = as_of
+    if since is not None and since >= (dates.as_of or today):
+        dates.errors["since"] = "The earlier date must come before the as-of date."
+    elif since is not None:
+        dates.since = since
+    return dates
+
+
+def _day(dates: Dates, name: str, text: str) -> date | None:
+    if not text:
+        return None
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        dates.errors[name] = "Enter a date as YYYY-MM-DD, e.g. 2024-02-01."
+        return None
+
+
+# --- signing in and out ---------------------------------------------------------------------------
+
+
+@router.get("/sign-in", name="sign_in_page")
+def sign_inpage(
+    request: Request,
+    sessions: Annotated[Sessions, Depends(get_sessions)],
+    ledger: Annotated[Ledger, Depends(get_ledger)],
+    notice: Annotated[str | None, Query()] = None,
+) -> Response:
+    session = sessions.read(request)
+    if session is not None and session.token_name is not None:
+        who = _loading(request, lambda: _reader(ledger, session))
+        if isinstance(who, Response):
+            return who
+        if who is not None:
+            return RedirectResponse("/", 303)  # already signed in
+    return _sign_in_form(request, sessions, notice=SIGN_IN_NOTICES.get(notice or ""))
+
+
+@router.post("/sign-in")
+def sign_in(
+    request: Request,
+    sessions: Annotated[Sessions, Depends(get_sessions)],
+    ledger: Annotated[Ledger, Depends(get_ledger)],
+    token: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    session = sessions.read(request)
+    if not csrf_matches(session, csrf):
+        return _sign_in_form(request, sessions, "This sign-in form had expired. Please paste your token again.", 400)
+    token = token.strip()
+    if not token:
+        return _sign_in_form(request, sessions, "Paste your monitor or auditor token to sign in.", 400)
+    who = _loading(request, lambda: ledger.authenticate(token) if len(token) <= 256 else None)
+    if isinstance(who, Response):
+        return who
+    if who is None:
+        return _sign_in_form(request, sessions, "That token is unknown or has been revoked.", 401)
+    if who.role not in READERS:
+        return _sign_in_form(
+            request, sessions, f"The dashboard is for monitor and auditor tokens; {who.name} is an {who.role.value} token.", 403
+        )
+    response = RedirectResponse("/", 303)
+    sessions.write(response, request, Sessions.new(who.name))  # a new CSRF secret too
+    return response
+
+
+@router.post("/sign-out")
+def sign_out(
+    request: Request,
+    sessions: Annotated[Sessions, Depends(get_sessions)],
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    if not csrf_matches(sessions.read(request), csrf):
+        return message(request, "Not signed out", "That sign-out form had expired. Reload the dashboard and try again.", 400)
+    response = RedirectResponse("/sign-in?notice=signed-out", 303)
+    sessions.clear(response, request)
+    return response
+
+
+def _sign_in_form(request: Request, sessions: Sessions, error: str | None = None, status: int = 200, notice: str | None = None) -> Response:
+    session = sessions.read(request)
+    if session is None or session.token_name is not None:
+        session = Sessions.new()  # an anonymous session holding only the form's CSRF secret
+    response = page(request, "sign_in.html", status, session=session, error=error, notice=notice)
+    sessions.write(response, request, session)
+    return response
+
+
+# --- the dashboard ---------------------------------------------------------------------------------
+
+
+@router.get("/", name="dashboard")
+def dashboard(
+    request: Request,
+    sessions: Annotated[Sessions, Depends(get_sessions)],
+    ledger: Annotated[Ledger, Depends(get_ledger)],
+    projection: Annotated[Projection, Depends(get_projection)],
+    as_of: Annotated[str, Query()] = "",
+    since: Annotated[str, Query()] = "",
+) -> Response:
+    signed_in = _signed_in(request, sessions, ledger)
+    if isinstance(signed_in, Response):
+        return signed_in
+    session, who = signed_in
+    today = datetime.now(UTC).date()
+    dates = pick_dates(as_of, since, today)
+    context: dict[str, Any] = {"who": who, "session": session, "dates": dates, "today": today.isoformat()}
+    if dates.errors:
+        return page(request, "dashboard.html", 400, **context)
+    wait = request.app.state.settings.report_wait_seconds
+    point = None if dates.as_of is None else parse_as_of(dates.as_of.isoformat())
+    loaded = _loading(request, lambda: _numbers(ledger, projection, point, dates.since, wait))
+    if isinstance(loaded, Response):
+        return loaded
+    report, overdue, earlier = loaded
+    as_of_day = date.fromisoformat(report["as_of"][:10])
+    for row in overdue["overdue"]:
+        row["days_overdue"] = (as_of_day - date.fromisoformat(row["overdue_since"])).days + 1
+    changes = report_changes(earlier, report) if earlier is not None else []
+    context.update(
+        report=report,
+        overdue=overdue,
+        earlier=earlier,
+        changes=_by_section(changes),
+        delta={f"{c.section}.{c.measure}": c.difference for c in changes} if earlier is not None else None,
+        # Each chart drawn twice, for a laptop and for a phone; the stylesheet shows one.
+        charts=[
+            (wide, svg(wide, "chart wide"), svg(narrow, "chart narrow"))
+            for wide, narrow in zip(report_charts(report), report_charts(report, PHONE_WIDTH), strict=True)
+        ],
+        downloads=[(f, f"/download/compliance.{f.value}?{urlencode({'as_of': report['as_of']})}") for f in DOWNLOADS],
+        overdue_download=f"/download/overdue.csv?{urlencode({'as_of': report['as_of']})}",
+        definitions=definitions(projection.late_report_days()),
+    )
+    return page(request, "dashboard.html", 200, **context)
+
+
+def _numbers(
+    ledger: Ledger, projection: Projection, point: int | str | None, since: date | None, wait: float
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+    report = compliance_report(ledger, projection, point, None, wait)
+    # The overdue list as of the very instant the report states, so both describe one moment.
+    overdue = overdue_obligations(ledger, projection, report["as_of"], OVERDUE_ON_PAGE, wait)
+    earlier = None if since is None else compliance_report(ledger, projection, parse_as_of(since.isoformat()), None, wait)
+    return report, overdue, earlier
+
+
+def _by_section(changes: list[Change]) -> list[tuple[str, list[Change]]]:
+    sections: dict[str, list[Change]] = {}
+    for change in changes:
+        sections.setdefault(change.section, []).append(change)
+    return list(sections.items())
+
+
+# --- downloads ---------------------------------------------------------------------------------------
+
+
+@router.get("/download/compliance.{format}")
+def download_report(
+    request: Request,
+    format: Format,
+    sessions: Annotated[Sessions, Depends(get_sessions)],
+    ledger: Annotated[Ledger, Depends(get_ledger)],
+    projection: Annotated[Projection, Depends(get_projection)],
+    as_of: Annotated[str, Query()] = "",
+) -> Response:
+    """The report the page showed, in a file: the link carries the page's as-of instant."""
+    signed_in = _signed_in(request, sessions, ledger)
+    if isinstance(signed_in, Response):
+        return signed_in
+    point, error = _download_point(as_of)
+    if error:
+        return message(request, "Not downloaded", error, 400)
+    wait = request.app.state.settings.report_wait_seconds
+    report = _loading(request, lambda: compliance_report(ledger, projection, point, None, wait))
+    if isinstance(report, Response):
+        return report
+    body = render(report, format, definitions(projection.late_report_days()))
+    name = f"compliance-report-tree-{report['checkpoint']['tree_size']}.{format.value}"
+    return Response(
+        body,
+        media_type=MEDIA_TYPES[format],
+        headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/download/overdue.csv")
+def download_overdue(
+    request: Request,
+    sessions: Annotated[Sessions, Depends(get_sessions)],
+    ledger: Annotated[Ledger, Depends(get_ledger)],
+    projection: Annotated[Projection, Depends(get_projection)],
+    as_of: Annotated[str, Query()] = "",
+) -> Response:
+    """Every overdue obligation at the page's as-of point, by case id, oldest due date first."""
+    signed_in = _signed_in(request, sessions, ledger)
+    if isinstance(signed_in, Response):
+        return signed_in
+    point, error = _download_point(as_of)
+    if error:
+        return message(request, "Not downloaded", error, 400)
+    wait = request.app.state.settings.report_wait_seconds
+    overdue = _loading(request, lambda: overdue_obligations(ledger, projection, point, OVERDUE_DOWNLOAD, wait))
+    if isinstance(overdue, Response):
+        return overdue
+    lines = ["case_id,obligation,due,overdue_since"]
+    lines += [f"{row['case_id']},{row['obligation']},{row['due']},{row['overdue_since']}" for row in overdue["overdue"]]
+    name = f"overdue-obligations-tree-{overdue['tree_size']}.csv"
+    return Response(
+        ("\n".join(lines) + "\n").encode(),
+        media_type=MEDIA_TYPES[Format.CSV],
+        headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _download_point(as_of: str) -> tuple[int | str | None, str | None]:
+    """(what a download link's as_of means, or why it means nothing)."""
+    if not as_of.strip():
+        return None, None
+    try:
+        return parse_as_of(as_of), None
+    except ValueError as error:
+        return None, f"The link's as-of point is not valid: {error}."
+
+
+# --- shared ----------------------------------------------------------------------------------------
+
+
+@router.get("/static/dashboard.css")
+def stylesheet() -> Response:
+    return Response(STYLESHEET, media_type="text/css; charset=utf-8", headers={"Cache-Control": "public, max-age=300"})
+
+
+def _reader(ledger: Ledger, session: Session) -> Principal | None:
+    """The session's principal, looked up afresh: None once its token is revoked."""
+    if session.token_name is None:
+        return None
+    who = ledger.principal_named(session.token_name)
+    return who if who is not None and who.role in READERS else None
+
+
+def _signed_in(request: Request, sessions: Sessions, ledger: Ledger) -> tuple[Session, Principal] | Response:
+    """The session and who it is for, or where to go instead: the sign-in page, saying why."""
+    session = sessions.read(request)
+    if session is None or session.token_name is None:
+        notice = "?notice=expired" if session is None and COOKIE in request.cookies else ""
+        return RedirectResponse(f"/sign-in{notice}", 303)
+    who = _loading(request, lambda: _reader(ledger, session))
+    if isinstance(who, Response):
+        return who
+    if who is None:  # revoked since the sign-in: the session ends here
+        response = RedirectResponse("/sign-in?notice=revoked", 303)
+        sessions.clear(response, request)
+        return response
+    return session, who
+
+
+def _loading(request: Request, load: Callable[[], Any]) -> Any:
+    """What `load` returns, or the page that says why the numbers cannot be had just now."""
+    try:
+        return load()
+    except ProjectionBehind as behind:
+        return message(
+            request,
+            "The numbers are being brought up to date",
+            f"The report needs log position {behind.position:,}; the projection has reached {behind.tracked:,}. "
+            "Reload in a moment.",
+            503,
+        )
+    except PersistenceError:
+        return message(request, "The ledger is unavailable", "The database cannot be reached just now. Reload in a moment.", 503)
