@@ -211,12 +211,12 @@ def test_downloads_carry_the_pages_report(client: TestClient, tokens: Tokens, mo
 
 
 @pytest.fixture
-def external_client(database_url: str, signer: Signer, tmp_path: Path) -> Iterator[TestClient]:
+def external_client(database_url: str, signer: Signer, master_key: bytes, tmp_path: Path) -> Iterator[TestClient]:
     """The app with LEDGER_PROJECTOR=external and no projector running."""
     settings = Settings(
         database_url=database_url, signing_key_file=tmp_path / "key.pem", projector="external", report_wait_seconds=0.1
     )
-    with Ledger(database_url, signer) as ledger, TestClient(create_app(settings, ledger)) as test_client:
+    with Ledger(database_url, signer, master_key) as ledger, TestClient(create_app(settings, ledger)) as test_client:
         yield test_client
 
 
