@@ -16,7 +16,7 @@ import json
 from abc import ABC, abstractmethod
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,11 +116,17 @@ class ReadModel(ABC):
     def __init__(self) -> None:
         self._snapshots: OrderedDict[tuple[int, int], Counter[Cell]] = OrderedDict()
 
-    @abstractmethod
-    def _read(self) -> AbstractContextManager[Any]: ...
+    datastore: Any  # eventsourcing's SQLite or PostgreSQL datastore, through the tracking recorder
 
-    @abstractmethod
-    def _write(self) -> AbstractContextManager[Any]: ...
+    @contextmanager
+    def _read(self) -> Iterator[Any]:
+        with self.datastore.transaction(commit=False) as cursor:
+            yield cursor
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        with self.datastore.transaction(commit=True) as cursor:
+            yield cursor
 
     @abstractmethod
     def _table(self, name: str) -> str: ...
@@ -415,16 +421,6 @@ class SQLiteReadModel(ReadModel, SQLiteTrackingRecorder):
         SQLiteTrackingRecorder.__init__(self, datastore)
         ReadModel.__init__(self)
 
-    @contextmanager
-    def _read(self) -> Iterator[Any]:
-        with self.datastore.transaction(commit=False) as cursor:
-            yield cursor
-
-    @contextmanager
-    def _write(self) -> Iterator[Any]:
-        with self.datastore.transaction(commit=True) as cursor:
-            yield cursor
-
     def _table(self, name: str) -> str:
         return name
 
@@ -433,16 +429,6 @@ class PostgresReadModel(ReadModel, PostgresTrackingRecorder):
     def __init__(self, datastore: PostgresDatastore) -> None:
         PostgresTrackingRecorder.__init__(self, datastore, tracking_table_name="projection_tracking")
         ReadModel.__init__(self)
-
-    @contextmanager
-    def _read(self) -> Iterator[Any]:
-        with self.datastore.transaction(commit=False) as cursor:
-            yield cursor
-
-    @contextmanager
-    def _write(self) -> Iterator[Any]:
-        with self.datastore.transaction(commit=True) as cursor:
-            yield cursor
 
     def _table(self, name: str) -> str:
         return f'"{self.datastore.schema}"."{name}"'
