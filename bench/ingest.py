@@ -41,9 +41,14 @@ from domain.envelope import EventBatch, postings  # noqa: E402
 from domain.organizations import Organization, Role  # noqa: E402
 from ledger.application import Ledger  # noqa: E402
 from ledger.config import persistence_env  # noqa: E402
+from ledger.personal_data import load_or_create_master_key  # noqa: E402
 from tests.builders import contact, separation  # noqa: E402
 
 CASES = 500
+# The ledger seals the envelopes' personal data (the phone numbers tried) under this key; the
+# server in its own process reads it from the file.
+KEY_FILE = Path(tempfile.mkdtemp()) / "encryption-key"
+MASTER_KEY = load_or_create_master_key(KEY_FILE)
 
 
 class BenchCase(Aggregate):
@@ -134,7 +139,7 @@ def seed_ledger(ledger: Ledger) -> tuple[str, str]:
 
 
 def ledger_append_rate(url: str, events: int, per_batch: int) -> float:
-    with Ledger(url) as ledger:
+    with Ledger(url, master_key=MASTER_KEY) as ledger:
         seed_ledger(ledger)
         principal = ledger.principal_named("bench-kind")
         assert principal is not None
@@ -160,7 +165,13 @@ def free_port() -> int:
 @contextmanager
 def server(url: str, key_dir: str) -> Iterator[str]:
     port = free_port()
-    env = {**os.environ, "LEDGER_DATABASE_URL": url, "LEDGER_SIGNING_KEY_FILE": f"{key_dir}/key.pem"}
+    env = {
+        **os.environ,
+        "LEDGER_DATABASE_URL": url,
+        "LEDGER_SIGNING_KEY_FILE": f"{key_dir}/key.pem",
+        "LEDGER_ENCRYPTION_KEY_FILE": str(KEY_FILE),
+        "LEDGER_LOG_LEVEL": os.environ.get("LEDGER_LOG_LEVEL", "WARNING"),  # no line per request on the terminal
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port), "--log-level", "warning"],
         env=env,
@@ -186,7 +197,7 @@ def server(url: str, key_dir: str) -> Iterator[str]:
 
 def http_rate(url: str, events: int, per_request: int, clients: int) -> float:
     """Events/s posted by `clients` concurrent clients, each posting its share sequentially."""
-    with Ledger(url) as ledger:
+    with Ledger(url, master_key=MASTER_KEY) as ledger:
         _, kind = seed_ledger(ledger)
     shares = [
         [

@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import random
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -139,13 +140,14 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+MASTER_KEY = secrets.token_bytes(32)  # seals the envelopes' personal data (the phone numbers tried)
 Rates = list[tuple[str, float, float | None]]  # what, events/s, ratio to its baseline
 Latencies = list[tuple[str, list[float], float | None]]  # what, milliseconds, the first one after start-up
 
 
 def measure_scale(url: str, signer: Signer, size: int, rounds: int, workdir: Path) -> tuple[Rates, Latencies]:
     rows: Rates = []
-    with Ledger(url, signer) as ledger:
+    with Ledger(url, signer, MASTER_KEY) as ledger:
         log(f"database: raw read and verify of {size:,} events")
         rates = interleaved(
             rounds,
@@ -183,7 +185,7 @@ def measure_scale(url: str, signer: Signer, size: int, rounds: int, workdir: Pat
     shutil.rmtree(bundle)
 
     proofs: Latencies = []
-    with Ledger(url, signer) as ledger:
+    with Ledger(url, signer, MASTER_KEY) as ledger:
         n = ledger.store.tree_size()
         log(f"proofs at {n:,} leaves")
         started = time.perf_counter()
@@ -256,12 +258,12 @@ def main() -> None:
     results: list[tuple[str, int, float, Rates, Latencies]] = []
     for backend in args.backends.split(","):
         with database(backend, args.postgres_url) as url, tempfile.TemporaryDirectory() as workdir:
-            with Ledger(url, signer) as ledger:
+            with Ledger(url, signer, MASTER_KEY) as ledger:
                 ledger.issue_token("bench-frtf", Organization.FRTF, Role.AGENCY)
                 ledger.issue_token("bench-kind", Organization.KIND, Role.AGENCY)
             for scale in scales:
                 print(f"{backend}: growing the log to {scale:,} events", file=sys.stderr, flush=True)
-                with Ledger(url, signer) as ledger:
+                with Ledger(url, signer, MASTER_KEY) as ledger:
                     append_rate = grow(ledger, scale)
                     ledger.sign_checkpoint()
                     size = ledger.store.tree_size()

@@ -19,6 +19,7 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -57,15 +58,25 @@ class CaseKey:
     key_id: str
     key: bytes
 
+    @cached_property
+    def _aead(self) -> AESGCM:
+        return AESGCM(self.key)
+
+    @cached_property
+    def _digest_key(self) -> bytes:
+        return hmac.new(self.key, b"ledger idempotency digest", hashlib.sha256).digest()
+
     def seal(self, case_id: str, value: str) -> str:
         nonce = os.urandom(_NONCE)
-        sealed = AESGCM(self.key).encrypt(nonce, value.encode(), case_id.encode())
+        sealed = self._aead.encrypt(nonce, value.encode(), case_id.encode())
         return f"{SEALED_PREFIX}{_VERSION}:{self.key_id}:{base64.b64encode(nonce + sealed).decode()}"
+
+    def open(self, case_id: str, raw: bytes) -> str:
+        return self._aead.decrypt(raw[:_NONCE], raw[_NONCE:], case_id.encode()).decode()
 
     def digest(self, value: str) -> str:
         """A keyed hash standing in for the value in idempotency digests (useless once forgotten)."""
-        subkey = hmac.new(self.key, b"ledger idempotency digest", hashlib.sha256).digest()
-        return "hmac:" + hmac.new(subkey, value.encode(), hashlib.sha256).hexdigest()
+        return "hmac:" + hmac.new(self._digest_key, value.encode(), hashlib.sha256).hexdigest()
 
 
 class CaseKeys:
@@ -92,6 +103,7 @@ class PersonalData:
     def __init__(self, store: LedgerRecorder, master_key: bytes) -> None:
         self._store = store
         self._master = master_key
+        self._unwrapped: dict[bytes, CaseKey] = {}
 
     def keys_for(self, case_ids: Iterable[str]) -> CaseKeys:
         """Each case's current key, a new one made for a case without any (first personal data,
@@ -104,8 +116,7 @@ class PersonalData:
         new = []
         for case_id in wanted:
             if stored.get(case_id):
-                key_id, wrapped = stored[case_id][-1]  # the newest
-                keys[case_id] = CaseKey(key_id, self._unwrap(wrapped))
+                keys[case_id] = self._case_key(*stored[case_id][-1])  # the newest
             else:
                 key = CaseKey(secrets.token_hex(8), AESGCM.generate_key(bit_length=256))
                 keys[case_id] = key
@@ -128,8 +139,8 @@ class PersonalData:
                 if version != _VERSION:
                     raise ValueError(version)
                 raw = base64.b64decode(body, validate=True)
-                wrapped = stored[key_id]
-                plain = AESGCM(self._unwrap(wrapped)).decrypt(raw[:_NONCE], raw[_NONCE:], case_id.encode()).decode()
+                key = self._case_key(key_id, stored[key_id])
+                plain = key.open(case_id, raw)
             except (ValueError, KeyError, InvalidTag, InvalidUnwrap):
                 return REDACTED
             opened += 1
@@ -141,5 +152,13 @@ class PersonalData:
         """Destroys every key of the case; the number destroyed."""
         return self._store.destroy_case_keys(case_id)
 
-    def _unwrap(self, wrapped: bytes) -> bytes:
-        return aes_key_unwrap(self._master, wrapped)
+    def _case_key(self, key_id: str, wrapped: bytes) -> CaseKey:
+        # Unwrapping is the costly step of a batch: the wrapped keys are read afresh each time (so
+        # a destroyed key is never used again), and what one unwraps to never changes.
+        key = self._unwrapped.get(wrapped)
+        if key is None:
+            key = CaseKey(key_id, aes_key_unwrap(self._master, wrapped))
+            if len(self._unwrapped) >= 50_000:
+                self._unwrapped.clear()
+            self._unwrapped[wrapped] = key
+        return key
