@@ -5,7 +5,9 @@ For each backend, in one run:
                  events of the same shape, 100 per save() and 1 per save(): the baseline;
   ledger append  Ledger.append in-process (validation done; rules, idempotency, leaves);
   HTTP           POST /v1/events to a uvicorn server in its own process, 100 per request (by one
-                 client, and by 4 concurrent clients as several agencies post at once) and 1.
+                 client, and by 4 concurrent clients as several agencies post at once) and 1;
+                 the server projects the reports in-process (the default), except in the row
+                 "projector apart", where `ledger project --follow` does it in a process beside.
 Each figure is the median of 3 timed rounds after a warm-up round, on a fresh database each; a
 round takes every measurement in turn, so each figure and its baseline are measured close in time.
 The machine's load average is printed at the start and the end: other work skews the figures.
@@ -163,7 +165,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(url: str, key_dir: str) -> Iterator[str]:
+def server(url: str, key_dir: str, projector: str = "in-process") -> Iterator[str]:
+    """A uvicorn ledger server; with projector="external", `ledger project --follow` runs beside it
+    in its own process (its own interpreter: the server's request threads no longer share a GIL
+    with the projection's Python work, as they do with the default in-process projector)."""
     port = free_port()
     env = {
         **os.environ,
@@ -171,12 +176,19 @@ def server(url: str, key_dir: str) -> Iterator[str]:
         "LEDGER_SIGNING_KEY_FILE": f"{key_dir}/key.pem",
         "LEDGER_ENCRYPTION_KEY_FILE": str(KEY_FILE),
         "LEDGER_LOG_LEVEL": os.environ.get("LEDGER_LOG_LEVEL", "WARNING"),  # no line per request on the terminal
+        "LEDGER_PROJECTOR": projector,
     }
+    root = Path(__file__).resolve().parents[1]
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port), "--log-level", "warning"],
         env=env,
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=root,
     )
+    follower = None
+    if projector == "external":
+        follower = subprocess.Popen(
+            [str(Path(sys.executable).parent / "ledger"), "project", "--follow"], env=env, cwd=root, stderr=subprocess.DEVNULL
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -191,11 +203,13 @@ def server(url: str, key_dir: str) -> Iterator[str]:
             time.sleep(0.1)
         yield base
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        for child in (process, follower):
+            if child is not None:
+                child.terminate()
+                child.wait(timeout=30)
 
 
-def http_rate(url: str, events: int, per_request: int, clients: int) -> float:
+def http_rate(url: str, events: int, per_request: int, clients: int, projector: str = "in-process") -> float:
     """Events/s posted by `clients` concurrent clients, each posting its share sequentially."""
     with Ledger(url, master_key=MASTER_KEY) as ledger:
         _, kind = seed_ledger(ledger)
@@ -206,7 +220,7 @@ def http_rate(url: str, events: int, per_request: int, clients: int) -> float:
         ]
         for _ in range(clients)
     ]
-    with tempfile.TemporaryDirectory() as key_dir, server(url, key_dir) as base:
+    with tempfile.TemporaryDirectory() as key_dir, server(url, key_dir, projector) as base:
 
         def post_share(bodies: list[dict[str, Any]]) -> None:
             with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {kind}"}, timeout=60) as http:
@@ -251,6 +265,7 @@ def main() -> None:
             "append_batch": lambda url: ledger_append_rate(url, args.events, 100),
             "http_batch": lambda url: http_rate(url, args.events, 100, clients=1),
             "http_batch_4": lambda url: http_rate(url, args.events, 100, clients=4),
+            "http_batch_external": lambda url: http_rate(url, args.events, 100, clients=1, projector="external"),
             "raw_single": lambda url: raw_save_rate(url, args.singles, 1),
             "http_single": lambda url: http_rate(url, args.singles, 1, clients=1),
         }
@@ -270,6 +285,7 @@ def main() -> None:
             ("Ledger.append, 100/batch", median["append_batch"], median["append_batch"] / raw_batch),
             ("HTTP POST, 100/request, 1 client", median["http_batch"], median["http_batch"] / raw_batch),
             ("HTTP POST, 100/request, 4 clients", median["http_batch_4"], median["http_batch_4"] / raw_batch),
+            ("  same, 1 client, projector apart", median["http_batch_external"], median["http_batch_external"] / raw_batch),
             ("raw eventsourcing save(), 1/save", raw_single, None),
             ("HTTP POST, 1/request, 1 client", median["http_single"], median["http_single"] / raw_single),
         ]
