@@ -41,8 +41,17 @@ MemberId = Annotated[
     StringConstraints(pattern=ID_PATTERN),
     Field(description="Pseudonymous member id within the case."),
 ]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+
+
+def _storable(text: str) -> str:
+    """Text both backends store as sent: PostgreSQL's text type cannot hold NUL."""
+    if "\x00" in text:
+        raise ValueError("must not contain NUL characters (\\u0000)")
+    return text
+
+
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_storable)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), AfterValidator(_storable)]
 Country = Annotated[
     CountryAlpha2,
     # The library would quietly upper-case "gt"; the record keeps what was sent, so refuse it.
