@@ -28,6 +28,8 @@ from pydantic_extra_types.country import CountryAlpha2
 CLOCK_SKEW = timedelta(minutes=5)
 # A calendar date is "today" somewhere on Earth up to 14 hours before or after UTC.
 DATE_SKEW = timedelta(days=1)
+# No recorded fact is older; it also keeps every instant's UTC text a four-digit year.
+EARLIEST_INSTANT = datetime(1900, 1, 1, tzinfo=UTC)
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 
@@ -103,9 +105,11 @@ def _not_in_future_date(value: date) -> date:
     return value
 
 
-def _not_in_future_instant(value: datetime) -> datetime:
+def _plausible_instant(value: datetime) -> datetime:
     if value > datetime.now(UTC) + CLOCK_SKEW:
         raise ValueError("must not be in the future")
+    if value < EARLIEST_INSTANT:
+        raise ValueError(f"must not be before {EARLIEST_INSTANT.year}")
     return value
 
 
@@ -114,7 +118,7 @@ PastDate = Annotated[IsoDate, AfterValidator(_not_in_future_date)]
 Instant = Annotated[
     AwareDatetime,
     BeforeValidator(_text_only),
-    AfterValidator(_not_in_future_instant),
+    AfterValidator(_plausible_instant),
     PlainSerializer(lambda v: utc_text(v), return_type=str, when_used="json"),
     Field(description="ISO 8601 date and time with a UTC offset, e.g. 2021-05-03T14:00:00Z."),
 ]
@@ -146,5 +150,6 @@ class Duration(BaseModel):
 
 
 def utc_text(instant: datetime) -> str:
-    """The one textual form of an instant the ledger stores and hashes: UTC, microseconds, Z."""
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The one textual form of an instant the ledger stores and hashes: UTC, microseconds, Z.
+    (isoformat, not strftime: glibc's %Y writes the year 900 as "900", which sorts after "2021".)"""
+    return instant.astimezone(UTC).isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"
