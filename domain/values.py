@@ -62,6 +62,34 @@ Country = Annotated[
 ]
 Count = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
 
+# A correction's `changes` hold values of the corrected event's fields, the deepest (a member of
+# a list of members) three levels down: deeper JSON is refused before anything recurses through it.
+MAX_JSON_DEPTH = 8
+
+
+def _plain_json(value: dict[str, Any]) -> dict[str, Any]:
+    """JSON nested at most MAX_JSON_DEPTH levels deep, every text of it (keys too) storable."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            _storable(item)
+            if not item.isascii():
+                try:
+                    item.encode()
+                except UnicodeEncodeError:
+                    raise ValueError("must be valid Unicode text (no lone surrogates)") from None
+        elif isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise ValueError(f"must be nested at most {MAX_JSON_DEPTH} levels deep")
+            if isinstance(item, dict):
+                pending.extend((key, depth) for key in item)
+            pending.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return value
+
+
+PlainJson = Annotated[dict[str, Any], AfterValidator(_plain_json)]
+
 # Marks a field as personal data (names, phone numbers, addresses, free text): it never appears
 # in logs or reports, and it is stored sealed (encrypted per case). The mark is published in the
 # OpenAPI schema as `x-personal-data`.
