@@ -3,15 +3,22 @@
 FastAPI's own `max_body_size` (Starlette's RequestBodyLimitMiddleware) answers a too-large declared
 Content-Length with its own text/plain response, replacing the app's; the contract promises
 RFC 9457 problem details for every error, so the ledger keeps this small middleware instead.
+
+A body sent without Content-Length (chunked) is counted as it is read: past the limit, reading
+raises BodyTooLarge. It is an HTTPException, because FastAPI's body parsing lets those through
+(any other exception it turns into a 400 "error parsing the body"), so the app's problem handler
+answers 413; the middleware answers it itself if nothing else did.
 """
 
-import json
-
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.problems import problem
 
-class BodyTooLarge(Exception):
-    pass
+
+class BodyTooLarge(HTTPException):
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"request bodies are limited to {max_bytes} bytes; send smaller batches")
 
 
 class BodyLimit:
@@ -25,7 +32,7 @@ class BodyLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(send)
+            await self._refuse(scope, receive, send)
             return
         received = 0
         started = False
@@ -36,7 +43,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise BodyTooLarge
+                    raise BodyTooLarge(self.max_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -48,22 +55,7 @@ class BodyLimit:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await self._refuse(send)
+                await self._refuse(scope, receive, send)
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "type": "https://httpstatuses.io/413",
-                "title": "Content Too Large",
-                "status": 413,
-                "detail": f"request bodies are limited to {self.max_bytes} bytes; send smaller batches",
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await problem(413, BodyTooLarge(self.max_bytes).detail)(scope, receive, send)

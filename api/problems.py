@@ -14,6 +14,11 @@ from ledger.application import BatchRejected, LedgerBusy
 
 PROBLEM_JSON = "application/problem+json"
 _KIND_STATUS = {"forbidden": 403, "conflict": 409, "invalid": 422}
+# Why FastAPI could not parse a body (it answers them all with "There was an error parsing the body").
+_UNPARSABLE = {
+    UnicodeDecodeError: "the body is not valid UTF-8; nothing was appended",
+    RecursionError: "the body's JSON is nested too deeply; nothing was appended",
+}
 
 
 def problem(status: int, detail: str, errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -44,6 +49,8 @@ def _validation_errors(error: RequestValidationError) -> list[dict[str, Any]]:
             loc = loc[1:]
         field = ".".join(f"[{part}]" if isinstance(part, int) else str(part) for part in loc).replace(".[", "[")
         message = item["msg"]
+        if item["type"] == "json_invalid":  # FastAPI's location is the character the parser stopped at
+            field, message = "body", f"not valid JSON: {item['ctx']['error']} (at character {loc[0]})"
         if item["type"] in ("union_tag_invalid", "union_tag_not_found"):
             field = "type"
             message = "must be an event type of the catalog (see the schema at /docs)"
@@ -59,7 +66,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http(_: Request, error: HTTPException) -> JSONResponse:
-        return problem(error.status_code, str(error.detail), headers=error.headers)
+        detail = _UNPARSABLE.get(type(error.__cause__), str(error.detail)) if error.status_code == 400 else str(error.detail)
+        return problem(error.status_code, detail, headers=error.headers)
 
     @app.exception_handler(BatchRejected)
     async def rejected(_: Request, error: BatchRejected) -> JSONResponse:

@@ -25,6 +25,7 @@ from domain.values import (
     PastDate,
     PersonalLongText,
     PersonalShortText,
+    PlainJson,
     ShortText,
 )
 
@@ -329,7 +330,7 @@ class EntryCorrected(Payload):
 
     event_id: Annotated[EventId, Field(description="The event being corrected.")]
     changes: Annotated[
-        dict[str, Any],
+        PlainJson,
         Field(max_length=50, description="New values for fields of the corrected event's data."),
     ] = {}
     occurred_at: Instant | None = Field(default=None, description="Corrected occurred_at, if it was wrong.")

@@ -28,6 +28,8 @@ from pydantic_extra_types.country import CountryAlpha2
 CLOCK_SKEW = timedelta(minutes=5)
 # A calendar date is "today" somewhere on Earth up to 14 hours before or after UTC.
 DATE_SKEW = timedelta(days=1)
+# No recorded fact is older; it also keeps every instant's UTC text a four-digit year.
+EARLIEST_INSTANT = datetime(1900, 1, 1, tzinfo=UTC)
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 
@@ -41,8 +43,17 @@ MemberId = Annotated[
     StringConstraints(pattern=ID_PATTERN),
     Field(description="Pseudonymous member id within the case."),
 ]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+
+
+def _storable(text: str) -> str:
+    """Text both backends store as sent: PostgreSQL's text type cannot hold NUL."""
+    if "\x00" in text:
+        raise ValueError("must not contain NUL characters (\\u0000)")
+    return text
+
+
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_storable)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), AfterValidator(_storable)]
 Country = Annotated[
     CountryAlpha2,
     # The library would quietly upper-case "gt"; the record keeps what was sent, so refuse it.
@@ -50,6 +61,34 @@ Country = Annotated[
     Field(description="ISO 3166-1 alpha-2 country code, upper case."),
 ]
 Count = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
+
+# A correction's `changes` hold values of the corrected event's fields, the deepest (a member of
+# a list of members) three levels down: deeper JSON is refused before anything recurses through it.
+MAX_JSON_DEPTH = 8
+
+
+def _plain_json(value: dict[str, Any]) -> dict[str, Any]:
+    """JSON nested at most MAX_JSON_DEPTH levels deep, every text of it (keys too) storable."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            _storable(item)
+            if not item.isascii():
+                try:
+                    item.encode()
+                except UnicodeEncodeError:
+                    raise ValueError("must be valid Unicode text (no lone surrogates)") from None
+        elif isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise ValueError(f"must be nested at most {MAX_JSON_DEPTH} levels deep")
+            if isinstance(item, dict):
+                pending.extend((key, depth) for key in item)
+            pending.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return value
+
+
+PlainJson = Annotated[dict[str, Any], AfterValidator(_plain_json)]
 
 # Marks a field as personal data (names, phone numbers, addresses, free text): it never appears
 # in logs or reports, and it is stored sealed (encrypted per case). The mark is published in the
@@ -94,9 +133,11 @@ def _not_in_future_date(value: date) -> date:
     return value
 
 
-def _not_in_future_instant(value: datetime) -> datetime:
+def _plausible_instant(value: datetime) -> datetime:
     if value > datetime.now(UTC) + CLOCK_SKEW:
         raise ValueError("must not be in the future")
+    if value < EARLIEST_INSTANT:
+        raise ValueError(f"must not be before {EARLIEST_INSTANT.year}")
     return value
 
 
@@ -105,7 +146,7 @@ PastDate = Annotated[IsoDate, AfterValidator(_not_in_future_date)]
 Instant = Annotated[
     AwareDatetime,
     BeforeValidator(_text_only),
-    AfterValidator(_not_in_future_instant),
+    AfterValidator(_plausible_instant),
     PlainSerializer(lambda v: utc_text(v), return_type=str, when_used="json"),
     Field(description="ISO 8601 date and time with a UTC offset, e.g. 2021-05-03T14:00:00Z."),
 ]
@@ -137,5 +178,6 @@ class Duration(BaseModel):
 
 
 def utc_text(instant: datetime) -> str:
-    """The one textual form of an instant the ledger stores and hashes: UTC, microseconds, Z."""
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The one textual form of an instant the ledger stores and hashes: UTC, microseconds, Z.
+    (isoformat, not strftime: glibc's %Y writes the year 900 as "900", which sorts after "2021".)"""
+    return instant.astimezone(UTC).isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"

@@ -116,7 +116,10 @@ def parse_as_of(text: str) -> int | str:
         raise ValueError("as_of must be a position, an ISO 8601 date, or a date-time with a UTC offset") from None
     if instant.tzinfo is None:
         raise ValueError("as_of needs a UTC offset, e.g. 2023-02-01T00:00:00Z")
-    return utc_text(instant)
+    try:
+        return utc_text(instant)
+    except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00, past the last instant Python can hold in UTC
+        raise ValueError("as_of is out of range") from None
 
 
 class Ledger(Application[UUID]):

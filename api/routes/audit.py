@@ -15,6 +15,9 @@ from ledger.application import Ledger
 router = APIRouter(prefix="/v1", tags=["audit"])
 Auditor = Depends(allow(Role.AUDITOR))
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+# The largest integer both backends store (SQLite INTEGER, PostgreSQL bigint): a larger position
+# or id would overflow the query, so it is refused with the other invalid input.
+BIGINT = 2**63 - 1
 
 
 def _invalid(field: str, message: str) -> RequestValidationError:
@@ -25,7 +28,7 @@ def _invalid(field: str, message: str) -> RequestValidationError:
 def get_log(
     ledger: LedgerDep,
     _: Annotated[Principal, Auditor],
-    after: Annotated[int, Query(ge=0, description="Entries after this position.")] = 0,
+    after: Annotated[int, Query(ge=0, le=BIGINT, description="Entries after this position.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     entries = [
@@ -46,7 +49,7 @@ def get_log(
 def get_access_log(
     ledger: LedgerDep,
     _: Annotated[Principal, Auditor],
-    after: Annotated[int, Query(ge=0, description="Entries after this id.")] = 0,
+    after: Annotated[int, Query(ge=0, le=BIGINT, description="Entries after this id.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """Who read a case's personal data, exported the log or forgot a case, and when (append-only)."""
@@ -59,7 +62,7 @@ def get_checkpoint(
     request: Request,
     ledger: LedgerDep,
     _: Annotated[Principal, Depends(principal)],
-    tree_size: Annotated[int | None, Query(ge=0, description="An earlier checkpoint, by its tree size.")] = None,
+    tree_size: Annotated[int | None, Query(ge=0, le=BIGINT, description="An earlier checkpoint, by its tree size.")] = None,
 ) -> dict[str, Any]:
     """The latest signed checkpoint (the current tree head is signed if the log has grown)."""
     checkpoint = ledger.checkpoint(tree_size)
@@ -80,8 +83,8 @@ def get_checkpoint(
 def get_inclusion_proof(
     ledger: LedgerDep,
     _: Annotated[Principal, Auditor],
-    position: Annotated[int, Query(ge=1)],
-    tree_size: Annotated[int, Query(ge=1)],
+    position: Annotated[int, Query(ge=1, le=BIGINT)],
+    tree_size: Annotated[int, Query(ge=1, le=BIGINT)],
 ) -> dict[str, Any]:
     """The audit path proving the event at `position` is in the tree of `tree_size` leaves."""
     size = ledger.store.tree_size()
@@ -102,8 +105,8 @@ def get_inclusion_proof(
 def get_consistency_proof(
     ledger: LedgerDep,
     _: Annotated[Principal, Auditor],
-    first: Annotated[int, Query(ge=1)],
-    second: Annotated[int, Query(ge=1)],
+    first: Annotated[int, Query(ge=1, le=BIGINT)],
+    second: Annotated[int, Query(ge=1, le=BIGINT)],
 ) -> dict[str, Any]:
     """The proof that the tree of `second` leaves extends the tree of `first` leaves."""
     size = ledger.store.tree_size()

@@ -20,6 +20,9 @@ _CONFLICT = {409: {"model": Problem, "content": {"application/problem+json": {}}
     "(e.g. no SeparationIdentified yet). Nothing was appended."
 )}}
 _TOO_LARGE = {413: {"model": Problem, "content": {"application/problem+json": {}}, "description": "Body too large."}}
+_UNPARSABLE = {400: {"model": Problem, "content": {"application/problem+json": {}}, "description": (
+    "The body cannot be parsed: not UTF-8, or JSON nested too deeply. Nothing was appended."
+)}}
 
 
 @router.post(
@@ -28,6 +31,7 @@ _TOO_LARGE = {413: {"model": Problem, "content": {"application/problem+json": {}
     response_model=Receipts,
     responses={
         200: {"model": Receipts, "description": "Every event was already in the log: the original receipts."},
+        **_UNPARSABLE,
         **PROBLEMS,
         **_CONFLICT,
         **_TOO_LARGE,
