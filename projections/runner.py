@@ -74,7 +74,7 @@ class Projection:
         with self._lock:
             return self._active_projector().catch_up(progress)
 
-    def follow(self, stop: threading.Event, interval: float = 0.1) -> None:
+    def follow(self, stop: threading.Event, interval: float = 0.1, stalled_retry: float = 5.0) -> None:
         """Keeps projecting until `stop` is set; failures are logged and retried, never fatal."""
         while not stop.is_set():
             try:
@@ -85,6 +85,13 @@ class Projection:
                 log.warning("projection paused: %s", type(error).__name__)
                 projected = 0
                 stop.wait(1.0)
+            except Exception as error:  # noqa: BLE001
+                # A bug met on some event: the thread stays alive and retries (the lag in /healthz
+                # and /metrics shows the stall) instead of dying silently. Only the error's type is
+                # logged: its message may quote an event's personal data.
+                log.error("projection stalled by an unexpected %s; retrying", type(error).__name__)
+                projected = 0
+                stop.wait(stalled_retry)
             if not projected:
                 stop.wait(interval)
 

@@ -237,6 +237,33 @@ def test_two_projectors_on_one_database_apply_every_page_exactly_once(
         assert report_bytes(first, projections[0], head) == live
 
 
+def test_a_follower_survives_an_unexpected_error_and_catches_up_once_it_passes(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    populate(ledger, 10)
+    projection = Projection(ledger)
+    failures = iter([RuntimeError("a bug quoting Maria's phone number")])
+    original = projection._active_projector
+
+    def flaky() -> Any:
+        if (failure := next(failures, None)) is not None:
+            raise failure
+        return original()
+
+    monkeypatch.setattr(projection, "_active_projector", flaky)
+    stop = threading.Event()
+    follower = threading.Thread(target=projection.follow, args=(stop, 0.005, 0.05))
+    follower.start()
+    try:
+        assert projection.wait_for(ledger.store.tree_size(), timeout=60)
+        assert follower.is_alive()
+    finally:
+        stop.set()
+        follower.join(timeout=30)
+    assert "stalled by an unexpected RuntimeError" in caplog.text
+    assert "Maria" not in caplog.text
+
+
 def test_a_what_if_report_writes_nothing(ledger: Ledger) -> None:
     populate(ledger, 60)
     projection = Projection(ledger)
