@@ -11,8 +11,10 @@ class DatabaseURLError(ValueError):
 
 
 def persistence_env(database_url: str) -> dict[str, str]:
-    """`sqlite:///relative/or//absolute.db` or `postgresql://user:password@host:port/db?schema=s`."""
+    """`sqlite:///relative/or//absolute.db` or `postgresql://user:password@host:port/db?schema=s`;
+    either may add `lock_timeout=SECONDS` (whole seconds, at least 1)."""
     url = urlsplit(database_url)
+    query = parse_qs(url.query)
     if url.scheme == "sqlite":
         path = unquote(url.path.removeprefix("/"))
         if not path:
@@ -20,13 +22,13 @@ def persistence_env(database_url: str) -> dict[str, str]:
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": path,
-            "SQLITE_LOCK_TIMEOUT": "30",
+            # Seconds a writer waits for another process's write lock; past it, a retriable error.
+            "SQLITE_LOCK_TIMEOUT": _seconds(query, "lock_timeout", "30"),
             "APPLICATION_RECORDER_TOPIC": SQLITE_RECORDER,
         }
     if url.scheme in ("postgresql", "postgres"):
         if not url.hostname or not url.path.strip("/"):
             raise DatabaseURLError("a postgresql URL needs a host and a database name")
-        query = parse_qs(url.query)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": unquote(url.path.strip("/")),
@@ -38,8 +40,15 @@ def persistence_env(database_url: str) -> dict[str, str]:
             "POSTGRES_POOL_SIZE": query.get("pool_size", ["5"])[0],
             "POSTGRES_MAX_OVERFLOW": query.get("max_overflow", ["10"])[0],
             # Writers queue on the events table lock; past this they get a retriable error.
-            "POSTGRES_LOCK_TIMEOUT": query.get("lock_timeout", ["10"])[0],
+            "POSTGRES_LOCK_TIMEOUT": _seconds(query, "lock_timeout", "10"),
             "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "30",
             "APPLICATION_RECORDER_TOPIC": POSTGRES_RECORDER,
         }
     raise DatabaseURLError(f"unsupported database URL scheme {url.scheme!r}: use sqlite:/// or postgresql://")
+
+
+def _seconds(query: dict[str, list[str]], name: str, default: str) -> str:
+    value = query.get(name, [default])[0]
+    if not value.isdigit() or int(value) < 1:
+        raise DatabaseURLError(f"{name} in the database URL must be a whole number of seconds, at least 1")
+    return value

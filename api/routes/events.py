@@ -20,6 +20,10 @@ _CONFLICT = {409: {"model": Problem, "content": {"application/problem+json": {}}
     "(e.g. no SeparationIdentified yet). Nothing was appended."
 )}}
 _TOO_LARGE = {413: {"model": Problem, "content": {"application/problem+json": {}}, "description": "Body too large."}}
+_FULL = {507: {"model": Problem, "content": {"application/problem+json": {}}, "description": (
+    "The database has no room left (disk full). Nothing was appended; retrying will not help until "
+    "the operator makes room."
+)}}
 
 
 @router.post(
@@ -31,6 +35,7 @@ _TOO_LARGE = {413: {"model": Problem, "content": {"application/problem+json": {}
         **PROBLEMS,
         **_CONFLICT,
         **_TOO_LARGE,
+        **_FULL,
     },
     summary="Append a batch of 1–1000 events, all or nothing",
 )

@@ -9,6 +9,7 @@ triggers make the database itself refuse UPDATE, DELETE and TRUNCATE of events, 
 checkpoints.
 """
 
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -16,13 +17,18 @@ from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError, ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from ledger.faults import reconnecting_helps
 from ledger.leaves import Leaf
 from ledger.recorders.base import LedgerRecorder, LogHead
+
+# A batch whose pooled connection turns out dead is tried again on a fresh one, briefly: past
+# this the client is told 503 and retries itself.
+RECONNECT_ATTEMPTS = 3
+RECONNECT_WAIT_SECONDS = 0.2
 
 
 class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
@@ -141,8 +147,21 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
             sink.extend(leaves)
         return [leaf.position for leaf in leaves]
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as the library's insert
     def _insert_after(self, head: LogHead, stored_events: Sequence[StoredEvent], leaves: Sequence[Leaf]) -> None:
+        """Retried on a fresh connection only when the connection went away (a pooled connection
+        the server closed on restart, say). A lock timeout or a full disk is the client's answer at
+        once (503, 507): the library's insert retries those ten times, keeping the client waiting.
+        If the lost connection had committed, the retry's positions clash (IntegrityError), and
+        the append path finds the batch already in the log: nothing is written twice."""
+        for attempt in range(1, RECONNECT_ATTEMPTS + 1):
+            try:
+                return self._insert_after_once(head, stored_events, leaves)
+            except (InterfaceError, OperationalError) as error:
+                if attempt == RECONNECT_ATTEMPTS or not reconnecting_helps(error):
+                    raise
+                time.sleep(RECONNECT_WAIT_SECONDS)
+
+    def _insert_after_once(self, head: LogHead, stored_events: Sequence[StoredEvent], leaves: Sequence[Leaf]) -> None:
         with (
             self.datastore.get_connection() as connection,
             connection.pipeline(),
