@@ -23,6 +23,7 @@ from psycopg.sql import SQL, Identifier
 
 from ledger.faults import reconnecting_helps
 from ledger.leaves import Leaf
+from ledger.roles import is_owner, needs_the_owner
 from ledger.recorders.base import LedgerRecorder, LogHead
 
 # A batch whose pooled connection turns out dead is tried again on a fresh one, briefly: past
@@ -42,6 +43,7 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
             "leaves": Identifier(f"{prefix}_leaves"),
             "checkpoints": Identifier(f"{prefix}_checkpoints"),
             "refuse": Identifier(f"{prefix}_refuse_change"),
+            "lock": Identifier(f"{prefix}_lock_for_append"),
             "case_keys": Identifier(f"{prefix}_case_keys"),
             "access_log": Identifier(f"{prefix}_access_log"),
         }
@@ -122,6 +124,22 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
                 ).format(**names),
             ]
         )
+        # The append lock, as the library takes it (its comment in _lock_table says why), through a
+        # function of the owner's: in PostgreSQL 15, LOCK TABLE … IN EXCLUSIVE MODE needs UPDATE,
+        # DELETE or TRUNCATE on the table, which the writer role must not have (ledger/roles.py).
+        # SECURITY DEFINER with a fixed search_path, no arguments, and callable only by roles
+        # granted EXECUTE: it can do nothing but take this one lock, for the caller's transaction.
+        self.sql_create_statements += [
+            SQL(
+                "CREATE OR REPLACE FUNCTION {schema}.{lock}() RETURNS void LANGUAGE sql SECURITY DEFINER "
+                "SET search_path = pg_catalog, pg_temp AS $$ LOCK TABLE {schema}.{events} IN EXCLUSIVE MODE $$"
+            ).format(**names),
+            SQL("REVOKE ALL ON FUNCTION {schema}.{lock}() FROM PUBLIC").format(**names),
+        ]
+        self.lock_table_statements = [
+            self.lock_table_statements[0],  # SET LOCAL lock_timeout
+            SQL("SELECT {schema}.{lock}()").format(**names),
+        ]
         for table in ("events", "leaves", "checkpoints", "access_log"):
             for when, level in (("UPDATE OR DELETE", "ROW"), ("TRUNCATE", "STATEMENT")):
                 trigger = Identifier(f"{prefix}_{table}_refuse_{when.split()[0].lower()}")
@@ -131,6 +149,24 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
                         "FOR EACH " + level + " EXECUTE FUNCTION {schema}.{refuse}()"
                     ).format(trigger=trigger, table=names[table], **names)
                 )
+
+    def create_table(self) -> None:
+        """Creates (or brings up to date) the tables, when connected as their owner. A role that
+        is not (the writer: see ledger/roles.py) uses them as `ledger migrate` left them."""
+        try:
+            with self.datastore.transaction(commit=False) as cursor:
+                owner = is_owner(cursor, self.events_table)
+            if owner is False:
+                self.datastore.register_type_adapters()
+                return
+            super().create_table()
+        except ProgrammingError as error:
+            if not needs_the_owner(error):
+                raise
+            raise ProgrammingError(
+                f"the ledger's tables are missing from schema {self.datastore.schema} and this role may not "
+                "create them: run `ledger migrate` as the schema's owner first"
+            ) from error
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """With `after` (the LogHead the caller read), the events, their leaves and the commit go
