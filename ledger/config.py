@@ -12,7 +12,8 @@ class DatabaseURLError(ValueError):
 
 def persistence_env(database_url: str) -> dict[str, str]:
     """`sqlite:///relative/or//absolute.db` or `postgresql://user:password@host:port/db?schema=s`;
-    either may add `lock_timeout=SECONDS` (whole seconds, at least 1)."""
+    either may add `lock_timeout=SECONDS`, and PostgreSQL's `connect_timeout=SECONDS` (whole
+    seconds, at least 1)."""
     url = urlsplit(database_url)
     query = parse_qs(url.query)
     if url.scheme == "sqlite":
@@ -39,6 +40,10 @@ def persistence_env(database_url: str) -> dict[str, str]:
             "POSTGRES_SCHEMA": query.get("schema", [""])[0],
             "POSTGRES_POOL_SIZE": query.get("pool_size", ["5"])[0],
             "POSTGRES_MAX_OVERFLOW": query.get("max_overflow", ["10"])[0],
+            # A request waits this long for a connection from the pool (all in use, or the server
+            # away and being reconnected to); past it, a retriable error: the client gets 503
+            # with Retry-After rather than an answer only after its own timeout has passed.
+            "POSTGRES_CONNECT_TIMEOUT": _seconds(query, "connect_timeout", "5"),
             # Writers queue on the events table lock; past this they get a retriable error.
             "POSTGRES_LOCK_TIMEOUT": _seconds(query, "lock_timeout", "10"),
             "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "30",

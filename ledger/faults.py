@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import psycopg
 from eventsourcing.persistence import ConnectionUnavailableError
+from psycopg_pool import PoolTimeout
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +81,9 @@ def classify(error: BaseException) -> StorageFault | None:
 def reconnecting_helps(error: BaseException) -> bool:
     """True if the operation failed only because the connection went away: the same statements on
     a fresh connection may well succeed. Not for lock timeouts or a full disk, where an immediate
-    retry would only keep the client waiting for the same answer."""
-    return classify(error) is UNAVAILABLE
+    retry would only keep the client waiting for the same answer; nor for a pool that could not
+    get a connection in time, which has just waited as long as a client should."""
+    return classify(error) is UNAVAILABLE and not any(isinstance(cause, PoolTimeout) for cause in _causes(error))
 
 
 def _causes(error: BaseException) -> Iterator[BaseException]:

@@ -69,3 +69,4 @@ def test_only_a_lost_connection_is_worth_trying_again_at_once() -> None:
     assert reconnecting_helps(wrapped(psycopg.errors.lookup("57P01")("terminating connection")))
     assert not reconnecting_helps(wrapped(psycopg.errors.lookup("55P03")("lock timeout")))
     assert not reconnecting_helps(wrapped(psycopg.errors.lookup("53100")("disk full")))
+    assert not reconnecting_helps(wrapped(psycopg_pool.PoolTimeout("couldn't get a connection after 5.00 sec")))

@@ -6,7 +6,9 @@ when a transaction rolls back, and leaf index = position − 1 must hold), or, f
 batches, as the positions right after the head the batch was decided on, so that events, leaves
 and commit go in one round trip (see insert_events); rows go as binary arrays, one per column; and
 triggers make the database itself refuse UPDATE, DELETE and TRUNCATE of events, leaves and
-checkpoints.
+checkpoints. The lock is taken through a function of the tables' owner, so that the writer role
+needs no UPDATE privilege for it, and a writer leaves the tables as the owner made them (see
+ledger/roles.py).
 """
 
 import time
