@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
 import typer
@@ -33,6 +33,7 @@ from ledger.personal_data import MasterKeyError
 from ledger.config import DatabaseURLError
 from ledger.demo import Population, append_population
 from ledger.export import ExportError, write_bundle
+from ledger.roles import grant_writer, needs_the_owner
 from ledger.verify import verify_log
 from projections.definitions import definitions
 from projections.render import Format, render
@@ -74,7 +75,8 @@ def opened_ledger() -> Iterator[Ledger]:
     try:
         yield ledger
     except PersistenceError as error:
-        fail(f"the database at {where} failed: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
+        hint = "; run this as the schema's owner (README: Database roles)" if needs_the_owner(error) else ""
+        fail(f"the database at {where} failed: {str(error).splitlines()[0] if str(error) else type(error).__name__}{hint}")
     finally:
         ledger.close()
 
@@ -395,6 +397,35 @@ def project(
             projection.follow(stop)
         except KeyboardInterrupt:
             pass
+
+
+@app.command()
+def migrate(
+    writer: Annotated[
+        str | None,
+        typer.Option(help="PostgreSQL: the role the API and the projector connect as; created if missing, granted no more than they need."),
+    ] = None,
+    login: Annotated[
+        bool, typer.Option("--login/--nologin", help="Create the writer able to log in (no password is set), or not.")
+    ] = False,
+) -> None:
+    """Create the database's tables, or bring them up to date, as their owner (the URL's user);
+    with --writer, set up the role that appends without being able to change what was appended."""
+    with opened_ledger() as ledger:  # creates the log's tables
+        Projection(ledger, Settings().projection)  # and the read model's, with its first generation
+        if writer is None:
+            err.print("the database's tables are ready")
+            return
+        if ledger.backend != "postgresql":
+            fail("--writer: database roles are PostgreSQL's; an SQLite file is protected by its file permissions")
+        recorder: Any = ledger.store
+        prefix = recorder.events_table_name.removesuffix("_events")
+        with recorder.datastore.transaction(commit=True) as cursor:
+            created = grant_writer(cursor, recorder.datastore.schema, prefix, writer, login)
+    err.print(
+        f"the database's tables are ready; role {writer} {'created and ' if created else ''}granted SELECT and INSERT "
+        "on the log's tables, read and write on the read model's, and ownership of the per-case keys"
+    )
 
 
 @app.command()

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 
 from domain.catalog import CATALOG
 from ledger.application import BatchRejected, LedgerBusy
+from ledger.faults import UNAVAILABLE, classify
 
 PROBLEM_JSON = "application/problem+json"
 _KIND_STATUS = {"forbidden": 403, "conflict": 409, "invalid": 422}
@@ -80,5 +81,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
-    async def unavailable(_: Request, __: Exception) -> JSONResponse:
-        return problem(503, "the database is unavailable; nothing was appended, retry", headers={"Retry-After": "2"})
+    async def storage_fault(_: Request, error: Exception) -> JSONResponse:
+        # Any other operational failure of the database is also worth a retry, as before.
+        fault = classify(error) or UNAVAILABLE
+        headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
+        return problem(fault.status, fault.detail, headers=headers)

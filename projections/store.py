@@ -26,6 +26,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 from domain.terms import Clock, ClockInputs
+from ledger.roles import is_owner
 from projections.case_rows import (
     FAMILY_ROW,
     Cell,
@@ -432,6 +433,19 @@ class PostgresReadModel(ReadModel, PostgresTrackingRecorder):
 
     def _table(self, name: str) -> str:
         return f'"{self.datastore.schema}"."{name}"'
+
+    def create_table(self) -> None:
+        # The writer role (ledger/roles.py) uses the tables `ledger migrate` made, as their owner.
+        if not self._made_by_another_role("projection_tracking"):
+            super().create_table()
+
+    def create_state_table(self) -> None:
+        if not self._made_by_another_role("projection_generations"):
+            super().create_state_table()
+
+    def _made_by_another_role(self, name: str) -> bool:
+        with self._read() as cursor:
+            return is_owner(cursor, self._table(name)) is False
 
     def _insert_many(self, cursor: Any, table: str, rows: Sequence[Sequence[Any]]) -> None:
         # COPY: several times faster than a statement per row for a page's thousands of rows.

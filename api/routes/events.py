@@ -23,6 +23,10 @@ _TOO_LARGE = {413: {"model": Problem, "content": {"application/problem+json": {}
 _UNPARSABLE = {400: {"model": Problem, "content": {"application/problem+json": {}}, "description": (
     "The body cannot be parsed: not UTF-8, or JSON nested too deeply. Nothing was appended."
 )}}
+_FULL = {507: {"model": Problem, "content": {"application/problem+json": {}}, "description": (
+    "The database has no room left (disk full). Nothing was appended; retrying will not help until "
+    "the operator makes room."
+)}}
 
 
 @router.post(
@@ -35,6 +39,7 @@ _UNPARSABLE = {400: {"model": Problem, "content": {"application/problem+json": {
         **PROBLEMS,
         **_CONFLICT,
         **_TOO_LARGE,
+        **_FULL,
     },
     summary="Append a batch of 1–1000 events, all or nothing",
 )

@@ -6,9 +6,12 @@ when a transaction rolls back, and leaf index = position − 1 must hold), or, f
 batches, as the positions right after the head the batch was decided on, so that events, leaves
 and commit go in one round trip (see insert_events); rows go as binary arrays, one per column; and
 triggers make the database itself refuse UPDATE, DELETE and TRUNCATE of events, leaves and
-checkpoints.
+checkpoints. The lock is taken through a function of the tables' owner, so that the writer role
+needs no UPDATE privilege for it, and a writer leaves the tables as the owner made them (see
+ledger/roles.py).
 """
 
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -16,13 +19,19 @@ from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError, ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from ledger.faults import reconnecting_helps
 from ledger.leaves import Leaf
+from ledger.roles import is_owner, needs_the_owner
 from ledger.recorders.base import LedgerRecorder, LogHead
+
+# A batch whose pooled connection turns out dead is tried again on a fresh one, briefly: past
+# this the client is told 503 and retries itself.
+RECONNECT_ATTEMPTS = 3
+RECONNECT_WAIT_SECONDS = 0.2
 
 
 class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
@@ -36,6 +45,7 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
             "leaves": Identifier(f"{prefix}_leaves"),
             "checkpoints": Identifier(f"{prefix}_checkpoints"),
             "refuse": Identifier(f"{prefix}_refuse_change"),
+            "lock": Identifier(f"{prefix}_lock_for_append"),
             "case_keys": Identifier(f"{prefix}_case_keys"),
             "access_log": Identifier(f"{prefix}_access_log"),
         }
@@ -116,6 +126,22 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
                 ).format(**names),
             ]
         )
+        # The append lock, as the library takes it (its comment in _lock_table says why), through a
+        # function of the owner's: in PostgreSQL 15, LOCK TABLE … IN EXCLUSIVE MODE needs UPDATE,
+        # DELETE or TRUNCATE on the table, which the writer role must not have (ledger/roles.py).
+        # SECURITY DEFINER with a fixed search_path, no arguments, and callable only by roles
+        # granted EXECUTE: it can do nothing but take this one lock, for the caller's transaction.
+        self.sql_create_statements += [
+            SQL(
+                "CREATE OR REPLACE FUNCTION {schema}.{lock}() RETURNS void LANGUAGE sql SECURITY DEFINER "
+                "SET search_path = pg_catalog, pg_temp AS $$ LOCK TABLE {schema}.{events} IN EXCLUSIVE MODE $$"
+            ).format(**names),
+            SQL("REVOKE ALL ON FUNCTION {schema}.{lock}() FROM PUBLIC").format(**names),
+        ]
+        self.lock_table_statements = [
+            self.lock_table_statements[0],  # SET LOCAL lock_timeout
+            SQL("SELECT {schema}.{lock}()").format(**names),
+        ]
         for table in ("events", "leaves", "checkpoints", "access_log"):
             for when, level in (("UPDATE OR DELETE", "ROW"), ("TRUNCATE", "STATEMENT")):
                 trigger = Identifier(f"{prefix}_{table}_refuse_{when.split()[0].lower()}")
@@ -125,6 +151,24 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
                         "FOR EACH " + level + " EXECUTE FUNCTION {schema}.{refuse}()"
                     ).format(trigger=trigger, table=names[table], **names)
                 )
+
+    def create_table(self) -> None:
+        """Creates (or brings up to date) the tables, when connected as their owner. A role that
+        is not (the writer: see ledger/roles.py) uses them as `ledger migrate` left them."""
+        try:
+            with self.datastore.transaction(commit=False) as cursor:
+                owner = is_owner(cursor, self.events_table)
+            if owner is False:
+                self.datastore.register_type_adapters()
+                return
+            super().create_table()
+        except ProgrammingError as error:
+            if not needs_the_owner(error):
+                raise
+            raise ProgrammingError(
+                f"the ledger's tables are missing from schema {self.datastore.schema} and this role may not "
+                "create them: run `ledger migrate` as the schema's owner first"
+            ) from error
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """With `after` (the LogHead the caller read), the events, their leaves and the commit go
@@ -141,8 +185,21 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
             sink.extend(leaves)
         return [leaf.position for leaf in leaves]
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as the library's insert
     def _insert_after(self, head: LogHead, stored_events: Sequence[StoredEvent], leaves: Sequence[Leaf]) -> None:
+        """Retried on a fresh connection only when the connection went away (a pooled connection
+        the server closed on restart, say). A lock timeout or a full disk is the client's answer at
+        once (503, 507): the library's insert retries those ten times, keeping the client waiting.
+        If the lost connection had committed, the retry's positions clash (IntegrityError), and
+        the append path finds the batch already in the log: nothing is written twice."""
+        for attempt in range(1, RECONNECT_ATTEMPTS + 1):
+            try:
+                return self._insert_after_once(head, stored_events, leaves)
+            except (InterfaceError, OperationalError) as error:
+                if attempt == RECONNECT_ATTEMPTS or not reconnecting_helps(error):
+                    raise
+                time.sleep(RECONNECT_WAIT_SECONDS)
+
+    def _insert_after_once(self, head: LogHead, stored_events: Sequence[StoredEvent], leaves: Sequence[Leaf]) -> None:
         with (
             self.datastore.get_connection() as connection,
             connection.pipeline(),
