@@ -10,10 +10,7 @@ byte what a rebuild from scratch reports. bench/load.py runs the same scenario l
 
 from collections import Counter
 from collections.abc import Iterator
-from urllib.parse import urlsplit, urlunsplit
-from uuid import uuid4
 
-import psycopg
 import pytest
 
 from api.app import create_app
@@ -34,29 +31,13 @@ PLAN = Plan(clients=16, events_per_client=60)
 Loaded = tuple[Ledger, Projection, list[Outcome]]
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def load_database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One database per backend for this module's tests, which all look at the same load."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('load')}/ledger.db"
-        return
-    postgres_url: str = request.getfixturevalue("postgres_url")
-    schema = f"test_load_{uuid4().hex[:12]}"
-    with psycopg.connect(postgres_url, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    parts = urlsplit(postgres_url)
-    yield urlunsplit(parts._replace(query=f"{parts.query}&schema={schema}" if parts.query else f"schema={schema}"))
-    with psycopg.connect(postgres_url, autocommit=True) as connection:
-        connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
 @pytest.fixture(scope="module")
 def loaded(
-    load_database_url: str, tmp_path_factory: pytest.TempPathFactory, signer: Signer, master_key: bytes
+    module_database_url: str, tmp_path_factory: pytest.TempPathFactory, signer: Signer, master_key: bytes
 ) -> Iterator[Loaded]:
     """The ledger after the load, its server stopped, with the app's live projection caught up."""
     keys = tmp_path_factory.mktemp("load-keys")
-    settings = Settings(database_url=load_database_url, signing_key_file=keys / "signing-key.pem", origin=ORIGIN, log_level="WARNING")
+    settings = Settings(database_url=module_database_url, signing_key_file=keys / "signing-key.pem", origin=ORIGIN, log_level="WARNING")
     with Ledger(settings.database_url, signer, master_key) as ledger:
         frtf = ledger.issue_token("frtf-load", Organization.FRTF, Role.AGENCY)
         tokens = [ledger.issue_token(f"{org.lower()}-load", Organization(org), Role.AGENCY) for org in OUTREACH]
