@@ -11,8 +11,9 @@ acknowledged / wall-clock seconds from the first post to the last answer), p50 a
 POST /v1/events as the clients saw it, the 409 re-reads, and the loss check read back from the
 log after the server stopped: lost (acknowledged, not in the log), duplicated (in the log more
 than once), unacknowledged (in the log, never acknowledged), positions gap-free, tree verified.
-Beside each: one client posting the same batches alone (same server, same process layout) and
-Ledger.append in-process, measured in the same run. The machine's load average is printed at the
+Rows: with expected_version on 30% of the single posts to shared cases (read the case, post, re-read
+after a 409), and without any; beside them one client posting alone (same server, same process
+layout) and Ledger.append in-process, all measured in the same run. The machine's load average is printed at the
 start and the end: other work skews the figures.
 
     .venv/bin/python bench/load.py [--clients 16] [--events 500] [--backends sqlite,postgresql]
@@ -94,7 +95,7 @@ def _checked(url: str, plan: Plan, outcomes: list[Outcome], seconds: float) -> F
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--events", type=int, default=500, help="events per client at 1-10 per request")
+    parser.add_argument("--events", type=int, default=250, help="events per client at 1-10 per request")
     parser.add_argument("--batched-events", type=int, default=2_000, help="events per client at 100 per request")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument(
@@ -113,22 +114,22 @@ def main() -> None:
     )
     print(header)
     print("-" * len(header))
-    scenarios = [
-        ("1-10/request", Plan(clients=args.clients, events_per_client=args.events, own_cases_per_client=20, impatient_share=0)),
-        (
-            "100/request",
-            Plan(clients=args.clients, events_per_client=args.batched_events, batch_sizes=(100,), own_cases_per_client=20, impatient_share=0),
-        ),
+    small = Plan(clients=args.clients, events_per_client=args.events, own_cases_per_client=20, impatient_share=0)
+    large = replace(small, events_per_client=args.batched_events, batch_sizes=(100,))
+    rows = [
+        ("1-10/req, expected_version", small),  # 30% of single posts to shared cases read, then post
+        ("1-10/req, no expected_version", replace(small, versioned_share=0)),
+        ("1-10/req, 1 client alone", replace(small, clients=1, events_per_client=2 * args.events)),
+        ("100/req", large),
+        ("100/req, 1 client alone", replace(large, clients=1, events_per_client=2 * args.batched_events)),
     ]
     for backend in args.backends.split(","):
         with database(backend, args.postgres_url) as url:  # warm-up: imports, caches, disk
-            measure(url, replace(scenarios[0][1], clients=2, events_per_client=50))
-        for label, plan in scenarios:
-            alone = replace(plan, clients=1, events_per_client=plan.events_per_client * 2)
-            for what, each in ((f"HTTP {label}, concurrent", plan), (f"HTTP {label}, 1 client alone", alone)):
-                with database(backend, args.postgres_url) as url:
-                    figures = measure(url, each)
-                _print(backend, what, figures)
+            measure(url, replace(small, clients=2, events_per_client=50))
+        for what, plan in rows:
+            with database(backend, args.postgres_url) as url:
+                figures = measure(url, plan)
+            _print(backend, f"HTTP {what}", figures)
         with database(backend, args.postgres_url) as url:
             append = ledger_append_rate(url, 10_000, 100)
         print(f"{backend:<11} {'Ledger.append, 100/batch':<34} {'1 x 10000':>16} {append:>9,.0f}")
