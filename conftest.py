@@ -7,6 +7,7 @@ variable they skip loudly, and under CI they fail instead.
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 from uuid import uuid4
@@ -43,8 +44,8 @@ def postgres_url() -> str:
     return POSTGRES_URL
 
 
-@pytest.fixture
-def postgres_schema_url(postgres_url: str) -> Iterator[str]:
+@contextmanager
+def fresh_schema(postgres_url: str) -> Iterator[str]:
     """A fresh schema on the test server, as a ledger database URL; dropped afterwards."""
     schema = f"test_{uuid4().hex[:16]}"
     with psycopg.connect(postgres_url, autocommit=True) as connection:
@@ -56,11 +57,28 @@ def postgres_schema_url(postgres_url: str) -> Iterator[str]:
         connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
+@pytest.fixture
+def postgres_schema_url(postgres_url: str) -> Iterator[str]:
+    with fresh_schema(postgres_url) as url:
+        yield url
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/ledger.db"
     return request.getfixturevalue("postgres_schema_url")  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def module_database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """As database_url, but one database per backend shared by all of a module's tests (for
+    modules that examine one costly set-up from many sides)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('module')}/ledger.db"
+        return
+    with fresh_schema(request.getfixturevalue("postgres_url")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

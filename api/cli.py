@@ -92,6 +92,11 @@ def progress_bar() -> Progress:
     )
 
 
+# The app logs JSON lines, one per request with its id; uvicorn's own access log would repeat
+# each request as text, query string included, so it is off (tests serve with the same options).
+SERVER_LOGGING: dict[str, Any] = {"log_config": None, "access_log": False}
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -102,11 +107,7 @@ def serve(
 
     settings = Settings()
     err.print(f"ledger on {settings.database_url.split('@')[-1]} at http://{host}:{port} (dashboard at /, docs at /docs)")
-    # The app logs JSON lines, one per request with its id; uvicorn's own access log would repeat
-    # each request as text, query string included, so it is off.
-    uvicorn.run(
-        "api.app:create_app", factory=True, host=host, port=port, log_config=None, access_log=False, log_level=settings.log_level.lower()
-    )
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level=settings.log_level.lower(), **SERVER_LOGGING)
 
 
 @tokens.command("create")
