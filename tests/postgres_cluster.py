@@ -8,12 +8,13 @@ cluster is made and run by the `postgres` OS user.
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from tests.live_server import free_port
 
 SEARCHED = ("/usr/local/bin", "/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin")
 
@@ -26,12 +27,6 @@ def postgres_binaries() -> tuple[str, str] | None:
         if initdb and pg_ctl:
             return initdb, pg_ctl
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Cluster:

@@ -5,53 +5,36 @@ also re-posting some of its own envelopes (the retries an integration makes afte
 """
 
 import random
-import socket
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from api.app import create_app
 from api.settings import Settings
-from tests.harness import ORIGIN
 from domain.envelope import EventBatch, postings
 from domain.organizations import Organization, Role
 from ledger.application import Ledger, LedgerBusy
 from ledger.checkpoints import Signer
 from ledger.verify import verify_log
 from tests.builders import contact, separation
+from tests.harness import ORIGIN
+from tests.live_server import serving
 
 THREADS = 8
 EVENTS_PER_THREAD = 200
 CASES = [f"FRTF-{n:04d}" for n in range(12)]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
 
 @pytest.fixture
 def server(settings: Settings, signer: Signer, master_key: bytes) -> Iterator[tuple[str, Ledger]]:
     with Ledger(settings.database_url, signer, master_key) as ledger:
-        port = free_port()
-        config = uvicorn.Config(create_app(settings, ledger), host="127.0.0.1", port=port, log_level="warning")
-        uvicorn_server = uvicorn.Server(config)
-        thread = threading.Thread(target=uvicorn_server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not uvicorn_server.started:
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}", ledger
-        uvicorn_server.should_exit = True
-        thread.join(timeout=20)
+        with serving(create_app(settings, ledger)) as base_url:
+            yield base_url, ledger
 
 
 def writer(base_url: str, token: str, seed: int, sent: list[dict[str, Any]], errors: list[str]) -> None:

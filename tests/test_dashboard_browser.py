@@ -14,14 +14,11 @@ import csv
 import io
 import os
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from api.app import create_app
 from api.settings import Settings
@@ -29,7 +26,7 @@ from domain.organizations import Organization, Role
 from ledger.application import Ledger
 from ledger.checkpoints import Signer
 from ledger.demo import Population, append_population
-from tests.test_concurrency import free_port
+from tests.live_server import serving
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -71,17 +68,8 @@ def served(tmp_path: Path, signer: Signer, master_key: bytes) -> Iterator[tuple[
         ledger.adopt_default_terms()
         append_population(ledger, Population(150, 7))
         token = ledger.issue_token("court-monitor", Organization.MONITOR, Role.MONITOR)
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(create_app(settings, ledger), host="127.0.0.1", port=port, log_config=None))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}", token, ledger
-        server.should_exit = True
-        thread.join(timeout=20)
+        with serving(create_app(settings, ledger), log_config=None) as base_url:
+            yield base_url, token, ledger
 
 
 def number(page: object, selector: str) -> int:

@@ -23,7 +23,8 @@ from projections.render import render_json
 from projections.report import compliance_report
 from projections.runner import Projection
 from tests.harness import ORIGIN
-from tests.load_clients import OUTREACH, Outcome, Plan, open_cases, percentile, run_clients, serving
+from tests.live_server import serving
+from tests.load_clients import OUTREACH, Outcome, Plan, open_cases, percentile, run_clients
 
 PLAN = Plan(clients=16, events_per_client=60)
 

@@ -19,7 +19,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from api.app import create_app
@@ -32,7 +31,8 @@ from projections.render import render_json
 from projections.report import compliance_report
 from tests.builders import contact, separation
 from tests.harness import ORIGIN
-from tests.postgres_cluster import Cluster, free_port, postgres_binaries, throwaway_cluster
+from tests.live_server import serving
+from tests.postgres_cluster import Cluster, postgres_binaries, throwaway_cluster
 
 CLIENTS = 4
 CASES = [f"FRTF-{n:04d}" for n in range(8)]
@@ -60,18 +60,8 @@ def served(cluster: Cluster, signer: Signer, master_key: bytes, tmp_path: Any) -
     settings = Settings(database_url=cluster.url, signing_key_file=tmp_path / "signing-key.pem", origin=ORIGIN)
     with Ledger(settings.database_url, signer, master_key) as ledger:
         app = create_app(settings, ledger)
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="critical"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert time.monotonic() < deadline, "the API server did not start"
-            time.sleep(0.02)
-        try:
-            yield f"http://127.0.0.1:{server.config.port}", ledger, app
-        finally:
-            server.should_exit = True
-            thread.join(timeout=20)
+        with serving(app, log_level="critical") as base_url:
+            yield base_url, ledger, app
 
 
 @dataclass

@@ -23,7 +23,7 @@ from ledger.application import Ledger
 from ledger.checkpoints import Signer
 from tests.builders import batch, separation
 from tests.harness import Tokens
-from tests.load_clients import serving
+from tests.live_server import serving
 
 
 def bearer(token: str) -> dict[str, str]:
