@@ -80,7 +80,12 @@ def overdue_obligations(
     position, instant = resolve_as_of(ledger, as_of)
     if not projection.wait_for(position, wait_seconds):
         raise ProjectionBehind(position, projection.tracked())
-    total, rows = projection.model.overdue_at(projection.generation(), position, day_of(instant), limit)
+    generation, today = projection.generation(), day_of(instant)
+    rows = projection.model.overdue_at(generation, position, today, limit)
+    # The count is the report's own (summed from the cells, not by scanning every clock row), so
+    # the list and the report can never disagree on how many are overdue.
+    numbers = report_numbers(projection.model.cells_at(generation, position), today, ledger.terms_at(position))
+    total = sum(tallies["overdue"] for tallies in numbers["obligations"].values())
     return {
         "as_of": instant,
         "tree_size": position,

@@ -214,6 +214,10 @@ class ReadModel(ABC):
                 f"CREATE INDEX {self._index(generation, name, 'from')} ON {table} (valid_from)",
                 f"CREATE INDEX {self._index(generation, name, 'to')} ON {table} (valid_to)",
             ]
+        clocks = self._generation_table(generation, "clocks")
+        statements.append(  # the overdue list, oldest due date first
+            f"CREATE INDEX {self._index(generation, 'clocks', 'due')} ON {clocks} (due_day, case_id, obligation)"
+        )
         notable = self._generation_table(generation, "notable")
         snapshots = self._generation_table(generation, "snapshots")
         statements += [
@@ -334,31 +338,27 @@ class ReadModel(ABC):
             self._snapshots.move_to_end(key)
             return since, self._snapshots[key]
 
-    def overdue_at(self, generation: int, position: int, today: int, limit: int) -> tuple[int, list[tuple[str, str, int, int]]]:
-        """(how many, the first `limit` by due date as (case_id, obligation, due day, overdue since))
-        of the clocks overdue on `today` once the log held 1..position."""
+    def overdue_at(self, generation: int, position: int, today: int, limit: int) -> list[tuple[str, str, int, int]]:
+        """The first `limit` clocks overdue on `today` once the log held 1..position, by due date:
+        (case_id, obligation, due day, overdue since). Read along the clocks' due-date index, so
+        the database stops at the limit instead of sorting every open clock."""
         table = self._generation_table(generation, "clocks")
-        where = (
-            "valid_from <= %s AND (valid_to IS NULL OR valid_to > %s) AND met_day IS NULL "
-            "AND start_day <= %s AND (due_day < %s OR breach_day <= %s)"
-        )
-        params = (position, position, today, today, today)
         with self._read() as cursor:
-            # One pass over the clocks: the window counts every match before LIMIT keeps the first.
             cursor.execute(
                 self._sql(
-                    f"SELECT case_id, obligation, due_day, breach_day, COUNT(*) OVER () AS total FROM {table} "
-                    f"WHERE {where} ORDER BY due_day, case_id, obligation LIMIT %s"
+                    f"SELECT case_id, obligation, due_day, breach_day FROM {table} "
+                    "WHERE valid_from <= %s AND (valid_to IS NULL OR valid_to > %s) AND met_day IS NULL "
+                    "AND start_day <= %s AND (due_day < %s OR breach_day <= %s) "
+                    "ORDER BY due_day, case_id, obligation LIMIT %s"
                 ),
-                (*params, limit),
+                (position, position, today, today, today, limit),
             )
             rows = cursor.fetchall()
-        total = int(rows[0]["total"]) if rows else 0
         overdue = []
         for row in rows:
             due, breach = int(row["due_day"]), row["breach_day"]
             overdue.append((row["case_id"], row["obligation"], due, due + 1 if breach is None else min(int(breach), due + 1)))
-        return total, overdue
+        return overdue
 
     def rows_at(self, generation: int, table: str, position: int) -> Iterator[tuple[str, RowKey, Row]]:
         """(case_id, key, row) of every row of `table` that held once the log held 1..position."""
