@@ -120,6 +120,7 @@ class Projection:
         projector = CaseStatusProjector(self.ledger, self.model, new, self.settings)
         with _fewer_collections():
             projected = projector.bulk_load(progress)
+        self.model.analyze(new)
         self.model.activate(new)
         projected += projector.catch_up(progress)  # what arrived meanwhile
         if old is not None:

@@ -197,6 +197,9 @@ class ReadModel(ABC):
                 (PROJECTION, generation),
             )
 
+    def analyze(self, generation: int) -> None:
+        """Fresh planner statistics for a bulk-loaded generation (see PostgresReadModel)."""
+
     def _generation_ddl(self, generation: int) -> list[str]:
         statements = []
         for name, (columns, key) in _COLUMNS.items():
@@ -433,6 +436,13 @@ class PostgresReadModel(ReadModel, PostgresTrackingRecorder):
 
     def _table(self, name: str) -> str:
         return f'"{self.datastore.schema}"."{name}"'
+
+    def analyze(self, generation: int) -> None:
+        # Until autovacuum gets to them, PostgreSQL takes freshly loaded tables for tiny ones and
+        # scans them whole: the overdue list took 140 ms at a million events instead of 3 ms.
+        with self._write() as cursor:
+            for name in (*VERSIONED, "notable", "snapshots"):
+                cursor.execute(f"ANALYZE {self._generation_table(generation, name)}")
 
     def create_table(self) -> None:
         # The writer role (ledger/roles.py) uses the tables `ledger migrate` made, as their owner.
