@@ -463,10 +463,13 @@ assert not PERSONAL_FIELD_NAMES & frozenset().union(*(_field_names(m, personal=F
 def personal_values(data: Any, replace: Callable[[str], str]) -> Any:
     """`data` with every personal value (a text under a personal field name, at any depth) replaced."""
     if isinstance(data, dict):
-        return {
-            key: replace(value) if key in PERSONAL_FIELD_NAMES and isinstance(value, str) else personal_values(value, replace)
-            for key, value in data.items()
-        }
+        replaced = {}
+        for key, value in data.items():
+            if isinstance(value, str):
+                replaced[key] = replace(value) if key in PERSONAL_FIELD_NAMES else value
+            else:  # only containers need a call (this runs on every appended event)
+                replaced[key] = personal_values(value, replace) if isinstance(value, dict | list) else value
+        return replaced
     if isinstance(data, list):
         return [personal_values(item, replace) for item in data]
     return data
@@ -474,8 +477,11 @@ def personal_values(data: Any, replace: Callable[[str], str]) -> Any:
 
 def has_personal_values(data: Any) -> bool:
     if isinstance(data, dict):
-        return any(
-            (key in PERSONAL_FIELD_NAMES and isinstance(value, str)) or has_personal_values(value)
-            for key, value in data.items()
-        )
+        for key, value in data.items():
+            if isinstance(value, str):
+                if key in PERSONAL_FIELD_NAMES:
+                    return True
+            elif isinstance(value, dict | list) and has_personal_values(value):
+                return True
+        return False
     return isinstance(data, list) and any(has_personal_values(item) for item in data)

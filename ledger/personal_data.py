@@ -76,7 +76,7 @@ class CaseKey:
 
     def digest(self, value: str) -> str:
         """A keyed hash standing in for the value in idempotency digests (useless once forgotten)."""
-        return "hmac:" + hmac.new(self._digest_key, value.encode(), hashlib.sha256).hexdigest()
+        return "hmac:" + hmac.digest(self._digest_key, value.encode(), "sha256").hex()  # one-shot: C all the way
 
 
 class CaseKeys:
