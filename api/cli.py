@@ -36,6 +36,7 @@ from ledger.export import ExportError, write_bundle
 from ledger.roles import grant_writer, needs_the_owner
 from ledger.verify import verify_log
 from projections.definitions import definitions
+from projections.partitioned import MAX_WORKERS, PARALLEL_FROM, WorkerFailed, default_workers
 from projections.render import Format, render
 from projections.report import compliance_report
 from projections.runner import Projection
@@ -366,14 +367,29 @@ def _terms_text(terms: str) -> str:
 
 
 @app.command()
-def rebuild() -> None:
+def rebuild(
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Processes sharing the work, each projecting its own cases (0: one per core, up to "
+            f"{MAX_WORKERS}, for a log of {PARALLEL_FROM:,} events or more; else 1).",
+        ),
+    ] = 0,
+) -> None:
     """Rebuild the reports' projection from the whole log into fresh tables, then switch to them.
 
     Reports keep answering from the current tables until the switch."""
     with opened_ledger() as ledger, progress_bar() as bar:
         projection = Projection(ledger, Settings().projection)
-        task = bar.add_task("rebuilding", total=ledger.store.tree_size())
-        generation, projected = projection.rebuild(progress=lambda position: bar.update(task, completed=position))
+        size = ledger.store.tree_size()
+        task = bar.add_task("rebuilding", total=size)
+        try:
+            generation, projected = projection.rebuild(
+                progress=lambda position: bar.update(task, completed=position), workers=workers or default_workers(size)
+            )
+        except WorkerFailed as error:
+            fail(f"the rebuild did not finish ({error}); the reports still read the tables they read before")
     err.print(f"rebuilt the case-status projection (generation {generation}) from {projected} events")
 
 

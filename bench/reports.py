@@ -3,8 +3,10 @@
 For each backend and size, on a fresh database filled by `ledger demo`'s generator (through the
 normal append path):
   raw read      eventsourcing's select_notifications over the whole log, 5000 a page: the baseline;
-  rebuild       `ledger rebuild` (Projection.rebuild) in a child process: events/s, its ratio to
-                the raw read rate, and the child's peak resident memory;
+  rebuild       `ledger rebuild` (Projection.rebuild) in a child process, in one process and with
+                `ledger rebuild`'s default workers (one per core, for 50k events or more):
+                events/s, its ratio to the raw read rate, and the peak resident memory of the
+                child and its workers together (sampled every 0.2 s);
   latest        the report as of now (projection caught up): p50 / p95 over --requests calls;
   as-of         the report as of a random position of the log: p50 / p95 (each a different point).
   dashboard     the monitors' dashboard page (GET / through the app, signed in: the report, the
@@ -44,6 +46,7 @@ from api.settings import Settings  # noqa: E402
 from domain.organizations import Organization, Role  # noqa: E402
 from ledger.application import Ledger  # noqa: E402
 from ledger.demo import Population, append_population  # noqa: E402
+from projections.partitioned import default_workers  # noqa: E402
 from projections.render import render_json  # noqa: E402
 from projections.report import compliance_report  # noqa: E402
 from projections.runner import Projection  # noqa: E402
@@ -51,15 +54,41 @@ from projections.runner import Projection  # noqa: E402
 EVENTS_PER_FAMILY = 7.6  # what the demo's stories average
 
 REBUILD = """
-import json, sys, time
+import json, os, sys, threading, time
 from ledger.application import Ledger
 from projections.runner import Projection
+
+def rss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
+    except (OSError, StopIteration):
+        return 0
+
+def children():
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == os.getpid():
+                        yield int(entry)
+            except OSError:
+                pass
+
+peak_total, done = 0, threading.Event()
+def sample():  # this process and its workers together, every 0.2 s
+    global peak_total
+    while not done.wait(0.2):
+        peak_total = max(peak_total, rss_kb(os.getpid()) + sum(rss_kb(pid) for pid in children()))
+
+threading.Thread(target=sample, daemon=True).start()
 with Ledger(sys.argv[1]) as ledger:
     started = time.perf_counter()
-    _, projected = Projection(ledger).rebuild()
+    _, projected = Projection(ledger).rebuild(workers=int(sys.argv[2]))
     seconds = time.perf_counter() - started
+done.set()
 peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
-print(json.dumps({"events": projected, "seconds": seconds, "peak_kb": peak}))
+print(json.dumps({"events": projected, "seconds": seconds, "peak_kb": max(peak, peak_total)}))
 """
 
 
@@ -87,10 +116,10 @@ def raw_read_rate(ledger: Ledger) -> float:
     return read / (time.perf_counter() - started)
 
 
-def rebuild_in_child(url: str) -> dict[str, float]:
+def rebuild_in_child(url: str, workers: int) -> dict[str, float]:
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run(
-        [sys.executable, "-c", REBUILD, url], cwd=root, capture_output=True, text=True, check=True,
+        [sys.executable, "-c", REBUILD, url, str(workers)], cwd=root, capture_output=True, text=True, check=True,
         env={**os.environ, "PYTHONPATH": str(root)},
     )
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
@@ -116,9 +145,11 @@ def measure(url: str, events: int, requests: int) -> list[tuple[str, str, str]]:
         rows.append(("appended (demo)", f"{size / (time.perf_counter() - started):,.0f} ev/s", f"{size:,} events"))
         raw = raw_read_rate(ledger)
         rows.append(("raw read (select_notifications)", f"{raw:,.0f} ev/s", "baseline"))
-    rebuilt = rebuild_in_child(url)
-    rate = rebuilt["events"] / rebuilt["seconds"]
-    rows.append(("rebuild", f"{rate:,.0f} ev/s", f"{rate / raw:.2f}x raw; peak RSS {rebuilt['peak_kb'] / 1024:,.0f} MB"))
+    for workers in sorted({1, default_workers(size)}):
+        rebuilt = rebuild_in_child(url, workers)
+        rate = rebuilt["events"] / rebuilt["seconds"]
+        what = "rebuild, 1 process" if workers == 1 else f"rebuild, {workers} workers (default)"
+        rows.append((what, f"{rate:,.0f} ev/s", f"{rate / raw:.2f}x raw; peak RSS {rebuilt['peak_kb'] / 1024:,.0f} MB"))
     with Ledger(url) as ledger:
         projection = Projection(ledger)
         projection.catch_up()

@@ -125,10 +125,16 @@ def parse_as_of(text: str) -> int | str:
 class Ledger(Application[UUID]):
     name = "Ledger"
 
-    def __init__(self, database_url: str, signer: Signer | None = None, master_key: bytes | None = None) -> None:
+    def __init__(
+        self, database_url: str, signer: Signer | None = None, master_key: bytes | None = None, create_tables: bool = True
+    ) -> None:
         """`master_key` seals personal data (see ledger/personal_data.py); without one, postings
-        carrying personal fields are refused."""
+        carrying personal fields are refused. `create_tables=False` for a helper process of a
+        ledger already open: schema changes run by several processes at once can deadlock."""
         env = persistence_env(database_url)
+        if not create_tables:
+            env["CREATE_TABLE"] = "no"
+        self.database_url = database_url  # for processes that open the same database (may hold a password: never log it)
         if "SQLITE_DBNAME" in env:
             Path(env["SQLITE_DBNAME"]).parent.mkdir(parents=True, exist_ok=True)
         try:

@@ -11,18 +11,22 @@ in the log and the tables: after any failure it is dropped and read back, so a c
 concurrent projector can lose or double nothing.
 """
 
+import gc
 import logging
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
+from uuid import UUID
 
 import orjson
 
 from domain.case_facts import EVERYTHING, CaseFacts, Fact
 from domain.catalog import AMENDMENTS, SETTLEMENT_EVENTS, Obligation
 from domain.events import case_stream_id
+from ledger.recorders.base import LeanRow
 from domain.family_case import FamilyCase
 from domain.organizations import LEDGER_OPERATOR
 from domain.terms import Terms, evaluate
@@ -48,6 +52,33 @@ class Settings:
 
     def as_json(self) -> dict[str, int]:
         return {"late_report_days": self.late_report_days}
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One worker's share of a rebuild shared by `count` processes: the cases whose stream falls to
+    `index`. Every worker also reads the settlement's events (each re-reads its own clocks under new
+    terms); the first one alone notes what is not a case's (terms, tokens) in the data quality."""
+
+    index: int
+    count: int
+
+    def owns_stream(self, stream_id: UUID | str) -> bool:
+        return (stream_id if isinstance(stream_id, UUID) else UUID(stream_id)).int % self.count == self.index
+
+    def owns(self, case_id: str) -> bool:
+        return case_stream_id(case_id).int % self.count == self.index
+
+    def reads(self, row: LeanRow) -> bool:
+        if row.topic in SETTLEMENT_EVENTS:
+            return True
+        if row.topic in NOT_CASE_EVENTS:
+            return self.index == 0
+        return self.owns_stream(row.stream_id)
+
+
+# A partitioned worker hands on its cells at agreed positions: (position, change since the last).
+CellsOut = Callable[[int, Counter[Cell]], None]
 
 
 @dataclass(slots=True)
@@ -108,11 +139,22 @@ class _Page:
 
 
 class CaseStatusProjector:
-    def __init__(self, ledger: Ledger, model: ReadModel, generation: int, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        model: ReadModel,
+        generation: int,
+        settings: Settings | None = None,
+        partition: tuple[Partition, CellsOut] | None = None,
+    ) -> None:
+        """With a `partition`, this projector is one worker of a shared bulk load: it projects only
+        its partition's cases, writes no tracking position and no snapshot, and hands its cells,
+        as changes, to whoever sums every worker's (see projections/partitioned.py)."""
         self.ledger = ledger
         self.model = model
         self.generation = generation
         self.settings = settings or Settings()
+        self.partition, self._cells_out = partition if partition is not None else (None, None)
         self._late = timedelta(days=self.settings.late_report_days)
         self._late_cutoff = ("", "")
         self.reset()
@@ -135,14 +177,18 @@ class CaseStatusProjector:
 
     # --- running ---------------------------------------------------------------------------------
 
-    def bulk_load(self, progress: Callable[[int], None] | None = None) -> int:
-        """Projects the log into this (fresh, unread) generation writing each row version once, then
-        writes the rows still current. A failure leaves the generation unfinished: discard it."""
+    def bulk_load(self, progress: Callable[[int], None] | None = None, until: int | None = None) -> int:
+        """Projects the log (up to position `until`) into this (fresh, unread) generation writing each
+        row version once, then writes the rows still current. A failure leaves the generation
+        unfinished: discard it."""
         if self.position:
             raise ValueError("a bulk load starts from an empty generation")
         self.open_rows = {}
         try:
-            done = self.catch_up(progress)
+            with _fewer_collections():
+                done = self.catch_up(progress, until)
+            if self._cells_out is not None and self.last_snapshot != self.position:
+                self._hand_on_cells()
             page = PageWrite(self.position)
             for (table, _, _), row in self.open_rows.items():
                 page.inserts.setdefault(table, []).append(row)
@@ -151,22 +197,25 @@ class CaseStatusProjector:
             self.open_rows = None
         return done
 
-    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
-        """Projects everything appended so far; the number of events projected."""
-        head = self.ledger.store.tree_size()
+    def catch_up(self, progress: Callable[[int], None] | None = None, until: int | None = None) -> int:
+        """Projects everything appended so far (or up to `until`); the number of events read."""
+        head = self.ledger.store.tree_size() if until is None else until
         done = 0
         while self.position < head:
-            page = [Recorded.of(*row) for row in self.ledger.store.recorded_after(self.position, self.settings.page_size)]
-            if not page:
+            rows = self.ledger.store.recorded_after(self.position, min(self.settings.page_size, head - self.position))
+            if not rows:
                 break
             try:
-                for chunk in _chunks(page):
-                    self._project(chunk)
+                for segment in _segments(rows):
+                    # A worker projects its share of a segment, but ends where the segment does, as
+                    # every worker does.
+                    mine = segment if self.partition is None else [row for row in segment if self.partition.reads(row)]
+                    self._project([Recorded.of(row) for row in mine], segment[-1].position)
             except BaseException:
                 if self.open_rows is None:
                     self.reset()
                 raise
-            done += len(page)
+            done += len(rows)
             if progress:
                 progress(self.position)
         if self.open_rows is None and self.position - self.last_snapshot >= self.settings.head_snapshot_after:
@@ -175,26 +224,45 @@ class CaseStatusProjector:
             self.last_snapshot = self.position
         return done
 
-    def _project(self, recorded: Sequence["Recorded"]) -> None:
+    def _project(self, recorded: Sequence["Recorded"], position: int) -> None:
+        """Projects `recorded`, a page's events (or the part of a page a settlement event splits off)
+        up to and including `position`."""
         if self.open_rows is None:
-            page = _Page(PageWrite(recorded[-1].position))
+            page = _Page(PageWrite(position))
         else:
-            page = _Page(PageWrite(recorded[-1].position), self.open_rows, bulk=True)
+            page = _Page(PageWrite(position, tracked=self.partition is None), self.open_rows, bulk=True)
+        notes_all = self.partition is None or self.partition.index == 0
         for event in recorded:
-            self._notable(event, page)
+            if notes_all or event.type not in NOT_CASE_EVENTS:
+                self._notable(event, page)
             if event.type in SETTLEMENT_EVENTS:
                 self._terms_changed(self.terms.then(event.type, event.data), event.position, page)
             elif event.type not in NOT_CASE_EVENTS:
                 self._case_event(event, page)
         # A settlement event re-reads many clocks: snapshot after it, so later reports need not
         # sum its rows again.
-        settled = recorded[0].type in SETTLEMENT_EVENTS and sum(map(len, page.write.inserts.values())) > 100
+        settling = bool(recorded) and recorded[0].type in SETTLEMENT_EVENTS
+        if self.partition is not None:  # every worker decides alike, from what every worker reads
+            self.position = position
+            if page.write.has_rows():
+                self.model.write_page(self.generation, page.write)
+            if settling or position - self.last_snapshot >= self.settings.snapshot_every:
+                self._hand_on_cells()
+            return
+        settled = settling and sum(map(len, page.write.inserts.values())) > 100
         if settled or page.write.position - self.last_snapshot >= self.settings.snapshot_every:
             page.write.snapshot = Counter(self.cells)
         self.model.write_page(self.generation, page.write)
         self.position = page.write.position
         if page.write.snapshot is not None:
             self.last_snapshot = self.position
+
+    def _hand_on_cells(self) -> None:
+        """A worker's cells since it last handed them on, summed with the other workers' elsewhere."""
+        assert self._cells_out is not None
+        self._cells_out(self.position, self.cells)
+        self.cells = Counter()
+        self.last_snapshot = self.position
 
     def _notable(self, event: "Recorded", page: _Page) -> None:
         kinds = [NOTABLE[event.type]] if event.type in NOTABLE else []
@@ -275,6 +343,8 @@ class CaseStatusProjector:
         """The current clock rows: in the tables, and in bulk mode also those still open in memory
         (each current row is in exactly one of the two)."""
         current = list(self.model.current_clocks(self.generation, obligations))
+        if self.partition is not None:  # the tables hold every worker's rows
+            current = [clock for clock in current if self.partition.owns(clock[0])]
         if self.open_rows is not None:
             wanted = set(obligations)
             current += [
@@ -308,28 +378,42 @@ class Recorded(NamedTuple):
         return self.version
 
     @classmethod
-    def of(cls, position: int, topic: str, version: int, state: bytes, recorded_at: str | None) -> "Recorded":
-        fields = orjson.loads(state)
+    def of(cls, row: LeanRow) -> "Recorded":
+        fields = orjson.loads(row.state)
         return cls(
-            position, topic, version, recorded_at, fields["event_id"], fields["case_id"], fields["occurred_at"],
-            fields["organization"], fields["data"],
+            row.position, row.topic, row.version, row.recorded_at, fields["event_id"], fields["case_id"],
+            fields["occurred_at"], fields["organization"], fields["data"],
         )
 
 
-def _chunks(page: Sequence[Recorded]) -> list[Sequence[Recorded]]:
+def _segments(rows: Sequence[LeanRow]) -> list[Sequence[LeanRow]]:
     """A settlement event gets a page of its own: it re-reads the clocks as the tables hold them."""
-    chunks: list[Sequence[Recorded]] = []
+    segments: list[Sequence[LeanRow]] = []
     start = 0
-    for i, entry in enumerate(page):
-        if entry.type in SETTLEMENT_EVENTS:
+    for i, row in enumerate(rows):
+        if row.topic in SETTLEMENT_EVENTS:
             if i > start:
-                chunks.append(page[start:i])
-            chunks.append(page[i : i + 1])
+                segments.append(rows[start:i])
+            segments.append(rows[i : i + 1])
             start = i + 1
-    if start < len(page):
-        chunks.append(page[start:])
-    return chunks
+    if start < len(rows):
+        segments.append(rows[start:])
+    return segments
 
 
 def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """A bulk load allocates millions of short-lived objects while it holds a large cache of cases;
+    at the default thresholds the cyclic collector rescans that cache thousands of times (a quarter
+    of a rebuild's CPU, measured with gc.callbacks). Its objects are freed by reference counting
+    anyway, so collecting rarely keeps memory where it was."""
+    before = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)

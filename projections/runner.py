@@ -5,28 +5,19 @@ this loop polls the log head instead (a cheap indexed read) on both backends, so
 serves the API's in-process projector and `ledger project --follow`.
 """
 
-import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from ledger.application import Ledger
+from projections import partitioned
 from projections.case_status import CaseStatusProjector, Settings
-from projections.store import PostgresReadModel, ReadModel, SQLiteReadModel
+from projections.store import open_read_model
 
 log = logging.getLogger(__name__)
-
-
-def open_read_model(ledger: Ledger) -> ReadModel:
-    datastore = ledger.store.datastore  # type: ignore[attr-defined]
-    model: ReadModel = SQLiteReadModel(datastore) if ledger.backend == "sqlite" else PostgresReadModel(datastore)
-    model.create_table()  # type: ignore[attr-defined]  # the tracking table
-    model.create_state_table()
-    return model
 
 
 class Projection:
@@ -104,10 +95,11 @@ class Projection:
             time.sleep(0.01)
         return True
 
-    def rebuild(self, progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+    def rebuild(self, progress: Callable[[int], None] | None = None, workers: int = 1) -> tuple[int, int]:
         """Projects the whole log into fresh tables, then makes them current (blue/green).
 
-        Reports keep reading the old generation until the switch, which is one transaction.
+        Reports keep reading the old generation until the switch, which is one transaction. With
+        `workers` > 1 the cases are shared among that many processes (projections/partitioned.py).
         Returns (new generation, events projected).
         """
         generations = self.model.generations()
@@ -117,8 +109,12 @@ class Projection:
             if state == "building":  # an earlier rebuild that did not finish
                 self.model.drop_generation(leftover)
         self.model.create_generation(new, self.settings.as_json(), state="building")
-        projector = CaseStatusProjector(self.ledger, self.model, new, self.settings)
-        with _fewer_collections():
+        if workers > 1:
+            projected = partitioned.bulk_load(self.ledger, self.model, new, self.settings, workers, progress)
+            # The state at the head, read back from what the workers wrote: it goes on from there.
+            projector = CaseStatusProjector(self.ledger, self.model, new, self.settings)
+        else:
+            projector = CaseStatusProjector(self.ledger, self.model, new, self.settings)
             projected = projector.bulk_load(progress)
         self.model.analyze(new)
         self.model.activate(new)
@@ -126,17 +122,3 @@ class Projection:
         if old is not None:
             self.model.drop_generation(old)
         return new, projected
-
-
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """A rebuild allocates millions of short-lived objects while it holds a large cache of cases;
-    at the default thresholds the cyclic collector rescans that cache thousands of times (a quarter
-    of a rebuild's CPU, measured with gc.callbacks). Its objects are freed by reference counting
-    anyway, so collecting rarely keeps memory where it was."""
-    before = gc.get_threshold()
-    gc.set_threshold(50_000, 20, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)

@@ -18,7 +18,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from eventsourcing.persistence import Tracking
@@ -26,6 +26,9 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 from domain.terms import Clock, ClockInputs
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
 from ledger.roles import is_owner
 from projections.case_rows import (
     FAMILY_ROW,
@@ -98,6 +101,10 @@ class PageWrite:
     inserts: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)  # (*values, valid_from, valid_to)
     notable: list[tuple[int, str]] = field(default_factory=list)  # (position, kind)
     snapshot: Counter[Cell] | None = None
+    tracked: bool = True  # False for one worker's share of a bulk load: the tracking comes at its end
+
+    def has_rows(self) -> bool:
+        return any(self.closes.values()) or any(self.inserts.values()) or bool(self.notable)
 
 
 def cells_json(counter: Mapping[Cell, int]) -> str:
@@ -243,7 +250,8 @@ class ReadModel(ABC):
         """One transaction: the tracking position first (it takes the write lock, and a position
         already tracked raises IntegrityError before anything else is written), then the rows."""
         with self._write() as cursor:
-            self._insert_tracking(cursor, Tracking(tracking_name(generation), page.position))
+            if page.tracked:
+                self._insert_tracking(cursor, Tracking(tracking_name(generation), page.position))
             for table, closes in page.closes.items():
                 _, key = _COLUMNS[table]
                 where = " AND ".join(f"{column} = %s" for column in key)
@@ -259,6 +267,11 @@ class ReadModel(ABC):
                 self._insert_many(cursor, self._generation_table(generation, "notable"), page.notable)
             if page.snapshot is not None:
                 self._insert_snapshot(cursor, generation, page.position, page.snapshot, kept=True)
+
+    def write_snapshot(self, generation: int, position: int, summed: Counter[Cell]) -> None:
+        """A kept snapshot on its own (the sums of a bulk load shared by several workers)."""
+        with self._write() as cursor:
+            self._insert_snapshot(cursor, generation, position, summed, kept=True)
 
     def write_head_snapshot(self, generation: int, position: int, summed: Counter[Cell]) -> None:
         """The cells at the projection's head, replacing the previous head snapshot."""
@@ -467,3 +480,17 @@ class PostgresReadModel(ReadModel, PostgresTrackingRecorder):
 
     def _index(self, generation: int, table: str, what: str) -> str:
         return f"cs{generation}_{table}_{what}"  # PostgreSQL puts an index in its table's schema
+
+
+def read_model(ledger: "Ledger") -> ReadModel:
+    """The read model in the ledger's own database, as it is."""
+    datastore = ledger.store.datastore  # type: ignore[attr-defined]
+    return SQLiteReadModel(datastore) if ledger.backend == "sqlite" else PostgresReadModel(datastore)
+
+
+def open_read_model(ledger: "Ledger") -> ReadModel:
+    """The read model in the ledger's own database, its shared tables created if missing."""
+    model = read_model(ledger)
+    model.create_table()  # type: ignore[attr-defined]  # the tracking table
+    model.create_state_table()
+    return model

@@ -83,3 +83,9 @@ def test_project_then_rebuild_give_the_same_report(cli: Run, ledger: Ledger) -> 
     assert_succeeded(rebuilt)
     assert "generation 2" in rebuilt.stderr
     assert cli("report", "--as-of", size).stdout == before
+    shared = cli("rebuild", "--workers", 2)  # processes of their own, opening the database by its URL
+    assert_succeeded(shared)
+    assert "generation 3" in shared.stderr
+    assert cli("report", "--as-of", size).stdout == before
+    refused = cli("rebuild", "--workers", -1)
+    assert refused.exit_code == 2 and "--workers" in refused.output  # a usage error, nothing rebuilt

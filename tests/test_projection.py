@@ -1,5 +1,6 @@
 """The case-status projection on both backends: exactly once, rebuildable, reproducible as of any point."""
 
+import multiprocessing
 import os
 import random
 import signal
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -25,6 +27,7 @@ from domain.organizations import Organization, Role
 from projections.case_status import Recorded, Settings
 from projections.render import render_json
 from projections.report import compliance_report
+from projections.partitioned import WorkerFailed
 from projections.runner import Projection
 from projections.store import VERSIONED, ReadModel
 from projections.what_if import what_if_terms
@@ -74,6 +77,64 @@ def test_the_live_projection_equals_a_rebuild_byte_for_byte(ledger: Ledger) -> N
     Projection(ledger, Settings(page_size=64, cached_cases=7)).rebuild()
     assert [report_bytes(ledger, projection, p) for p in positions] + [report_bytes(ledger, projection, now)] == live
     assert b'"identified":0' not in live[-1]  # the population was really counted
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_a_rebuild_shared_by_several_processes_equals_the_live_projection(ledger: Ledger, workers: int) -> None:
+    projection = Projection(ledger, Settings(page_size=97, snapshot_every=300))
+    ledger.adopt_default_terms()
+    for seed in range(2):
+        append_population(ledger, Population(70, seed, TODAY))  # terms, an extension, merges, corrections
+        projection.catch_up()
+    head = ledger.store.tree_size()
+    positions = [1, head // 5, head // 3, head // 2, head - 7, head]
+    live = [report_bytes(ledger, projection, p) for p in positions]
+    # Small pages, snapshots and caches: pages split by settlement events, evicted cases folded again.
+    shared = Projection(ledger, Settings(page_size=50, snapshot_every=120, cached_cases=5))
+    generation, projected = shared.rebuild(workers=workers)
+    assert (generation, projected) == (2, head)
+    assert [report_bytes(ledger, projection, p) for p in positions] == live
+    model = shared.model
+    assert model.tracked(generation) == head
+    for position in range(0, head + 1, max(1, head // 40)):  # the workers' summed snapshots hold
+        assert without_data_quality(model.cells_at(generation, position)) == without_data_quality(
+            recount(model, generation, position)
+        )
+    # And it goes on from there as any projection does.
+    append_population(ledger, Population(5, 9, TODAY))
+    projection.catch_up()
+    assert report_bytes(ledger, projection, ledger.store.tree_size()) != live[-1]
+
+
+def test_a_shared_rebuild_whose_worker_dies_changes_nothing_the_reports_read(ledger: Ledger) -> None:
+    projection = Projection(ledger)
+    populate(ledger, 60)
+    projection.catch_up()
+    head = ledger.store.tree_size()
+    before = report_bytes(ledger, projection, head)
+    # Snapshots due every few events, more than the workers' outboxes hold: they are still at work
+    # when the first sums come in, and one of them is killed then.
+    shared = Projection(ledger, Settings(page_size=20, snapshot_every=5))
+
+    killed: list[int] = []
+
+    def kill_a_worker(position: int) -> None:
+        if killed:  # sums the workers had sent before still come in
+            return
+        workers = multiprocessing.active_children()
+        assert workers, "the workers had already finished"
+        killed.append(workers[0].pid)  # type: ignore[arg-type]
+        os.kill(killed[0], signal.SIGKILL)
+
+    with pytest.raises(WorkerFailed, match="ended"):
+        shared.rebuild(progress=kill_a_worker, workers=2)
+    assert not multiprocessing.active_children()  # the other worker was stopped too
+    assert shared.model.active_generation() == 1
+    assert report_bytes(ledger, projection, head) == before
+    # The unfinished generation is dropped by the next rebuild, which completes.
+    assert shared.rebuild(workers=2) == (3, head)
+    assert set(shared.model.generations()) == {3}
+    assert report_bytes(ledger, projection, head) == before
 
 
 def test_a_report_as_of_an_instant_is_the_same_after_more_is_recorded(ledger: Ledger) -> None:
@@ -288,11 +349,12 @@ def test_the_projections_lean_reading_of_the_log_equals_eventsourcings(ledger: L
     assert len(rows) == len(logged) == ledger.store.tree_size()
     types = set()
     for row, entry in zip(rows, logged, strict=True):
-        lean, event = Recorded.of(*row), ledger.decode(entry.stored)
+        lean, event = Recorded.of(row), ledger.decode(entry.stored)
         types.add(lean.type)
         assert (lean.position, lean.type, lean.version, lean.recorded_at) == (
             entry.position, event.type, event.originator_version, entry.recorded_at
         )
+        assert UUID(str(row.stream_id)) == entry.stored.originator_id  # what a rebuild's workers share by
         assert (lean.event_id, lean.case_id, lean.occurred_at, lean.organization, lean.data) == (
             event.event_id, event.case_id, event.occurred_at, event.organization, event.data
         )

@@ -9,7 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -25,6 +25,17 @@ class LoggedEvent:
     stored: StoredEvent
     recorded_at: str | None
     leaf_hash: bytes | None
+
+
+class LeanRow(NamedTuple):
+    """One event as a projection tails the log: no leaf hash, no object built from its payload."""
+
+    position: int
+    stream_id: UUID | str  # PostgreSQL gives a UUID, SQLite its text
+    topic: str
+    version: int
+    state: bytes
+    recorded_at: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,17 +197,18 @@ class LedgerRecorder(ABC):
         rows = self._rows(self._LOGGED + "WHERE e.notification_id > %s ORDER BY e.notification_id LIMIT %s", (after, limit))
         return self._logged(rows)
 
-    def recorded_after(self, after: int, limit: int) -> list[tuple[int, str, int, bytes, str | None]]:
-        """(position, topic, version, stored payload, recorded_at) after `after`, in order: the lean
-        read a projection tails the log with (no leaf hash, no object per row)."""
+    def recorded_after(self, after: int, limit: int) -> list[LeanRow]:
+        """Up to `limit` events after position `after`, in order."""
         rows = self._rows(
-            "SELECT e.notification_id AS position, e.topic, e.originator_version AS version, e.state, l.recorded_at"
+            "SELECT e.notification_id AS position, e.originator_id AS stream_id, e.topic,"
+            " e.originator_version AS version, e.state, l.recorded_at"
             " FROM {events} e LEFT JOIN {leaves} l ON l.position = e.notification_id"
             " WHERE e.notification_id > %s ORDER BY e.notification_id LIMIT %s",
             (after, limit),
         )
         return [
-            (row["position"], row["topic"], row["version"], bytes(row["state"]), row["recorded_at"]) for row in rows
+            LeanRow(row["position"], row["stream_id"], row["topic"], row["version"], bytes(row["state"]), row["recorded_at"])
+            for row in rows
         ]
 
     def logged_at(self, positions: Sequence[int]) -> list[LoggedEvent]:
