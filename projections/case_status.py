@@ -26,12 +26,12 @@ import orjson
 from domain.case_facts import EVERYTHING, CaseFacts, Fact
 from domain.catalog import AMENDMENTS, SETTLEMENT_EVENTS, Obligation
 from domain.events import case_stream_id
-from ledger.recorders.base import LeanRow
 from domain.family_case import FamilyCase
 from domain.organizations import LEDGER_OPERATOR
 from domain.terms import Terms, evaluate
 from domain.values import utc_text
 from ledger.application import Ledger
+from ledger.recorders.base import LeanRow
 from projections.case_rows import Cell, ClockRow, Row, RowKey, case_rows, cells
 from projections.store import TABLES, PageWrite, ReadModel, decode, encode
 
@@ -49,6 +49,7 @@ class Settings:
     snapshot_every: int = 5_000  # positions between kept snapshots of the summed cells
     head_snapshot_after: int = 500  # positions since the last snapshot before a caught-up one writes its head
     cached_cases: int = 10_000  # each ~15 KB with its entries and rows: the bound on a rebuild's memory
+    settling_batch: int = 5_000  # rows a bulk load writes at a time while a settlement event re-reads the clocks
 
     def as_json(self) -> dict[str, int]:
         return {"late_report_days": self.late_report_days}
@@ -136,6 +137,9 @@ class _Page:
 
     def _insert(self, table: str, row: list[Any]) -> None:
         self.write.inserts.setdefault(table, []).append(row)  # type: ignore[arg-type]
+
+    def pending(self) -> int:
+        return sum(map(len, self.write.inserts.values())) + sum(map(len, self.write.closes.values()))
 
 
 class CaseStatusProjector:
@@ -337,22 +341,36 @@ class CaseStatusProjector:
                     cached = self.cases.get(case_id)
                     if cached is not None:
                         cached.rows[key] = new
+                    elif page.bulk:  # rows stay open for cached cases only: this one is written now
+                        page.flush(case_id, {key: new})
+                        if page.pending() >= self.settings.settling_batch:
+                            self._write_ahead(page)
         self.terms = terms
 
-    def _current_clocks(self, obligations: list[str]) -> list[tuple[str, RowKey, Row]]:
-        """The current clock rows: in the tables, and in bulk mode also those still open in memory
-        (each current row is in exactly one of the two)."""
-        current = list(self.model.current_clocks(self.generation, obligations))
-        if self.partition is not None:  # the tables hold every worker's rows
-            current = [clock for clock in current if self.partition.owns(clock[0])]
+    def _write_ahead(self, page: _Page) -> None:
+        """Bulk mode: the page's rows so far, written before the rest of it (no one reads these
+        tables yet), so that a settlement event re-reading every case's clocks holds a batch of
+        them in memory, not all."""
+        self.model.write_page(self.generation, PageWrite(page.write.position, page.write.closes, page.write.inserts, tracked=False))
+        page.write.closes, page.write.inserts = {}, {}
+        page.written.clear()  # in the tables now: a change ends them there
+
+    def _current_clocks(self, obligations: list[str]) -> Iterator[tuple[str, RowKey, Row]]:
+        """The current clock rows: in the tables (read as they are used: there may be millions), and
+        in bulk mode also those still open in memory (each current row is in exactly one of the
+        two; the open ones listed first, as re-reading a clock opens a row in its place)."""
+        opened: list[tuple[str, RowKey, Row]] = []
         if self.open_rows is not None:
             wanted = set(obligations)
-            current += [
+            opened = [
                 (case_id, *decode("clocks", values[:-2]))
                 for (table, case_id, key), values in self.open_rows.items()
                 if table == "clocks" and key in wanted
             ]
-        return current
+        for clock in self.model.current_clocks(self.generation, obligations):
+            if self.partition is None or self.partition.owns(clock[0]):  # the tables hold every worker's rows
+                yield clock
+        yield from opened
 
 
 class Recorded(NamedTuple):

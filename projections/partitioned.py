@@ -51,7 +51,10 @@ def bulk_load(
     context = multiprocessing.get_context("spawn")  # a fork would share the parent's connections
     # Bounded: a worker ahead of the others waits rather than piling up its cells here.
     outboxes = [context.Queue(maxsize=16) for _ in range(workers)]
-    share = Settings(**{**settings.__dict__, "cached_cases": max(1, settings.cached_cases // workers)})
+    # Each worker is an interpreter of its own, with its own share of a settlement event's work: with
+    # half of a 1/workers share of the cache, they all stay within one process's memory (measured
+    # at a million events: bench/reports.py).
+    share = Settings(**{**settings.__dict__, "cached_cases": max(1, settings.cached_cases // (2 * workers))})
     processes = [
         context.Process(
             target=_work,

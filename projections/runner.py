@@ -116,6 +116,7 @@ class Projection:
         else:
             projector = CaseStatusProjector(self.ledger, self.model, new, self.settings)
             projected = projector.bulk_load(progress)
+        self.model.index_generation(new)
         self.model.analyze(new)
         self.model.activate(new)
         projected += projector.catch_up(progress)  # what arrived meanwhile

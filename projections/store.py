@@ -148,6 +148,10 @@ class ReadModel(ABC):
     def _sql(self, text: str) -> str:
         return text.replace("%s", self.placeholder)
 
+    def _batches(self, cursor: Any, size: int) -> Iterator[list[Any]]:
+        while rows := cursor.fetchmany(size):
+            yield rows
+
     def _generation_table(self, generation: int, name: str) -> str:
         return self._table(f"cs{generation}_{name}")
 
@@ -175,7 +179,11 @@ class ReadModel(ABC):
         return active[0] if active else None
 
     def create_generation(self, generation: int, settings: Mapping[str, Any], state: str) -> None:
+        """A generation's tables; one being built gets its lookup indexes when complete (see
+        index_generation): B-trees built once from the loaded rows cost less than kept up row by row."""
         ddl = self._generation_ddl(generation)
+        if state != "building":
+            ddl += self._lookup_indexes(generation)
         with self._write() as cursor:
             for statement in ddl:
                 cursor.execute(statement)
@@ -223,23 +231,38 @@ class ReadModel(ABC):
                 # One current row per key: the projection can never hold two versions at once.
                 f"CREATE UNIQUE INDEX {self._index(generation, name, 'current')} ON {table} ({', '.join(key)}) "
                 "WHERE valid_to IS NULL",
-                f"CREATE INDEX {self._index(generation, name, 'from')} ON {table} (valid_from)",
-                f"CREATE INDEX {self._index(generation, name, 'to')} ON {table} (valid_to)",
             ]
-        clocks = self._generation_table(generation, "clocks")
-        statements.append(  # the overdue list, oldest due date first
-            f"CREATE INDEX {self._index(generation, 'clocks', 'due')} ON {clocks} (due_day, case_id, obligation)"
-        )
         notable = self._generation_table(generation, "notable")
         snapshots = self._generation_table(generation, "snapshots")
         statements += [
             f"DROP TABLE IF EXISTS {notable}",
             f"CREATE TABLE {notable} (position {self.bigint} NOT NULL, kind TEXT NOT NULL)",
-            f"CREATE INDEX {self._index(generation, 'notable', 'position')} ON {notable} (position)",
             f"DROP TABLE IF EXISTS {snapshots}",
             f"CREATE TABLE {snapshots} (position {self.bigint} PRIMARY KEY, kept INTEGER NOT NULL, cells TEXT NOT NULL)",
         ]
         return statements
+
+    def _lookup_indexes(self, generation: int) -> list[str]:
+        """The indexes reports read by (as of a position, the overdue list), which writing does not need."""
+        statements = []
+        for name in _COLUMNS:
+            table = self._generation_table(generation, name)
+            statements += [
+                f"CREATE INDEX {self._index(generation, name, 'from')} ON {table} (valid_from)",
+                f"CREATE INDEX {self._index(generation, name, 'to')} ON {table} (valid_to)",
+            ]
+        clocks, notable = self._generation_table(generation, "clocks"), self._generation_table(generation, "notable")
+        return statements + [
+            # the overdue list, oldest due date first
+            f"CREATE INDEX {self._index(generation, 'clocks', 'due')} ON {clocks} (due_day, case_id, obligation)",
+            f"CREATE INDEX {self._index(generation, 'notable', 'position')} ON {notable} (position)",
+        ]
+
+    def index_generation(self, generation: int) -> None:
+        """The lookup indexes of a generation just built, before it goes live."""
+        with self._write() as cursor:
+            for statement in self._lookup_indexes(generation):
+                cursor.execute(statement)
 
     def _index(self, generation: int, table: str, what: str) -> str:
         return f"cs{generation}_{table}_{what}"
@@ -407,11 +430,12 @@ class ReadModel(ABC):
                 ),
                 list(obligations),
             )
-            rows = cursor.fetchall()
-        for values in rows:
-            listed = list(values.values()) if isinstance(values, dict) else list(values)
-            key, row = decode("clocks", listed)
-            yield listed[0], key, row
+            # A batch at a time: at a settlement event that is every case's clocks.
+            for rows in self._batches(cursor, 5000):
+                for values in rows:
+                    listed = list(values.values()) if isinstance(values, dict) else list(values)
+                    key, row = decode("clocks", listed)
+                    yield listed[0], key, row
 
 
 def _clock_cells(values: Sequence[Any]) -> tuple[Cell, ...]:
@@ -442,6 +466,11 @@ class SQLiteReadModel(ReadModel, SQLiteTrackingRecorder):
 
     def _table(self, name: str) -> str:
         return name
+
+    def _batches(self, cursor: Any, size: int) -> Iterator[list[Any]]:
+        # eventsourcing's cursor wrapper has no fetchmany; the sqlite3 cursor inside it has.
+        while rows := cursor.sqlite_cursor.fetchmany(size):
+            yield rows
 
 
 class PostgresReadModel(ReadModel, PostgresTrackingRecorder):

@@ -74,7 +74,8 @@ def test_the_live_projection_equals_a_rebuild_byte_for_byte(ledger: Ledger) -> N
     assert rebuilt == live
     # A cache far smaller than the cases: rows of evicted cases are written early, reloaded cases
     # are folded from the log again; nothing may change.
-    Projection(ledger, Settings(page_size=64, cached_cases=7)).rebuild()
+    # Also writing ahead a few rows at a time while a settlement event re-reads every clock.
+    Projection(ledger, Settings(page_size=64, cached_cases=7, settling_batch=3)).rebuild()
     assert [report_bytes(ledger, projection, p) for p in positions] + [report_bytes(ledger, projection, now)] == live
     assert b'"identified":0' not in live[-1]  # the population was really counted
 
@@ -90,7 +91,7 @@ def test_a_rebuild_shared_by_several_processes_equals_the_live_projection(ledger
     positions = [1, head // 5, head // 3, head // 2, head - 7, head]
     live = [report_bytes(ledger, projection, p) for p in positions]
     # Small pages, snapshots and caches: pages split by settlement events, evicted cases folded again.
-    shared = Projection(ledger, Settings(page_size=50, snapshot_every=120, cached_cases=5))
+    shared = Projection(ledger, Settings(page_size=50, snapshot_every=120, cached_cases=5, settling_batch=4))
     generation, projected = shared.rebuild(workers=workers)
     assert (generation, projected) == (2, head)
     assert [report_bytes(ledger, projection, p) for p in positions] == live
