@@ -109,16 +109,17 @@ class Projection:
             if state == "building":  # an earlier rebuild that did not finish
                 self.model.drop_generation(leftover)
         self.model.create_generation(new, self.settings.as_json(), state="building")
+        projector: CaseStatusProjector | None = None
         if workers > 1:
             projected = partitioned.bulk_load(self.ledger, self.model, new, self.settings, workers, progress)
-            # The state at the head, read back from what the workers wrote: it goes on from there.
-            projector = CaseStatusProjector(self.ledger, self.model, new, self.settings)
         else:
             projector = CaseStatusProjector(self.ledger, self.model, new, self.settings)
             projected = projector.bulk_load(progress)
         self.model.index_generation(new)
         self.model.analyze(new)
         self.model.activate(new)
+        if projector is None:  # a shared load's state at the head: read back from what its workers wrote
+            projector = CaseStatusProjector(self.ledger, self.model, new, self.settings)
         projected += projector.catch_up(progress)  # what arrived meanwhile
         if old is not None:
             self.model.drop_generation(old)
