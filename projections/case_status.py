@@ -19,7 +19,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
-from uuid import UUID
 
 import orjson
 
@@ -64,18 +63,18 @@ class Partition:
     index: int
     count: int
 
-    def owns_stream(self, stream_id: UUID | str) -> bool:
-        return (stream_id if isinstance(stream_id, UUID) else UUID(stream_id)).int % self.count == self.index
+    @property
+    def nibbles(self) -> list[int]:
+        """The last hex digits of the stream ids this worker owns (the log is read by them)."""
+        return [nibble for nibble in range(16) if nibble % self.count == self.index]
+
+    @property
+    def topics(self) -> list[str]:
+        """What it reads of other streams."""
+        return sorted(NOT_CASE_EVENTS if self.index == 0 else SETTLEMENT_EVENTS)
 
     def owns(self, case_id: str) -> bool:
-        return case_stream_id(case_id).int % self.count == self.index
-
-    def reads(self, row: LeanRow) -> bool:
-        if row.topic in SETTLEMENT_EVENTS:
-            return True
-        if row.topic in NOT_CASE_EVENTS:
-            return self.index == 0
-        return self.owns_stream(row.stream_id)
+        return (case_stream_id(case_id).int & 0xF) % self.count == self.index
 
 
 # A partitioned worker hands on its cells at agreed positions: (position, change since the last).
@@ -206,15 +205,16 @@ class CaseStatusProjector:
         head = self.ledger.store.tree_size() if until is None else until
         done = 0
         while self.position < head:
-            rows = self.ledger.store.recorded_after(self.position, min(self.settings.page_size, head - self.position))
-            if not rows:
-                break
+            end = min(self.position + self.settings.page_size, head)
+            if self.partition is None:
+                rows = self.ledger.store.recorded_between(self.position, end)
+                if not rows:
+                    break
+            else:  # its own streams' events and the settlement's: pages of positions, as every worker's
+                rows = self.ledger.store.recorded_between(self.position, end, self.partition.nibbles, self.partition.topics)
             try:
-                for segment in _segments(rows):
-                    # A worker projects its share of a segment, but ends where the segment does, as
-                    # every worker does.
-                    mine = segment if self.partition is None else [row for row in segment if self.partition.reads(row)]
-                    self._project([Recorded.of(row) for row in mine], segment[-1].position)
+                for segment, through in _segments(rows, self.position, end):
+                    self._project([Recorded.of(row) for row in segment], through)
             except BaseException:
                 if self.open_rows is None:
                     self.reset()
@@ -404,18 +404,21 @@ class Recorded(NamedTuple):
         )
 
 
-def _segments(rows: Sequence[LeanRow]) -> list[Sequence[LeanRow]]:
-    """A settlement event gets a page of its own: it re-reads the clocks as the tables hold them."""
-    segments: list[Sequence[LeanRow]] = []
-    start = 0
+def _segments(rows: Sequence[LeanRow], after: int, end: int) -> list[tuple[Sequence[LeanRow], int]]:
+    """The page of positions after+1..end in parts, each with the position it runs through: a
+    settlement event gets a part of its own (it re-reads the clocks as the tables hold them). The
+    parts depend on positions and settlement events only, so a rebuild's workers, each reading its
+    own share of the page, cut it alike."""
+    segments: list[tuple[Sequence[LeanRow], int]] = []
+    start, last = 0, after
     for i, row in enumerate(rows):
         if row.topic in SETTLEMENT_EVENTS:
-            if i > start:
-                segments.append(rows[start:i])
-            segments.append(rows[i : i + 1])
-            start = i + 1
-    if start < len(rows):
-        segments.append(rows[start:])
+            if row.position - 1 > last:
+                segments.append((rows[start:i], row.position - 1))
+            segments.append((rows[i : i + 1], row.position))
+            start, last = i + 1, row.position
+    if end > last:
+        segments.append((rows[start:], end))
     return segments
 
 

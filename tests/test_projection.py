@@ -24,7 +24,7 @@ from ledger.checkpoints import Signer
 from ledger.demo import Population, append_population
 from projections.case_rows import cells
 from domain.organizations import Organization, Role
-from projections.case_status import Recorded, Settings
+from projections.case_status import Partition, Recorded, Settings
 from projections.render import render_json
 from projections.report import compliance_report
 from projections.partitioned import WorkerFailed
@@ -345,7 +345,7 @@ def test_a_what_if_report_writes_nothing(ledger: Ledger) -> None:
 def test_the_projections_lean_reading_of_the_log_equals_eventsourcings(ledger: Ledger) -> None:
     populate(ledger, 60)
     ledger.issue_token("reader", Organization.OIG, Role.AUDITOR)
-    rows = ledger.store.recorded_after(0, 100_000)
+    rows = ledger.store.recorded_between(0, ledger.store.tree_size())
     logged = ledger.store.logged_after(0, 100_000)
     assert len(rows) == len(logged) == ledger.store.tree_size()
     types = set()
@@ -355,8 +355,34 @@ def test_the_projections_lean_reading_of_the_log_equals_eventsourcings(ledger: L
         assert (lean.position, lean.type, lean.version, lean.recorded_at) == (
             entry.position, event.type, event.originator_version, entry.recorded_at
         )
-        assert UUID(str(row.stream_id)) == entry.stored.originator_id  # what a rebuild's workers share by
+        assert UUID(str(row.stream_id)) == entry.stored.originator_id
         assert (lean.event_id, lean.case_id, lean.occurred_at, lean.organization, lean.data) == (
             event.event_id, event.case_id, event.occurred_at, event.organization, event.data
         )
     assert {"TermsAdopted", "DeadlineExtended", "EntryCorrected", "MergedInto", "TokenIssued"} <= types
+
+
+
+@pytest.mark.parametrize("count", [2, 3])
+def test_a_rebuild_worker_reads_its_own_streams_and_the_settlements(ledger: Ledger, count: int) -> None:
+    populate(ledger, 60)
+    ledger.issue_token("reader", Organization.OIG, Role.AUDITOR)
+    head = ledger.store.tree_size()
+    everything = ledger.store.recorded_between(0, head)
+    shares = [ledger.store.recorded_between(0, head, p.nibbles, p.topics) for p in (Partition(i, count) for i in range(count))]
+    for index, share in enumerate(shares):
+        partition = Partition(index, count)
+        expected = [
+            row for row in everything
+            if row.topic in partition.topics or (UUID(str(row.stream_id)).int & 0xF) % count == index
+        ]
+        assert share == expected
+        not_cases = Partition(0, count).topics  # the settlement's and the tokens' (a worker skips tokens but the first's)
+        owned_cases = {Recorded.of(row).case_id for row in share if row.topic not in not_cases}
+        assert owned_cases and all(partition.owns(case_id) for case_id in owned_cases)
+    # Between them, every event once, but the settlement's (every worker's) and the tokens' (the first's).
+    case_rows = sorted(row.position for share in shares for row in share if row.topic not in Partition(0, count).topics)
+    assert case_rows == [row.position for row in everything if row.topic not in Partition(0, count).topics]
+    assert {row.topic for row in shares[0]} >= {"TokenIssued", "TermsAdopted", "DeadlineExtended"}
+    # A page of positions with none of a worker's events reads as empty.
+    assert ledger.store.recorded_between(head, head + 10, Partition(0, count).nibbles, ()) == []

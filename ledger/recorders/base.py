@@ -197,15 +197,26 @@ class LedgerRecorder(ABC):
         rows = self._rows(self._LOGGED + "WHERE e.notification_id > %s ORDER BY e.notification_id LIMIT %s", (after, limit))
         return self._logged(rows)
 
-    def recorded_after(self, after: int, limit: int) -> list[LeanRow]:
-        """Up to `limit` events after position `after`, in order."""
-        rows = self._rows(
+    # The low four bits of an event's stream id, in SQL: how a rebuild's workers share the streams.
+    _STREAM_NIBBLE: str
+
+    def recorded_between(
+        self, after: int, through: int, nibbles: Sequence[int] | None = None, topics: Sequence[str] = ()
+    ) -> list[LeanRow]:
+        """The events at positions after+1..through, in order; given `nibbles`, only those of streams
+        whose id ends in one of them, and those of `topics`."""
+        template = (
             "SELECT e.notification_id AS position, e.originator_id AS stream_id, e.topic,"
             " e.originator_version AS version, e.state, l.recorded_at"
             " FROM {events} e LEFT JOIN {leaves} l ON l.position = e.notification_id"
-            " WHERE e.notification_id > %s ORDER BY e.notification_id LIMIT %s",
-            (after, limit),
+            " WHERE e.notification_id > %s AND e.notification_id <= %s"
         )
+        if nibbles is not None:
+            owned = ",".join(str(int(nibble)) for nibble in nibbles) or "-1"
+            also = " OR e.topic IN ({marks})" if topics else ""
+            template += f" AND (({self._STREAM_NIBBLE}) IN ({owned}){also})"
+        params = (after, through, *(topics if nibbles is not None else ()))
+        rows = self._rows(template + " ORDER BY e.notification_id", params, marks=len(params) - 2)
         return [
             LeanRow(row["position"], row["stream_id"], row["topic"], row["version"], bytes(row["state"]), row["recorded_at"])
             for row in rows

@@ -35,6 +35,7 @@ RECONNECT_WAIT_SECONDS = 0.2
 
 
 class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
+    _STREAM_NIBBLE = "get_byte(uuid_send(e.originator_id), 15) & 15"
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         schema = Identifier(self.datastore.schema)

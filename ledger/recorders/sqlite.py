@@ -27,6 +27,7 @@ class LedgerSQLiteRecorder(LedgerRecorder, SQLiteApplicationRecorder):
     case_keys_table = "ledger_case_keys"
     access_log_table = "ledger_access_log"
     placeholder = "?"
+    _STREAM_NIBBLE = "instr('0123456789abcdef', lower(substr(e.originator_id, -1, 1))) - 1"  # ids stored as text
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events") -> None:
         self.events_table = events_table_name
