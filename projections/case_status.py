@@ -208,10 +208,10 @@ class CaseStatusProjector:
             end = min(self.position + self.settings.page_size, head)
             if self.partition is None:
                 rows = self.ledger.store.recorded_between(self.position, end)
-                if not rows:
-                    break
-            else:  # its own streams' events and the settlement's: pages of positions, as every worker's
+            else:  # its own streams' events and the settlement's (a page may hold none of them)
                 rows = self.ledger.store.recorded_between(self.position, end, self.partition.nibbles, self.partition.topics)
+            if not rows and self.partition is None:
+                break
             try:
                 for segment, through in _segments(rows, self.position, end):
                     self._project([Recorded.of(row) for row in segment], through)

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import pytest
 
@@ -355,7 +354,6 @@ def test_the_projections_lean_reading_of_the_log_equals_eventsourcings(ledger: L
         assert (lean.position, lean.type, lean.version, lean.recorded_at) == (
             entry.position, event.type, event.originator_version, entry.recorded_at
         )
-        assert UUID(str(row.stream_id)) == entry.stored.originator_id
         assert (lean.event_id, lean.case_id, lean.occurred_at, lean.organization, lean.data) == (
             event.event_id, event.case_id, event.occurred_at, event.organization, event.data
         )
@@ -369,12 +367,13 @@ def test_a_rebuild_worker_reads_its_own_streams_and_the_settlements(ledger: Ledg
     ledger.issue_token("reader", Organization.OIG, Role.AUDITOR)
     head = ledger.store.tree_size()
     everything = ledger.store.recorded_between(0, head)
+    stream_of = {entry.position: entry.stored.originator_id for entry in ledger.store.logged_after(0, head)}
     shares = [ledger.store.recorded_between(0, head, p.nibbles, p.topics) for p in (Partition(i, count) for i in range(count))]
     for index, share in enumerate(shares):
         partition = Partition(index, count)
         expected = [
             row for row in everything
-            if row.topic in partition.topics or (UUID(str(row.stream_id)).int & 0xF) % count == index
+            if row.topic in partition.topics or (stream_of[row.position].int & 0xF) % count == index
         ]
         assert share == expected
         not_cases = Partition(0, count).topics  # the settlement's and the tokens' (a worker skips tokens but the first's)

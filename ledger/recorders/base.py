@@ -31,7 +31,6 @@ class LeanRow(NamedTuple):
     """One event as a projection tails the log: no leaf hash, no object built from its payload."""
 
     position: int
-    stream_id: UUID | str  # PostgreSQL gives a UUID, SQLite its text
     topic: str
     version: int
     state: bytes
@@ -206,7 +205,7 @@ class LedgerRecorder(ABC):
         """The events at positions after+1..through, in order; given `nibbles`, only those of streams
         whose id ends in one of them, and those of `topics`."""
         template = (
-            "SELECT e.notification_id AS position, e.originator_id AS stream_id, e.topic,"
+            "SELECT e.notification_id AS position, e.topic,"
             " e.originator_version AS version, e.state, l.recorded_at"
             " FROM {events} e LEFT JOIN {leaves} l ON l.position = e.notification_id"
             " WHERE e.notification_id > %s AND e.notification_id <= %s"
@@ -218,8 +217,7 @@ class LedgerRecorder(ABC):
         params = (after, through, *(topics if nibbles is not None else ()))
         rows = self._rows(template + " ORDER BY e.notification_id", params, marks=len(params) - 2)
         return [
-            LeanRow(row["position"], row["stream_id"], row["topic"], row["version"], bytes(row["state"]), row["recorded_at"])
-            for row in rows
+            LeanRow(row["position"], row["topic"], row["version"], bytes(row["state"]), row["recorded_at"]) for row in rows
         ]
 
     def logged_at(self, positions: Sequence[int]) -> list[LoggedEvent]:
