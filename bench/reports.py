@@ -6,7 +6,8 @@ normal append path):
   rebuild       `ledger rebuild` (Projection.rebuild) in a child process, in one process and with
                 `ledger rebuild`'s default workers (one per core, for 50k events or more):
                 events/s, its ratio to the raw read rate, and the peak resident memory of the
-                child and its workers together (sampled every 0.2 s);
+                child and its workers together (sampled every 0.2 s); the raw read and the
+                rebuilds are taken in --rounds interleaved rounds, and their medians compared;
   latest        the report as of now (projection caught up): p50 / p95 over --requests calls;
   as-of         the report as of a random position of the log: p50 / p95 (each a different point).
   dashboard     the monitors' dashboard page (GET / through the app, signed in: the report, the
@@ -135,7 +136,7 @@ def latencies(call: Callable[[], object], requests: int) -> tuple[float, float]:
     return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
 
 
-def measure(url: str, events: int, requests: int) -> list[tuple[str, str, str]]:
+def measure(url: str, events: int, requests: int, rounds: int) -> list[tuple[str, str, str]]:
     rows = []
     with Ledger(url) as ledger:
         ledger.adopt_default_terms()
@@ -143,13 +144,23 @@ def measure(url: str, events: int, requests: int) -> list[tuple[str, str, str]]:
         append_population(ledger, Population(int(events / EVENTS_PER_FAMILY), seed=11))
         size = ledger.store.tree_size()
         rows.append(("appended (demo)", f"{size / (time.perf_counter() - started):,.0f} ev/s", f"{size:,} events"))
-        raw = raw_read_rate(ledger)
-        rows.append(("raw read (select_notifications)", f"{raw:,.0f} ev/s", "baseline"))
-    for workers in sorted({1, default_workers(size)}):
-        rebuilt = rebuild_in_child(url, workers)
-        rate = rebuilt["events"] / rebuilt["seconds"]
+    # Rounds interleave the baseline and the rebuilds, so that each figure and the baseline are
+    # measured close in time; the medians are reported (a shared machine's speed drifts).
+    workers_tried = sorted({1, default_workers(size)})
+    raws: list[float] = []
+    rebuilds: dict[int, list[dict[str, float]]] = {workers: [] for workers in workers_tried}
+    for _ in range(rounds):
+        with Ledger(url) as ledger:
+            raws.append(raw_read_rate(ledger))
+        for workers in workers_tried:
+            rebuilds[workers].append(rebuild_in_child(url, workers))
+    raw = statistics.median(raws)
+    rows.append(("raw read (select_notifications)", f"{raw:,.0f} ev/s", f"baseline, median of {rounds}"))
+    for workers, runs in rebuilds.items():
+        rate = statistics.median(run["events"] / run["seconds"] for run in runs)
+        peak = max(run["peak_kb"] for run in runs)
         what = "rebuild, 1 process" if workers == 1 else f"rebuild, {workers} workers (default)"
-        rows.append((what, f"{rate:,.0f} ev/s", f"{rate / raw:.2f}x raw; peak RSS {rebuilt['peak_kb'] / 1024:,.0f} MB"))
+        rows.append((what, f"{rate:,.0f} ev/s", f"{rate / raw:.2f}x raw; peak RSS {peak / 1024:,.0f} MB"))
     with Ledger(url) as ledger:
         projection = Projection(ledger)
         projection.catch_up()
@@ -194,19 +205,24 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000", help="events in the log, comma-separated")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--requests", type=int, default=40, help="reports timed per figure")
+    parser.add_argument("--rounds", type=int, default=3, help="raw reads and rebuilds per figure (median reported)")
     parser.add_argument(
         "--postgres-url",
         default=os.environ.get("LEDGER_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
     )
     args = parser.parse_args()
-    print(f"{os.cpu_count()} cores; demo population; rebuild in a child process; {args.requests} reports per latency figure")
+    print(
+        f"{os.cpu_count()} cores; demo population; rebuild in a child process, median of {args.rounds}; "
+        f"{args.requests} reports per latency figure; load average at the start: "
+        + ", ".join(f"{load:.2f}" for load in os.getloadavg())
+    )
     header = f"{'backend':<11} {'events':>10}  {'what':<33} {'figure':>22}  note"
     print(header)
     print("-" * len(header))
     for size in (int(s) for s in args.sizes.split(",")):
         for backend in args.backends.split(","):
             with database(backend, args.postgres_url) as url:
-                for what, figure, note in measure(url, size, args.requests):
+                for what, figure, note in measure(url, size, args.requests, args.rounds):
                     print(f"{backend:<11} {size:>10,}  {what:<33} {figure:>22}  {note}", flush=True)
 
 

@@ -9,7 +9,7 @@ effective entries again (`CaseFacts.of`). Periods are measured in occurred time 
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from domain.catalog import CloseReason, Election, MemberRole, Obligation, Outcome, Service, ServiceEndReason
 from domain.family_case import Entry, FamilyCase
@@ -40,9 +40,8 @@ NONE_RECORDED = "none_recorded"
 US = "US"
 
 
-@dataclass(frozen=True, slots=True)
-class Fact:
-    """One effective entry of a case, as the fold reads it."""
+class Fact(NamedTuple):
+    """One effective entry of a case, as the fold reads it (a tuple: a projection makes one per event)."""
 
     type: str
     occurred_at: str  # ISO 8601 UTC, as the ledger stores it: sorts chronologically

@@ -44,7 +44,14 @@ class ClockRow(NamedTuple):
 
 Row = ChildRow | FamilyRow | ClockRow
 FAMILY_ROW: RowKey = ("family", "")
-_OBLIGATIONS = tuple((o, o.value) for o in Obligation)
+_OBLIGATIONS = tuple(Obligation)
+_CLOCK_KEYS: dict[Obligation, RowKey] = {o: ("clock", o.value) for o in Obligation}
+
+
+@lru_cache(maxsize=256)
+def _touched_obligations(touched: frozenset[str]) -> tuple[Obligation, ...]:
+    # What a fact touches is one of a few sets: this runs for nearly every event a projection reads.
+    return tuple(o for o in Obligation if o.value in touched)
 
 
 def case_rows(
@@ -60,7 +67,7 @@ def case_rows(
     if not previous or EVERYTHING <= touched:
         rows: dict[RowKey, Row] = {}
         _children_and_family(facts, rows)
-        obligations: Iterable[Obligation] = Obligation
+        obligations: Iterable[Obligation] = _OBLIGATIONS
     else:
         rows = dict(previous)
         if CHILDREN <= touched:
@@ -69,9 +76,9 @@ def case_rows(
             _children_and_family(facts, rows)
         elif FAMILY <= touched:
             rows[FAMILY_ROW] = _family(facts, rows)
-        obligations = [o for o, name in _OBLIGATIONS if name in touched]
+        obligations = _touched_obligations(touched)
     for obligation in obligations:
-        key = ("clock", obligation.value)
+        key = _CLOCK_KEYS[obligation]
         inputs = facts.clock_input(obligation)
         before = rows.get(key)
         if inputs is None:

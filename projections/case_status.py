@@ -14,7 +14,7 @@ concurrent projector can lose or double nothing.
 import gc
 import logging
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -269,13 +269,16 @@ class CaseStatusProjector:
         self.last_snapshot = self.position
 
     def _notable(self, event: "Recorded", page: _Page) -> None:
-        kinds = [NOTABLE[event.type]] if event.type in NOTABLE else []
+        kind = NOTABLE.get(event.type)
+        if kind is not None:
+            self._note(event.position, kind, page)
         if event.organization != LEDGER_OPERATOR and event.type not in LEDGER_WRITTEN and event.recorded_at:
             if event.occurred_at < self._late_before(event.recorded_at):
-                kinds.append("late_reports")
-        for kind in kinds:
-            page.write.notable.append((event.position, kind))
-            self.cells[("data_quality", kind)] += 1
+                self._note(event.position, "late_reports", page)
+
+    def _note(self, position: int, kind: str, page: _Page) -> None:
+        page.write.notable.append((position, kind))
+        self.cells[("data_quality", kind)] += 1
 
     def _case_event(self, event: "Recorded", page: _Page) -> None:
         position = event.position
@@ -317,17 +320,20 @@ class CaseStatusProjector:
         return case
 
     def _changed(self, case_id: str, old: dict[RowKey, Row], new: dict[RowKey, Row], position: int, page: _Page) -> None:
-        for key in old.keys() | new.keys():
-            before, after = old.get(key), new.get(key)
-            if before == after:
+        for key, after in new.items():
+            before = old.get(key)
+            if before is after or before == after:  # most rows of a case are carried over unchanged
                 continue
             if before is not None:
                 page.end(TABLES[type(before)], case_id, key[1], position)
-                self.cells.subtract(cells(key, before))
-            if after is not None:
-                table, values = encode(case_id, key, after)
-                page.begin(table, values, position)
-                self.cells.update(cells(key, after))
+                _count(self.cells, cells(key, before), -1)
+            table, values = encode(case_id, key, after)
+            page.begin(table, values, position)
+            _count(self.cells, cells(key, after), 1)
+        if len(old) > len(new) or not old.keys() <= new.keys():  # rows that are no more
+            for key in old.keys() - new.keys():
+                page.end(TABLES[type(old[key])], case_id, key[1], position)
+                _count(self.cells, cells(key, old[key]), -1)
 
     def _terms_changed(self, terms: Terms, position: int, page: _Page) -> None:
         """New terms: the current clocks of the obligations they touch are read again under them."""
@@ -420,6 +426,13 @@ def _segments(rows: Sequence[LeanRow], after: int, end: int) -> list[tuple[Seque
     if end > last:
         segments.append((rows[start:], end))
     return segments
+
+
+def _count(counts: Counter[Cell], cells: Iterable[Cell], step: int) -> None:
+    """Counter.update / subtract for a row's few cells, without their per-call checks (a row
+    changes for nearly every event a projection reads)."""
+    for cell in cells:
+        counts[cell] += step
 
 
 def _instant(text: str) -> datetime:
