@@ -204,13 +204,18 @@ class ReadModel(ABC):
             )
 
     def drop_generation(self, generation: int) -> None:
-        with self._write() as cursor:
+        with self._write() as cursor, self._freed_as_they_are(cursor):
             for name in (*VERSIONED, "notable", "snapshots"):
                 cursor.execute(f"DROP TABLE IF EXISTS {self._generation_table(generation, name)}")
             cursor.execute(
                 self._sql(f"DELETE FROM {self._table('projection_generations')} WHERE projection = %s AND generation = %s"),
                 (PROJECTION, generation),
             )
+
+    @contextmanager
+    def _freed_as_they_are(self, cursor: Any) -> Iterator[None]:
+        """Within this block, pages this connection frees are left as they are (see SQLiteReadModel)."""
+        yield
 
     def analyze(self, generation: int) -> None:
         """Fresh planner statistics for a bulk-loaded generation (see PostgresReadModel)."""
@@ -464,6 +469,20 @@ class SQLiteReadModel(ReadModel, SQLiteTrackingRecorder):
 
     def _table(self, name: str) -> str:
         return name
+
+    @contextmanager
+    def _freed_as_they_are(self, cursor: Any) -> Iterator[None]:
+        # Debian's SQLite is built to overwrite every freed page with zeros (SECURE_DELETE), which
+        # made dropping a replaced generation's tables take four times as long. The read model
+        # holds no personal data (that is sealed in the log, and deleting a case's keys turns
+        # secure_delete on for itself), so its pages need no overwriting.
+        cursor.execute("PRAGMA secure_delete")
+        before = int(cursor.fetchone()[0])
+        cursor.execute("PRAGMA secure_delete = OFF")
+        try:
+            yield
+        finally:
+            cursor.execute(f"PRAGMA secure_delete = {before}")
 
     def _batches(self, cursor: Any, size: int) -> Iterator[list[Any]]:
         # eventsourcing's cursor wrapper has no fetchmany; the sqlite3 cursor inside it has.

@@ -276,6 +276,23 @@ def test_reports_keep_answering_from_the_old_tables_while_a_rebuild_runs(ledger:
     assert report_bytes(ledger, projection, head) == before
 
 
+def test_an_old_generation_is_dropped_on_sqlite_without_overwriting_its_pages_and_the_setting_is_restored(
+    tmp_path: Path,
+) -> None:
+    """Dropping a replaced generation frees its pages as they are (SQLite's secure_delete off: the
+    read model holds no personal data); the connection's setting is put back afterwards, for
+    deletions that need it."""
+    with Ledger(f"sqlite:///{tmp_path}/ledger.db") as ledger:
+        model = Projection(ledger).model
+        with model._write() as cursor:  # type: ignore[attr-defined]
+            cursor.execute("PRAGMA secure_delete = ON")
+            with model._freed_as_they_are(cursor):
+                cursor.execute("PRAGMA secure_delete")
+                assert cursor.fetchone()[0] == 0
+            cursor.execute("PRAGMA secure_delete")
+            assert cursor.fetchone()[0] == 1
+
+
 def test_two_projectors_on_one_database_apply_every_page_exactly_once(
     database_url: str, signer: Signer, master_key: bytes
 ) -> None:
