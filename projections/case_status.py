@@ -330,10 +330,9 @@ class CaseStatusProjector:
             table, values = encode(case_id, key, after)
             page.begin(table, values, position)
             _count(self.cells, cells(key, after), 1)
-        if len(old) > len(new) or not old.keys() <= new.keys():  # rows that are no more
-            for key in old.keys() - new.keys():
-                page.end(TABLES[type(old[key])], case_id, key[1], position)
-                _count(self.cells, cells(key, old[key]), -1)
+        for key in old.keys() - new.keys():  # rows that are no more
+            page.end(TABLES[type(old[key])], case_id, key[1], position)
+            _count(self.cells, cells(key, old[key]), -1)
 
     def _terms_changed(self, terms: Terms, position: int, page: _Page) -> None:
         """New terms: the current clocks of the obligations they touch are read again under them."""
