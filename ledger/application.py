@@ -39,6 +39,7 @@ from ledger.leaves import Leaf, LeafKey
 from ledger.mapper import LedgerMapper
 from ledger.personal_data import CaseKeys, PersonalData
 from ledger.recorders.base import LedgerRecorder, LogHead, LoggedEvent, StoredCheckpoint
+from ledger.recorders.sqlite import in_wal_mode
 from ledger.tree import LogTree
 
 # A writer that keeps losing races on a hot case gives up after this many tries (HTTP 503 with
@@ -137,6 +138,7 @@ class Ledger(Application[UUID]):
         self.database_url = database_url  # for processes that open the same database (may hold a password: never log it)
         if "SQLITE_DBNAME" in env:
             Path(env["SQLITE_DBNAME"]).parent.mkdir(parents=True, exist_ok=True)
+            in_wal_mode(env["SQLITE_DBNAME"], float(env["SQLITE_LOCK_TIMEOUT"]))
         try:
             super().__init__(env)
         except BaseException:

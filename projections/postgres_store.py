@@ -1,10 +1,14 @@
 """The read model's tables on PostgreSQL: a schema of the ledger's database, written with COPY."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from psycopg import Cursor
+from psycopg.rows import DictRow
 
+from ledger.recorders.postgres import one_schema_change_at_a_time
 from ledger.roles import is_owner
 from projections.store import VERSIONED, ReadModel
 
@@ -32,6 +36,16 @@ class PostgresReadModel(ReadModel, PostgresTrackingRecorder):
     def create_state_table(self) -> None:
         if not self._made_by_another_role("projection_generations"):
             super().create_state_table()
+
+    def _create_table(self, curs: Cursor[DictRow]) -> None:  # the library's, of the tracking table
+        one_schema_change_at_a_time(curs, self.datastore.schema)
+        super()._create_table(curs)
+
+    @contextmanager
+    def _schema_change(self) -> Iterator[Any]:
+        with self._write() as cursor:
+            one_schema_change_at_a_time(cursor, self.datastore.schema)
+            yield cursor
 
     def _made_by_another_role(self, name: str) -> bool:
         with self._read() as cursor:

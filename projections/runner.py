@@ -13,6 +13,7 @@ from collections.abc import Callable
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from ledger.application import Ledger
+from ledger.recorders.base import create_alongside_others
 from projections import partitioned
 from projections.case_status import CaseStatusProjector, Settings
 from projections.store import open_read_model
@@ -30,10 +31,13 @@ class Projection:
         self._projector: CaseStatusProjector | None = None
         self._lock = threading.Lock()
         if self.model.active_generation() is None:
-            try:
-                self.model.create_generation(1, self.settings.as_json(), state="active")
-            except IntegrityError:
-                pass  # another process created it first
+            create_alongside_others(self._create_first_generation)
+
+    def _create_first_generation(self) -> None:
+        try:
+            self.model.create_generation(1, self.settings.as_json(), state="active")
+        except IntegrityError:
+            pass  # another process created it first
 
     def generation(self) -> int:
         active = self.model.active_generation()

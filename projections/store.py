@@ -25,6 +25,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 from domain.terms import Clock, ClockInputs
+from ledger.recorders.base import create_alongside_others
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -136,6 +137,12 @@ class ReadModel(ABC):
         with self.datastore.transaction(commit=True) as cursor:
             yield cursor
 
+    @contextmanager
+    def _schema_change(self) -> Iterator[Any]:
+        """A transaction that creates tables (on PostgreSQL, one such at a time)."""
+        with self._write() as cursor:
+            yield cursor
+
     @abstractmethod
     def _table(self, name: str) -> str: ...
 
@@ -156,7 +163,7 @@ class ReadModel(ABC):
     # --- generations ---------------------------------------------------------------------------
 
     def create_state_table(self) -> None:
-        with self._write() as cursor:
+        with self._schema_change() as cursor:
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {self._table('projection_generations')} ("
                 "projection TEXT NOT NULL, generation INTEGER NOT NULL, state TEXT NOT NULL, "
@@ -182,7 +189,7 @@ class ReadModel(ABC):
         ddl = self._generation_ddl(generation)
         if state != "building":
             ddl += self._lookup_indexes(generation)
-        with self._write() as cursor:
+        with self._schema_change() as cursor:
             for statement in ddl:
                 cursor.execute(statement)
             cursor.execute(
@@ -505,6 +512,6 @@ def read_model(ledger: "Ledger") -> ReadModel:
 def open_read_model(ledger: "Ledger") -> ReadModel:
     """The read model in the ledger's own database, its shared tables created if missing."""
     model = read_model(ledger)
-    model.create_table()  # type: ignore[attr-defined]  # the tracking table
-    model.create_state_table()
+    create_alongside_others(model.create_table)  # type: ignore[attr-defined]  # the tracking table
+    create_alongside_others(model.create_state_table)
     return model

@@ -293,6 +293,31 @@ def test_an_old_generation_is_dropped_on_sqlite_without_overwriting_its_pages_an
             assert cursor.fetchone()[0] == 1
 
 
+def test_processes_starting_together_on_a_new_database_all_start(database_url: str) -> None:
+    """The API and `ledger project --follow` (or several API processes) started at once on a new
+    database each create the tables they need: none fails on another's half-made table."""
+    starters = 6
+    ready = threading.Barrier(starters)
+    failures: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            ready.wait(timeout=30)
+            with Ledger(database_url) as ledger:
+                Projection(ledger)
+        except BaseException as error:  # noqa: BLE001
+            failures.append(error)
+
+    threads = [threading.Thread(target=start) for _ in range(starters)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    with Ledger(database_url) as ledger:
+        assert Projection(ledger).model.generations().keys() == {1}
+
+
 def test_two_projectors_on_one_database_apply_every_page_exactly_once(
     database_url: str, signer: Signer, master_key: bytes
 ) -> None:

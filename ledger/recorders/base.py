@@ -5,14 +5,15 @@ The SQL is written once, with `%s` placeholders and `{events}`, `{leaves}`, `{ch
 and its table names.
 """
 
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
 
 from ledger.leaves import Leaf, LeafKey, leaves_for, next_recorded_at
 
@@ -53,6 +54,27 @@ class StoredCheckpoint:
     note: str
 
 
+CREATE_ATTEMPTS = 5
+
+
+def create_alongside_others(create: Callable[[], None]) -> None:
+    """Runs `create` (tables made if missing) again if another process making the same tables at
+    that moment made it fail: by then they are there. Processes started together on a new
+    database (the API and `ledger project --follow`, say) do this: on PostgreSQL two CREATE TABLE
+    IF NOT EXISTS of one table at once can clash on a duplicate key in pg_type; on either backend
+    only one may record the creation of eventsourcing's tracking table; and SQLite refuses at once
+    ("database is locked") a transaction that read the schema and then wants to change it while
+    another does."""
+    for attempt in range(1, CREATE_ATTEMPTS + 1):
+        try:
+            create()
+            return
+        except (IntegrityError, OperationalError):
+            if attempt == CREATE_ATTEMPTS:
+                raise
+            time.sleep(0.05 * attempt)
+
+
 class LedgerRecorder(ABC):
     """Mixin for an eventsourcing application recorder that keeps the ledger's extra tables."""
 
@@ -62,6 +84,9 @@ class LedgerRecorder(ABC):
     case_keys_table: str  # per-case data keys, wrapped: rows are deleted to forget a case
     access_log_table: str  # who read personal data or exported the log: append-only
     placeholder = "%s"
+
+    def create_table(self) -> None:
+        create_alongside_others(super().create_table)  # type: ignore[misc]  # the library recorder's
 
     @abstractmethod
     def _read(self) -> AbstractContextManager[Any]:

@@ -34,6 +34,12 @@ RECONNECT_ATTEMPTS = 3
 RECONNECT_WAIT_SECONDS = 0.2
 
 
+def one_schema_change_at_a_time(cursor: Cursor[Any], schema: str) -> None:
+    """Takes, for the caller's transaction, the lock under which the ledger changes `schema`:
+    processes creating the same tables, functions and triggers at once deadlock in PostgreSQL."""
+    cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"settlement ledger schema {schema}",))
+
+
 class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
     _STREAM_NIBBLE = "get_byte(uuid_send(e.originator_id), 15) & 15"
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
@@ -170,6 +176,10 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
                 f"the ledger's tables are missing from schema {self.datastore.schema} and this role may not "
                 "create them: run `ledger migrate` as the schema's owner first"
             ) from error
+
+    def _create_table(self, curs: Cursor[DictRow]) -> None:
+        one_schema_change_at_a_time(curs, self.datastore.schema)
+        super()._create_table(curs)
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """With `after` (the LogHead the caller read), the events, their leaves and the commit go

@@ -5,8 +5,10 @@ relies on the implicit rowid, which VACUUM may renumber: a ledger position is fo
 triggers refuse UPDATE and DELETE on the events, leaves and checkpoints.
 """
 
+import sqlite3
+import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +21,28 @@ from ledger.recorders.base import LedgerRecorder
 
 # Pages (4 KiB) the WAL may hold before a commit checkpoints it: ~40 MB.
 WAL_AUTOCHECKPOINT = 10_000
+
+
+def in_wal_mode(path: str, timeout: float) -> None:
+    """Switches a new database file to WAL mode, before the library's connection pool opens it.
+
+    Processes opening a new file at once (the API and `ledger project --follow`, say) would each
+    switch it as they connect, and SQLite refuses all but one at once ("database is locked",
+    whatever the timeout): the library's pool does not recover from that, so it is done here,
+    again until it takes (a file in WAL mode stays so).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with closing(sqlite3.connect(path, timeout=timeout)) as connection:
+                connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if getattr(error, "sqlite_errorname", "") not in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+                return  # not a race (an unusable path, say): the library's own opening reports it
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
 
 
 class LedgerSQLiteRecorder(LedgerRecorder, SQLiteApplicationRecorder):
