@@ -5,6 +5,7 @@ The SQL is written once, with `%s` placeholders and `{events}`, `{leaves}`, `{ch
 and its table names.
 """
 
+import sqlite3
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -55,6 +56,7 @@ class StoredCheckpoint:
 
 
 CREATE_ATTEMPTS = 5
+SQLITE_BUSY = frozenset({"SQLITE_BUSY", "SQLITE_LOCKED"})  # another connection holds the lock
 
 
 def create_alongside_others(create: Callable[[], None]) -> None:
@@ -69,10 +71,19 @@ def create_alongside_others(create: Callable[[], None]) -> None:
         try:
             create()
             return
-        except (IntegrityError, OperationalError):
-            if attempt == CREATE_ATTEMPTS:
+        except (IntegrityError, OperationalError) as error:
+            if attempt == CREATE_ATTEMPTS or not _clashed(error):
                 raise
             time.sleep(0.05 * attempt)
+
+
+def _clashed(error: Exception) -> bool:
+    """Whether `error` is another process's table creation getting in the way (and not, say, an
+    unreachable database, which trying again would only report later)."""
+    if isinstance(error, IntegrityError):
+        return True
+    cause = error.__cause__
+    return isinstance(cause, sqlite3.OperationalError) and getattr(cause, "sqlite_errorname", "") in SQLITE_BUSY
 
 
 class LedgerRecorder(ABC):

@@ -16,7 +16,7 @@ from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
 from ledger.leaves import Leaf
-from ledger.recorders.base import LedgerRecorder
+from ledger.recorders.base import SQLITE_BUSY, LedgerRecorder
 
 
 # Pages (4 KiB) the WAL may hold before a commit checkpoints it: ~40 MB.
@@ -38,7 +38,7 @@ def in_wal_mode(path: str, timeout: float) -> None:
                 connection.execute("PRAGMA journal_mode=WAL")
             return
         except sqlite3.OperationalError as error:
-            if getattr(error, "sqlite_errorname", "") not in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+            if getattr(error, "sqlite_errorname", "") not in SQLITE_BUSY:
                 return  # not a race (an unusable path, say): the library's own opening reports it
             if time.monotonic() >= deadline:
                 raise
