@@ -21,7 +21,6 @@ import os
 import random
 import statistics
 import threading
-import socket
 import subprocess
 import sys
 import tempfile
@@ -45,6 +44,7 @@ from ledger.application import Ledger  # noqa: E402
 from ledger.config import persistence_env  # noqa: E402
 from ledger.personal_data import load_or_create_master_key  # noqa: E402
 from tests.builders import contact, separation  # noqa: E402
+from tests.live_server import free_port  # noqa: E402
 
 CASES = 500
 # The ledger seals the envelopes' personal data (the phone numbers tried) under this key; the
@@ -156,12 +156,6 @@ def ledger_append_rate(url: str, events: int, per_batch: int) -> float:
             return len(batches) * per_batch
 
         return timed(work)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager
