@@ -51,7 +51,7 @@ _CLOCK_KEYS: dict[Obligation, RowKey] = {o: ("clock", o.value) for o in Obligati
 @lru_cache(maxsize=256)
 def _touched_obligations(touched: frozenset[str]) -> tuple[Obligation, ...]:
     # What a fact touches is one of a few sets: this runs for nearly every event a projection reads.
-    return tuple(o for o in Obligation if o.value in touched)
+    return tuple(o for o in _OBLIGATIONS if o.value in touched)
 
 
 def case_rows(
