@@ -2,7 +2,10 @@
 
 For each backend and size, on a fresh database filled by `ledger demo`'s generator (through the
 normal append path):
-  raw read      eventsourcing's select_notifications over the whole log, 5000 a page: the baseline;
+  raw read      eventsourcing's select_notifications over the whole log, 5000 a page, in a child
+                process like the rebuild's (a fresh interpreter with the same imports: in this
+                process, whose heap the demo filled, the garbage collector halves the read rate,
+                which would flatter the rebuild's ratio): the baseline;
   rebuild       `ledger rebuild` (Projection.rebuild) in a child process, in one process and with
                 `ledger rebuild`'s default workers (one per core, for 50k events or more):
                 events/s, its ratio to the raw read rate, and the peak resident memory of the
@@ -109,18 +112,24 @@ def database(backend: str, postgres_url: str) -> Iterator[str]:
             connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-def raw_read_rate(ledger: Ledger) -> float:
+RAW_READ = """
+import json, sys, time
+from ledger.application import Ledger
+from projections.runner import Projection  # the rebuild child's imports: the same heap to collect
+
+with Ledger(sys.argv[1]) as ledger:
     started, read, start = time.perf_counter(), 0, 1
     while page := ledger.store.select_notifications(start=start, limit=5000):
         read += len(page)
         start = page[-1].id + 1
-    return read / (time.perf_counter() - started)
+    print(json.dumps({"rate": read / (time.perf_counter() - started)}))
+"""
 
 
-def rebuild_in_child(url: str, workers: int) -> dict[str, float]:
+def in_child(script: str, *args: str) -> dict[str, float]:
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run(
-        [sys.executable, "-c", REBUILD, url, str(workers)], cwd=root, capture_output=True, text=True, check=True,
+        [sys.executable, "-c", script, *args], cwd=root, capture_output=True, text=True, check=True,
         env={**os.environ, "PYTHONPATH": str(root)},
     )
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
@@ -150,12 +159,11 @@ def measure(url: str, events: int, requests: int, rounds: int) -> list[tuple[str
     raws: list[float] = []
     rebuilds: dict[int, list[dict[str, float]]] = {workers: [] for workers in workers_tried}
     for _ in range(rounds):
-        with Ledger(url) as ledger:
-            raws.append(raw_read_rate(ledger))
+        raws.append(in_child(RAW_READ, url)["rate"])
         for workers in workers_tried:
-            rebuilds[workers].append(rebuild_in_child(url, workers))
+            rebuilds[workers].append(in_child(REBUILD, url, str(workers)))
     raw = statistics.median(raws)
-    rows.append(("raw read (select_notifications)", f"{raw:,.0f} ev/s", f"baseline, median of {rounds}"))
+    rows.append(("raw read (select_notifications)", f"{raw:,.0f} ev/s", f"baseline (child process), median of {rounds}"))
     for workers, runs in rebuilds.items():
         rate = statistics.median(run["events"] / run["seconds"] for run in runs)
         peak = max(run["peak_kb"] for run in runs)
