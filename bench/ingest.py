@@ -7,7 +7,12 @@ For each backend, in one run:
   HTTP           POST /v1/events to a uvicorn server in its own process, 100 per request (by one
                  client, and by 4 concurrent clients as several agencies post at once) and 1;
                  the server projects the reports in-process (the default), except in the row
-                 "projector apart", where `ledger project --follow` does it in a process beside.
+                 "projector apart", where `ledger project --follow` does it in a process beside;
+  the floor      what any HTTP ingest of these batches pays before the ledger does anything:
+                 the transport (a FastAPI endpoint in its own process that parses the body and
+                 answers 100 receipts, nothing else) and pydantic's validation of the batch; with
+                 the raw save() they give the fastest a ledger could be that validated, stored and
+                 answered, and nothing more (their per-event times added up).
 Each figure is the median of 3 timed rounds after a warm-up round, on a fresh database each; a
 round takes every measurement in turn, so each figure and its baseline are measured close in time.
 The machine's load average is printed at the start and the end: other work skews the figures.
@@ -20,12 +25,12 @@ import argparse
 import os
 import random
 import statistics
-import threading
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -158,6 +163,84 @@ def ledger_append_rate(url: str, events: int, per_batch: int) -> float:
         return timed(work)
 
 
+# The transport alone: no validation, no storage; receipts of the ledger's shape.
+HTTP_FLOOR = """
+import json, sys
+import uvicorn
+from fastapi import FastAPI, Request, Response
+
+app = FastAPI()
+
+@app.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+@app.post("/v1/events")
+async def post(request: Request) -> Response:
+    events = json.loads(await request.body())["events"]
+    receipts = [
+        {"event_id": e["event_id"], "case_id": e["case_id"], "type": e["type"], "version": 1, "position": n,
+         "recorded_at": "2026-01-01T00:00:00.000000Z", "leaf_hash": "0" * 64}
+        for n, e in enumerate(events, 1)
+    ]
+    return Response(json.dumps({"receipts": receipts}), status_code=201, media_type="application/json")
+
+uvicorn.run(app, port=int(sys.argv[1]), log_level="warning")
+"""
+
+
+def validation_rate(events: int, per_batch: int) -> float:
+    bodies = [{"events": [contact(f"FRTF-{n % CASES:05d}") for n in range(per_batch)]} for _ in range(events // per_batch)]
+
+    def work() -> int:
+        for body in bodies:
+            EventBatch.model_validate(body)
+        return len(bodies) * per_batch
+
+    return timed(work)
+
+
+def http_floor_rate(events: int, per_request: int) -> float:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-c", HTTP_FLOOR, str(port)])
+    try:
+        base = wait_until_up(f"http://127.0.0.1:{port}")
+        bodies = [{"events": [contact(f"FRTF-{n % CASES:05d}") for n in range(per_request)]} for _ in range(events // per_request)]
+        return timed(lambda: post_all(base, None, [bodies]))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def wait_until_up(base: str) -> str:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz").status_code == 200:
+                return base
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("the server did not start")
+        time.sleep(0.1)
+
+
+def post_all(base: str, token: str | None, shares: list[list[dict[str, Any]]]) -> int:
+    """Posts each share's bodies in turn, the shares at once (a client each); the events posted."""
+
+    def post_share(bodies: list[dict[str, Any]]) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        with httpx.Client(base_url=base, headers=headers, timeout=60) as http:
+            for body in bodies:
+                response = http.post("/v1/events", json=body)
+                assert response.status_code == 201, response.text
+
+    with ThreadPoolExecutor(len(shares)) as clients:
+        for posted in [clients.submit(post_share, share) for share in shares]:
+            posted.result()  # a client's failure fails the measurement
+    return sum(len(body["events"]) for share in shares for body in share)
+
+
 @contextmanager
 def server(url: str, key_dir: str, projector: str = "in-process") -> Iterator[str]:
     """A uvicorn ledger server; with projector="external", `ledger project --follow` runs beside it
@@ -183,19 +266,8 @@ def server(url: str, key_dir: str, projector: str = "in-process") -> Iterator[st
         follower = subprocess.Popen(
             [str(Path(sys.executable).parent / "ledger"), "project", "--follow"], env=env, cwd=root, stderr=subprocess.DEVNULL
         )
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.1)
-        yield base
+        yield wait_until_up(f"http://127.0.0.1:{port}")
     finally:
         for child in (process, follower):
             if child is not None:
@@ -215,22 +287,7 @@ def http_rate(url: str, events: int, per_request: int, clients: int, projector: 
         for _ in range(clients)
     ]
     with tempfile.TemporaryDirectory() as key_dir, server(url, key_dir, projector) as base:
-
-        def post_share(bodies: list[dict[str, Any]]) -> None:
-            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {kind}"}, timeout=60) as http:
-                for body in bodies:
-                    response = http.post("/v1/events", json=body)
-                    assert response.status_code == 201, response.text
-
-        def work() -> int:
-            threads = [threading.Thread(target=post_share, args=(share,)) for share in shares]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            return sum(len(body["events"]) for share in shares for body in share)
-
-        return timed(work)
+        return timed(lambda: post_all(base, kind, shares))
 
 
 def main() -> None:
@@ -260,6 +317,8 @@ def main() -> None:
             "http_batch": lambda url: http_rate(url, args.events, 100, clients=1),
             "http_batch_4": lambda url: http_rate(url, args.events, 100, clients=4),
             "http_batch_external": lambda url: http_rate(url, args.events, 100, clients=1, projector="external"),
+            "http_floor": lambda url: http_floor_rate(args.events, 100),
+            "validation": lambda url: validation_rate(args.events, 100),
             "raw_single": lambda url: raw_save_rate(url, args.singles, 1),
             "http_single": lambda url: http_rate(url, args.singles, 1, clients=1),
         }
@@ -274,12 +333,16 @@ def main() -> None:
                     results[name].append(result)
         median = {name: statistics.median(values) for name, values in results.items()}
         raw_batch, raw_single = median["raw_batch"], median["raw_single"]
+        floor = 1 / (1 / raw_batch + 1 / median["http_floor"] + 1 / median["validation"])
         rows: list[tuple[str, float, float | None]] = [
             ("raw eventsourcing save(), 100/save", raw_batch, None),
             ("Ledger.append, 100/batch", median["append_batch"], median["append_batch"] / raw_batch),
             ("HTTP POST, 100/request, 1 client", median["http_batch"], median["http_batch"] / raw_batch),
             ("HTTP POST, 100/request, 4 clients", median["http_batch_4"], median["http_batch_4"] / raw_batch),
             ("  same, 1 client, projector apart", median["http_batch_external"], median["http_batch_external"] / raw_batch),
+            ("transport: no-op endpoint, 100/req", median["http_floor"], median["http_floor"] / raw_batch),
+            ("pydantic validation, 100/batch", median["validation"], median["validation"] / raw_batch),
+            ("floor: raw+transport+validation", floor, floor / raw_batch),
             ("raw eventsourcing save(), 1/save", raw_single, None),
             ("HTTP POST, 1/request, 1 client", median["http_single"], median["http_single"] / raw_single),
         ]
