@@ -150,10 +150,7 @@ def ledger_append_rate(url: str, events: int, per_batch: int) -> float:
         seed_ledger(ledger)
         principal = ledger.principal_named("bench-kind")
         assert principal is not None
-        batches = [
-            postings(EventBatch.model_validate({"events": [contact(f"FRTF-{random.randrange(CASES):05d}") for _ in range(per_batch)]}))
-            for _ in range(events // per_batch)
-        ]
+        batches = [postings(EventBatch.model_validate(body)) for body in bodies(events, per_batch)]
 
         def work() -> int:
             for batch in batches:
@@ -189,13 +186,21 @@ uvicorn.run(app, port=int(sys.argv[1]), log_level="warning")
 """
 
 
+def bodies(events: int, per_request: int) -> list[dict[str, Any]]:
+    """POST /v1/events bodies: contact attempts on the seeded cases, drawn at random."""
+    return [
+        {"events": [contact(f"FRTF-{random.randrange(CASES):05d}") for _ in range(per_request)]}
+        for _ in range(events // per_request)
+    ]
+
+
 def validation_rate(events: int, per_batch: int) -> float:
-    bodies = [{"events": [contact(f"FRTF-{n % CASES:05d}") for n in range(per_batch)]} for _ in range(events // per_batch)]
+    batches = bodies(events, per_batch)
 
     def work() -> int:
-        for body in bodies:
+        for body in batches:
             EventBatch.model_validate(body)
-        return len(bodies) * per_batch
+        return len(batches) * per_batch
 
     return timed(work)
 
@@ -205,8 +210,8 @@ def http_floor_rate(events: int, per_request: int) -> float:
     process = subprocess.Popen([sys.executable, "-c", HTTP_FLOOR, str(port)])
     try:
         base = wait_until_up(f"http://127.0.0.1:{port}")
-        bodies = [{"events": [contact(f"FRTF-{n % CASES:05d}") for n in range(per_request)]} for _ in range(events // per_request)]
-        return timed(lambda: post_all(base, None, [bodies]))
+        requests = bodies(events, per_request)
+        return timed(lambda: post_all(base, None, [requests]))
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -279,13 +284,7 @@ def http_rate(url: str, events: int, per_request: int, clients: int, projector: 
     """Events/s posted by `clients` concurrent clients, each posting its share sequentially."""
     with Ledger(url, master_key=MASTER_KEY) as ledger:
         _, kind = seed_ledger(ledger)
-    shares = [
-        [
-            {"events": [contact(f"FRTF-{random.randrange(CASES):05d}") for _ in range(per_request)]}
-            for _ in range(events // per_request // clients)
-        ]
-        for _ in range(clients)
-    ]
+    shares = [bodies(events // clients, per_request) for _ in range(clients)]
     with tempfile.TemporaryDirectory() as key_dir, server(url, key_dir, projector) as base:
         return timed(lambda: post_all(base, kind, shares))
 
