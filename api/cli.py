@@ -24,9 +24,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from api.settings import Settings
+from domain.as_of import AsOf, AsOfError, Point
 from domain.envelope import Envelope, Posting
 from domain.organizations import Organization, Role
-from ledger.application import BatchRejected, Ledger, parse_as_of
+from ledger.application import BatchRejected, Ledger
 from ledger.bundle_verifier import Tampered, describe, read_log, verify_bundle
 from ledger.checkpoints import KeyFileError
 from ledger.personal_data import MasterKeyError
@@ -316,13 +317,18 @@ def verify(
     out.print(f"verified {result.events} events: every leaf and the tree recomputed{signed}")
 
 
-def _as_of(text: str | None) -> int | str | None:
-    if text is None:
-        return None
+def _as_of(text: str | None) -> AsOf:
     try:
-        return parse_as_of(text)
-    except ValueError as error:
-        fail(f"--as-of: {error}")
+        return AsOf.parse(text)
+    except AsOfError as error:
+        fail(f"--as-of: {error}", 2)
+
+
+def _resolved(ledger: Ledger, as_of: AsOf) -> Point:
+    try:
+        return ledger.resolve(as_of)
+    except AsOfError as error:
+        fail(f"--as-of: {error}", 2)
 
 
 @app.command()
@@ -335,15 +341,16 @@ def report(
     ] = None,
 ) -> None:
     """The compliance report, as of now or any earlier point (catches the projection up first)."""
-    point = _as_of(as_of)
+    wanted = _as_of(as_of)
     if format is Format.PDF and out_file is None and sys.stdout.isatty():
         fail("--format pdf writes a binary file: give --out FILE (or redirect the output)")
     with opened_ledger() as ledger:
         ledger.adopt_default_terms()
+        point = _resolved(ledger, wanted)
         projection = Projection(ledger, Settings().projection)
         projection.catch_up()
         try:
-            what_if = None if terms is None else what_if_terms(ledger, _terms_text(terms), point)
+            what_if = None if terms is None else what_if_terms(ledger, _terms_text(terms), point.position)
         except (ValueError, ValidationError) as error:
             fail(f"--terms: {error.errors()[0]['msg'] if isinstance(error, ValidationError) else error}")
         built = compliance_report(ledger, projection, point, what_if, wait_seconds=0)
@@ -354,7 +361,11 @@ def report(
         sys.stdout.buffer.write(body)
     else:
         out_file.write_bytes(body)
-        err.print(f"wrote the report as of {built['as_of']} (tree size {built['checkpoint']['tree_size']}) to {out_file}")
+    resolved = f"as of {built['as_of']}{' (now)' if point.now else ''}, log position {point.position}"
+    if out_file is not None:
+        err.print(f"wrote the report {resolved} to {out_file}")
+    else:
+        err.print(f"the report {resolved}")
 
 
 def _terms_text(terms: str) -> str:

@@ -11,8 +11,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from datetime import time as time_of_day
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid5
@@ -21,6 +20,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
 
 from domain.access import Principal, Token, token_name_of
+from domain.as_of import AsOf, Point
 from domain.catalog import TermsAdopted as TermsAdoptedPayload
 from domain.catalog import has_personal_values, stored_data
 from domain.envelope import SETTLEMENT_CASE_ID, Posting
@@ -32,6 +32,7 @@ from domain.permissions import may_post
 from domain.settlement import Settlement
 from domain.terms import SETTLEMENT_2023, Terms, fold_terms
 from domain.values import utc_text
+from ledger.as_of import resolve
 from ledger.checkpoints import Signer
 from ledger.config import persistence_env
 from ledger.decision_cache import DecisionCache
@@ -102,25 +103,6 @@ class AppendResult:
 class HistoryItem:
     event: LedgerEvent
     receipt: Receipt
-
-
-def parse_as_of(text: str) -> int | str:
-    """A position (digits), an instant with a UTC offset, or a date (meaning the end of that day, UTC)."""
-    text = text.strip()
-    if text.isdigit():
-        return int(text)
-    try:
-        if len(text) == 10:
-            return utc_text(datetime.combine(date.fromisoformat(text), time_of_day.max, tzinfo=UTC))
-        instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError("as_of must be a position, an ISO 8601 date, or a date-time with a UTC offset") from None
-    if instant.tzinfo is None:
-        raise ValueError("as_of needs a UTC offset, e.g. 2023-02-01T00:00:00Z")
-    try:
-        return utc_text(instant)
-    except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00, past the last instant Python can hold in UTC
-        raise ValueError("as_of is out of range") from None
 
 
 class Ledger(Application[UUID]):
@@ -252,13 +234,12 @@ class Ledger(Application[UUID]):
         receipts by event_id, or None if another writer got there first (nothing was appended)."""
         events, touched = self._decide(postings, principal)
         keys = [LeafKey(e.event_id, digests[seen[e.event_id]] if e.event_id in seen else None) for e in events]
-        leaves: list[Leaf] = []
         try:
-            # The event store directly: Application.save() would only add snapshotting and
+            # The recorder directly: Application.save() would only add snapshotting and
             # notifications (unused here) and a per-event Protocol isinstance check (costly).
-            # `after`: the head the batch was decided on, from which the PostgreSQL recorder writes
-            # in one round trip (if another writer got there first, its positions clash).
-            self.events.put(events, leaf_keys=keys, leaves_out=leaves, after=head)
+            # `after`: the head the batch was decided on (if another writer got there first, the
+            # PostgreSQL recorder's positions clash; on SQLite, the cases' versions).
+            leaves = self.store.append([self.mapper.to_stored_event(event) for event in events], keys, after=head)
         except IntegrityError:
             self._decisions.forget(touched)
             return None  # another writer moved a case on, or posted one of these ids
@@ -328,20 +309,17 @@ class Ledger(Application[UUID]):
 
     # --- reading --------------------------------------------------------------------------------
 
-    def position_as_of(self, as_of: int | str | None) -> int:
-        size = self.store.tree_size()
-        if as_of is None:
-            return size
-        if isinstance(as_of, int):
-            return min(as_of, size)
-        return self.store.position_recorded_by(as_of)
+    def resolve(self, as_of: AsOf) -> Point:
+        """The point of the log `as_of` stands for; raises BeyondTheLog past the latest one that
+        can be reported (ledger/as_of.py)."""
+        return resolve(self.store, as_of)
 
-    def case(self, case_id: str, as_of: int | str | None = None) -> FamilyCase | None:
-        """The case as the log stood at `as_of` (a position or a recorded_at instant), or now."""
+    def case(self, case_id: str, position: int | None = None) -> FamilyCase | None:
+        """The case as the log stood once it held positions 1..position, or now."""
         stream_id = case_stream_id(case_id)
-        if as_of is None:
+        if position is None:
             return self._get(FamilyCase, stream_id)
-        version = self.store.stream_version_at(stream_id, self.position_as_of(as_of))
+        version = self.store.stream_version_at(stream_id, position)
         return self._get(FamilyCase, stream_id, version) if version else None
 
     def history(self, case_id: str) -> list[HistoryItem]:
@@ -358,10 +336,6 @@ class Ledger(Application[UUID]):
     def terms_at(self, position: int) -> Terms:
         """The settlement's terms in force once the log held positions 1..position."""
         return fold_terms((event.type, event.data) for event in self.stream_through(SETTLEMENT_STREAM_ID, position))
-
-    def recorded_at(self, position: int) -> str | None:
-        logged = self.store.logged_at([position]) if position else []
-        return logged[0].recorded_at if logged else None
 
     def log(self, after: int, limit: int) -> list[tuple[LoggedEvent, LedgerEvent]]:
         return [(logged, self.decode(logged.stored)) for logged in self.store.logged_after(after, limit)]
@@ -418,10 +392,9 @@ class Ledger(Application[UUID]):
                 event = case.forget_personal_data(reason, utc_text(datetime.now(UTC)))
             except Refusal as refusal:
                 raise ValueError(refusal.message) from None
-            leaves: list[Leaf] = []
             try:
                 with self._writing:
-                    self.events.put([event], leaf_keys=[LeafKey(event.event_id, None)], leaves_out=leaves)
+                    leaves = self.store.append([self.mapper.to_stored_event(event)], [LeafKey(event.event_id, None)])
                 break
             except IntegrityError:
                 continue  # the case moved on meanwhile: record it on the case as it is now
@@ -459,7 +432,7 @@ class Ledger(Application[UUID]):
         )
         event = settlement.record(posting, LEDGER_OPERATOR, "ledger")
         try:
-            self.events.put([event], leaf_keys=[LeafKey(posting.event_id, posting.digest(LEDGER_OPERATOR))])
+            self.store.append([self.mapper.to_stored_event(event)], [LeafKey(posting.event_id, posting.digest(LEDGER_OPERATOR))])
         except IntegrityError:
             return False  # another process adopted them first
         return True

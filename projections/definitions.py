@@ -7,11 +7,14 @@ from typing import Any
 
 DEFINITIONS: dict[str, str] = {
     "as_of": (
-        "The report uses only what the ledger had recorded by this instant (transaction time). "
-        "Obligation clocks are read on this instant's UTC date. Asking again for the same as_of "
-        "gives the same report, however much was recorded later. A report asked for as of a log "
-        "position states the instant that position was recorded, and covers positions up to it only "
-        "(a batch shares one instant): reproduce it by the position, its checkpoint tree_size."
+        "The report uses only what the ledger had recorded by this instant (transaction time); "
+        "obligation clocks are read on its UTC date. A report asked for as of now, or of today's date, "
+        "stands on the latest instant that no append still running could be recorded at or before, "
+        "and states it here; a later instant, a later date or a position beyond the log is refused. "
+        "Asking again with this instant gives the same report, byte for byte, however much was "
+        "recorded later. A report asked for as of a log position states the instant that position "
+        "was recorded, and covers positions up to it only (a batch shares one instant): reproduce it "
+        "by the position, its checkpoint tree_size."
     ),
     "checkpoint": (
         "The Merkle tree (RFC 6962) of the log positions the report was computed from: tree_size is "

@@ -1,25 +1,21 @@
 """The compliance report as of a point of the log, under the recorded terms or what-if terms.
 
-"As of T" uses only what was recorded by T (DESIGN.md §1): T resolves to the last position
-recorded at or before it, and obligation clocks are read on T's date. Given a position instead,
-T is the moment that position was recorded. The same T gives the same report, byte for byte,
+"As of T" uses only what was recorded by T (DESIGN.md §1); the door that was asked resolves T to a
+`Point` once (ledger/as_of.py): the log positions it covers and the instant it stands for, on whose
+UTC date the obligation clocks are read. The same point gives the same report, byte for byte,
 however much is appended later.
 """
 
 from collections import Counter
-from datetime import UTC, datetime
 from typing import Any
 
+from domain.as_of import Point
 from domain.catalog import Obligation
 from domain.terms import Terms, day_of, evaluate, iso
-from domain.values import utc_text
 from ledger.application import Ledger
 from projections.case_rows import ClockRow, clock_cell
 from projections.compliance import report_numbers
 from projections.runner import Projection
-
-# The as-of instant of a report on the empty log (position 0).
-BEGINNING = "1970-01-01T00:00:00.000000Z"
 
 
 class ProjectionBehind(Exception):
@@ -31,23 +27,10 @@ class ProjectionBehind(Exception):
         self.tracked = tracked
 
 
-def resolve_as_of(ledger: Ledger, as_of: int | str | None) -> tuple[int, str]:
-    """(position, instant) of an as-of point: a position, an instant, or None for now."""
-    if isinstance(as_of, int):
-        position = min(as_of, ledger.store.tree_size())
-        return position, ledger.recorded_at(position) or BEGINNING
-    instant = as_of or utc_text(datetime.now(UTC))
-    return ledger.store.position_recorded_by(instant), instant
-
-
 def compliance_report(
-    ledger: Ledger,
-    projection: Projection,
-    as_of: int | str | None = None,
-    what_if: Terms | None = None,
-    wait_seconds: float = 5.0,
+    ledger: Ledger, projection: Projection, point: Point, what_if: Terms | None = None, wait_seconds: float = 5.0
 ) -> dict[str, Any]:
-    position, instant = resolve_as_of(ledger, as_of)
+    position, instant = point.position, point.instant
     if not projection.wait_for(position, wait_seconds):
         raise ProjectionBehind(position, projection.tracked())
     generation = projection.generation()
@@ -71,13 +54,12 @@ def compliance_report(
     }
 
 
-
 def overdue_obligations(
-    ledger: Ledger, projection: Projection, as_of: int | str | None = None, limit: int = 100, wait_seconds: float = 5.0
+    ledger: Ledger, projection: Projection, point: Point, limit: int = 100, wait_seconds: float = 5.0
 ) -> dict[str, Any]:
     """The obligation clocks overdue at the as-of point, by case id, oldest due date first
     (pseudonymous case ids only: no personal data)."""
-    position, instant = resolve_as_of(ledger, as_of)
+    position, instant = point.position, point.instant
     if not projection.wait_for(position, wait_seconds):
         raise ProjectionBehind(position, projection.tracked())
     generation, today = projection.generation(), day_of(instant)

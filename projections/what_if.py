@@ -8,7 +8,6 @@ from domain.catalog import Obligation
 from domain.terms import NAMED_TERMS, Span, Terms, day_of
 from domain.values import Duration, IsoDate
 from ledger.application import Ledger
-from projections.report import resolve_as_of
 
 
 class WhatIf(BaseModel):
@@ -20,8 +19,8 @@ class WhatIf(BaseModel):
     effective_date: IsoDate | None = None
 
 
-def what_if_terms(ledger: Ledger, text: str, as_of: int | str | None) -> Terms:
-    """A named terms document, or a JSON `WhatIf` applied to the terms in force at `as_of`.
+def what_if_terms(ledger: Ledger, text: str, position: int) -> Terms:
+    """A named terms document, or a JSON `WhatIf` applied to the terms in force at log `position`.
 
     An obligation given a new duration loses the court's recorded extensions: the what-if states
     its deadline whole. Raises ValueError or pydantic's ValidationError on a bad document.
@@ -31,7 +30,7 @@ def what_if_terms(ledger: Ledger, text: str, as_of: int | str | None) -> Terms:
     if not text.lstrip().startswith("{"):
         raise ValueError(f"unknown terms document {text!r}: name one of {sorted(NAMED_TERMS)} or give a JSON object")
     document = WhatIf.model_validate_json(text)
-    recorded = ledger.terms_at(resolve_as_of(ledger, as_of)[0])
+    recorded = ledger.terms_at(position)
     changed = {obligation: Span(d.years, d.months, d.days) for obligation, d in document.obligations.items()}
     return Terms(
         version=recorded.version,

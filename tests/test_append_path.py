@@ -13,7 +13,7 @@ from domain.envelope import EventBatch, Posting, postings
 from domain.organizations import Organization, Role
 from ledger.application import BatchRejected, Ledger
 from ledger.checkpoints import Signer
-from ledger.leaves import Leaf, LeafKey, leaf_hash_of
+from ledger.leaves import LeafKey, leaf_hash_of
 from ledger.recorders.base import LogHead
 from tests.builders import contact, separation
 
@@ -24,8 +24,7 @@ def stored(count: int) -> list[StoredEvent]:
 
 def test_one_read_gives_the_head_its_last_recorded_at_and_the_known_ids(ledger: Ledger) -> None:
     assert ledger.store.head_and_known_event_ids(["a"]) == (LogHead(0, None), {})
-    leaves: list[Leaf] = []
-    ledger.store.insert_events(stored(2), leaf_keys=[LeafKey("a", "digest-a"), LeafKey("b", "digest-b")], leaves_out=leaves)
+    leaves = ledger.store.append(stored(2), [LeafKey("a", "digest-a"), LeafKey("b", "digest-b")])
 
     head, known = ledger.store.head_and_known_event_ids(["b", "c", "a"])
 
@@ -38,11 +37,10 @@ def test_events_written_after_the_current_head_get_the_next_positions_and_true_l
     ledger.store.insert_events(stored(2))
     head, _ = ledger.store.head_and_known_event_ids([])
     events = stored(3)
-    leaves: list[Leaf] = []
 
-    positions = ledger.store.insert_events(events, leaf_keys=[LeafKey(str(n)) for n in range(3)], leaves_out=leaves, after=head)
+    leaves = ledger.store.append(events, [LeafKey(str(n)) for n in range(3)], after=head)
 
-    assert positions == [leaf.position for leaf in leaves] == [3, 4, 5]
+    assert [leaf.position for leaf in leaves] == [3, 4, 5]
     assert all(leaf.recorded_at >= str(head.recorded_at) for leaf in leaves)
     for event, logged in zip(events, ledger.store.logged_at([3, 4, 5]), strict=True):
         assert logged.stored.state == event.state
@@ -53,11 +51,11 @@ def test_events_written_after_the_current_head_get_the_next_positions_and_true_l
 
 def test_a_batch_decided_on_a_stale_head_lands_after_the_real_one_or_not_at_all(ledger: Ledger) -> None:
     stale, _ = ledger.store.head_and_known_event_ids([])
-    ledger.store.insert_events(stored(2), leaf_keys=[LeafKey("first"), LeafKey("second")])
+    ledger.store.append(stored(2), [LeafKey("first"), LeafKey("second")])
     late = [LeafKey("late")]
 
     try:
-        positions = ledger.store.insert_events(stored(1), leaf_keys=late, after=stale)
+        positions = [leaf.position for leaf in ledger.store.append(stored(1), late, after=stale)]
     except IntegrityError:  # PostgreSQL: the positions after the stale head are taken
         assert ledger.store.tree_size() == 2
         assert ledger.store.known_event_ids(["late"]) == {}
@@ -71,7 +69,7 @@ def test_a_batch_decided_on_a_stale_head_lands_after_the_real_one_or_not_at_all(
 @pytest.mark.parametrize("count", [0, 1])
 def test_an_empty_or_single_batch_after_a_head_is_fine(ledger: Ledger, count: int) -> None:
     head, _ = ledger.store.head_and_known_event_ids([])
-    assert list(ledger.store.insert_events(stored(count), after=head) or []) == list(range(1, count + 1))
+    assert [leaf.position for leaf in ledger.store.append(stored(count), after=head)] == list(range(1, count + 1))
 
 
 # --- deciding without reading first, while no other writer has been seen ----------------------

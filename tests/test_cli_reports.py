@@ -65,7 +65,8 @@ def test_what_if_terms_come_by_name_inline_or_from_a_file(cli: Run, ledger: Ledg
 
 
 def test_bad_report_options_fail_with_one_line(cli: Run, tmp_path: Path) -> None:
-    assert_fails_with_one_line_reason(cli("report", "--as-of", "yesterday-ish"), "--as-of")
+    # A usage error, as typer's own are: exit 2.
+    assert_fails_with_one_line_reason(cli("report", "--as-of", "yesterday-ish"), "--as-of", code=2)
     assert_fails_with_one_line_reason(cli("report", "--terms", "treaty-of-1848"), "--terms", "unknown terms document")
     assert_fails_with_one_line_reason(cli("report", "--terms", '{"obligations": {}}'), "--terms")
     assert_fails_with_one_line_reason(cli("report", "--terms", f"@{tmp_path}/missing.json"), "--terms", "cannot read")

@@ -315,6 +315,8 @@ OUT_OF_RANGE_QUERIES = [
     ("/v1/proofs/consistency", {"first": 1, "second": 10**40}),
     ("/v1/cases/" + CASE, {"as_of": "9999-12-31T23:59:59-23:59"}),
     ("/v1/cases/" + CASE, {"as_of": "0001-01-01T00:00:00+23:59"}),
+    ("/v1/cases/" + CASE, {"as_of": str(10**40)}),
+    ("/v1/reports/compliance", {"as_of": str(10**40)}),
     ("/v1/reports/compliance", {"as_of": "0001-01-01T00:00:00+23:59"}),
     ("/v1/reports/compliance", {"terms": '{"obligations": {"first_outreach": {"days": %d}}}' % HUGE}),
     ("/v1/reports/compliance", {"terms": '{"a":' * 2_000 + "1" + "}" * 2_000}),
@@ -326,7 +328,8 @@ def test_a_number_or_instant_out_of_range_in_a_query_is_a_422_naming_it(
     client: TestClient, headers: dict[str, dict[str, str]]
 ) -> None:
     """A bigint overflow (SQLite raises, PostgreSQL refuses) and an instant past Python's range were
-    500s; a position past the log is compared, never stored, so as_of reads it as the head."""
+    500s; a position past the log is refused like any as_of past the latest point (it was read as
+    the head, whose answer changes as events arrive)."""
     before = log_length(client)
 
     for path, params in OUT_OF_RANGE_QUERIES:
@@ -334,8 +337,6 @@ def test_a_number_or_instant_out_of_range_in_a_query_is_a_422_naming_it(
 
         assert {error["field"] for error in assert_problem(response, 422)["errors"]} <= set(params), (path, params)
     assert log_length(client) == before
-    now = client.get(f"/v1/cases/{CASE}", headers=headers["auditor"]).json()
-    assert client.get(f"/v1/cases/{CASE}", params={"as_of": str(10**40)}, headers=headers["auditor"]).json() == now
 
 
 OUT_OF_RANGE_EVENTS = [

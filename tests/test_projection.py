@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from domain.as_of import AsOf
 from domain.values import utc_text
 from ledger.application import Ledger
 from ledger.checkpoints import Signer
@@ -40,7 +41,7 @@ def populate(ledger: Ledger, cases: int, seed: int = 7) -> int:
 
 
 def report_bytes(ledger: Ledger, projection: Projection, as_of: int | str) -> bytes:
-    return render_json(compliance_report(ledger, projection, as_of, wait_seconds=0))
+    return render_json(compliance_report(ledger, projection, ledger.resolve(AsOf.parse(str(as_of))), wait_seconds=0))
 
 
 def recount(model: ReadModel, generation: int, position: int) -> Counter[Any]:
@@ -373,9 +374,10 @@ def test_a_what_if_report_writes_nothing(ledger: Ledger) -> None:
     projection.catch_up()
     head, tracked = ledger.store.tree_size(), projection.tracked()
     rows_before = {table: list(projection.model.rows_at(1, table, head)) for table in VERSIONED}
-    what_if = what_if_terms(ledger, '{"obligations": {"first_outreach": {"days": 400}}}', None)
-    longer = compliance_report(ledger, projection, head, what_if, wait_seconds=0)
-    recorded = compliance_report(ledger, projection, head, wait_seconds=0)
+    what_if = what_if_terms(ledger, '{"obligations": {"first_outreach": {"days": 400}}}', head)
+    point = ledger.resolve(AsOf(position=head))
+    longer = compliance_report(ledger, projection, point, what_if, wait_seconds=0)
+    recorded = compliance_report(ledger, projection, point, wait_seconds=0)
     assert longer["obligations"]["first_outreach"] != recorded["obligations"]["first_outreach"]
     assert longer["children"] == recorded["children"]
     assert longer["terms"]["what_if"] and not recorded["terms"]["what_if"]

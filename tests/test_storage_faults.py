@@ -50,23 +50,23 @@ def _sqlite_cannot_grow(ledger: Ledger) -> Iterator[None]:
     SQLite then fails the insert that needs a new page with SQLITE_FULL, "database or disk is full",
     the very error (and code path) of a full disk."""
     recorder: Any = ledger.store
-    insert = recorder._insert_events
+    insert = recorder._append_in
 
-    def capped(cursor: Any, stored_events: Any, **kwargs: Any) -> Any:
+    def capped(cursor: Any, stored_events: Any, keys: Any) -> Any:
         cursor.execute("PRAGMA max_page_count")
         uncapped = cursor.fetchone()[0]
         cursor.execute("PRAGMA page_count")
         cursor.execute(f"PRAGMA max_page_count = {cursor.fetchone()[0]}")
         try:
-            return insert(cursor, stored_events, **kwargs)
+            return insert(cursor, stored_events, keys)
         finally:
             cursor.execute(f"PRAGMA max_page_count = {uncapped}")
 
-    recorder._insert_events = capped
+    recorder._append_in = capped
     try:
         yield
     finally:
-        del recorder._insert_events
+        del recorder._append_in
 
 
 @contextmanager

@@ -6,12 +6,13 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.exceptions import RequestValidationError
 
 from api.auth import allow, get_ledger
+from api.deps import AsOfDep
 from api.schemas import NOT_FOUND, PROBLEMS, CaseHistory, CaseState
 from domain.access import Principal
 from domain.case_state import case_state
 from domain.organizations import Role
 from domain.values import ID_PATTERN
-from ledger.application import Ledger, parse_as_of
+from ledger.application import Ledger
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
@@ -19,36 +20,22 @@ CasePath = Annotated[str, Path(pattern=ID_PATTERN, description="The case id, e.g
 Readers = Depends(allow(Role.AGENCY, Role.AUDITOR))
 
 
-def as_of_point(as_of: str | None) -> int | str | None:
-    if as_of is None:
-        return None
-    try:
-        return parse_as_of(as_of)
-    except ValueError as error:
-        raise RequestValidationError([{"loc": ("query", "as_of"), "msg": str(error), "type": "value_error"}]) from None
-
-
 @router.get("/{case_id}", response_model=CaseState, responses={**PROBLEMS, **NOT_FOUND})
 def get_case(
     case_id: CasePath,
     ledger: Annotated[Ledger, Depends(get_ledger)],
     who: Annotated[Principal, Readers],
-    as_of: Annotated[
-        str | None,
-        Query(description="A log position, an ISO 8601 instant with offset, or a date (end of that day, UTC)."),
-    ] = None,
+    point: AsOfDep,
 ) -> dict[str, Any]:
     """The case as the log stood at `as_of`: only what was recorded by then counts. Personal data
     (names) reads as `[redacted]` once the case was forgotten; every read of it is logged."""
-    point = as_of_point(as_of)
-    position = ledger.position_as_of(point)
-    case = ledger.case(case_id, position if point is not None else None)
+    case = ledger.case(case_id, point.position)
     if case is None:
-        raise HTTPException(404, f"there is no case {case_id}" + (f" as of {as_of}" if as_of else ""))
+        raise HTTPException(404, f"there is no case {case_id}" + ("" if point.now else f" as of {point.instant}"))
     state, revealed = ledger.reveal(case_id, case_state(case))
     if revealed:
-        ledger.record_access(who, "read case", case_id, f"{revealed} personal values, as of position {position}")
-    return {**state, "position": position}
+        ledger.record_access(who, "read case", case_id, f"{revealed} personal values, as of position {point.position}")
+    return {**state, "position": point.position}
 
 
 @router.get("/{case_id}/events", response_model=CaseHistory, responses={**PROBLEMS, **NOT_FOUND})

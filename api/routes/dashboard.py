@@ -26,8 +26,10 @@ from api.pages import SECURITY_HEADERS, STYLESHEET, message, page
 from api.routes.reports import get_projection
 from api.sessions import COOKIE, Session, Sessions, csrf_matches
 from domain.access import Principal
+from domain.as_of import AsOf, AsOfError, Point
 from domain.organizations import Role
-from ledger.application import Ledger, parse_as_of
+from ledger.application import Ledger
+from ledger.as_of import BeyondTheLog
 from projections.charts import PHONE_WIDTH, report_charts, svg
 from projections.definitions import definitions
 from projections.render import MEDIA_TYPES, Format, render
@@ -63,19 +65,30 @@ class Dates:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def pick_dates(as_of_text: str, since_text: str, today: date) -> Dates:
+def pick_dates(as_of_text: str, since_text: str) -> Dates:
+    """The picker's dates as typed; what they resolve to is the ledger's to say (resolve_dates)."""
     dates = Dates(as_of_text.strip(), since_text.strip())
-    as_of = _day(dates, "as_of", dates.as_of_text)
-    since = _day(dates, "since", dates.since_text)
-    if as_of is not None and as_of > today:
-        dates.errors["as_of"] = f"The as-of date cannot be after today ({today.isoformat()}, UTC)."
-    elif as_of is not None and as_of < today:
-        dates.as_of = as_of
-    if since is not None and since >= (dates.as_of or today):
-        dates.errors["since"] = "The earlier date must come before the as-of date."
-    elif since is not None:
-        dates.since = since
+    dates.as_of = _day(dates, "as_of", dates.as_of_text)
+    dates.since = _day(dates, "since", dates.since_text)
     return dates
+
+
+def resolve_dates(ledger: Ledger, dates: Dates) -> tuple[Point, Point | None]:
+    """(the as-of point, the earlier point) by the rule every door shares; refusals go in
+    `dates.errors`. Today's date means now, and is shown as now."""
+    try:
+        point = ledger.resolve(AsOf.now() if dates.as_of is None else AsOf.of_day(dates.as_of))
+    except BeyondTheLog as beyond:
+        dates.errors["as_of"] = f"The as-of date cannot be after today ({beyond.latest.day.isoformat()}, UTC)."
+        return beyond.latest, None
+    if point.now:
+        dates.as_of = None
+    if dates.since is None:
+        return point, None
+    if dates.since >= (dates.as_of or point.day):
+        dates.errors["since"] = "The earlier date must come before the as-of date."
+        return point, None
+    return point, ledger.resolve(AsOf.of_day(dates.since))
 
 
 def _day(dates: Dates, name: str, text: str) -> date | None:
@@ -176,14 +189,19 @@ def dashboard(
     if isinstance(signed_in, Response):
         return signed_in
     session, who = signed_in
-    today = datetime.now(UTC).date()
-    dates = pick_dates(as_of, since, today)
-    context: dict[str, Any] = {"who": who, "session": session, "dates": dates, "today": today.isoformat()}
+    dates = pick_dates(as_of, since)
+    context: dict[str, Any] = {"who": who, "session": session, "dates": dates, "today": datetime.now(UTC).date().isoformat()}
     if dates.errors:
-        return page(request, "dashboard.html", 400, **context)
+        return page(request, "dashboard.html", 422, **context)
+    resolved = _loading(request, lambda: resolve_dates(ledger, dates))
+    if isinstance(resolved, Response):
+        return resolved
+    point, earlier_point = resolved
+    context["today"] = point.day.isoformat() if point.now else context["today"]
+    if dates.errors:
+        return page(request, "dashboard.html", 422, **context)
     wait = request.app.state.settings.report_wait_seconds
-    point = None if dates.as_of is None else parse_as_of(dates.as_of.isoformat())
-    loaded = _loading(request, lambda: _numbers(ledger, projection, point, dates.since, wait))
+    loaded = _loading(request, lambda: _numbers(ledger, projection, point, earlier_point, wait))
     if isinstance(loaded, Response):
         return loaded
     report, overdue, earlier = loaded
@@ -210,13 +228,12 @@ def dashboard(
 
 
 def _numbers(
-    ledger: Ledger, projection: Projection, point: int | str | None, since: date | None, wait: float
+    ledger: Ledger, projection: Projection, point: Point, earlier: Point | None, wait: float
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
     report = compliance_report(ledger, projection, point, None, wait)
-    # The overdue list as of the very instant the report states, so both describe one moment.
-    overdue = overdue_obligations(ledger, projection, report["as_of"], OVERDUE_ON_PAGE, wait)
-    earlier = None if since is None else compliance_report(ledger, projection, parse_as_of(since.isoformat()), None, wait)
-    return report, overdue, earlier
+    # The overdue list at the very point the report states, so both describe one moment.
+    overdue = overdue_obligations(ledger, projection, point, OVERDUE_ON_PAGE, wait)
+    return report, overdue, None if earlier is None else compliance_report(ledger, projection, earlier, None, wait)
 
 
 def _by_section(changes: list[Change]) -> list[tuple[str, list[Change]]]:
@@ -242,9 +259,9 @@ def download_report(
     signed_in = _signed_in(request, sessions, ledger)
     if isinstance(signed_in, Response):
         return signed_in
-    point, error = _download_point(as_of)
-    if error:
-        return message(request, "Not downloaded", error, 400)
+    point = _download_point(request, ledger, as_of)
+    if isinstance(point, Response):
+        return point
     wait = request.app.state.settings.report_wait_seconds
     report = _loading(request, lambda: compliance_report(ledger, projection, point, None, wait))
     if isinstance(report, Response):
@@ -270,9 +287,9 @@ def download_overdue(
     signed_in = _signed_in(request, sessions, ledger)
     if isinstance(signed_in, Response):
         return signed_in
-    point, error = _download_point(as_of)
-    if error:
-        return message(request, "Not downloaded", error, 400)
+    point = _download_point(request, ledger, as_of)
+    if isinstance(point, Response):
+        return point
     wait = request.app.state.settings.report_wait_seconds
     overdue = _loading(request, lambda: overdue_obligations(ledger, projection, point, OVERDUE_DOWNLOAD, wait))
     if isinstance(overdue, Response):
@@ -287,14 +304,17 @@ def download_overdue(
     )
 
 
-def _download_point(as_of: str) -> tuple[int | str | None, str | None]:
-    """(what a download link's as_of means, or why it means nothing)."""
-    if not as_of.strip():
-        return None, None
+def _download_point(request: Request, ledger: Ledger, as_of: str) -> Point | Response:
+    """The point a download link's as_of stands for, by the rule every door shares, or the page
+    that says why it stands for none (422) or cannot be had just now."""
     try:
-        return parse_as_of(as_of), None
-    except ValueError as error:
-        return None, f"The link's as-of point is not valid: {error}."
+        parsed = AsOf.parse(as_of)
+    except AsOfError as error:
+        return message(request, "Not downloaded", f"The link's as-of point is not valid: {error}.", 422)
+    try:
+        return _loading(request, lambda: ledger.resolve(parsed))  # type: ignore[no-any-return]
+    except BeyondTheLog as beyond:
+        return message(request, "Not downloaded", f"The link's as-of point is not valid: {beyond}.", 422)
 
 
 # --- shared ----------------------------------------------------------------------------------------

@@ -7,9 +7,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from api.auth import allow, get_ledger
-from api.routes.cases import as_of_point
+from api.deps import AsOfDep
 from api.schemas import PROBLEMS, ComplianceReport, OverdueObligations
 from domain.access import Principal
+from domain.as_of import Point
 from domain.organizations import Role
 from domain.terms import Terms
 from ledger.application import Ledger
@@ -43,10 +44,7 @@ def get_compliance_report(
     ledger: Annotated[Ledger, Depends(get_ledger)],
     projection: Annotated[Projection, Depends(get_projection)],
     _: Annotated[Principal, Readers],
-    as_of: Annotated[
-        str | None,
-        Query(description="A log position, an ISO 8601 instant with offset, or a date (end of that day, UTC). Default: now."),
-    ] = None,
+    point: AsOfDep,
     format: Annotated[
         Format, Query(description="json, csv (one table per section), html, or pdf (a court exhibit: tables, charts, definitions).")
     ] = Format.JSON,
@@ -60,24 +58,30 @@ def get_compliance_report(
     ] = None,
 ) -> Response:
     """Counts by status, deadlines met and missed, elapsed days: the numbers DESIGN.md §3 defines
-    (see /v1/reports/definitions), with the checkpoint they were computed at."""
-    point = as_of_point(as_of)
+    (see /v1/reports/definitions), with the point of the log they were computed at (its `as_of`
+    instant and its checkpoint's tree size). The `Ledger-As-Of` header says whether that point was
+    resolved from now (or today's date)."""
     settings = request.app.state.settings
     try:
-        what_if = None if terms is None else _what_if(ledger, terms, point)
+        what_if = None if terms is None else _what_if(ledger, terms, point.position)
         report = compliance_report(ledger, projection, point, what_if, settings.report_wait_seconds)
     except ProjectionBehind as behind:
         raise HTTPException(503, f"{behind}; retry shortly", headers={"Retry-After": "2"}) from None
     body = render(report, format, definitions(projection.late_report_days()))
-    headers = {}
+    headers = as_of_headers(point)
     if format is Format.PDF:
         headers["Content-Disposition"] = f'inline; filename="compliance-report-{report["checkpoint"]["tree_size"]}.pdf"'
     return Response(body, media_type=MEDIA_TYPES[format], headers=headers)
 
 
-def _what_if(ledger: Ledger, text: str, point: int | str | None) -> Terms:
+def as_of_headers(point: Point) -> dict[str, str]:
+    """The resolved point, outside the report's bytes (which must not depend on how it was asked for)."""
+    return {"Ledger-As-Of": f"{point.instant}; position={point.position}" + ("; resolved-from=now" if point.now else "")}
+
+
+def _what_if(ledger: Ledger, text: str, position: int) -> Terms:
     try:
-        return what_if_terms(ledger, text, point)
+        return what_if_terms(ledger, text, position)
     except (ValueError, ValidationError) as error:
         message = error.errors()[0]["msg"] if isinstance(error, ValidationError) else str(error)
         raise RequestValidationError([{"loc": ("query", "terms"), "msg": message, "type": "value_error"}]) from None
@@ -89,12 +93,12 @@ def get_overdue(
     projection: Annotated[Projection, Depends(get_projection)],
     request: Request,
     _: Annotated[Principal, Readers],
-    as_of: Annotated[str | None, Query(description="As for the compliance report. Default: now.")] = None,
+    point: AsOfDep,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many, oldest due date first.")] = 100,
 ) -> dict[str, Any]:
     """The obligation clocks overdue at the as-of point, by case id (pseudonymous; no personal data)."""
     try:
-        return overdue_obligations(ledger, projection, as_of_point(as_of), limit, request.app.state.settings.report_wait_seconds)
+        return overdue_obligations(ledger, projection, point, limit, request.app.state.settings.report_wait_seconds)
     except ProjectionBehind as behind:
         raise HTTPException(503, f"{behind}; retry shortly", headers={"Retry-After": "2"}) from None
 

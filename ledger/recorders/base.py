@@ -16,7 +16,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
 
-from ledger.leaves import Leaf, LeafKey, leaves_for, next_recorded_at
+from ledger.leaves import Leaf, LeafKey
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,45 +131,47 @@ class LedgerRecorder(ABC):
             cursor.execute(self._sql(template, marks), params)
             return list(cursor.fetchall())
 
-    # --- writing leaves, inside the transaction that inserts the events -----------------------
+    # --- appending: events and their leaves, one transaction --------------------------------
+
+    @abstractmethod
+    def append(
+        self, stored_events: Sequence[StoredEvent], keys: Sequence[LeafKey] | None = None, after: LogHead | None = None
+    ) -> list[Leaf]:
+        """Inserts the events at the next positions with their leaves, in one transaction, and
+        returns the leaves. recorded_at is stamped under the append lock, never before the last.
+
+        `after` is the head the caller decided the events on: where a backend can, the events go
+        right after it, and if anyone appended since, their positions clash (IntegrityError) and
+        nothing is written. Without it, they go after whatever the head is under the lock.
+        """
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """eventsourcing's recorder contract (its own tests, and Application.save for tokens):
+        appended at the head, with leaves that carry no envelope."""
+        return [leaf.position for leaf in self.append(stored_events)]
+
+    @abstractmethod
+    def settled_instant(self) -> str:
+        """The ledger's clock, read while holding the append lock, less a microsecond: no append
+        still running when this returns, nor any that starts later, is recorded at or before it
+        (each stamps recorded_at under the same lock, from the same clock). A report may resolve
+        any instant up to it (ledger/as_of.py)."""
 
     # The recorded_at of the log's last leaf, which the next leaves' recorded_at may not precede.
     _LAST_RECORDED_AT = "(SELECT recorded_at FROM {leaves} ORDER BY position DESC LIMIT 1)"
-
-    def _leaves_in_transaction(
-        self,
-        cursor: Any,
-        stored_events: Sequence[StoredEvent],
-        positions: Sequence[int],
-        last_recorded_at: str | None,
-        kwargs: Mapping[str, Any],
-    ) -> list[Leaf]:
-        recorded_at = next_recorded_at(last_recorded_at)
-        keys: Sequence[LeafKey] | None = kwargs.get("leaf_keys")
-        leaves = leaves_for(stored_events, positions, keys, recorded_at)
-        self._insert_leaves(cursor, leaves)
-        sink = kwargs.get("leaves_out")
-        if sink is not None:
-            sink.extend(leaves)
-        return leaves
-
-    @abstractmethod
-    def _insert_leaves(self, cursor: Any, leaves: Sequence[Leaf]) -> None: ...
-
-    @staticmethod
-    def _leaves_after(head: LogHead, stored_events: Sequence[StoredEvent], keys: Sequence[LeafKey] | None) -> list[Leaf]:
-        """The leaves of events appended right after `head`. They hold only if no one else has
-        appended since, which the unique positions make the database check: any later leaf takes
-        position head + 1, so an insert at it fails (IntegrityError), and a success proves that
-        head.recorded_at was the last one, as recorded_at's monotonicity needs."""
-        positions = range(head.position + 1, head.position + len(stored_events) + 1)
-        return leaves_for(stored_events, positions, keys, next_recorded_at(head.recorded_at))
 
     # --- reads --------------------------------------------------------------------------------
 
     def tree_size(self) -> int:
         rows = self._rows("SELECT MAX(position) AS size FROM {leaves}")
         return int(rows[0]["size"] or 0)
+
+    def head(self) -> LogHead:
+        return self.head_and_known_event_ids(())[0]
+
+    def recorded_at_of(self, position: int) -> str | None:
+        rows = self._rows("SELECT recorded_at FROM {leaves} WHERE position = %s", (position,))
+        return rows[0]["recorded_at"] if rows else None
 
     def leaf_hashes(self, first: int, last: int) -> list[bytes]:
         """Leaf hashes of positions first..last inclusive, in order."""

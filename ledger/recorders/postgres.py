@@ -1,14 +1,16 @@
-"""The PostgreSQL recorder: eventsourcing's, with each event's leaf written in its own transaction.
+"""The PostgreSQL recorder: eventsourcing's tables, with each event's leaf written in its own transaction.
 
-The library inserts under `LOCK TABLE … IN EXCLUSIVE MODE`, so writers are serialised. Changes:
-positions are assigned as MAX + 1 under that lock instead of from a sequence (a sequence leaves gaps
-when a transaction rolls back, and leaf index = position − 1 must hold), or, for the ledger's own
-batches, as the positions right after the head the batch was decided on, so that events, leaves
-and commit go in one round trip (see insert_events); rows go as binary arrays, one per column; and
-triggers make the database itself refuse UPDATE, DELETE and TRUNCATE of events, leaves and
-checkpoints. The lock is taken through a function of the tables' owner, so that the writer role
-needs no UPDATE privilege for it, and a writer leaves the tables as the owner made them (see
-ledger/roles.py).
+Every append is one statement under the library's append lock (`LOCK TABLE … IN EXCLUSIVE MODE`,
+so writers are serialised and commit in position order): the events at the positions after the
+head, and their leaves, whose recorded_at the database stamps from its own clock under that lock
+and whose hashes it finishes from the leaf inputs computed beforehand (ledger/leaves.py). One clock
+for every API process, read under the lock, is what lets a report resolve an instant that no
+append still running can fall at or before (settled_instant). Positions are the head's + 1, + 2, …
+rather than a sequence's (a sequence leaves gaps when a transaction rolls back, and leaf index =
+position − 1 must hold). Rows go as binary arrays, one per column. Triggers make the database itself
+refuse UPDATE, DELETE and TRUNCATE of events, leaves and checkpoints. The lock is taken through a
+function of the tables' owner, so that the writer role needs no UPDATE privilege for it, and a
+writer leaves the tables as the owner made them (see ledger/roles.py).
 """
 
 import time
@@ -24,7 +26,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from ledger.faults import reconnecting_helps
-from ledger.leaves import Leaf
+from ledger.leaves import Leaf, LeafKey, leaf_inputs
 from ledger.roles import is_owner, needs_the_owner
 from ledger.recorders.base import LedgerRecorder, LogHead
 
@@ -61,31 +63,31 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
         self.checkpoints_table = SQL("{schema}.{checkpoints}").format(**names).as_string()
         self.case_keys_table = SQL("{schema}.{case_keys}").format(**names).as_string()
         self.access_log_table = SQL("{schema}.{access_log}").format(**names).as_string()
-        self._insert_leaves_statement = SQL(
-            "INSERT INTO {schema}.{leaves} (position, event_id, request_digest, recorded_at, leaf_hash) "
-            "SELECT * FROM unnest(%b::bigint[], %b::text[], %b::text[], %b::text[], %b::bytea[])"
-        ).format(**names)
-
-        # The events go as one binary array per column: the library's array of composites is
-        # dumped as text, escaping every field with regular expressions, which cost more than
-        # the insert itself.
-        self.insert_events_statement = SQL(
-            "INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state, notification_id) "
-            "SELECT e.originator_id, e.originator_version, e.topic, e.state, m.last + e.n "
-            "FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[]) WITH ORDINALITY "
-            "AS e(originator_id, originator_version, topic, state, n) "
-            "CROSS JOIN (SELECT COALESCE(MAX(notification_id), 0) AS last FROM {schema}.{events}) AS m "
-            "ORDER BY e.n RETURNING notification_id, "
-            # Uncorrelated, so evaluated once per statement (an InitPlan), after the table lock.
-            "(SELECT recorded_at FROM {schema}.{leaves} ORDER BY position DESC LIMIT 1) AS last_recorded_at"
+        # The events at the positions given, and their leaves: recorded_at from the database's clock
+        # (under the append lock, taken before this statement), never before the last leaf's; each
+        # leaf hash the RFC 6962 leaf hash of its input around that recorded_at. The events go as one
+        # binary array per column: the library's array of composites is dumped as text, escaping
+        # every field with regular expressions, which cost more than the insert itself.
+        self._append_statement = SQL(
+            "WITH appended AS ("
+            " INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state, notification_id)"
+            " SELECT * FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[], %b::bigint[])"
+            "), stamp AS MATERIALIZED ("
+            " SELECT GREATEST("
+            "  to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') COLLATE \"C\","
+            "  (SELECT recorded_at FROM {schema}.{leaves} ORDER BY position DESC LIMIT 1)) AS recorded_at"
+            ") INSERT INTO {schema}.{leaves} (position, event_id, request_digest, recorded_at, leaf_hash)"
+            " SELECT l.position, l.event_id, l.digest, stamp.recorded_at,"
+            "  sha256('\\x00'::bytea || l.before || convert_to(stamp.recorded_at, 'UTF8') || l.after)"
+            " FROM unnest(%b::bigint[], %b::text[], %b::text[], %b::bytea[], %b::bytea[])"
+            " AS l(position, event_id, digest, before, after) CROSS JOIN stamp"
+            " RETURNING position, recorded_at, leaf_hash"
         ).format(id_type=SQL(self.datastore.originator_id_type), **names)
-        # The same, at positions the caller computed from the log's head: see insert_events.
-        self._insert_events_after_statement = SQL(
-            "INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state, notification_id) "
-            "SELECT e.originator_id, e.originator_version, e.topic, e.state, %b::bigint + e.n "
-            "FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[]) WITH ORDINALITY "
-            "AS e(originator_id, originator_version, topic, state, n)"
-        ).format(id_type=SQL(self.datastore.originator_id_type), **names)
+        self._head_statement = SQL("SELECT COALESCE(MAX(position), 0) AS position FROM {schema}.{leaves}").format(**names)
+        self._clock_statement = SQL(
+            "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC' - interval '1 microsecond',"
+            " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS instant"
+        )
 
         self.sql_create_statements.extend(
             [
@@ -181,36 +183,26 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
         one_schema_change_at_a_time(curs, self.datastore.schema)
         super()._create_table(curs)
 
-    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        """With `after` (the LogHead the caller read), the events, their leaves and the commit go
-        in one round trip, the leaves computed beforehand for positions after the head; if anyone
-        appended since, the positions clash and nothing is written (IntegrityError). Without it,
-        the library's way: positions assigned under the lock, leaves computed in between."""
-        head: LogHead | None = kwargs.get("after")
-        if head is None or not stored_events:
-            return super().insert_events(stored_events, **kwargs)
-        leaves = self._leaves_after(head, stored_events, kwargs.get("leaf_keys"))
-        self._insert_after(head, stored_events, leaves)
-        sink = kwargs.get("leaves_out")
-        if sink is not None:
-            sink.extend(leaves)
-        return [leaf.position for leaf in leaves]
-
-    def _insert_after(self, head: LogHead, stored_events: Sequence[StoredEvent], leaves: Sequence[Leaf]) -> None:
+    def append(
+        self, stored_events: Sequence[StoredEvent], keys: Sequence[LeafKey] | None = None, after: LogHead | None = None
+    ) -> list[Leaf]:
         """Retried on a fresh connection only when the connection went away (a pooled connection
         the server closed on restart, say). A lock timeout or a full disk is the client's answer at
-        once (503, 507): the library's insert retries those ten times, keeping the client waiting.
-        If the lost connection had committed, the retry's positions clash (IntegrityError), and
-        the append path finds the batch already in the log: nothing is written twice."""
+        once (503, 507). If the lost connection had committed, the retry clashes (on the positions
+        after `after`, or on the events' stream versions) and nothing is written twice: the append
+        path then finds the batch already in the log."""
+        if not stored_events:
+            return []
         for attempt in range(1, RECONNECT_ATTEMPTS + 1):
             try:
-                return self._insert_after_once(head, stored_events, leaves)
+                return self._append_once(stored_events, keys, after)
             except (InterfaceError, OperationalError) as error:
                 if attempt == RECONNECT_ATTEMPTS or not reconnecting_helps(error):
                     raise
                 time.sleep(RECONNECT_WAIT_SECONDS)
+        raise AssertionError("unreachable")
 
-    def _insert_after_once(self, head: LogHead, stored_events: Sequence[StoredEvent], leaves: Sequence[Leaf]) -> None:
+    def _append_once(self, stored_events: Sequence[StoredEvent], keys: Sequence[LeafKey] | None, after: LogHead | None) -> list[Leaf]:
         with (
             self.datastore.get_connection() as connection,
             connection.pipeline(),
@@ -219,37 +211,38 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
         ):
             self._lock_table(cursor)
             self._notify_channel(cursor)
-            cursor.execute(self._insert_events_after_statement, (head.position, *_columns(stored_events)), prepare=True)
-            self._insert_leaves(cursor, leaves)
+            if after is None:  # the head under the lock: one more round trip, for the operator's own events
+                cursor.execute(self._head_statement, prepare=True)
+                head = int(cursor.fetchone()["position"])
+            else:
+                head = after.position
+            inputs = leaf_inputs(stored_events, head + 1, keys)
+            cursor.execute(
+                self._append_statement,
+                (
+                    [e.originator_id for e in stored_events],
+                    [e.originator_version for e in stored_events],
+                    [e.topic for e in stored_events],
+                    [e.state for e in stored_events],
+                    [leaf.position for leaf in inputs],
+                    [leaf.position for leaf in inputs],
+                    [leaf.key.event_id for leaf in inputs],
+                    [leaf.key.request_digest for leaf in inputs],
+                    [leaf.before for leaf in inputs],
+                    [leaf.after for leaf in inputs],
+                ),
+                prepare=True,
+            )
+            stamped = {row["position"]: (row["recorded_at"], bytes(row["leaf_hash"])) for row in cursor.fetchall()}
+        if len(stamped) != len(inputs):
+            raise ProgrammingError(f"appended {len(stamped)} leaves, expected {len(inputs)}")
+        return [Leaf(i.position, i.key.event_id, i.key.request_digest, *stamped[i.position]) for i in inputs]
 
-    def _insert_stored_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
-        self._lock_table(curs)
-        self._notify_channel(curs)
-        curs.execute(self.insert_events_statement, _columns(stored_events), prepare=True)
-
-    def _fetch_ids_after_insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        rows = curs.fetchall()
-        if len(rows) != len(stored_events):
-            raise ProgrammingError(f"inserted {len(rows)} events, expected {len(stored_events)}")
-        positions = [row["notification_id"] for row in rows]
-        last_recorded_at = rows[0]["last_recorded_at"] if rows else None
-        self._leaves_in_transaction(curs, stored_events, positions, last_recorded_at, kwargs)
-        return positions
-
-    def _insert_leaves(self, cursor: Cursor[DictRow], leaves: Sequence[Leaf]) -> None:
-        cursor.execute(
-            self._insert_leaves_statement,
-            (
-                [leaf.position for leaf in leaves],
-                [leaf.event_id for leaf in leaves],
-                [leaf.request_digest for leaf in leaves],
-                [leaf.recorded_at for leaf in leaves],
-                [leaf.leaf_hash for leaf in leaves],
-            ),
-            prepare=True,
-        )
+    def settled_instant(self) -> str:
+        with self.datastore.transaction(commit=False) as cursor:
+            self._lock_table(cursor)
+            cursor.execute(self._clock_statement, prepare=True)
+            return str(cursor.fetchone()["instant"])
 
     @contextmanager
     def _query(self) -> Iterator[Cursor[DictRow]]:
@@ -284,11 +277,3 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
     def _stream_param(self, stream_id: UUID) -> UUID | str:
         return stream_id if self.datastore.originator_id_type == "uuid" else str(stream_id)
 
-
-def _columns(stored_events: Sequence[StoredEvent]) -> tuple[list[Any], ...]:
-    return (
-        [e.originator_id for e in stored_events],
-        [e.originator_version for e in stored_events],
-        [e.topic for e in stored_events],
-        [e.state for e in stored_events],
-    )

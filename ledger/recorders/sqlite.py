@@ -7,16 +7,18 @@ triggers refuse UPDATE and DELETE on the events, leaves and checkpoints.
 
 import sqlite3
 import time
+from datetime import UTC, datetime, timedelta
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.persistence import Notification, OperationalError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
-from ledger.leaves import Leaf
-from ledger.recorders.base import SQLITE_BUSY, LedgerRecorder
+from domain.values import utc_text
+from ledger.leaves import Leaf, LeafKey, leaf_inputs, next_recorded_at
+from ledger.recorders.base import SQLITE_BUSY, LedgerRecorder, LogHead
 
 
 # Pages (4 KiB) the WAL may hold before a commit checkpoints it: ~40 MB.
@@ -109,7 +111,18 @@ class LedgerSQLiteRecorder(LedgerRecorder, SQLiteApplicationRecorder):
                 )
         return statements
 
-    def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+    def append(
+        self, stored_events: Sequence[StoredEvent], keys: Sequence[LeafKey] | None = None, after: LogHead | None = None
+    ) -> list[Leaf]:
+        """`after` is not needed here: the first insert takes the database's write lock, so the
+        batch gets consecutive positions after whatever the head is, and its recorded_at is stamped
+        under that lock. A batch decided on a stale case still clashes, on the case's version."""
+        if not stored_events:
+            return []
+        with self.datastore.transaction(commit=True) as c:
+            return self._append_in(c, stored_events, keys)
+
+    def _append_in(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], keys: Sequence[LeafKey] | None) -> list[Leaf]:
         # A connection setting (cheap, and the writer may be any of the pool's connections):
         # checkpoint the WAL into the database every WAL_AUTOCHECKPOINT pages rather than
         # SQLite's 1,000. Each checkpoint writes and syncs the pages written since the last, and
@@ -125,9 +138,24 @@ class LedgerSQLiteRecorder(LedgerRecorder, SQLiteApplicationRecorder):
         )
         c.execute(self._sql("SELECT last_insert_rowid() AS last, " + self._LAST_RECORDED_AT + " AS recorded_at"))
         row = c.fetchone()
-        positions = range(row["last"] - len(stored_events) + 1, row["last"] + 1)
-        self._leaves_in_transaction(c, stored_events, positions, row["recorded_at"], kwargs)
-        return list(positions)
+        recorded_at = next_recorded_at(row["recorded_at"])  # under the write lock
+        leaves = [leaf_input.leaf(recorded_at) for leaf_input in leaf_inputs(stored_events, row["last"] - len(stored_events) + 1, keys)]
+        self._insert_leaves(c, leaves)
+        return leaves
+
+    def settled_instant(self) -> str:
+        # The writer connection, in a transaction begun IMMEDIATE: it waits for this process's
+        # writer and for any other process's write transaction to end, and holds off new ones
+        # while the clock is read. Nothing is written; the transaction is rolled back.
+        with self.datastore.get_connection(commit=True) as connection:
+            try:
+                connection.cursor().execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:  # not granted within the lock timeout
+                raise OperationalError(error) from error
+            try:
+                return utc_text(datetime.now(UTC) - timedelta(microseconds=1))
+            finally:
+                connection.rollback()
 
     def _insert_leaves(self, cursor: SQLiteCursor, leaves: Sequence[Leaf]) -> None:
         cursor.executemany(
