@@ -38,6 +38,7 @@ from ledger.decision_cache import DecisionCache
 from ledger.leaves import Leaf, LeafKey
 from ledger.mapper import LedgerMapper
 from ledger.personal_data import CaseKeys, PersonalData
+from ledger.receipts import Receipt, receipt_of
 from ledger.recorders.base import LedgerRecorder, LogHead, LoggedEvent, StoredCheckpoint
 from ledger.recorders.sqlite import in_wal_mode
 from ledger.tree import LogTree
@@ -68,28 +69,6 @@ class BatchRejected(Exception):
 
 class LedgerBusy(Exception):
     """The batch lost too many races with other writers; nothing was appended. Retry later."""
-
-
-@dataclass(frozen=True, slots=True)
-class Receipt:
-    event_id: str
-    case_id: str
-    type: str
-    version: int
-    position: int
-    recorded_at: str
-    leaf_hash: str
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "event_id": self.event_id,
-            "case_id": self.case_id,
-            "type": self.type,
-            "version": self.version,
-            "position": self.position,
-            "recorded_at": self.recorded_at,
-            "leaf_hash": self.leaf_hash,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +245,7 @@ class Ledger(Application[UUID]):
             self._decisions.forget(touched)
             raise
         self._decisions.keep(touched, leaves)
-        return {event.event_id: _receipt(event, leaf) for event, leaf in zip(events, leaves, strict=True)}
+        return {event.event_id: receipt_of(event, leaf) for event, leaf in zip(events, leaves, strict=True)}
 
     def _decide(self, postings: list[tuple[int, Posting]], principal: Principal) -> tuple[list[LedgerEvent], list[Any]]:
         """Applies the domain's rules in batch order: the new events, in the order to append them,
@@ -346,7 +325,7 @@ class Ledger(Application[UUID]):
 
     def history(self, case_id: str) -> list[HistoryItem]:
         return [
-            HistoryItem(event, _receipt(event, logged))
+            HistoryItem(event, receipt_of(event, logged))
             for logged in self.store.logged_stream(case_stream_id(case_id))
             if isinstance(event := self.decode(logged.stored), LedgerEvent)
         ]
@@ -371,7 +350,7 @@ class Ledger(Application[UUID]):
 
     def _receipts_at(self, positions: list[int]) -> list[Receipt]:
         by_position = {
-            logged.position: _receipt(self.decode(logged.stored), logged) for logged in self.store.logged_at(positions)
+            logged.position: receipt_of(self.decode(logged.stored), logged) for logged in self.store.logged_at(positions)
         }
         return [by_position[position] for position in positions]
 
@@ -429,7 +408,7 @@ class Ledger(Application[UUID]):
             raise LedgerBusy("too many concurrent writers on this case; retry")
         # Recorded first, destroyed second: a failure in between leaves the keys, and forgetting
         # again finishes the job.
-        return _receipt(event, leaves[0]), self.personal.forget(case_id)
+        return receipt_of(event, leaves[0]), self.personal.forget(case_id)
 
     def record_access(self, who: Principal | str, action: str, case_id: str | None, detail: str) -> None:
         """Notes in the access log who read personal data or exported the log, and when: a token's
@@ -507,15 +486,3 @@ def _kind(refusal: Refusal) -> str:
         return "invalid"
     return "conflict"
 
-
-def _receipt(event: LedgerEvent, leaf: Leaf | LoggedEvent) -> Receipt:
-    assert leaf.recorded_at is not None and leaf.leaf_hash is not None, f"position {leaf.position} has no leaf"
-    return Receipt(
-        event_id=event.event_id,
-        case_id=event.case_id,
-        type=event.type,
-        version=event.originator_version,
-        position=leaf.position,
-        recorded_at=leaf.recorded_at,
-        leaf_hash=leaf.leaf_hash.hex(),
-    )
