@@ -32,6 +32,7 @@ from domain.permissions import may_post
 from domain.settlement import Settlement
 from domain.terms import SETTLEMENT_2023, Terms, fold_terms
 from domain.values import utc_text
+from ledger.case_history import HISTORY_PAGE, HistoryPage, history_page
 from ledger.checkpoints import Signer
 from ledger.config import persistence_env
 from ledger.decision_cache import DecisionCache
@@ -75,12 +76,6 @@ class LedgerBusy(Exception):
 class AppendResult:
     receipts: list[Receipt]
     appended: int  # 0 when every event was a replay of one already in the log
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryItem:
-    event: LedgerEvent
-    receipt: Receipt
 
 
 def parse_as_of(text: str) -> int | str:
@@ -323,12 +318,10 @@ class Ledger(Application[UUID]):
         version = self.store.stream_version_at(stream_id, self.position_as_of(as_of))
         return self._get(FamilyCase, stream_id, version) if version else None
 
-    def history(self, case_id: str) -> list[HistoryItem]:
-        return [
-            HistoryItem(event, receipt_of(event, logged))
-            for logged in self.store.logged_stream(case_stream_id(case_id))
-            if isinstance(event := self.decode(logged.stored), LedgerEvent)
-        ]
+    def history(self, case_id: str, after: int = 0, limit: int = HISTORY_PAGE) -> HistoryPage | None:
+        """The case's events after version `after` (at most `limit`), each marked with the
+        corrections and retraction amending it, wherever they sit; None if there is no such case."""
+        return history_page(self.store, self.decode, case_id, case_stream_id(case_id), after, limit)
 
     def stream_through(self, stream_id: UUID, position: int) -> list[LedgerEvent]:
         """A stream's events among log positions 1..position, in order."""
