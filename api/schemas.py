@@ -40,19 +40,46 @@ class RecordedBy(BaseModel):
     token: str
 
 
+class Correction(BaseModel):
+    """A later EntryCorrected amending the event."""
+
+    event_id: str = Field(description="The EntryCorrected event's id.")
+    position: int = Field(description="Its place in the log.")
+    version: int = Field(description="Its version in the case (its page: `after` = version − 1).")
+    changes: dict[str, Any] = Field(description="New values of fields of the event's data (null: a field cleared).")
+    occurred_at: str | None = Field(description="The corrected occurred_at, or null if this correction left it as it was.")
+    reason: str
+
+
+class Retraction(BaseModel):
+    """The later EntryRetracted that withdrew the event: it no longer counts."""
+
+    event_id: str = Field(description="The EntryRetracted event's id.")
+    position: int = Field(description="Its place in the log.")
+    version: int = Field(description="Its version in the case.")
+    reason: str
+
+
 class HistoryEntry(BaseModel):
     event_id: str
     case_id: str
     type: str
-    occurred_at: str
-    data: dict[str, Any]
+    occurred_at: str = Field(description="As recorded; a correction's `occurred_at` supersedes it.")
+    data: dict[str, Any] = Field(description="As recorded, never edited; corrections' `changes` supersede fields of it.")
     recorded_by: RecordedBy
     receipt: Receipt
+    corrections: list[Correction] = Field(
+        description="The corrections of this event wherever they sit in the history, in the order recorded: "
+        "for each field, the last one that changes it stands."
+    )
+    retraction: Retraction | None = Field(description="The retraction of this event, if it was retracted.")
 
 
 class CaseHistory(BaseModel):
     case_id: str
-    events: list[HistoryEntry]
+    version: int = Field(description="The case's version (its last event's) when this page was read.")
+    events: list[HistoryEntry] = Field(description="The page: the case's events after `after`, in order.")
+    next_after: int | None = Field(description="Pass as `after` for the next page; null on the last page.")
 
 
 class Member(BaseModel):

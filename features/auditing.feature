@@ -13,6 +13,15 @@ Feature: Auditors replay, export and verify the log without trusting the ledger
     Then the history lists 4 events in the order they were recorded, each with its receipt
     And every event of the history is proved to be in the latest signed checkpoint
 
+  Scenario: An auditor sees which events were corrected and which were retracted, page by page
+    Given KIND has corrected the outcome of the first contact attempt of FRTF-000777 to reached
+    And KIND has retracted the second contact attempt of FRTF-000777 as posted to the wrong case
+    When the auditor replays the history of FRTF-000777 two events at a time
+    Then the history lists 6 events in the order they were recorded, each with its receipt
+    And the first contact attempt still reads no_answer, marked corrected to reached by the correction's position
+    And the second contact attempt is marked retracted by the retraction's position, as posted to the wrong case
+    And the correction and the retraction stand in the history as they were posted
+
   Scenario: An auditor exports the log and verifies it offline
     When the auditor exports the log
     Then the bundle's own verify.py accepts it with the ledger's published key pinned

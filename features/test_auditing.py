@@ -18,7 +18,7 @@ from ledger import merkle
 from ledger.personal_data import REDACTED
 from ledger.application import Ledger
 from ledger.verify import verify_log
-from tests.builders import batch, contact, preference, separation
+from tests.builders import batch, contact, envelope, preference, separation
 from tests.harness import ORIGIN, Tokens
 from tests.offline import bundled_verifier, ledger_verify, verify_py
 from tests.test_tampering import Attacker
@@ -39,6 +39,7 @@ class World:
         self.saved: dict[str, Any] = {}
         self.proof: dict[str, Any] = {}
         self.tampered_position = 0
+        self.amendments: list[dict[str, Any]] = []
 
     @property
     def ledger(self) -> Ledger:
@@ -52,6 +53,9 @@ class World:
         response = self.client.get(path, params=params, headers=self.headers["auditor"])
         assert response.status_code == 200, response.text
         return response
+
+    def contact_attempts(self, case_id: str) -> list[dict[str, Any]]:
+        return [e for e in self.get(f"/v1/cases/{case_id}/events").json()["events"] if e["type"] == "ContactAttempted"]
 
     def first_contact_position(self, case_id: str) -> int:
         history = self.get(f"/v1/cases/{case_id}/events").json()["events"]
@@ -96,6 +100,63 @@ def saved_checkpoint(world: World) -> None:
 @when(parsers.parse("the auditor replays the history of {case_id}"))
 def replay(world: World, case_id: str) -> None:
     world.history = world.get(f"/v1/cases/{case_id}/events").json()["events"]
+
+
+@given(parsers.parse("KIND has corrected the outcome of the first contact attempt of {case_id} to {outcome}"))
+def corrected(world: World, case_id: str, outcome: str) -> None:
+    first = world.contact_attempts(case_id)[0]
+    fix = envelope(case_id, "EntryCorrected", {"event_id": first["event_id"], "changes": {"outcome": outcome}, "reason": "misread"})
+    world.post("KIND", fix)
+    world.amendments.append(fix)
+
+
+@given(parsers.parse("KIND has retracted the second contact attempt of {case_id} as {reason}"))
+def retracted(world: World, case_id: str, reason: str) -> None:
+    second = world.contact_attempts(case_id)[1]
+    withdrawn = envelope(case_id, "EntryRetracted", {"event_id": second["event_id"], "reason": reason})
+    world.post("KIND", withdrawn)
+    world.amendments.append(withdrawn)
+
+
+@when(parsers.parse("the auditor replays the history of {case_id} two events at a time"))
+def replay_in_pages(world: World, case_id: str) -> None:
+    world.history, after = [], 0
+    while after is not None:
+        page = world.get(f"/v1/cases/{case_id}/events", after=after, limit=2).json()
+        assert len(page["events"]) <= 2
+        world.history += page["events"]
+        after = page["next_after"]
+
+
+@then(parsers.parse("the first contact attempt still reads {recorded}, marked corrected to {outcome} by the correction's position"))
+def marked_corrected(world: World, recorded: str, outcome: str) -> None:
+    first = next(e for e in world.history if e["type"] == "ContactAttempted")
+    correction = next(e for e in world.history if e["type"] == "EntryCorrected")
+    assert first["data"]["outcome"] == recorded
+    [mark] = first["corrections"]
+    assert (mark["event_id"], mark["position"], mark["changes"]) == (
+        correction["event_id"], correction["receipt"]["position"], {"outcome": outcome}
+    )
+    assert first["retraction"] is None
+
+
+@then(parsers.parse("the second contact attempt is marked retracted by the retraction's position, as {reason}"))
+def marked_retracted(world: World, reason: str) -> None:
+    second = [e for e in world.history if e["type"] == "ContactAttempted"][1]
+    retraction = next(e for e in world.history if e["type"] == "EntryRetracted")
+    assert second["retraction"] == {
+        "event_id": retraction["event_id"], "position": retraction["receipt"]["position"],
+        "version": retraction["receipt"]["version"], "reason": reason,
+    }
+    assert second["corrections"] == []
+
+
+@then("the correction and the retraction stand in the history as they were posted")
+def amendments_as_posted(world: World) -> None:
+    posted = {amendment["event_id"]: amendment for amendment in world.amendments}
+    shown = [e for e in world.history if e["event_id"] in posted]
+    assert [(e["type"], e["data"]) for e in shown] == [(a["type"], a["data"]) for a in world.amendments]
+    assert all(e["corrections"] == [] and e["retraction"] is None for e in shown)
 
 
 @when(parsers.parse("someone changes the outcome of the first contact attempt of {case_id} in the bundle"))

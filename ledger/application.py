@@ -33,12 +33,14 @@ from domain.settlement import Settlement
 from domain.terms import SETTLEMENT_2023, Terms, fold_terms
 from domain.values import utc_text
 from ledger.as_of import resolve
+from ledger.case_history import HISTORY_PAGE, HistoryPage, history_page
 from ledger.checkpoints import Signer
 from ledger.config import persistence_env
 from ledger.decision_cache import DecisionCache
 from ledger.leaves import Leaf, LeafKey
 from ledger.mapper import LedgerMapper
 from ledger.personal_data import CaseKeys, PersonalData
+from ledger.receipts import Receipt, receipt_of
 from ledger.recorders.base import LedgerRecorder, LogHead, LoggedEvent, StoredCheckpoint
 from ledger.recorders.sqlite import in_wal_mode
 from ledger.tree import LogTree
@@ -72,37 +74,11 @@ class LedgerBusy(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Receipt:
-    event_id: str
-    case_id: str
-    type: str
-    version: int
-    position: int
-    recorded_at: str
-    leaf_hash: str
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "event_id": self.event_id,
-            "case_id": self.case_id,
-            "type": self.type,
-            "version": self.version,
-            "position": self.position,
-            "recorded_at": self.recorded_at,
-            "leaf_hash": self.leaf_hash,
-        }
-
-
-@dataclass(frozen=True, slots=True)
 class AppendResult:
     receipts: list[Receipt]
     appended: int  # 0 when every event was a replay of one already in the log
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryItem:
-    event: LedgerEvent
-    receipt: Receipt
 
 
 class Ledger(Application[UUID]):
@@ -247,7 +223,7 @@ class Ledger(Application[UUID]):
             self._decisions.forget(touched)
             raise
         self._decisions.keep(touched, leaves)
-        return {event.event_id: _receipt(event, leaf) for event, leaf in zip(events, leaves, strict=True)}
+        return {event.event_id: receipt_of(event, leaf) for event, leaf in zip(events, leaves, strict=True)}
 
     def _decide(self, postings: list[tuple[int, Posting]], principal: Principal) -> tuple[list[LedgerEvent], list[Any]]:
         """Applies the domain's rules in batch order: the new events, in the order to append them,
@@ -322,12 +298,10 @@ class Ledger(Application[UUID]):
         version = self.store.stream_version_at(stream_id, position)
         return self._get(FamilyCase, stream_id, version) if version else None
 
-    def history(self, case_id: str) -> list[HistoryItem]:
-        return [
-            HistoryItem(event, _receipt(event, logged))
-            for logged in self.store.logged_stream(case_stream_id(case_id))
-            if isinstance(event := self.decode(logged.stored), LedgerEvent)
-        ]
+    def history(self, case_id: str, after: int = 0, limit: int = HISTORY_PAGE) -> HistoryPage | None:
+        """The case's events after version `after` (at most `limit`), each marked with the
+        corrections and retraction amending it, wherever they sit; None if there is no such case."""
+        return history_page(self.store, self.decode, case_id, case_stream_id(case_id), after, limit)
 
     def stream_through(self, stream_id: UUID, position: int) -> list[LedgerEvent]:
         """A stream's events among log positions 1..position, in order."""
@@ -345,7 +319,7 @@ class Ledger(Application[UUID]):
 
     def _receipts_at(self, positions: list[int]) -> list[Receipt]:
         by_position = {
-            logged.position: _receipt(self.decode(logged.stored), logged) for logged in self.store.logged_at(positions)
+            logged.position: receipt_of(self.decode(logged.stored), logged) for logged in self.store.logged_at(positions)
         }
         return [by_position[position] for position in positions]
 
@@ -402,7 +376,7 @@ class Ledger(Application[UUID]):
             raise LedgerBusy("too many concurrent writers on this case; retry")
         # Recorded first, destroyed second: a failure in between leaves the keys, and forgetting
         # again finishes the job.
-        return _receipt(event, leaves[0]), self.personal.forget(case_id)
+        return receipt_of(event, leaves[0]), self.personal.forget(case_id)
 
     def record_access(self, who: Principal | str, action: str, case_id: str | None, detail: str) -> None:
         """Notes in the access log who read personal data or exported the log, and when: a token's
@@ -480,15 +454,3 @@ def _kind(refusal: Refusal) -> str:
         return "invalid"
     return "conflict"
 
-
-def _receipt(event: LedgerEvent, leaf: Leaf | LoggedEvent) -> Receipt:
-    assert leaf.recorded_at is not None and leaf.leaf_hash is not None, f"position {leaf.position} has no leaf"
-    return Receipt(
-        event_id=event.event_id,
-        case_id=event.case_id,
-        type=event.type,
-        version=event.originator_version,
-        position=leaf.position,
-        recorded_at=leaf.recorded_at,
-        leaf_hash=leaf.leaf_hash.hex(),
-    )

@@ -300,7 +300,9 @@ def test_an_agency_posts_an_event_type_iff_the_permission_matrix_allows_its_orga
 
 def test_an_agency_may_not_amend_another_organizations_entry(world: World) -> None:
     case_id = fresh_case(world)
-    [identified] = world.ledger.history(case_id)
+    history = world.ledger.history(case_id)
+    assert history is not None
+    [identified] = history.items
     size = world.ledger.store.tree_size()
     for amendment in sorted(AMENDMENTS):
         data = {"event_id": identified.event.event_id, "reason": "not ours"}

@@ -235,7 +235,9 @@ def test_import_appends_every_envelope_of_a_valid_file_as_the_named_token(
     assert event_ids_in_log(ledger, separations + outreach) == {e["event_id"] for e in separations + outreach}
     case = ledger.case("FRTF-000002")
     assert case is not None
-    posted_by = {(item.event.type, item.event.organization) for item in ledger.history("FRTF-000002")}
+    history = ledger.history("FRTF-000002")
+    assert history is not None
+    posted_by = {(item.event.type, item.event.organization) for item in history.items}
     assert posted_by == {("SeparationIdentified", "FRTF"), ("ContactAttempted", "KIND"), ("PreferenceRecorded", "KIND")}
 
 

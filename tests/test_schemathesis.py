@@ -4,9 +4,10 @@
 Every operation gets data that fits the schema (positive) and, where it has parameters or a
 body, data that does not (negative: it must be refused with a 4xx), sent with a token of a role
 the operation admits: an agency's for POST /v1/events, an auditor's (who may read everything)
-for the rest. The case reads are fuzzed once more on a seeded case, so that full answers, not
-only 404s, are checked against the schema. Generation is derandomized (a fixed seed per
-operation and mode), so CI sends the same requests every run: 187 per backend at the counts
+for the rest. The case reads are fuzzed once more on a seeded case (with a correction and a
+retraction, which mark the history), so that full answers, not only 404s, are checked against the
+schema. Generation is derandomized (a fixed seed per
+operation and mode), so CI sends the same requests every run: 194 per backend at the counts
 below, in about 10 s on either backend (printed with -s). Not stateful: the schema declares no
 links between operations, and the hostile-input tests (test_hostile_input.py) cover what links
 would reach.
@@ -34,7 +35,7 @@ from schemathesis.specs.openapi.checks import (
 
 from api.app import create_app
 from api.settings import Settings
-from tests.builders import batch, contact, preference, separation
+from tests.builders import batch, contact, envelope, preference, separation
 from tests.harness import Tokens
 
 CHECKS = [
@@ -63,8 +64,12 @@ def schema() -> Any:
 def test_no_operation_answers_5xx_or_strays_from_the_schema(client: TestClient, tokens: Tokens, schema: Any) -> None:
     agency, auditor = tokens.get("FRTF"), tokens.get("OIG", "auditor")
     seeded = [separation(SEEDED_CASE), contact(SEEDED_CASE, outcome="reached"), preference(SEEDED_CASE)]
+    amended = [
+        envelope(SEEDED_CASE, "EntryCorrected", {"event_id": seeded[1]["event_id"], "changes": {"channel": "mail"}, "reason": "typo"}),
+        envelope(SEEDED_CASE, "EntryRetracted", {"event_id": seeded[2]["event_id"], "reason": "wrong family"}),
+    ]
     assert client.post("/v1/events", json=batch(seeded[0]), headers=agency).status_code == 201
-    assert client.post("/v1/events", json=batch(*seeded[1:]), headers=tokens.get("KIND")).status_code == 201
+    assert client.post("/v1/events", json=batch(*seeded[1:], *amended), headers=tokens.get("KIND")).status_code == 201
     schema.app = client.app
     # Not entered: the test's client already runs the app's lifespan, which must not run twice.
     session = asgi.get_client(client.app)

@@ -11,13 +11,11 @@ from api.schemas import NOT_FOUND, PROBLEMS, AccessLogPage, Checkpoint, Consiste
 from domain.access import Principal
 from domain.organizations import Role
 from ledger.application import Ledger
+from ledger.recorders.base import BIGINT
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 Auditor = Depends(allow(Role.AUDITOR))
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
-# The largest integer both backends store (SQLite INTEGER, PostgreSQL bigint): a larger position
-# or id would overflow the query, so it is refused with the other invalid input.
-BIGINT = 2**63 - 1
 
 
 def _invalid(field: str, message: str) -> RequestValidationError:

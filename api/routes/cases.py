@@ -1,4 +1,4 @@
-"""A case's current state (or as of any past point) and its full history with receipts."""
+"""A case's current state (or as of any past point) and its history with receipts, a page at a time."""
 
 from typing import Annotated, Any
 
@@ -13,6 +13,8 @@ from domain.case_state import case_state
 from domain.organizations import Role
 from domain.values import ID_PATTERN
 from ledger.application import Ledger
+from ledger.case_history import HISTORY_PAGE, HISTORY_PAGE_MAX
+from ledger.recorders.base import BIGINT
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
@@ -43,15 +45,35 @@ def get_case_events(
     case_id: CasePath,
     ledger: Annotated[Ledger, Depends(get_ledger)],
     who: Annotated[Principal, Readers],
+    after: Annotated[
+        int,
+        Query(ge=0, le=BIGINT, description="The case version after which to continue: the last page's `next_after`."),
+    ] = 0,
+    limit: Annotated[
+        int, Query(ge=1, le=HISTORY_PAGE_MAX, description=f"How many events the page holds at most (1 to {HISTORY_PAGE_MAX}).")
+    ] = HISTORY_PAGE,
 ) -> dict[str, Any]:
-    """Every event of the case in order, corrections and retractions included, each with its
-    receipt. Personal data reads as `[redacted]` once the case was forgotten; every read of it is logged."""
-    history = ledger.history(case_id)
-    if not history:
+    """The case's events in the order they were recorded, each with its receipt, a page at a time:
+    the first `limit` events after version `after`. Read on with `after=next_after` until
+    `next_after` is null (the last page). The cursor is the case's own version (1, 2, 3…, as in
+    the receipts and `expected_version`), not the log position: a page is one bounded index read
+    (a range of versions), and `after=V` always means "after the case's first V events", so a
+    reader who reached the end can ask again from its last version for what came since.
+
+    Corrections and retractions stay in the history as they were posted, and each event they
+    amend is marked, on whatever page the amendment sits. `corrections` lists the EntryCorrected
+    events amending it in the order recorded, each with its position, version, event id, `changes`
+    (new values of fields of `data`), corrected `occurred_at` (null if it left it alone) and
+    reason: for each field, the last correction that changes it stands. `retraction` is the
+    EntryRetracted that withdrew it (position, version, event id, reason), or null.
+
+    Personal data, corrected values included, reads as `[redacted]` once the case was forgotten;
+    every page that shows any is written to the access log."""
+    page = ledger.history(case_id, after, limit)
+    if page is None:
         raise HTTPException(404, f"there is no case {case_id}")
-    events, revealed = ledger.reveal(
-        case_id, [{**item.event.envelope(), "receipt": item.receipt.as_json()} for item in history]
-    )
+    events, revealed = ledger.reveal(case_id, [item.as_json() for item in page.items])
     if revealed:
-        ledger.record_access(who, "read history", case_id, f"{revealed} personal values in {len(events)} events")
-    return {"case_id": case_id, "events": events}
+        versions = f"versions {page.items[0].receipt.version}-{page.items[-1].receipt.version}"
+        ledger.record_access(who, "read history", case_id, f"{revealed} personal values in {len(events)} events, {versions}")
+    return {"case_id": case_id, "version": page.version, "events": events, "next_after": page.next_after}
