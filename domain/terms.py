@@ -43,6 +43,11 @@ AVAILABLE_SERVICE: Mapping[Obligation, Service] = {Obligation.BEHAVIORAL_HEALTH:
 STATUSES = ("met", "met_late", "open", "overdue", "not_applicable")
 
 
+def court_order(data: Mapping[str, Any]) -> tuple[str, str]:
+    """What makes a DeadlineExtended one court order's extension: an order extends an obligation once."""
+    return data["court_order_id"], data["obligation"]
+
+
 @dataclass(frozen=True, slots=True)
 class Span:
     """A calendar duration as court orders state them: years and months first, then days."""
@@ -129,6 +134,10 @@ class Terms:
         )
 
     def extended(self, data: Mapping[str, Any]) -> "Terms":
+        if court_order(data) in {(e.court_order_id, e.obligation.value) for e in self.extensions}:
+            # The same order recorded again (the ledger refuses that now, not always did): an order
+            # extends an obligation once, so a repeat moves nothing.
+            return self
         extension = Extension(
             Obligation(data["obligation"]), Span.of(data["extension"]), day_of(data["effective_date"]), data["court_order_id"]
         )
