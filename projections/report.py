@@ -43,11 +43,13 @@ def resolve_as_of(ledger: Ledger, as_of: int | str | None) -> tuple[int, str]:
 
 
 def _readable_at(projection: Projection, position: int, wait_seconds: float) -> int:
-    """The generation to read once it has projected `position`: ProjectionBehind if it has not
+    """The generation to read once it has projected `position`: ReadModelOutdated if it was
+    written in another format (said first: waiting would not help), ProjectionBehind if it has not
     reached `position` within `wait_seconds`."""
+    projection.readable_generation()
     if not projection.wait_for(position, wait_seconds):
         raise ProjectionBehind(position, projection.tracked())
-    return projection.generation()
+    return projection.readable_generation()
 
 
 def compliance_report(

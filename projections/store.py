@@ -10,6 +10,10 @@ recorders), so a page takes effect exactly once.
 `snapshots` hold the summed cells at a position now and then (kept), and at the head of the log
 when the projection has caught up (replaced by the next): the cells at any position are the
 nearest snapshot before it plus the rows that began or ended since.
+
+A generation's settings record the FORMAT its rows were written in: what its columns and cells
+mean. Code reads and writes only a generation of its own format (projections/runner.py rebuilds
+one of an older format before reports are answered from it).
 """
 
 import json
@@ -42,6 +46,11 @@ from projections.case_rows import (
 )
 
 PROJECTION = "case_status"
+# What the rows and cells mean. Raise it whenever a change of code makes a row's columns or cells
+# mean something else: a generation written in another format is never read (or written) as this
+# one. 1 (no "format" in the settings): before duration clocks; 2: deadline and duration clocks,
+# each clock's `since_day`.
+FORMAT = 2
 
 # table → (its columns after the key, its key columns)
 _COLUMNS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -223,6 +232,15 @@ class ReadModel(ABC):
             cursor.execute(
                 self._sql(f"UPDATE {table} SET state = 'active' WHERE projection = %s AND generation = %s"),
                 (PROJECTION, generation),
+            )
+
+    def update_settings(self, generation: int, settings: Mapping[str, Any]) -> None:
+        with self._write() as cursor:
+            cursor.execute(
+                self._sql(
+                    f"UPDATE {self._table('projection_generations')} SET settings = %s WHERE projection = %s AND generation = %s"
+                ),
+                (json.dumps(settings, sort_keys=True), PROJECTION, generation),
             )
 
     def drop_generation(self, generation: int) -> None:

@@ -33,7 +33,7 @@ from projections.definitions import definitions
 from projections.render import MEDIA_TYPES, Format, render
 from projections.report import ProjectionBehind, compliance_report, overdue_obligations
 from projections.report_changes import Change, report_changes
-from projections.runner import Projection
+from projections.runner import Projection, ReadModelOutdated
 
 router = APIRouter(include_in_schema=False)
 
@@ -341,5 +341,7 @@ def _loading(request: Request, load: Callable[[], Any]) -> Any:
             "Reload in a moment.",
             503,
         )
+    except ReadModelOutdated as outdated:
+        return message(request, "The numbers are being rebuilt", f"{str(outdated).capitalize()}. Reload in a moment.", 503)
     except PersistenceError:
         return message(request, "The ledger is unavailable", "The database cannot be reached just now. Reload in a moment.", 503)

@@ -16,7 +16,7 @@ from ledger.application import Ledger
 from projections.definitions import definitions
 from projections.render import MEDIA_TYPES, Format, render
 from projections.report import OverdueCursor, ProjectionBehind, compliance_report, overdue_obligations
-from projections.runner import Projection
+from projections.runner import Projection, ReadModelOutdated
 from projections.what_if import what_if_terms
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -66,7 +66,7 @@ def get_compliance_report(
     try:
         what_if = None if terms is None else _what_if(ledger, terms, point)
         report = compliance_report(ledger, projection, point, what_if, settings.report_wait_seconds)
-    except ProjectionBehind as unavailable:
+    except (ProjectionBehind, ReadModelOutdated) as unavailable:
         raise HTTPException(503, f"{unavailable}; retry shortly", headers={"Retry-After": "2"}) from None
     body = render(report, format, definitions(projection.late_report_days()))
     headers = {}
@@ -111,7 +111,7 @@ def get_overdue(
     wait = request.app.state.settings.report_wait_seconds
     try:
         return overdue_obligations(ledger, projection, as_of_point(as_of), limit, wait, after=cursor)
-    except ProjectionBehind as unavailable:
+    except (ProjectionBehind, ReadModelOutdated) as unavailable:
         raise HTTPException(503, f"{unavailable}; retry shortly", headers={"Retry-After": "2"}) from None
 
 
