@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from domain.catalog import CloseReason, Election, MemberRole, Obligation, Outcome, Service, ServiceEndReason
 from domain.family_case import Entry, FamilyCase
+from domain.day_spans import care_gaps, parole_cover
 from domain.terms import ClockInputs, day_of
 
 # What a fact can change (CaseFacts.apply): the children's rows, the family's row, or the clocks of
@@ -317,38 +318,6 @@ class CaseFacts:
 
     def _after_arrival(self, met: int | None) -> ClockInputs | None:
         return None if self.arrival is None else ClockInputs(day_of(self.arrival[0]), met)
-
-
-def parole_cover(grants: Iterable[tuple[int, int]], ended: Iterable[int]) -> tuple[tuple[int, int], ...]:
-    """The days a parole was in force, as sorted, merged (first, last) spans, from the grants'
-    (first day, valid until) and the days ParoleExpired says a parole ended: an expiry ends every
-    grant in force on its day; a grant first in force after it is a parole anew."""
-    ends = sorted(ended)
-    spans = []
-    for first, last in grants:
-        cut = next((day for day in ends if day >= first), None)
-        if cut is not None:
-            last = min(last, cut)
-        if last >= first:
-            spans.append((first, last))
-    merged: list[tuple[int, int]] = []
-    for first, last in sorted(spans):
-        if merged and first <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
-        else:
-            merged.append((first, last))
-    return tuple(merged)
-
-
-def care_gaps(interrupted: Iterable[int], started: Iterable[int]) -> tuple[tuple[int, int | None], ...]:
-    """The days the case's own care was interrupted: from each interruption to the day before the
-    next start after it (None: not resumed), as (first, last) spans."""
-    starts = sorted(started)
-    gaps = []
-    for day in sorted(set(interrupted)):
-        resumed = next((start for start in starts if start > day), None)
-        gaps.append((day, None if resumed is None else resumed - 1))
-    return tuple(gaps)
 
 
 def _earliest(current: int | None, day: int | None) -> int | None:

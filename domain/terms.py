@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain.catalog import Obligation, Service
+from domain.day_spans import first_interrupted, first_uncovered
 
 
 class ClockKind(StrEnum):
@@ -322,26 +323,6 @@ def _deadline(obligation: Obligation, start: int, deadline: Any, met: int | None
     if met is None:
         return Clock(start, due, None, False, due + 1, None)
     return Clock(start, due, met, met > due, None, max(0, met - start))
-
-
-def first_uncovered(cover: Iterable[tuple[int, int]], start: int, last: int) -> int | None:
-    """The first day of start..last that no (first, last) span of `cover` holds; None if all are held."""
-    day = start
-    for first, through in sorted(cover):
-        if first > day:
-            break
-        day = max(day, through + 1)
-        if day > last:
-            return None
-    return day if day <= last else None
-
-
-def first_interrupted(gaps: Iterable[tuple[int, int | None]], start: int, last: int) -> int | None:
-    """The first day of start..last within a (first, last or None: not over) span of `gaps`."""
-    return min(
-        (max(start, first) for first, through in gaps if first <= last and (through is None or through >= start)),
-        default=None,
-    )
 
 
 # The terms of the settlement as approved (effective Dec 11, 2023). Durations without a published

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.case_facts import care_gaps, parole_cover
+from domain.day_spans import care_gaps, parole_cover
 from domain.catalog import Obligation
 from domain.terms import (
     KIND_OF,
