@@ -434,7 +434,8 @@ def migrate(
     with opened_ledger() as ledger:  # creates the log's tables
         projection = Projection(ledger, Settings().projection)  # and the read model's, with its first generation
         try:
-            upgraded = projection.upgrade()  # rebuilt if an earlier version of the ledger wrote it
+            # rebuilt if an earlier version of the ledger wrote it, shared out as `ledger rebuild` does
+            upgraded = projection.upgrade(workers=default_workers(ledger.store.tree_size()))
         except ReadModelOutdated as newer:
             fail(str(newer))
         if not upgraded:

@@ -68,6 +68,7 @@ class Projection:
         self.model = open_read_model(ledger)
         self._projector: CaseStatusProjector | None = None
         self._lock = threading.Lock()
+        self._newer_seen = False
         if self.model.active_generation() is None:
             create_alongside_others(self._create_first_generation)
 
@@ -129,13 +130,15 @@ class Projection:
         with self._lock:
             found = _format(self.model.generations()[self.generation()][1])
             if found > FORMAT:
-                log.warning("projection paused: the active generation is of a newer format (%s) than this process's (%s)", found, FORMAT)
+                if not self._newer_seen:  # said once: the follower asks ten times a second
+                    log.warning("projection paused: a newer version of the ledger wrote the active generation (format %s)", found)
+                    self._newer_seen = True
                 return 0
             if found < FORMAT and not self._upgrade(progress):
                 return 0
             return self._active_projector().catch_up(progress)
 
-    def upgrade(self, progress: Callable[[int], None] | None = None) -> bool:
+    def upgrade(self, progress: Callable[[int], None] | None = None, workers: int = 1) -> bool:
         """Rebuilds the active generation if it is of an older format than this code's; True once
         the active generation is of this code's format, False while another process rebuilds it.
         Raises ReadModelOutdated if a newer version of the ledger wrote it."""
@@ -143,9 +146,9 @@ class Projection:
             found = _format(self.model.generations()[self.generation()][1])
             if found > FORMAT:
                 raise ReadModelOutdated(found)
-            return found == FORMAT or self._upgrade(progress)
+            return found == FORMAT or self._upgrade(progress, workers)
 
-    def _upgrade(self, progress: Callable[[int], None] | None) -> bool:
+    def _upgrade(self, progress: Callable[[int], None] | None, workers: int = 1) -> bool:
         generations = self.model.generations()
         now = datetime.now(UTC)
         building = {g: settings for g, (state, settings) in generations.items() if state == "building"}
@@ -164,8 +167,23 @@ class Projection:
         except IntegrityError:
             return False  # another process claimed it first
         log.warning("rebuilding the projection: its active generation was written by an earlier version of the ledger")
-        self._build(new, settings, progress, workers=1)
+        try:
+            self._build(new, settings, progress, workers)
+        except BaseException:
+            self._abandon(new)
+            raise
         return True
+
+    def _abandon(self, building: int) -> None:
+        """Gives up the claim on a generation whose build failed (its heartbeat stops at once), so
+        that the next attempt, here or elsewhere, drops it without waiting for it to go stale. Its
+        number stays taken: a generation's tracking rows outlive its tables."""
+        try:
+            found = self.model.generations().get(building)
+            if found is not None and found[0] == "building":
+                self.model.update_settings(building, {**found[1], "heartbeat": ""})
+        except Exception:  # noqa: BLE001 - the database may be away: the heartbeat goes stale instead
+            log.warning("an unfinished rebuild's claim is left to go stale")
 
     def follow(self, stop: threading.Event, interval: float = 0.1, stalled_retry: float = 5.0) -> None:
         """Keeps projecting until `stop` is set; failures are logged and retried, never fatal."""

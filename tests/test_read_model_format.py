@@ -90,6 +90,22 @@ def test_while_another_process_rebuilds_it_reports_refuse_and_a_dead_rebuild_is_
     compliance_report(ledger, projected, wait_seconds=0)
 
 
+def test_a_rebuild_that_fails_gives_up_its_claim_and_leaves_the_old_generation_in_place(
+    ledger: Ledger, projected: Projection
+) -> None:
+    written_by_version(projected, None)
+
+    def interrupted(position: int) -> None:
+        raise KeyboardInterrupt  # the operator stops it, or the process is told to stop
+
+    with pytest.raises(KeyboardInterrupt):
+        projected.catch_up(progress=interrupted)
+    assert projected.model.active_generation() == 1
+    assert projected.model.generations()[2][1]["heartbeat"] == ""  # given up: no one waits for it
+    assert projected.upgrade() and list(projected.model.generations()) == [3]
+    compliance_report(ledger, projected, wait_seconds=0)
+
+
 def test_a_generation_a_newer_version_wrote_is_neither_read_nor_written(ledger: Ledger, projected: Projection) -> None:
     written_by_version(projected, FORMAT + 1)
     tracked = projected.tracked()
