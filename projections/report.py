@@ -14,7 +14,7 @@ from typing import Any
 
 from domain.catalog import Obligation
 from domain.terms import KIND_OF, ObligationKind, Terms, day_of, evaluate, iso
-from domain.values import utc_text
+from domain.values import ID_PATTERN, utc_text
 from ledger.application import Ledger
 from projections.case_rows import ClockRow, clock_cell
 from projections.compliance import report_numbers
@@ -92,7 +92,7 @@ class OverdueCursor:
     case_id: str
     obligation: str
 
-    _TEXT = re.compile(r"(\d{4}-\d{2}-\d{2})\.([A-Za-z0-9][A-Za-z0-9_-]{0,63})\.([a-z_]+)")
+    _TEXT = re.compile(r"(\d{4}-\d{2}-\d{2})\.(" + ID_PATTERN.strip("^$") + r")\.([a-z_]+)")
 
     @classmethod
     def parse(cls, text: str) -> "OverdueCursor":
