@@ -39,8 +39,8 @@ from ledger.verify import verify_log
 from projections.definitions import definitions
 from projections.partitioned import MAX_WORKERS, PARALLEL_FROM, WorkerFailed, default_workers
 from projections.render import Format, render
-from projections.report import compliance_report
-from projections.runner import Projection
+from projections.report import ProjectionBehind, compliance_report
+from projections.runner import Projection, ReadModelOutdated
 from projections.what_if import what_if_terms
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="The settlement compliance ledger.")
@@ -353,7 +353,10 @@ def report(
             what_if = None if terms is None else what_if_terms(ledger, _terms_text(terms), point.position)
         except (ValueError, ValidationError) as error:
             fail(f"--terms: {error.errors()[0]['msg'] if isinstance(error, ValidationError) else error}")
-        built = compliance_report(ledger, projection, point, what_if, wait_seconds=0)
+        try:
+            built = compliance_report(ledger, projection, point, what_if, wait_seconds=0)
+        except (ProjectionBehind, ReadModelOutdated) as unavailable:
+            fail(f"no report just now: {unavailable}")
         body = render(built, format, definitions(projection.late_report_days()))
         if format is Format.JSON:
             body += b"\n"
@@ -440,7 +443,14 @@ def migrate(
     """Create the database's tables, or bring them up to date, as their owner (the URL's user);
     with --writer, set up the role that appends without being able to change what was appended."""
     with opened_ledger() as ledger:  # creates the log's tables
-        Projection(ledger, Settings().projection)  # and the read model's, with its first generation
+        projection = Projection(ledger, Settings().projection)  # and the read model's, with its first generation
+        try:
+            # rebuilt if an earlier version of the ledger wrote it, shared out as `ledger rebuild` does
+            upgraded = projection.upgrade(workers=default_workers(ledger.store.tree_size()))
+        except ReadModelOutdated as newer:
+            fail(str(newer))
+        if not upgraded:
+            fail("the reports' tables are being rebuilt by another process; run this again once it is done")
         if writer is None:
             err.print("the database's tables are ready")
             return

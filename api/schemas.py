@@ -1,6 +1,6 @@
 """Response shapes of the HTTP contract (DESIGN.md §3), as published in the OpenAPI schema."""
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -195,13 +195,31 @@ class Counts(BaseModel):
     reunified: int
 
 
-class ObligationStatus(BaseModel):
+class DeadlineStatus(BaseModel):
+    """A deadline clock (first outreach, parole decision, work authorization, asylum filing window,
+    parole renewal, housing and medical starts): cases by status, and the median days to meet it."""
+
+    kind: Literal["deadline"]
     met: int
     met_late: int
     open: int
     overdue: int
     not_applicable: int
     median_days: float | None
+
+
+class DurationStatus(BaseModel):
+    """A duration clock (parole term, behavioral health available): kept for its period or breached;
+    no median (it is not fulfilled on a day)."""
+
+    kind: Literal["duration"]
+    met: int
+    open: int
+    breached: int
+    not_applicable: int
+
+
+ObligationStatus = Annotated[DeadlineStatus | DurationStatus, Field(discriminator="kind")]
 
 
 class DataQuality(BaseModel):
@@ -243,15 +261,30 @@ NOT_FOUND = {404: {**_PROBLEM, "description": "Not found."}}
 class OverdueClock(BaseModel):
     case_id: str
     obligation: str
-    due: str = Field(description="The due date (after extensions), ISO 8601.")
-    overdue_since: str = Field(description="The first day it counted as overdue (the day after due, or a breach).")
+    kind: Literal["deadline", "duration"]
+    status: Literal["overdue", "breached"] = Field(description="overdue for a deadline, breached for a duration.")
+    due: str | None = Field(
+        default=None, description="Deadlines only: the due date (after extensions), ISO 8601. Absent for a duration."
+    )
+    since: str = Field(
+        description="A deadline: the first day overdue (the day after it was due). A duration: the first day the "
+        "record shows it broken (a lapse, an interruption), never before the clock's start."
+    )
+    days: int = Field(description="Days overdue or breached at the as-of date, counting `since` as the first.")
 
 
 class OverdueObligations(BaseModel):
     as_of: str
     tree_size: int
-    total: int = Field(description="How many clocks are overdue; `overdue` lists the first `limit` of them.")
-    overdue: list[OverdueClock]
+    total: int = Field(description="Deadline clocks overdue plus duration clocks breached, as the report counts them: what the list holds.")
+    overdue: int = Field(description="Deadline clocks overdue.")
+    breached: int = Field(description="Duration clocks breached.")
+    obligations: list[OverdueClock] = Field(
+        description="A page of them, overdue or breached longest first (earliest `since`), then by case id and obligation."
+    )
+    next_after: str | None = Field(
+        description="Pass as `after` (with the same `as_of`, e.g. this tree_size) for the next page; null on the last."
+    )
 
 
 class AccessLogEntry(BaseModel):

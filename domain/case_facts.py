@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from domain.catalog import CloseReason, Election, MemberRole, Obligation, Outcome, Service, ServiceEndReason
 from domain.family_case import Entry, FamilyCase
+from domain.day_spans import care_gaps, parole_cover
 from domain.terms import ClockInputs, day_of
 
 # What a fact can change (CaseFacts.apply): the children's rows, the family's row, or the clocks of
@@ -26,7 +27,8 @@ PAROLE_DECISION = frozenset({Obligation.PAROLE_DECISION.value})
 ASYLUM = frozenset({Obligation.ASYLUM_FILING_WINDOW.value})
 WORK_AUTHORIZATION = frozenset({Obligation.WORK_AUTHORIZATION_DECISION.value})
 CARE = frozenset({Obligation.BEHAVIORAL_HEALTH.value})
-RENEWAL = frozenset({Obligation.PAROLE_TERM.value, Obligation.PAROLE_RENEWAL.value})
+PAROLE_TERM = frozenset({Obligation.PAROLE_TERM.value})
+RENEWAL = PAROLE_TERM | {Obligation.PAROLE_RENEWAL.value}
 ARRIVAL = RENEWAL | WORK_AUTHORIZATION | CARE | {Obligation.HOUSING_ASSISTANCE.value, Obligation.MEDICAL_COVERAGE.value}
 SERVICE_CLOCKS = {
     Service.HOUSING.value: frozenset({Obligation.HOUSING_ASSISTANCE.value}),
@@ -77,11 +79,13 @@ class CaseFacts:
     parole_decisions: list[int] = field(default_factory=list)
     arrival: tuple[str, int, int, int] | None = None  # first (occurred_at, version, parole_start, parole_end)
     renewals: list[tuple[int, int]] = field(default_factory=list)  # (day, valid until)
+    parole_ended: list[int] = field(default_factory=list)  # each ParoleExpired's valid_until
     work_authorization: int | None = None
     asylum_filed: int | None = None
     reunified_in_us: int | None = None
     service_starts: dict[str, int] = field(default_factory=dict)  # service → first start day
-    care_interrupted: int | None = None  # first behavioral-health end for an interruption
+    care_started: list[int] = field(default_factory=list)  # each behavioral-health start's day
+    care_interrupted: list[int] = field(default_factory=list)  # each behavioral-health end for an interruption
     travels: list[tuple[str, int, str]] = field(default_factory=list)  # (occurred_at, version, organization)
     reunifications: list[tuple[str, int, frozenset[str]]] = field(default_factory=list)
 
@@ -183,15 +187,19 @@ class CaseFacts:
         return CHILDREN
 
     def _service_started(self, fact: Fact, data: Mapping[str, Any]) -> frozenset[str]:
-        service = data["service"]
+        service, day = data["service"], day_of(fact.occurred_at)
+        touched = NOTHING
+        if service == Service.BEHAVIORAL_HEALTH:
+            self.care_started.append(day)
+            touched = CARE if self.care_interrupted else NOTHING  # a restart ends an interruption
         before = self.service_starts.get(service)
-        self.service_starts[service] = _earliest(before, day_of(fact.occurred_at))
-        return NOTHING if before == self.service_starts[service] else FAMILY | SERVICE_CLOCKS.get(service, NOTHING)
+        self.service_starts[service] = _earliest(before, day)
+        return touched if before == self.service_starts[service] else touched | FAMILY | SERVICE_CLOCKS.get(service, NOTHING)
 
     def _service_ended(self, fact: Fact, data: Mapping[str, Any]) -> frozenset[str]:
         if data["service"] == Service.BEHAVIORAL_HEALTH and data["reason"] == ServiceEndReason.INTERRUPTED:
-            before, self.care_interrupted = self.care_interrupted, _earliest(self.care_interrupted, day_of(fact.occurred_at))
-            return NOTHING if before == self.care_interrupted else CARE
+            self.care_interrupted.append(day_of(fact.occurred_at))
+            return CARE
         return NOTHING
 
     def _work_authorization(self, fact: Fact, _: Mapping[str, Any]) -> frozenset[str]:
@@ -205,6 +213,10 @@ class CaseFacts:
     def _renewed(self, fact: Fact, data: Mapping[str, Any]) -> frozenset[str]:
         self.renewals.append((day_of(fact.occurred_at), day_of(data["valid_until"])))
         return RENEWAL
+
+    def _parole_expired(self, _: Fact, data: Mapping[str, Any]) -> frozenset[str]:
+        self.parole_ended.append(day_of(data["valid_until"]))
+        return PAROLE_TERM  # the renewal's deadline is the parole end given on arrival, whatever happens after
 
     def _closed(self, fact: Fact, data: Mapping[str, Any]) -> frozenset[str]:
         before, self.closed = self.closed, _latest(self.closed, (fact.occurred_at, fact.version, data["reason"]))
@@ -280,13 +292,24 @@ class CaseFacts:
 
     def _care_input(self) -> ClockInputs | None:
         care_from = _earliest(None if self.arrival is None else day_of(self.arrival[0]), self.reunified_in_us)
-        return None if care_from is None else ClockInputs(care_from, breach=self.care_interrupted)
+        if care_from is None:
+            return None
+        return ClockInputs(care_from, interrupted=care_gaps(self.care_interrupted, self.care_started))
 
     def _parole_term_input(self) -> ClockInputs | None:
+        """The parole in force: given on arrival (parole_start..parole_end), then renewed (each
+        ParoleRenewed from its day to its valid_until), cut short by a ParoleExpired.
+
+        A granted ParoleDecided does not count: it authorizes the parole (and travel); the parole
+        itself begins at the port of entry, on the dates CBP records with ArrivedInUS, and USCIS
+        extends a parole in force with ParoleRenewed. Counting the decision's valid_until, which
+        runs from the decision and not the arrival, could cover days the parole CBP granted did
+        not, and hide a lapse.
+        """
         if self.arrival is None:
             return None
-        arrived, _, parole_start, parole_end = self.arrival
-        return ClockInputs(parole_start, grants=((day_of(arrived), parole_end), *sorted(self.renewals)))
+        _, _, parole_start, parole_end = self.arrival
+        return ClockInputs(parole_start, cover=parole_cover([(parole_start, parole_end), *self.renewals], self.parole_ended))
 
     def _renewal_input(self) -> ClockInputs | None:
         if self.arrival is None:
@@ -326,6 +349,7 @@ _HANDLERS = {
     "WorkAuthorizationDecided": CaseFacts._work_authorization,
     "AsylumApplicationFiled": CaseFacts._asylum_filed,
     "ParoleRenewed": CaseFacts._renewed,
+    "ParoleExpired": CaseFacts._parole_expired,
     "CaseClosed": CaseFacts._closed,
     "MergedInto": CaseFacts._merged_into,
 }
@@ -342,7 +366,8 @@ _CLOCK_INPUTS: dict[Obligation, Callable[[CaseFacts], ClockInputs | None]] = {
     Obligation.MEDICAL_COVERAGE: lambda f: f._after_arrival(f.service_starts.get(Service.MEDICAL)),
     Obligation.PAROLE_RENEWAL: CaseFacts._renewal_input,
 }
-assert _CLOCK_INPUTS.keys() == set(Obligation), "every obligation needs its clock's inputs"
+if _CLOCK_INPUTS.keys() != set(Obligation):
+    raise RuntimeError("every obligation needs its clock's inputs")
 
 
 def fact_of(entry: Entry) -> Fact:

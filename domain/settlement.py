@@ -9,6 +9,7 @@ from eventsourcing.domain import BaseAggregate
 from domain.envelope import Posting
 from domain.errors import CaseConflict
 from domain.events import SETTLEMENT_STREAM_ID, LedgerEvent
+from domain.terms import court_order
 
 
 class SettlementEvent(LedgerEvent):
@@ -33,6 +34,9 @@ class Settlement(BaseAggregate[UUID]):
     def __init__(self) -> None:
         self.terms_version = 0
         self.obligations: set[str] = set()
+        # The court orders' extensions in force, (court_order_id, obligation) → the event_id that
+        # recorded it: new terms replace them.
+        self.extensions: dict[tuple[str, str], str] = {}
 
     @classmethod
     def empty(cls) -> "Settlement":
@@ -45,6 +49,9 @@ class Settlement(BaseAggregate[UUID]):
         if event.type == "TermsAdopted":
             self.terms_version = event.data["terms_version"]
             self.obligations = set(event.data["obligations"])
+            self.extensions = {}
+        elif event.type == "DeadlineExtended":
+            self.extensions.setdefault(court_order(event.data), event.event_id)
 
     def record(self, posting: Posting, organization: str, token_name: str) -> LedgerEvent:
         if posting.expected_version is not None and posting.expected_version != self.version:
@@ -64,6 +71,13 @@ class Settlement(BaseAggregate[UUID]):
                 if self.terms_version
                 else "no terms have been adopted yet",
                 "data.obligation",
+            )
+        if posting.type == "DeadlineExtended" and court_order(posting.data) in self.extensions:
+            court_order_id, obligation = court_order(posting.data)
+            raise CaseConflict(
+                f"court order {court_order_id!r} already extended {obligation} (event "
+                f"{self.extensions[court_order(posting.data)]}): an order extends an obligation once",
+                "data.court_order_id",
             )
         event_class = {
             "TermsAdopted": self.TermsAdopted,

@@ -1,10 +1,12 @@
 """The settlement's terms and the obligation clocks measured against them (DOMAIN.md §5).
 
-Terms are data: `TermsAdopted` sets each obligation's duration, `DeadlineExtended` moves deadlines,
-`ServiceInterrupted` records a provider's outage. `Terms` is what is in force at one point of the
-log; `evaluate` turns one case's clock inputs into a `Clock` under those terms, and `status` reads
-a clock at an as-of date. Dates are proleptic ordinals (`date.toordinal()`): plain integers that
-compare and subtract the same way in Python and in SQL.
+Terms are data: `TermsAdopted` sets each obligation's duration, `DeadlineExtended` moves deadlines
+and term ends, `ServiceInterrupted` records a provider's outage. `Terms` is what is in force at one
+point of the log; `evaluate` turns one case's clock inputs into a `Clock` under those terms, and
+`status_on` reads a clock at an as-of date. Two kinds of obligation are read differently: a
+deadline is met (on time or late) or falls overdue; a duration (a parole term, care kept
+available) is kept for its period or breached. Dates are proleptic ordinals (`date.toordinal()`):
+plain integers that compare and subtract the same way in Python and in SQL.
 """
 
 from collections.abc import Iterable, Mapping
@@ -15,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain.catalog import Obligation, Service
+from domain.day_spans import first_interrupted, first_uncovered
 
 
 class ClockKind(StrEnum):
@@ -40,7 +43,40 @@ KINDS: Mapping[Obligation, ClockKind] = {
 # The service whose interruption breaks an availability obligation.
 AVAILABLE_SERVICE: Mapping[Obligation, Service] = {Obligation.BEHAVIORAL_HEALTH: Service.BEHAVIORAL_HEALTH}
 
-STATUSES = ("met", "met_late", "open", "overdue", "not_applicable")
+
+class ObligationKind(StrEnum):
+    """How an obligation is read, and worded, in reports (DOMAIN.md §5)."""
+
+    DEADLINE = "deadline"  # has a due date: met, met late, or overdue from the day after it
+    DURATION = "duration"  # something must stay in force for a period: met once it ended unbroken, else breached
+
+
+KIND_OF: Mapping[Obligation, ObligationKind] = {
+    obligation: ObligationKind.DURATION if kind in (ClockKind.TERM, ClockKind.AVAILABILITY) else ObligationKind.DEADLINE
+    for obligation, kind in KINDS.items()
+}
+STATUSES_OF: Mapping[ObligationKind, tuple[str, ...]] = {
+    ObligationKind.DEADLINE: ("met", "met_late", "open", "overdue", "not_applicable"),
+    ObligationKind.DURATION: ("met", "open", "breached", "not_applicable"),
+}
+
+
+def status_on(today: int, kind: ObligationKind, start: int, met: int | None, late: bool, since: int | None) -> str:
+    """A clock's status on `today`: the one reading of DOMAIN.md §5, for a `Clock` and for the
+    report's tallies of clocks it never builds. `since` is the first day the clock counts as
+    overdue (a deadline) or breached (a duration) unless more is recorded; None if never."""
+    if met is not None and met <= today:
+        return "met_late" if late else "met"
+    if start > today:
+        return "not_applicable"
+    if since is not None and since <= today:
+        return "breached" if kind is ObligationKind.DURATION else "overdue"
+    return "open"
+
+
+def court_order(data: Mapping[str, Any]) -> tuple[str, str]:
+    """What makes a DeadlineExtended one court order's extension: an order extends an obligation once."""
+    return data["court_order_id"], data["obligation"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +165,10 @@ class Terms:
         )
 
     def extended(self, data: Mapping[str, Any]) -> "Terms":
+        if court_order(data) in {(e.court_order_id, e.obligation.value) for e in self.extensions}:
+            # The same order recorded again (the ledger refuses that now, not always did): an order
+            # extends an obligation once, so a repeat moves nothing.
+            return self
         extension = Extension(
             Obligation(data["obligation"]), Span.of(data["extension"]), day_of(data["effective_date"]), data["court_order_id"]
         )
@@ -155,7 +195,8 @@ class Terms:
         return Terms(self.version, self.effective, self.durations, self.extensions, interruptions, self.court_order_id)
 
     def due(self, obligation: Obligation, deadline: int) -> int:
-        """The deadline after the court's extensions: each moves a deadline not yet passed when it took effect."""
+        """The deadline (or a term's last day) after the court's extensions: each moves one not yet
+        passed when it took effect."""
         for extension in self._extensions_of.get(obligation, ()):
             if deadline >= extension.effective:
                 deadline = extension.span.after(deadline)
@@ -211,51 +252,49 @@ class ClockInputs:
 
     `anchor` is the day the clock hangs on: the starting event (deadline, term, availability),
     the membership decision (window; None if undetermined) or the parole's expiry (renewal).
-    `met` is the first day of a fulfilling event; `grants` the parole grants as (day, valid until);
-    `breach` the first day the case's own record shows the service interrupted.
+    `met` is the first day of a fulfilling event (deadlines). `cover` (term) holds the days the
+    record shows the parole in force, as sorted, merged (first, last) spans; `interrupted`
+    (availability) the days it shows the case's own service interrupted, as (first, last) spans,
+    last None while it has not resumed.
     """
 
     anchor: int | None
     met: int | None = None
-    grants: tuple[tuple[int, int], ...] = ()
-    breach: int | None = None
+    cover: tuple[tuple[int, int], ...] = ()
+    interrupted: tuple[tuple[int, int | None], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Clock:
     """One obligation of one case under given terms. Days are ordinals.
 
-    `met` is the day it was fulfilled (for availability: the day the period ends unbroken);
-    `breach` the first day it is overdue whatever the due date (a lapse or an interruption);
-    `elapsed` the days from start to fulfilment, for the median.
+    `due` is a deadline's due date, or a duration's last day (both after extensions). `met` is
+    the day a deadline was fulfilled, or for a duration the day after its last day, when the record
+    shows it unbroken. `since` is the first day it counts as overdue (an unmet deadline: the day
+    after it was due) or breached (a duration: the first day the record shows it broken, never
+    before the clock's start); None if neither. `elapsed`: the days from start to fulfilment of a
+    deadline, for the median.
     """
 
     start: int
     due: int
     met: int | None
     late: bool
-    breach: int | None
+    since: int | None
     elapsed: int | None
+    kind: ObligationKind = ObligationKind.DEADLINE
 
     def status(self, today: int) -> str:
-        if self.met is not None and self.met <= today:
-            return "met_late" if self.late else "met"
-        if self.start > today:
-            return "not_applicable"
-        if (self.breach is not None and self.breach <= today) or self.due < today:
-            return "overdue"
-        return "open"
-
-    @property
-    def overdue_from(self) -> int:
-        return self.due + 1 if self.breach is None else min(self.breach, self.due + 1)
+        return status_on(today, self.kind, self.start, self.met, self.late, self.since)
 
 
 def evaluate(obligation: Obligation, inputs: ClockInputs, terms: Terms) -> Clock | None:
     """The clock under `terms`, or None when the terms lack the obligation or it never started.
 
     No clock runs before the terms took effect: one anchored earlier starts on the effective date
-    (the settlement binds from then; what happened before is history, not breach).
+    (the settlement binds from then; what happened before is history, not breach). So nothing is
+    overdue or breached before then either: a parole that had lapsed already is breached from
+    the effective date, the first day the settlement required it.
     """
     span = terms.durations.get(obligation)
     if span is None or inputs.anchor is None:
@@ -270,43 +309,20 @@ def evaluate(obligation: Obligation, inputs: ClockInputs, terms: Terms) -> Clock
     start = max(effective, inputs.anchor)
     if kind in (ClockKind.DEADLINE, ClockKind.WINDOW):
         return _deadline(obligation, start, span.after, inputs.met, terms)
+    last = terms.due(obligation, span.after(start))
     if kind is ClockKind.TERM:
-        return _term(obligation, start, inputs, span, terms)
-    return _availability(obligation, start, inputs, span, terms)
+        broken = first_uncovered(inputs.cover, start, last)
+    else:
+        outages = [(o.start, o.end) for o in terms.interruptions if o.service == AVAILABLE_SERVICE[obligation]]
+        broken = first_interrupted([*inputs.interrupted, *outages], start, last)
+    return Clock(start, last, last + 1 if broken is None else None, False, broken, None, ObligationKind.DURATION)
 
 
 def _deadline(obligation: Obligation, start: int, deadline: Any, met: int | None, terms: Terms) -> Clock:
     due = terms.due(obligation, deadline(start))
     if met is None:
-        return Clock(start, due, None, False, None, None)
+        return Clock(start, due, None, False, due + 1, None)
     return Clock(start, due, met, met > due, None, max(0, met - start))
-
-
-def _term(obligation: Obligation, start: int, inputs: ClockInputs, span: Span, terms: Terms) -> Clock:
-    due = terms.due(obligation, span.after(start))
-    covered: int | None = None
-    lapsed = False
-    for granted, valid_until in sorted(inputs.grants):
-        if covered is not None and granted > covered:
-            lapsed = True  # this grant came after the parole had already run out
-        covered = valid_until if covered is None else max(covered, valid_until)
-        if covered >= due:
-            return Clock(start, due, granted, lapsed, None, max(0, granted - start))
-    breach = None if covered is None else covered + 1
-    return Clock(start, due, None, False, breach, None)
-
-
-def _availability(obligation: Obligation, start: int, inputs: ClockInputs, span: Span, terms: Terms) -> Clock:
-    due = terms.due(obligation, span.after(start))
-    breaches = [inputs.breach] if inputs.breach is not None and start <= inputs.breach <= due else []
-    service = AVAILABLE_SERVICE[obligation]
-    breaches += [
-        max(start, outage.start)
-        for outage in terms.interruptions
-        if outage.service == service and outage.start <= due and (outage.end is None or outage.end >= start)
-    ]
-    breach = min(breaches, default=None)
-    return Clock(start, due, due if breach is None else None, False, breach, None)
 
 
 # The terms of the settlement as approved (effective Dec 11, 2023). Durations without a published

@@ -5,6 +5,7 @@ times relative to today ("40 days ago"): the ledger records everything now, so c
 on today's date, and "the noted report" is the report as of the log position noted earlier.
 """
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,7 +19,7 @@ from tests.harness import Tokens
 
 scenarios("report_definitions.feature", "obligations")
 
-ORGANIZATIONS = ("FRTF", "ORR", "KIND", "WRC", "AOL", "IOM", "STATE", "USCIS", "CBP", "SENECA", "ACACIA", "DOJ")
+ORGANIZATIONS = ("FRTF", "ORR", "KIND", "WRC", "AOL", "IOM", "STATE", "USCIS", "CBP", "SENECA", "ACACIA", "DOJ", "ACLU")
 
 
 class World:
@@ -29,6 +30,8 @@ class World:
         self.now = datetime.now(UTC)
         self.last: dict[str, dict[str, Any]] = {}  # each organization's last envelope: "that event"
         self.noted: int | None = None
+        self.refused: Any = None  # the last refused posting's response
+        self.pages: list[dict[str, Any]] = []
         self._report: dict[str, Any] | None = None
 
     def ago(self, days: int) -> str:
@@ -45,6 +48,18 @@ class World:
 
     def case_event(self, organization: str, case: str, event_type: str, days: int, data: dict[str, Any]) -> None:
         self.post(organization, envelope(case, event_type, data, occurred_at=self.ago(days)))
+
+    def overdue(self, as_of: int | None = None, **params: Any) -> dict[str, Any]:
+        """The overdue list as of a tree size, by default the report's own."""
+        as_of = self.report()["checkpoint"]["tree_size"] if as_of is None else as_of
+        response = self.client.get("/v1/reports/overdue", params={"as_of": str(as_of), **params}, headers=self.monitor)
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    def dates_in(self, text: str) -> str:
+        """A monitor's words with "N days ago" and "the terms' effective date" as ISO dates."""
+        text = re.sub(r"(\d+) days ago", lambda m: self.day(-int(m.group(1))), text)
+        return text.replace("the terms' effective date", SETTLEMENT_2023["effective_date"])
 
     def report(self, as_of: int | None = None) -> dict[str, Any]:
         if as_of is None and self._report is not None:
@@ -154,6 +169,12 @@ def parole_renewed(world: World, case: str, days: int, until: int) -> None:
     world.case_event("USCIS", case, "ParoleRenewed", days, {"valid_until": world.day(until)})
 
 
+@given(parsers.parse("USCIS recorded that the parole of family {case} ended {days:d} days ago"))
+@when(parsers.parse("USCIS recorded that the parole of family {case} ended {days:d} days ago"))
+def parole_expired(world: World, case: str, days: int) -> None:
+    world.case_event("USCIS", case, "ParoleExpired", days, {"valid_until": world.day(-days)})
+
+
 @given(parsers.parse("USCIS decided on work authorization for family {case} {days:d} days ago"))
 @when(parsers.parse("USCIS decided on work authorization for family {case} {days:d} days ago"))
 def work_authorization(world: World, case: str, days: int) -> None:
@@ -252,6 +273,28 @@ def extended(world: World, obligation: str, amount: int, unit: str, days: int) -
     _settlement(world, "DOJ", "DeadlineExtended", data)
 
 
+@when(parsers.parse('{org} records the same order for "{obligation}" again'))
+def same_order_again(world: World, org: str, obligation: str) -> None:
+    recorded = world.last["DOJ"]
+    assert recorded["type"] == "DeadlineExtended" and recorded["data"]["obligation"] == obligation
+    again = envelope("SETTLEMENT", "DeadlineExtended", recorded["data"], occurred_at=world.ago(0))
+    world.refused = world.client.post("/v1/events", json={"events": [again]}, headers=world.headers[org])
+
+
+@then("it is refused as a conflict naming the event that recorded the order")
+def refused_as_conflict(world: World) -> None:
+    assert world.refused.status_code == 409, world.refused.text
+    problem = world.refused.json()
+    assert world.last["DOJ"]["event_id"] in problem["errors"][0]["message"], problem
+    assert problem["errors"][0]["field"] == "data.court_order_id"
+
+
+@then(parsers.parse('the report\'s terms list the order for "{obligation}" once'))
+def order_listed_once(world: World, obligation: str) -> None:
+    extensions = world.report()["terms"]["extensions"]
+    assert [e["obligation"] for e in extensions].count(obligation) == 1, extensions
+
+
 @given(parsers.parse("SENECA recorded that {service} services were interrupted from {days:d} days ago"))
 @when(parsers.parse("SENECA recorded that {service} services were interrupted from {days:d} days ago"))
 def interrupted(world: World, service: str, days: int) -> None:
@@ -303,7 +346,70 @@ def median(world: World, obligation: str, days: float) -> None:
 
 @then(parsers.parse('the report gives "{obligation}" no median'))
 def no_median(world: World, obligation: str) -> None:
-    assert world.report()["obligations"][obligation]["median_days"] is None
+    counted = world.report()["obligations"][obligation]
+    if counted["kind"] == "duration":  # kept over a period, not met on a day: no median at all
+        assert "median_days" not in counted, counted
+    else:
+        assert counted["median_days"] is None, counted
+
+
+# --- the overdue list -----------------------------------------------------------------------------
+
+
+def _reads(row: dict[str, Any]) -> str:
+    """A row of the overdue list in the words a monitor reads it."""
+    if row["kind"] == "deadline":
+        return f"due {row['due']}, overdue since {row['since']}"
+    assert "due" not in row, row  # a duration has no due date
+    return f"breached since {row['since']}"
+
+
+@then(parsers.parse('the overdue list reads "{obligation}" of family {case} as "{reads}"'))
+def overdue_row_reads(world: World, obligation: str, case: str, reads: str) -> None:
+    listed = world.overdue()["obligations"]
+    rows = [row for row in listed if (row["case_id"], row["obligation"]) == (case, obligation)]
+    assert len(rows) == 1, listed
+    assert _reads(rows[0]) == world.dates_in(reads)
+
+
+@then("the overdue list reads, longest first:")
+def overdue_list_reads(world: World, datatable: list[list[str]]) -> None:
+    header, *expected = datatable
+    assert header == ["case", "obligation", "reads"]
+    listed = world.overdue()["obligations"]
+    assert [[row["case_id"], row["obligation"], _reads(row)] for row in listed] == [
+        [case, obligation, world.dates_in(reads)] for case, obligation, reads in expected
+    ]
+    days = [row["days"] for row in listed]
+    assert days == sorted(days, reverse=True)
+
+
+@then("the overdue list's total is what the report counts overdue and breached")
+def overdue_total(world: World) -> None:
+    listed = world.overdue()
+    counted = world.report()["obligations"].values()
+    overdue = sum(o.get("overdue", 0) for o in counted)
+    breached = sum(o.get("breached", 0) for o in counted)
+    assert (listed["total"], listed["overdue"], listed["breached"]) == (overdue + breached, overdue, breached)
+    assert listed["total"] == len(listed["obligations"])
+
+
+@when(parsers.parse("the monitor reads the overdue list {size:d} at a time"))
+def overdue_pages(world: World, size: int) -> None:
+    world.pages = [world.overdue(limit=size)]
+    as_of = world.pages[0]["tree_size"]  # every page as of the first one's point
+    while world.pages[-1]["next_after"] is not None:
+        # meanwhile more falls overdue: the pages go on where they were
+        world.post("FRTF", separation(f"NEW{len(world.pages)}", occurred_at=world.ago(500)))
+        world.pages.append(world.overdue(as_of, limit=size, after=world.pages[-1]["next_after"]))
+
+
+@then(parsers.parse("the pages hold {sizes} obligations, the whole list in its order, each once"))
+def overdue_pages_hold(world: World, sizes: str) -> None:
+    assert [len(page["obligations"]) for page in world.pages if page["obligations"]] == [int(n) for n in sizes.split(" and ")]
+    paged = [row for page in world.pages for row in page["obligations"]]
+    whole = world.overdue(world.pages[0]["tree_size"], limit=1000)
+    assert paged == whole["obligations"] and whole["total"] == len(paged)
 
 
 def _children_counted(report: dict[str, Any], status: str) -> int:

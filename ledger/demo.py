@@ -7,8 +7,10 @@ services after arrival, corrections, retractions, duplicates merged, children ad
 and the 2025 extensions and the legal-services interruption on the settlement's stream.
 
 Every envelope goes through the API's validation and the cases' rules. The same seed gives the
-same event ids, so running the demo again appends nothing. This is a backfill: everything is
-recorded now, so most events count as late reports, except the recent tail of the story.
+same event ids, so running the demo again appends nothing. The settlement's events are the same
+whatever the seed or size (fixed event ids), and a court order already in force is not posted
+again: another demo on the same database must not extend a deadline twice. This is a backfill:
+everything is recorded now, so most events count as late reports, except the recent tail.
 """
 
 import random
@@ -16,10 +18,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from domain.envelope import SETTLEMENT_CASE_ID, EventBatch, postings
+from domain.events import STREAM_NAMESPACE
 from domain.organizations import Organization, Role
+from domain.terms import court_order, iso
 from ledger.application import Ledger
 
 CHUNK = 2000  # families generated and appended together (bounded memory)
@@ -292,7 +296,17 @@ def append_population(ledger: Ledger, population: Population, progress: Callable
                     appended += append(organization, envelopes[start : start + BATCH])
         if progress:
             progress(len(stories))
+    terms = ledger.terms_at(ledger.store.tree_size())
+    in_force = {(e.court_order_id, e.obligation.value) for e in terms.extensions}
+    outages = {(o.service, iso(o.start), iso(o.end), o.cause) for o in terms.interruptions}
     for number, (organization, envelope) in enumerate(SETTLEMENT_EVENTS):
-        event_id = str(UUID(int=random.Random(f"{population.seed}:settlement:{number}").getrandbits(128), version=4))
+        data = envelope["data"]
+        if envelope["type"] == "DeadlineExtended" and court_order(data) in in_force:
+            continue  # recorded already, by an earlier demo or by hand: the ledger would refuse it (409)
+        if envelope["type"] == "ServiceInterrupted" and (data["service"], data["from"], data.get("to"), data["cause"]) in outages:
+            continue
+        # Not drawn from the seed: a demo with another seed posts the same events, which the
+        # ledger takes as the ones it holds already.
+        event_id = str(uuid5(STREAM_NAMESPACE, f"demo/settlement/{number}"))
         appended += append(organization, [{"event_id": event_id, "case_id": SETTLEMENT_CASE_ID, **envelope}])
     return appended

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from domain.case_facts import CHILDREN, EVERYTHING, FAMILY, CaseFacts
 from domain.catalog import Obligation
-from domain.terms import KINDS, Clock, ClockInputs, ClockKind, Terms, evaluate
+from domain.terms import KIND_OF, Clock, ClockInputs, ObligationKind, Terms, evaluate
 
 Cell = tuple[Any, ...]
 RowKey = tuple[str, str]  # ("child", member_id) | ("family", "") | ("clock", obligation)
@@ -117,7 +117,7 @@ def cells(key: RowKey, row: Row) -> tuple[Cell, ...]:
         clock = row.clock
         if clock is None:
             return ()
-        return (clock_cell_of(key[1], clock.start, clock.due, clock.met, clock.late, clock.breach, clock.elapsed),)
+        return (clock_cell_of(key[1], clock.start, clock.met, clock.late, clock.since, clock.elapsed),)
     return _cells_of(row)
 
 
@@ -149,19 +149,17 @@ def _row_cells(row: ChildRow | FamilyRow) -> Iterator[Cell]:
 
 
 def clock_cell(obligation: Obligation, clock: Clock) -> Cell:
-    return clock_cell_of(obligation.value, clock.start, clock.due, clock.met, clock.late, clock.breach, clock.elapsed)
+    return clock_cell_of(obligation.value, clock.start, clock.met, clock.late, clock.since, clock.elapsed)
 
 
-def clock_cell_of(
-    obligation: str, start: int, due: int, met: int | None, late: bool, breach: int | None, elapsed: int | None
-) -> Cell:
-    """Fulfilled deadlines are settled whatever the as-of date; anything else is decided then.
+def clock_cell_of(obligation: str, start: int, met: int | None, late: bool, since: int | None, elapsed: int | None) -> Cell:
+    """Fulfilled deadlines are settled whatever the as-of date; anything else (a deadline not yet
+    met, any duration) is decided then, from the days `status_on` reads.
 
     Takes a clock's fields one by one, so reports can sum clock rows without building them."""
-    if met is not None and obligation not in _AVAILABILITY:
+    if met is not None and obligation not in _DURATIONS:
         return ("obligation", obligation, "met_late" if late else "met", elapsed)
-    overdue_from = due + 1 if breach is None else min(breach, due + 1)
-    return ("obligation", obligation, "pending", start, met, overdue_from)
+    return ("obligation", obligation, "pending", start, met, since)
 
 
-_AVAILABILITY = frozenset(o.value for o, kind in KINDS.items() if kind is ClockKind.AVAILABILITY)
+_DURATIONS = frozenset(o.value for o, kind in KIND_OF.items() if kind is ObligationKind.DURATION)

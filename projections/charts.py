@@ -23,7 +23,7 @@ MUTED = "#575757"
 GRID = "#d6d6d6"
 BLUE = "#0b5cad"
 PALE_BLUE = "#cfe1f5"
-STATUS_COLOURS = {"met": BLUE, "met_late": "#8a5a00", "open": "#737373", "overdue": "#b42318"}
+STATUS_COLOURS = {"met": BLUE, "met_late": "#8a5a00", "open": "#737373", "overdue": "#b42318", "breached": "#6f2da8"}
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 WIDTH = 640
 NARROW = 480  # charts narrower than this put bar labels above the bars
@@ -220,39 +220,44 @@ def breakdown(dimension: str, title: str, counts: Mapping[str, Mapping[str, int]
 
 
 def obligations(statuses: Mapping[str, Mapping[str, Any]], width: int = WIDTH) -> Chart:
-    """One bar per obligation, split into met, met late, open and overdue (of the cases it applies to)."""
+    """One bar per obligation, split into its kind's statuses (of the cases it applies to): a
+    deadline's met, met late, open and overdue; a duration's met, open and breached."""
     order = tuple(STATUS_COLOURS)
     names = [obligation.replace("_", " ") for obligation in statuses]
-    layout = _Rows(width, names, top=24)
-    shapes: list[Shape] = _legend([(STATUS_COLOURS[s], s.replace("_", " "), None) for s in order])
+    legend = _legend([(STATUS_COLOURS[s], s.replace("_", " "), None) for s in order], width)
+    layout = _Rows(width, names, top=24 + max(shape.y for shape in legend if isinstance(shape, Box)) - 4)
+    shapes: list[Shape] = list(legend)
     rows = []
     for i, (name, row) in enumerate(zip(names, statuses.values(), strict=True)):
         y = layout.bar_y(i)
-        applicable = sum(row[status] for status in order)
+        late = "breached" if row["kind"] == "duration" else "overdue"
+        applicable = sum(row.get(status, 0) for status in order)
         shapes.append(layout.label(i, name))
         x = layout.x0
         for status in order:
-            if row[status] and applicable:
+            if row.get(status) and applicable:
                 part = layout.span * row[status] / applicable
                 shapes.append(Box(x, y, part, 16, STATUS_COLOURS[status], "#ffffff", f"{name}: {row[status]:,} {status.replace('_', ' ')}"))
                 x += part
         if not applicable:
             shapes.append(Box(layout.x0, y, layout.span, 16, "#ffffff", GRID, f"{name}: applies to no case yet"))
-        shapes.append(layout.note(i, f"{row['overdue']:,} overdue"))
-        rows.append((name, *(row[status] for status in order)))
-    overdue = sum(row["overdue"] for row in statuses.values())
-    worst = max(statuses.items(), key=lambda item: item[1]["overdue"], default=None)
-    summary = f"{overdue:,} obligation clocks overdue in all" + (
-        f"; the most, {worst[1]['overdue']:,}, for {worst[0].replace('_', ' ')}." if worst and worst[1]["overdue"] else "."
+        shapes.append(layout.note(i, f"{row[late]:,} {late}"))
+        rows.append((name, row["kind"], *(row.get(status, "–") for status in order)))
+    overdue = sum(row.get("overdue", 0) for row in statuses.values())
+    breached = sum(row.get("breached", 0) for row in statuses.values())
+    worst = max(statuses.items(), key=lambda item: item[1].get("overdue", 0) + item[1].get("breached", 0), default=None)
+    worst_count = worst[1].get("overdue", 0) + worst[1].get("breached", 0) if worst else 0
+    summary = f"{overdue:,} deadline clocks overdue and {breached:,} duration clocks breached in all" + (
+        f"; the most, {worst_count:,}, for {worst[0].replace('_', ' ')}." if worst and worst_count else "."
     )
     return Chart(
         "obligations",
-        "Obligations: met, met late, open and overdue",
+        "Obligations: met, met late, open, overdue and breached",
         summary,
         width,
         layout.height,
         tuple(shapes),
-        ("obligation", *(status.replace("_", " ") for status in order)),
+        ("obligation", "kind", *(status.replace("_", " ") for status in order)),
         tuple(rows),
     )
 
@@ -337,13 +342,17 @@ class _Rows:
         return Label(self.x0 + self.span + 6, self.bar_y(i) + 12, text, size=11, fill=MUTED)
 
 
-def _legend(entries: Sequence[tuple[str, str, str | None]]) -> list[Shape]:
+def _legend(entries: Sequence[tuple[str, str, str | None]], width: float = math.inf) -> list[Shape]:
+    """Swatches and names in a row, going on to another row at `width`."""
     shapes: list[Shape] = []
-    x = 0.0
+    x = y = 0.0
     for colour, name, stroke in entries:
-        shapes.append(Box(x, 4, 12, 12, colour, stroke))
-        shapes.append(Label(x + 17, 14, name, size=11))
-        x += 17 + _text_width(name, 11) + 16
+        item = 17 + _text_width(name, 11)
+        if x and x + item > width:
+            x, y = 0.0, y + 18
+        shapes.append(Box(x, 4 + y, 12, 12, colour, stroke))
+        shapes.append(Label(x + 17, 14 + y, name, size=11))
+        x += item + 16
     return shapes
 
 

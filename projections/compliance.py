@@ -11,7 +11,7 @@ from typing import Any
 from domain.case_facts import NONE_RECORDED, REMAINING_STATUSES
 from domain.catalog import Obligation, Service
 from domain.permissions import POSTERS
-from domain.terms import STATUSES, Terms
+from domain.terms import KIND_OF, STATUSES_OF, ObligationKind, Terms, status_on
 from projections.case_rows import BREAKDOWNS, Cell
 
 DATA_QUALITY = ("corrections", "retractions", "merged_cases", "late_reports")
@@ -67,23 +67,19 @@ def _breakdown(counts: Counter[Any]) -> dict[str, dict[str, int]]:
 def _obligations(
     cells: Iterable[tuple[Cell, int]], families: int, today: int, terms: Terms
 ) -> dict[str, dict[str, Any]]:
-    counts = {o.value: dict.fromkeys(STATUSES, 0) for o in Obligation if o in terms.durations}
+    """Each obligation of the terms with its kind and its kind's statuses; deadlines also with
+    their median (a duration has none: it is not fulfilled on a day, it is kept for a period)."""
+    kinds = {o.value: KIND_OF[o] for o in Obligation if o in terms.durations}
+    counts = {name: dict.fromkeys(STATUSES_OF[kind], 0) for name, kind in kinds.items()}
     elapsed: dict[str, Counter[int]] = {name: Counter() for name in counts}
     for cell, n in cells:
         _, obligation, state, *rest = cell
         tallies = counts.get(obligation)
         if tallies is None:
             continue
-        if state == "pending":  # as Clock.status reads it, on the as-of day
-            start, met, overdue_from = rest
-            if met is not None and met <= today:
-                tallies["met"] += n
-            elif start > today:
-                tallies["not_applicable"] += n
-            elif overdue_from <= today:
-                tallies["overdue"] += n
-            else:
-                tallies["open"] += n
+        if state == "pending":
+            start, met, since = rest
+            tallies[status_on(today, kinds[obligation], start, met, False, since)] += n
         else:
             tallies[state] += n
             elapsed[obligation][rest[0]] += n
@@ -91,7 +87,9 @@ def _obligations(
     for obligation, tallies in counts.items():
         started = sum(tallies.values()) - tallies["not_applicable"]
         tallies["not_applicable"] = families - started
-        report[obligation] = {**tallies, "median_days": _median(elapsed[obligation])}
+        kind = kinds[obligation]
+        median = {"median_days": _median(elapsed[obligation])} if kind is ObligationKind.DEADLINE else {}
+        report[obligation] = {"kind": kind.value, **tallies, **median}
     return report
 
 

@@ -1,6 +1,7 @@
 """What every number of the compliance report means, published beside it (DESIGN.md §3).
 
-Keys follow the report's JSON paths; `{late_report_days}` is filled with the projection's setting.
+Keys follow the report's JSON paths, and `overdue_list` defines the list of overdue and breached
+clocks beside it; `{late_report_days}` is filled with the projection's setting.
 """
 
 from typing import Any
@@ -60,37 +61,60 @@ DEFINITIONS: dict[str, str] = {
     ),
     "reunified_by_month": "Reunified children by the month (YYYY-MM, occurred time) of their first reunification.",
     "obligations": (
-        "Per counted case and obligation, at the as-of date: met (fulfilled by its due date), "
-        "met_late (fulfilled after it), open (clock running, not yet due), overdue (due and not "
-        "fulfilled, or breached), not_applicable (the clock has not started for the case). Dates are "
-        "occurred dates (UTC). No clock starts before the terms' effective date: one whose starting "
-        "event came earlier starts on that date. A court extension moves the due date of every clock of its obligation "
-        "that was not yet due on the extension's effective date, from the moment it is recorded; it "
-        "never revives a deadline that had already passed. median_days is the median of the days "
-        "from clock start to fulfilment over the cases met or met late (none for availability)."
+        "Per counted case and obligation, at the as-of date. Each obligation says its kind. A deadline "
+        "(kind deadline) is met (fulfilled by its due date), met_late (fulfilled after it), open (clock "
+        "running, not yet due), overdue (due and not fulfilled: from the day after the due date) or "
+        "not_applicable (the clock has not started for the case). A duration (kind duration: something "
+        "must stay in force for a period) is met (the period ended, on its last day, with the record "
+        "showing it unbroken: from the day after), open (running, unbroken so far), breached (from the "
+        "first day the record shows it broken, and for good, whatever is recorded for later days) or "
+        "not_applicable; it is never overdue nor met late. Dates are occurred dates (UTC). No clock "
+        "starts before the terms' effective date: one whose starting event came earlier starts on that "
+        "date, and nothing is overdue or breached before a clock's start. A court extension moves the "
+        "due date, or a duration's last day, of every clock of its obligation not yet past it on the "
+        "extension's effective date, from the moment it is recorded; it never revives one already past. "
+        "A court order extends an obligation once: the same order recorded again for it changes nothing. "
+        "median_days (deadlines only) is the median of the days from clock start to fulfilment over the "
+        "cases met or met late; a duration has none, as it is kept over a period, not fulfilled on a day."
     ),
-    "obligations.first_outreach": "Starts at SeparationIdentified; met by the first ContactAttempted (any outcome).",
-    "obligations.parole_decision": "Starts at the first ParoleRequested; met by the first ParoleDecided on or after it.",
+    "obligations.first_outreach": "Deadline. Starts at SeparationIdentified; met by the first ContactAttempted (any outcome).",
+    "obligations.parole_decision": "Deadline. Starts at the first ParoleRequested; met by the first ParoleDecided on or after it.",
     "obligations.parole_term": (
-        "Starts at the parole start given by ArrivedInUS; met once the parole granted on arrival, or as "
-        "renewed (ParoleRenewed), runs for the term; met_late if a renewal came after the parole had "
-        "lapsed; overdue from the day after the parole lapses without cover for the term."
+        "Duration. Starts at the parole start given by ArrivedInUS (or the effective date, if later) and "
+        "lasts the term. The parole is in force from parole_start to parole_end as given on arrival, and "
+        "from each ParoleRenewed's day to its valid_until; a ParoleExpired ends it on its valid_until "
+        "(every grant in force that day ends with it; one granted later is a parole anew). Breached from "
+        "the first day of the term without a parole in force (a lapse, even if a renewal came later; a "
+        "parole that had lapsed before the clock started: from its start); met from the day after the "
+        "term's last day if it was in force throughout. A granted ParoleDecided does not count: it "
+        "authorizes the parole, which begins at the port of entry on the dates CBP records."
     ),
-    "obligations.work_authorization_decision": "Starts at ArrivedInUS; met by the first WorkAuthorizationDecided.",
+    "obligations.work_authorization_decision": "Deadline. Starts at ArrivedInUS; met by the first WorkAuthorizationDecided.",
     "obligations.asylum_filing_window": (
-        "Starts at the membership determination (the latest ClassMembershipDetermined, member or "
-        "qafm), or at the effective date if that is later; met by the first AsylumApplicationFiled."
+        "Deadline. Starts at the membership determination (the latest ClassMembershipDetermined, member "
+        "or qafm), or at the effective date if that is later; met by the first AsylumApplicationFiled."
     ),
     "obligations.behavioral_health": (
-        "Availability: starts at ArrivedInUS (or a FamilyReunified in the US, if earlier); met when the "
-        "term ends with the service never interrupted; overdue from the first interruption within it "
-        "(a ServiceEnded for behavioral_health with reason interrupted, or a ServiceInterrupted)."
+        "Duration. Starts at ArrivedInUS (or a FamilyReunified in the US, if earlier; or the effective "
+        "date, if later) and lasts the term. Breached from the first day within it that the service was "
+        "interrupted: the family's own (a ServiceEnded for behavioral_health with reason interrupted, "
+        "until a later ServiceStarted for it; one not resumed by the clock's start breaks it from the "
+        "start), or a provider's outage (ServiceInterrupted). Met from the day after the term's last day "
+        "if never interrupted within it."
     ),
-    "obligations.housing_assistance": "Starts at ArrivedInUS; met by the first ServiceStarted for housing.",
-    "obligations.medical_coverage": "Starts at ArrivedInUS; met by the first ServiceStarted for medical.",
+    "obligations.housing_assistance": "Deadline. Starts at ArrivedInUS; met by the first ServiceStarted for housing.",
+    "obligations.medical_coverage": "Deadline. Starts at ArrivedInUS; met by the first ServiceStarted for medical.",
     "obligations.parole_renewal": (
-        "Due on the parole end given by ArrivedInUS; its clock starts the term's duration before that "
-        "date; met by the first ParoleRenewed; not applicable if the parole ended before the terms took effect."
+        "Deadline. Due on the parole end given by ArrivedInUS; its clock starts the term's duration "
+        "before that date; met by the first ParoleRenewed; not applicable if the parole ended before "
+        "the terms took effect."
+    ),
+    "overdue_list": (
+        "GET /v1/reports/overdue and the dashboard's list: every deadline clock overdue and every "
+        "duration clock breached at the as-of point, as the report counts them (total = overdue + "
+        "breached), overdue or breached longest first (the earliest since day), then by case id and "
+        "obligation. A deadline reads 'due D, overdue since D+1'; a duration 'breached since D'. days "
+        "counts since as the first."
     ),
     "data_quality.corrections": "EntryCorrected events recorded.",
     "data_quality.retractions": "EntryRetracted events recorded.",

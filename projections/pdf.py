@@ -96,7 +96,7 @@ def render_pdf(report: Mapping[str, Any], definitions: Mapping[str, str]) -> byt
         "children by nationality": ["nationality"],
         "children by border_sector": ["border-sector"],
         "reunified by month": ["reunified-by-month"],
-        "obligations": ["obligations"],
+        "obligations: durations": ["obligations"],
     }
     story.append(Paragraph("The numbers", _H1))
     for section_title, header, rows in sections:

@@ -29,7 +29,9 @@ MEDIA_TYPES = {
 }
 
 
-STATUS_COLUMNS = ("met", "met_late", "open", "overdue", "not_applicable", "median_days")
+# Each kind of obligation clock has its own statuses (DOMAIN.md §5), so each has its own table.
+DEADLINE_COLUMNS = ("met", "met_late", "open", "overdue", "not_applicable", "median_days")
+DURATION_COLUMNS = ("met", "open", "breached", "not_applicable")
 
 
 def render_json(report: Mapping[str, Any]) -> bytes:
@@ -80,11 +82,16 @@ def tables(report: Mapping[str, Any]) -> Iterator[tuple[str, list[str], list[lis
         ["month", "children"],
         [[month, n] for month, n in report["reunified_by_month"].items()],
     )
-    yield (
-        "obligations",
-        ["obligation", *STATUS_COLUMNS],
-        [[name, *("" if row[c] is None else row[c] for c in STATUS_COLUMNS)] for name, row in report["obligations"].items()],
-    )
+    for kind, columns in (("deadline", DEADLINE_COLUMNS), ("duration", DURATION_COLUMNS)):
+        yield (
+            f"obligations: {kind}s",
+            ["obligation", *columns],
+            [
+                [name, *("" if row[c] is None else row[c] for c in columns)]
+                for name, row in report["obligations"].items()
+                if row["kind"] == kind
+            ],
+        )
     yield ("data quality", ["measure", "events"], [[key, n] for key, n in report["data_quality"].items()])
 
 

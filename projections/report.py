@@ -6,12 +6,16 @@ UTC date the obligation clocks are read. The same point gives the same report, b
 however much is appended later.
 """
 
+import re
 from collections import Counter
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from domain.as_of import Point
 from domain.catalog import Obligation
-from domain.terms import Terms, day_of, evaluate, iso
+from domain.terms import KIND_OF, ObligationKind, Terms, day_of, evaluate, iso
+from domain.values import ID_PATTERN
 from ledger.application import Ledger
 from projections.case_rows import ClockRow, clock_cell
 from projections.compliance import report_numbers
@@ -27,13 +31,21 @@ class ProjectionBehind(Exception):
         self.tracked = tracked
 
 
+def _readable_at(projection: Projection, position: int, wait_seconds: float) -> int:
+    """The generation to read once it has projected `position`: ReadModelOutdated if it was
+    written in another format (said first: waiting would not help), ProjectionBehind if it has not
+    reached `position` within `wait_seconds`."""
+    projection.readable_generation()
+    if not projection.wait_for(position, wait_seconds):
+        raise ProjectionBehind(position, projection.tracked())
+    return projection.readable_generation()
+
+
 def compliance_report(
     ledger: Ledger, projection: Projection, point: Point, what_if: Terms | None = None, wait_seconds: float = 5.0
 ) -> dict[str, Any]:
     position, instant = point.position, point.instant
-    if not projection.wait_for(position, wait_seconds):
-        raise ProjectionBehind(position, projection.tracked())
-    generation = projection.generation()
+    generation = _readable_at(projection, position, wait_seconds)
     cells = projection.model.cells_at(generation, position)
     terms = ledger.terms_at(position)
     if what_if is not None:
@@ -54,26 +66,79 @@ def compliance_report(
     }
 
 
+@dataclass(frozen=True, slots=True)
+class OverdueCursor:
+    """Where a page of the overdue list ended: its last row's since day, case id and obligation.
+
+    The list is in that order, so the next page starts after it whatever was recorded meanwhile
+    (a keyset: rows added later never shift or repeat the rows already read)."""
+
+    since: int
+    case_id: str
+    obligation: str
+
+    _TEXT = re.compile(r"(\d{4}-\d{2}-\d{2})\.(" + ID_PATTERN.strip("^$") + r")\.([a-z_]+)")
+
+    @classmethod
+    def parse(cls, text: str) -> "OverdueCursor":
+        """From the `next_after` of a page; ValueError if it is not one."""
+        found = cls._TEXT.fullmatch(text)
+        if found is None or found.group(3) not in _OBLIGATIONS:
+            raise ValueError("not a cursor this list gave: pass the next_after of the page before")
+        try:
+            since = date.fromisoformat(found.group(1)).toordinal()
+        except ValueError:
+            raise ValueError("not a cursor this list gave: its date is not a calendar date") from None
+        return cls(since, found.group(2), found.group(3))
+
+    def __str__(self) -> str:
+        return f"{iso(self.since)}.{self.case_id}.{self.obligation}"
+
+
 def overdue_obligations(
-    ledger: Ledger, projection: Projection, point: Point, limit: int = 100, wait_seconds: float = 5.0
+    ledger: Ledger,
+    projection: Projection,
+    point: Point,
+    limit: int = 100,
+    wait_seconds: float = 5.0,
+    *,
+    after: OverdueCursor | None = None,
 ) -> dict[str, Any]:
-    """The obligation clocks overdue at the as-of point, by case id, oldest due date first
-    (pseudonymous case ids only: no personal data)."""
+    """The deadline clocks overdue and the duration clocks breached at the as-of point, overdue or
+    breached longest first (then by case id and obligation), a page of `limit` after the cursor
+    `after` (pseudonymous case ids only: no personal data). Each row in its kind's words: a
+    deadline is overdue since the day after it was due; a duration breached since the first day
+    the record shows it broken."""
     position, instant = point.position, point.instant
-    if not projection.wait_for(position, wait_seconds):
-        raise ProjectionBehind(position, projection.tracked())
-    generation, today = projection.generation(), day_of(instant)
-    rows = projection.model.overdue_at(generation, position, today, limit)
-    # The count is the report's own (summed from the cells, not by scanning every clock row), so
-    # the list and the report can never disagree on how many are overdue.
+    generation, today = _readable_at(projection, position, wait_seconds), day_of(instant)
+    cursor = None if after is None else (after.since, after.case_id, after.obligation)
+    rows = projection.model.overdue_at(generation, position, today, limit, cursor)
+    # The counts are the report's own (summed from the cells, not by scanning every clock row),
+    # so the list and the report can never disagree on how many are overdue or breached.
     numbers = report_numbers(projection.model.cells_at(generation, position), today, ledger.terms_at(position))
-    total = sum(tallies["overdue"] for tallies in numbers["obligations"].values())
+    overdue = sum(tallies.get("overdue", 0) for tallies in numbers["obligations"].values())
+    breached = sum(tallies.get("breached", 0) for tallies in numbers["obligations"].values())
+    listed = [_overdue_row(case_id, obligation, due, since, today) for case_id, obligation, due, since in rows]
+    last = rows[-1] if len(rows) == limit else None
     return {
         "as_of": instant,
         "tree_size": position,
-        "total": total,
-        "overdue": [
-            {"case_id": case_id, "obligation": obligation, "due": iso(due), "overdue_since": iso(since)}
-            for case_id, obligation, due, since in rows
-        ],
+        "total": overdue + breached,
+        "overdue": overdue,
+        "breached": breached,
+        "obligations": listed,
+        "next_after": None if last is None else str(OverdueCursor(last[3], last[0], last[1])),
     }
+
+
+_OBLIGATIONS = frozenset(o.value for o in Obligation)
+
+
+def _overdue_row(case_id: str, obligation: str, due: int, since: int, today: int) -> dict[str, Any]:
+    kind = KIND_OF[Obligation(obligation)]
+    row: dict[str, Any] = {"case_id": case_id, "obligation": obligation, "kind": kind.value}
+    if kind is ObligationKind.DEADLINE:
+        row |= {"status": "overdue", "due": iso(due)}
+    else:
+        row |= {"status": "breached"}
+    return row | {"since": iso(since), "days": today - since + 1}

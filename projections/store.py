@@ -10,6 +10,10 @@ recorders), so a page takes effect exactly once.
 `snapshots` hold the summed cells at a position now and then (kept), and at the head of the log
 when the projection has caught up (replaced by the next): the cells at any position are the
 nearest snapshot before it plus the rows that began or ended since.
+
+A generation's settings record the FORMAT its rows were written in: what its columns and cells
+mean. Code reads and writes only a generation of its own format (projections/runner.py rebuilds
+one of an older format before reports are answered from it).
 """
 
 import json
@@ -24,7 +28,7 @@ import orjson
 from eventsourcing.persistence import Tracking
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
-from domain.terms import Clock, ClockInputs
+from domain.terms import KIND_OF, Clock, ClockInputs
 from ledger.recorders.base import create_alongside_others
 
 if TYPE_CHECKING:
@@ -42,6 +46,11 @@ from projections.case_rows import (
 )
 
 PROJECTION = "case_status"
+# What the rows and cells mean. Raise it whenever a change of code makes a row's columns or cells
+# mean something else: a generation written in another format is never read (or written) as this
+# one. 1 (no "format" in the settings): before duration clocks; 2: deadline and duration clocks,
+# each clock's `since_day`.
+FORMAT = 2
 
 # table → (its columns after the key, its key columns)
 _COLUMNS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -52,14 +61,14 @@ _COLUMNS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "families": (("registered", "reunified", "services"), ("case_id",)),
     "clocks": (
         # what the case's record says (ClockInputs), then how it reads under the terms (Clock)
-        ("anchor", "met_event", "breach_event", "grants", "start_day", "due_day", "met_day", "late", "breach_day", "elapsed"),
+        ("anchor", "met_event", "cover", "interrupted", "start_day", "due_day", "met_day", "late", "since_day", "elapsed"),
         ("case_id", "obligation"),
     ),
 }
 VERSIONED = tuple(_COLUMNS)
 TABLES: Mapping[type, str] = {ChildRow: "children", FamilyRow: "families", ClockRow: "clocks"}
 _INTEGER_COLUMNS = frozenset(
-    {"registered", "reunified", "anchor", "met_event", "breach_event", "start_day", "due_day", "met_day", "late", "breach_day", "elapsed"}
+    {"registered", "reunified", "anchor", "met_event", "start_day", "due_day", "met_day", "late", "since_day", "elapsed"}
 )
 
 
@@ -71,10 +80,13 @@ def encode(case_id: str, key: RowKey, row: Row) -> tuple[str, tuple[Any, ...]]:
         return "families", (case_id, int(row.registered), int(row.reunified), ",".join(row.services))
     clock, inputs = row.clock, row.inputs
     clock_values = (None,) * 6 if clock is None else (
-        clock.start, clock.due, clock.met, int(clock.late), clock.breach, clock.elapsed
+        clock.start, clock.due, clock.met, int(clock.late), clock.since, clock.elapsed
     )
-    grants = json.dumps(inputs.grants, separators=(",", ":")) if inputs.grants else None
-    return "clocks", (case_id, key[1], inputs.anchor, inputs.met, inputs.breach, grants, *clock_values)
+    return "clocks", (case_id, key[1], inputs.anchor, inputs.met, _spans(inputs.cover), _spans(inputs.interrupted), *clock_values)
+
+
+def _spans(spans: tuple[tuple[int, int | None], ...]) -> str | None:
+    return json.dumps(spans, separators=(",", ":")) if spans else None
 
 
 def decode(table: str, values: Sequence[Any]) -> tuple[RowKey, Row]:
@@ -84,11 +96,20 @@ def decode(table: str, values: Sequence[Any]) -> tuple[RowKey, Row]:
     if table == "families":
         services = tuple(values[3].split(",")) if values[3] else ()
         return ("family", ""), FamilyRow(bool(values[1]), bool(values[2]), services)
-    anchor, met_event, breach_event, grants = values[2:6]
-    inputs = ClockInputs(anchor, met_event, tuple((g[0], g[1]) for g in json.loads(grants)) if grants else (), breach_event)
-    start, due, met, late, breach, elapsed = values[6:12]
-    clock = None if start is None else Clock(start, due, met, bool(late), breach, elapsed)
-    return ("clock", values[1]), ClockRow(inputs, clock)
+    anchor, met_event, cover, interrupted = values[2:6]
+    inputs = ClockInputs(
+        anchor,
+        met_event,
+        tuple((s[0], s[1]) for s in json.loads(cover)) if cover else (),
+        tuple((s[0], s[1]) for s in json.loads(interrupted)) if interrupted else (),
+    )
+    start, due, met, late, since, elapsed = values[6:12]
+    obligation = values[1]
+    clock = None if start is None else Clock(start, due, met, bool(late), since, elapsed, _KIND_BY_NAME[obligation])
+    return ("clock", obligation), ClockRow(inputs, clock)
+
+
+_KIND_BY_NAME = {obligation.value: kind for obligation, kind in KIND_OF.items()}
 
 
 @dataclass
@@ -121,6 +142,9 @@ class ReadModel(ABC):
 
     placeholder = "%s"
     bigint = "BIGINT"
+    # Keys compare byte by byte on both backends (SQLite's BINARY; PostgreSQL's "C", not the
+    # database's locale), so lists ordered by case id come out alike everywhere.
+    key_text = 'TEXT COLLATE "C"'
 
     def __init__(self) -> None:
         self._snapshots: OrderedDict[tuple[int, int], Counter[Cell]] = OrderedDict()
@@ -210,6 +234,15 @@ class ReadModel(ABC):
                 (PROJECTION, generation),
             )
 
+    def update_settings(self, generation: int, settings: Mapping[str, Any]) -> None:
+        with self._write() as cursor:
+            cursor.execute(
+                self._sql(
+                    f"UPDATE {self._table('projection_generations')} SET settings = %s WHERE projection = %s AND generation = %s"
+                ),
+                (json.dumps(settings, sort_keys=True), PROJECTION, generation),
+            )
+
     def drop_generation(self, generation: int) -> None:
         with self._write() as cursor, self._freed_as_they_are(cursor):
             for name in (*VERSIONED, "notable", "snapshots"):
@@ -234,7 +267,7 @@ class ReadModel(ABC):
             declared = ", ".join(
                 f"{column} {'INTEGER' if column in _INTEGER_COLUMNS else 'TEXT'}" for column in columns
             )
-            keys = ", ".join(f"{column} TEXT NOT NULL" for column in key)
+            keys = ", ".join(f"{column} {self.key_text} NOT NULL" for column in key)
             statements += [
                 f"DROP TABLE IF EXISTS {table}",
                 f"CREATE TABLE {table} ({keys}, {declared}, valid_from {self.bigint} NOT NULL, valid_to {self.bigint})",
@@ -263,8 +296,8 @@ class ReadModel(ABC):
             ]
         clocks, notable = self._generation_table(generation, "clocks"), self._generation_table(generation, "notable")
         return statements + [
-            # the overdue list, oldest due date first
-            f"CREATE INDEX {self._index(generation, 'clocks', 'due')} ON {clocks} (due_day, case_id, obligation)",
+            # the overdue list: overdue or breached longest first
+            f"CREATE INDEX {self._index(generation, 'clocks', 'since')} ON {clocks} (since_day, case_id, obligation)",
             f"CREATE INDEX {self._index(generation, 'notable', 'position')} ON {notable} (position)",
         ]
 
@@ -389,27 +422,31 @@ class ReadModel(ABC):
             self._snapshots.move_to_end(key)
             return since, self._snapshots[key]
 
-    def overdue_at(self, generation: int, position: int, today: int, limit: int) -> list[tuple[str, str, int, int]]:
-        """The first `limit` clocks overdue on `today` once the log held 1..position, by due date:
-        (case_id, obligation, due day, overdue since). Read along the clocks' due-date index, so
-        the database stops at the limit instead of sorting every open clock."""
+    def overdue_at(
+        self, generation: int, position: int, today: int, limit: int, after: tuple[int, str, str] | None = None
+    ) -> list[tuple[str, str, int, int]]:
+        """The first `limit` clocks overdue or breached on `today` once the log held 1..position,
+        longest first (since_day, then case id and obligation), after the (since, case id,
+        obligation) `after` if given: (case_id, obligation, due day, since day). Read along the
+        clocks' since-day index, so the database stops at the limit instead of sorting every clock."""
         table = self._generation_table(generation, "clocks")
+        where, parameters = "", [position, position, today]
+        if after is not None:
+            since, case_id, obligation = after
+            # since_day >= … first: a bound the index's range scan starts from
+            where = "AND since_day >= %s AND (since_day > %s OR case_id > %s OR (case_id = %s AND obligation > %s)) "
+            parameters += [since, since, case_id, case_id, obligation]
         with self._read() as cursor:
             cursor.execute(
                 self._sql(
-                    f"SELECT case_id, obligation, due_day, breach_day FROM {table} "
-                    "WHERE valid_from <= %s AND (valid_to IS NULL OR valid_to > %s) AND met_day IS NULL "
-                    "AND start_day <= %s AND (due_day < %s OR breach_day <= %s) "
-                    "ORDER BY due_day, case_id, obligation LIMIT %s"
+                    f"SELECT case_id, obligation, due_day, since_day FROM {table} "
+                    "WHERE valid_from <= %s AND (valid_to IS NULL OR valid_to > %s) AND since_day <= %s "
+                    f"{where}ORDER BY since_day, case_id, obligation LIMIT %s"
                 ),
-                (position, position, today, today, today, limit),
+                (*parameters, limit),
             )
             rows = cursor.fetchall()
-        overdue = []
-        for row in rows:
-            due, breach = int(row["due_day"]), row["breach_day"]
-            overdue.append((row["case_id"], row["obligation"], due, due + 1 if breach is None else min(int(breach), due + 1)))
-        return overdue
+        return [(row["case_id"], row["obligation"], int(row["due_day"]), int(row["since_day"])) for row in rows]
 
     def rows_at(self, generation: int, table: str, position: int) -> Iterator[tuple[str, RowKey, Row]]:
         """(case_id, key, row) of every row of `table` that held once the log held 1..position."""
@@ -449,8 +486,8 @@ class ReadModel(ABC):
 
 
 def _clock_cells(values: Sequence[Any]) -> tuple[Cell, ...]:
-    obligation, start, due, met, late, breach, elapsed = values
-    return () if start is None else (clock_cell_of(obligation, start, due, met, bool(late), breach, elapsed),)
+    obligation, start, met, late, since, elapsed = values
+    return () if start is None else (clock_cell_of(obligation, start, met, bool(late), since, elapsed),)
 
 
 # What the report sums from each table's rows that began or ended since a snapshot: the columns
@@ -458,7 +495,7 @@ def _clock_cells(values: Sequence[Any]) -> tuple[Cell, ...]:
 _DELTA_CELLS: tuple[tuple[str, str, Callable[[Sequence[Any]], tuple[Cell, ...]]], ...] = (
     ("children", ", ".join(_COLUMNS["children"][0]), lambda v: cells(("child", ""), ChildRow(*v))),
     ("families", ", ".join(_COLUMNS["families"][0]), lambda v: cells(FAMILY_ROW, decode("families", ("", *v))[1])),
-    ("clocks", "obligation, start_day, due_day, met_day, late, breach_day, elapsed", _clock_cells),
+    ("clocks", "obligation, start_day, met_day, late, since_day, elapsed", _clock_cells),
 )
 
 
@@ -469,6 +506,7 @@ def tracking_name(generation: int) -> str:
 class SQLiteReadModel(ReadModel, SQLiteTrackingRecorder):
     placeholder = "?"
     bigint = "INTEGER"
+    key_text = "TEXT"  # BINARY, SQLite's default collation
 
     def __init__(self, datastore: SQLiteDatastore) -> None:
         SQLiteTrackingRecorder.__init__(self, datastore)

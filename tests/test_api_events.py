@@ -116,6 +116,41 @@ def test_a_batch_breaking_a_rule_of_the_case_appends_nothing(client: TestClient,
     assert client.get("/v1/cases/FRTF-000123", headers=tokens.get("KIND")).json()["version"] == 1
 
 
+def court_order(obligation: str = "parole_term", order: str = "18-cv-00428 ECF 812") -> dict[str, Any]:
+    data = {"court_order_id": order, "obligation": obligation, "extension": {"months": 6}, "effective_date": "2025-07-15"}
+    return envelope("SETTLEMENT", "DeadlineExtended", data, occurred_at="2025-07-15T00:00:00Z")
+
+
+def test_a_court_order_already_in_force_is_refused_whoever_posts_it_naming_the_event(client: TestClient, tokens: Tokens) -> None:
+    first = court_order()
+    assert post(client, tokens.get("DOJ"), first).status_code == 201
+    assert post(client, tokens.get("DOJ"), first).status_code == 200, "the same envelope again is the one recorded"
+    size = tree_size(client)
+    for organization in ("DOJ", "ACLU"):
+        refused = post(client, tokens.get(organization), court_order())
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["errors"] == [
+            {
+                "index": 0,
+                "field": "data.court_order_id",
+                "message": f"court order '18-cv-00428 ECF 812' already extended parole_term (event {first['event_id']}): "
+                "an order extends an obligation once",
+            }
+        ]
+    twice_in_one_batch = post(client, tokens.get("DOJ"), court_order("behavioral_health"), court_order("behavioral_health"))
+    assert twice_in_one_batch.status_code == 409 and twice_in_one_batch.json()["errors"][0]["index"] == 1
+    assert tree_size(client) == size + 1  # the ACLU token; nothing else was appended
+    assert post(client, tokens.get("DOJ"), court_order("behavioral_health")).status_code == 201, "another obligation"
+    assert post(client, tokens.get("DOJ"), court_order(order="18-cv-00428 ECF 900")).status_code == 201, "another order"
+
+
+def test_new_terms_end_the_orders_in_force_so_an_order_may_extend_them_again(client: TestClient, tokens: Tokens) -> None:
+    assert post(client, tokens.get("DOJ"), court_order()).status_code == 201
+    terms = {"terms_version": 2, "effective_date": "2023-12-11", "obligations": {"parole_term": {"years": 3}}}
+    assert post(client, tokens.get("DOJ"), envelope("SETTLEMENT", "TermsAdopted", terms)).status_code == 201
+    assert post(client, tokens.get("DOJ"), court_order()).status_code == 201
+
+
 def test_a_stale_expected_version_is_a_conflict_and_nothing_is_appended(client: TestClient, tokens: Tokens) -> None:
     identified(client, tokens)
     post(client, tokens.get("KIND"), contact("FRTF-000123", expected_version=1))

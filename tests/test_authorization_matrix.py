@@ -225,6 +225,7 @@ def test_only_monitor_and_auditor_tokens_open_a_dashboard_session(world: World) 
 
 _CASES = itertools.count(1)
 _TERMS_VERSIONS = itertools.count(100)
+_COURT_ORDERS = itertools.count(1)
 
 
 def fresh_case(world: World, children: tuple[str, ...] = ("C1", "C2")) -> str:
@@ -255,6 +256,8 @@ def allowed_posting(world: World, organization: Organization, event_type: str) -
     if event_type in SETTLEMENT_EVENTS:
         if event_type == "TermsAdopted":
             data["terms_version"] = next(_TERMS_VERSIONS)
+        if event_type == "DeadlineExtended":  # an order extends an obligation once: each poster its own
+            data["court_order_id"] = f"ECF {next(_COURT_ORDERS)}"
         return envelope(SETTLEMENT_CASE_ID, event_type, data), 201
     if event_type == "SeparationIdentified":
         return envelope(f"FRTF-M{next(_CASES):04d}", event_type, data), 201

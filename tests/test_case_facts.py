@@ -52,6 +52,7 @@ PLAIN = {
     "WorkAuthorizationDecided": lambda r: {"decision": "granted"},
     "AsylumApplicationFiled": lambda r: {"receipt_number": "ZAR1"},
     "ParoleRenewed": lambda r: {"valid_until": r.choice(["2027-01-01", "2029-01-01"])},
+    "ParoleExpired": lambda r: {"valid_until": r.choice(["2025-09-01", "2027-03-01"])},
     "CaseClosed": lambda r: {"reason": r.choice(["declined", "excluded", "other"])},
 }
 

@@ -5,9 +5,12 @@ import io
 import json
 from datetime import date
 from pathlib import Path
+from uuid import uuid4
 
+from domain.envelope import EventBatch, postings
 from ledger.application import Ledger
-from ledger.demo import Population, family_story
+from ledger.demo import SETTLEMENT_EVENTS, Population, family_story
+from tests.harness import Tokens
 from tests.test_cli import Run, assert_fails_with_one_line_reason, assert_succeeded, cli, key_file  # noqa: F401
 
 
@@ -25,6 +28,25 @@ def test_demo_appends_a_plausible_population_once_per_seed(cli: Run, ledger: Led
     assert report["breakdowns"]["nationality"]["GT"]["identified"] > report["breakdowns"]["nationality"].get("RO", {"identified": 0})["identified"]
     assert sum(report["reunified_by_facilitator"].values()) == report["children"]["reunified"]
     assert report["terms"]["extensions"], "the 2025 extensions are on the settlement's record"
+
+
+def test_demos_of_other_seeds_and_sizes_on_one_database_record_each_court_order_once(cli: Run, ledger: Ledger) -> None:
+    ledger.adopt_default_terms()
+    by_hand = dict(SETTLEMENT_EVENTS[2][1])  # one of the demo's orders, recorded by DOJ before any demo ran
+    doj = ledger.authenticate(Tokens(ledger).secret("DOJ"))
+    assert by_hand["data"]["obligation"] == "parole_term" and doj is not None
+    envelope = {"event_id": str(uuid4()), "case_id": "SETTLEMENT", **by_hand}
+    assert ledger.append(postings(EventBatch.model_validate({"events": [envelope]})), doj).appended == 1
+    assert_succeeded(cli("demo", "--cases", 30, "--seed", 1))
+    assert_succeeded(cli("demo", "--cases", 45, "--seed", 2))
+    extensions = json.loads(cli("report").stdout)["terms"]["extensions"]
+    orders = [(e["court_order_id"], e["obligation"]) for e in extensions]
+    assert len(orders) == 3 and len(set(orders)) == 3, orders
+    settlement_events = [
+        ledger.decode(n).type
+        for n in ledger.store.select_notifications(start=None, limit=100_000, topics=["DeadlineExtended", "ServiceInterrupted"])
+    ]
+    assert sorted(settlement_events) == ["DeadlineExtended"] * 3 + ["ServiceInterrupted"]
 
 
 def test_a_seed_always_tells_the_same_story() -> None:

@@ -204,8 +204,8 @@ def test_downloads_carry_the_pages_report(client: TestClient, tokens: Tokens, mo
     assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     overdue = client.get(re.search(r'href="(/download/overdue\.csv\?as_of=[^"]+)"', page.text).group(1))
     lines = overdue.text.splitlines()
-    assert len(lines) == 2 and lines[0] == "case_id,obligation,due,overdue_since"
-    assert lines[1].startswith("FRTF-2,first_outreach,")
+    assert len(lines) == 2 and lines[0] == "case_id,obligation,kind,status,since,days,due"
+    assert lines[1].startswith("FRTF-2,first_outreach,deadline,overdue,")
     bad = client.get("/download/compliance.csv", params={"as_of": "last tuesday"})
     assert bad.status_code == 422 and "not valid" in bad.text
     assert client.get("/download/compliance.docx").status_code == 422

@@ -4,6 +4,7 @@ the three formats, as-of points, what-if terms, and clear errors for bad input."
 import csv
 import io
 import json
+from datetime import date
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -79,7 +80,7 @@ def test_csv_and_html_carry_the_same_numbers(client: TestClient, monitor: dict[s
     html = client.get(REPORT, params={"as_of": as_of, "format": "html"}, headers=monitor)
     assert html.headers["content-type"].startswith("text/html")
     assert report["checkpoint"]["root_hash"] in html.text
-    assert "<caption>Obligations</caption>" in html.text
+    assert "<caption>Obligations: deadlines</caption>" in html.text and "<caption>Obligations: durations</caption>" in html.text
     assert "whereabouts_unknown" in html.text and "Definitions" in html.text
 
 
@@ -181,19 +182,50 @@ def test_a_report_the_projection_has_not_reached_is_a_retriable_503(external_cli
     assert external_client.get(REPORT, headers=tokens.get("MONITOR", "monitor")).status_code == 200
 
 
-def test_overdue_obligations_are_listed_by_case_oldest_first(
+def test_overdue_obligations_are_listed_by_case_in_their_kinds_words(
     client: TestClient, tokens: Tokens, monitor: dict[str, str], posted: list[dict[str, object]]
 ) -> None:
     response = client.get("/v1/reports/overdue", headers=monitor)
     assert response.status_code == 200, response.text
     listed = response.json()
-    assert listed["total"] == 1
-    assert [(o["case_id"], o["obligation"]) for o in listed["overdue"]] == [("FRTF-2", "first_outreach")]
-    assert listed["overdue"][0]["due"] < listed["as_of"][:10]
+    assert (listed["total"], listed["overdue"], listed["breached"], listed["next_after"]) == (1, 1, 0, None)
+    assert [(o["case_id"], o["obligation"], o["kind"], o["status"]) for o in listed["obligations"]] == [
+        ("FRTF-2", "first_outreach", "deadline", "overdue")
+    ]
+    row = listed["obligations"][0]
+    assert row["due"] < row["since"] <= listed["as_of"][:10]
+    assert row["days"] == (date.fromisoformat(listed["as_of"][:10]) - date.fromisoformat(row["since"])).days + 1
     report = client.get(REPORT, params={"as_of": str(listed["tree_size"])}, headers=monitor).json()
-    assert sum(o["overdue"] for o in report["obligations"].values()) == listed["total"]
+    assert sum(o.get("overdue", 0) + o.get("breached", 0) for o in report["obligations"].values()) == listed["total"]
     assert client.get("/v1/reports/overdue", headers=tokens.get("KIND")).status_code == 403
     assert client.get("/v1/reports/overdue", params={"limit": 0}, headers=monitor).status_code == 422
+
+
+@pytest.mark.parametrize("after", ["yesterday", "2025-02-30.FRTF-2.first_outreach", "2025-01-01.FRTF-2.no_such_clock", "2025-01-01..first_outreach"])
+def test_a_cursor_the_overdue_list_did_not_give_is_refused_naming_it(
+    client: TestClient, monitor: dict[str, str], posted: list[dict[str, object]], after: str
+) -> None:
+    response = client.get("/v1/reports/overdue", params={"after": after}, headers=monitor)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "after"
+
+
+def test_the_overdue_list_pages_go_on_where_they_ended_whatever_is_recorded_meanwhile(
+    client: TestClient, tokens: Tokens, monitor: dict[str, str]
+) -> None:
+    """A keyset cursor: a clock falling overdue between pages, even before the cursor, neither
+    shifts nor repeats the rows read; each page is read as of now (no as_of given)."""
+    old = [separation(f"OLD-{n}", occurred_at=f"2025-0{n}-01T00:00:00Z") for n in range(1, 6)]
+    assert client.post("/v1/events", json=batch(*old), headers=tokens.get("FRTF")).status_code == 201
+    first = client.get("/v1/reports/overdue", params={"limit": 2}, headers=monitor).json()
+    assert [row["case_id"] for row in first["obligations"]] == ["OLD-1", "OLD-2"]
+    assert first["next_after"] == f"{first['obligations'][1]['since']}.OLD-2.first_outreach"
+    older = separation("OLDER", occurred_at="2024-06-01T00:00:00Z")  # longest overdue of all
+    assert client.post("/v1/events", json=batch(older), headers=tokens.get("FRTF")).status_code == 201
+    second = client.get("/v1/reports/overdue", params={"limit": 2, "after": first["next_after"]}, headers=monitor).json()
+    third = client.get("/v1/reports/overdue", params={"limit": 2, "after": second["next_after"]}, headers=monitor).json()
+    assert [row["case_id"] for row in second["obligations"] + third["obligations"]] == ["OLD-3", "OLD-4", "OLD-5"]
+    assert third["next_after"] is None and third["total"] == 6
 
 
 def test_reunifications_are_counted_by_month(client: TestClient, tokens: Tokens, monitor: dict[str, str]) -> None:

@@ -6,8 +6,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain.day_spans import care_gaps, parole_cover
 from domain.catalog import Obligation
-from domain.terms import SETTLEMENT_2023, Clock, ClockInputs, Span, Terms, day_of, evaluate, fold_terms, iso
+from domain.terms import (
+    KIND_OF,
+    SETTLEMENT_2023,
+    STATUSES_OF,
+    Clock,
+    ClockInputs,
+    ObligationKind,
+    Span,
+    Terms,
+    day_of,
+    evaluate,
+    fold_terms,
+    iso,
+)
 
 TERMS = Terms.adopted(SETTLEMENT_2023)
 EFFECTIVE = date(2023, 12, 11).toordinal()
@@ -114,17 +128,116 @@ def test_the_asylum_window_opens_at_the_effective_date_or_a_later_membership_dec
     assert evaluate(Obligation.ASYLUM_FILING_WINDOW, ClockInputs(None), TERMS) is None
 
 
-def test_a_parole_term_is_met_by_cover_and_breached_the_day_after_a_lapse() -> None:
-    arrival = d("2024-03-01")
-    whole = clock(Obligation.PAROLE_TERM, ClockInputs(arrival, grants=((arrival, d("2027-03-01")),)))
-    assert (whole.status(d("2024-06-01")), whole.elapsed) == ("met", 0)
-    short = clock(Obligation.PAROLE_TERM, ClockInputs(arrival, grants=((arrival, d("2025-03-01")),)))
-    assert short.status(d("2025-03-01")) == "open"
-    assert short.status(d("2025-03-02")) == "overdue"
-    renewed_late = clock(
-        Obligation.PAROLE_TERM, ClockInputs(arrival, grants=((arrival, d("2025-03-01")), (d("2025-04-01"), d("2028-01-01"))))
-    )
-    assert (renewed_late.status(d("2025-05-01")), renewed_late.elapsed) == ("met_late", 396)
+def parole(start: str, *spans: tuple[str, str], ended: tuple[str, ...] = (), terms: Terms = TERMS) -> Clock:
+    """The parole term of a parole given from `start`, covered by `spans` (first, valid until),
+    cut short by the ParoleExpired days `ended`."""
+    cover = parole_cover([(d(first), d(last)) for first, last in spans], [d(day) for day in ended])
+    return clock(Obligation.PAROLE_TERM, ClockInputs(d(start), cover=cover), terms)
+
+
+def test_a_parole_term_is_open_while_covered_and_met_only_the_day_after_its_last_day() -> None:
+    whole = parole("2024-03-01", ("2024-03-01", "2027-03-01"))
+    assert (iso(whole.start), iso(whole.due), whole.since, whole.elapsed) == ("2024-03-01", "2027-03-01", None, None)
+    assert [whole.status(d(day)) for day in ("2024-02-29", "2024-03-01", "2027-03-01", "2027-03-02")] == [
+        "not_applicable", "open", "open", "met"
+    ]
+
+
+def test_a_parole_term_is_breached_from_the_first_uncovered_day_and_stays_breached() -> None:
+    short = parole("2024-03-01", ("2024-03-01", "2025-03-01"))
+    assert (short.status(d("2025-03-01")), short.status(d("2025-03-02")), iso(short.since)) == ("open", "breached", "2025-03-02")
+    renewed_late = parole("2024-03-01", ("2024-03-01", "2025-03-01"), ("2025-04-01", "2028-01-01"))
+    assert iso(renewed_late.since) == "2025-03-02"
+    assert [renewed_late.status(d(day)) for day in ("2025-05-01", "2027-03-02", "2030-01-01")] == ["breached"] * 3
+
+
+def test_a_renewal_the_day_after_the_paroles_last_day_keeps_the_term_unbroken() -> None:
+    next_day = parole("2024-03-01", ("2024-03-01", "2025-03-01"), ("2025-03-02", "2028-01-01"))
+    assert (next_day.since, next_day.status(d("2027-03-02"))) == (None, "met")
+    a_day_late = parole("2024-03-01", ("2024-03-01", "2025-03-01"), ("2025-03-03", "2028-01-01"))
+    assert iso(a_day_late.since) == "2025-03-02"
+
+
+def test_a_parole_covering_the_terms_last_day_keeps_it_and_one_ending_the_day_before_breaks_it_that_day() -> None:
+    assert parole("2024-03-01", ("2024-03-01", "2027-03-01")).since is None
+    assert iso(parole("2024-03-01", ("2024-03-01", "2027-02-28")).since) == "2027-03-01"
+
+
+def test_a_parole_ended_early_breaks_the_term_the_day_after_it_ended() -> None:
+    ended = parole("2024-03-01", ("2024-03-01", "2027-03-01"), ended=("2025-06-30",))
+    assert (iso(ended.since), ended.status(d("2025-06-30")), ended.status(d("2025-07-01"))) == ("2025-07-01", "open", "breached")
+    # A renewal in force on the day the parole ended ends with it; one granted after is a parole anew.
+    assert iso(parole("2024-03-01", ("2024-03-01", "2025-03-01"), ("2025-02-01", "2028-01-01"), ended=("2025-06-30",)).since) == "2025-07-01"
+    assert parole("2024-03-01", ("2024-03-01", "2027-03-01"), ("2025-07-01", "2028-01-01"), ended=("2025-06-30",)).since is None
+    # An expiry on or after the term's last day, or dated before the parole began, breaks nothing.
+    assert parole("2024-03-01", ("2024-03-01", "2027-03-01"), ended=("2027-03-01",)).since is None
+    assert parole("2024-03-01", ("2024-03-01", "2027-03-01"), ended=("2023-01-01",)).since is None
+
+
+def test_the_record_of_a_parole_is_merged_into_the_days_it_was_in_force() -> None:
+    cover = parole_cover([(d("2024-03-01"), d("2025-03-01")), (d("2025-03-02"), d("2026-01-01")), (d("2025-01-01"), d("2025-02-01"))], [])
+    assert cover == ((d("2024-03-01"), d("2026-01-01")),)
+    assert parole_cover([(d("2024-03-01"), d("2025-03-01"))], [d("2024-01-01")]) == ((d("2024-03-01"), d("2025-03-01")),)
+
+
+def test_a_parole_that_lapsed_before_the_terms_took_effect_is_breached_from_the_effective_date() -> None:
+    lapsed = parole("2021-05-01", ("2021-05-01", "2022-05-01"))
+    assert (iso(lapsed.start), iso(lapsed.since), iso(lapsed.due)) == ("2023-12-11", "2023-12-11", "2026-12-11")
+    assert (lapsed.status(d("2023-12-10")), lapsed.status(d("2023-12-11"))) == ("not_applicable", "breached")
+    on_the_day = parole("2021-05-01", ("2021-05-01", "2023-12-11"))
+    assert iso(on_the_day.since) == "2023-12-12"  # it was in force on the effective date itself
+    held = parole("2021-05-01", ("2021-05-01", "2026-12-11"))
+    assert (held.since, held.status(d("2026-12-11")), held.status(d("2026-12-12"))) == (None, "open", "met")
+
+
+def test_no_parole_term_ends_before_three_years_after_the_effective_date() -> None:
+    earliest = parole("2019-01-01", ("2019-01-01", "2030-01-01"))
+    assert iso(earliest.due) == "2026-12-11" and iso(earliest.met) == "2026-12-12"
+
+
+def test_an_extension_moves_a_terms_end_if_it_takes_effect_by_that_day() -> None:
+    def extended(effective: str) -> Terms:
+        return TERMS.extended(
+            {"court_order_id": "o-1", "obligation": "parole_term", "extension": {"months": 6}, "effective_date": effective}
+        )
+
+    on_the_last_day = parole("2024-03-01", ("2024-03-01", "2027-03-01"), terms=extended("2027-03-01"))
+    assert (iso(on_the_last_day.due), iso(on_the_last_day.since)) == ("2027-09-01", "2027-03-02")
+    the_day_after = parole("2024-03-01", ("2024-03-01", "2027-03-01"), terms=extended("2027-03-02"))
+    assert (iso(the_day_after.due), the_day_after.since, the_day_after.status(d("2027-03-02"))) == ("2027-03-01", None, "met")
+
+
+def test_the_same_court_order_recorded_twice_extends_once() -> None:
+    order = {"court_order_id": "o-1", "obligation": "parole_term", "extension": {"months": 6}, "effective_date": "2025-07-15"}
+    twice = fold_terms([("TermsAdopted", SETTLEMENT_2023), ("DeadlineExtended", order), ("DeadlineExtended", order)])
+    assert len(twice.extensions) == 1
+    assert iso(twice.due(Obligation.PAROLE_TERM, d("2027-03-01"))) == "2027-09-01"
+    other_obligation = twice.extended({**order, "obligation": "behavioral_health"})
+    assert len(other_obligation.extensions) == 2
+
+
+@given(
+    st.integers(d("2020-01-01"), d("2028-01-01")),
+    st.lists(st.tuples(st.integers(d("2020-01-01"), d("2031-01-01")), st.integers(0, 1500)), max_size=4),
+    st.lists(st.integers(d("2020-01-01"), d("2031-01-01")), max_size=2),
+)
+def test_a_duration_clock_is_never_overdue_nor_met_late_and_once_breached_stays_breached(
+    start: int, grants: list[tuple[int, int]], ended: list[int]
+) -> None:
+    cover = parole_cover([(first, first + days) for first, days in grants], ended)
+    term = clock(Obligation.PAROLE_TERM, ClockInputs(start, cover=cover))
+    assert term.since is None or term.start <= term.since <= term.due  # never before the clock's start
+    statuses = [term.status(day) for day in range(term.start - 1, term.due + 3)]
+    assert set(statuses) <= set(STATUSES_OF[ObligationKind.DURATION])
+    settled = statuses.index("met") if "met" in statuses else statuses.index("breached") if "breached" in statuses else None
+    assert settled is not None  # by the day after its last day, a term is met or breached
+    assert len(set(statuses[settled:])) == 1
+
+
+def test_every_obligation_is_a_deadline_or_a_duration() -> None:
+    durations = {o for o, kind in KIND_OF.items() if kind is ObligationKind.DURATION}
+    assert durations == {Obligation.PAROLE_TERM, Obligation.BEHAVIORAL_HEALTH}
+    assert KIND_OF.keys() == set(Obligation)
 
 
 def test_a_renewal_is_due_on_the_expiry_and_its_clock_starts_the_lead_time_before() -> None:
@@ -142,16 +255,33 @@ def test_a_renewal_is_due_on_the_expiry_and_its_clock_starts_the_lead_time_befor
 def test_availability_is_broken_by_the_cases_interruption_or_a_providers_outage() -> None:
     arrival = d("2024-03-01")
     kept = clock(Obligation.BEHAVIORAL_HEALTH, ClockInputs(arrival))
-    assert (kept.status(d("2025-01-01")), kept.status(d("2027-03-01")), kept.elapsed) == ("open", "met", None)
-    broken = clock(Obligation.BEHAVIORAL_HEALTH, ClockInputs(arrival, breach=d("2025-02-01")))
-    assert (broken.status(d("2025-01-31")), broken.status(d("2025-02-01"))) == ("open", "overdue")
+    assert (kept.status(d("2025-01-01")), kept.status(d("2027-03-01")), kept.status(d("2027-03-02")), kept.elapsed) == (
+        "open", "open", "met", None
+    )
+    broken = clock(Obligation.BEHAVIORAL_HEALTH, ClockInputs(arrival, interrupted=care_gaps([d("2025-02-01")], [])))
+    assert (broken.status(d("2025-01-31")), broken.status(d("2025-02-01")), broken.status(d("2027-03-02"))) == (
+        "open", "breached", "breached"
+    )
     outage = TERMS.interrupted({"service": "behavioral_health", "from": "2024-01-01", "to": "2024-02-01", "cause": "x"})
     before_arrival = clock(Obligation.BEHAVIORAL_HEALTH, ClockInputs(arrival), outage)
-    assert before_arrival.breach is None  # the outage ended before this family's term began
+    assert before_arrival.since is None  # the outage ended before this family's term began
     ongoing = outage.interrupted({"service": "behavioral_health", "from": "2025-05-01", "cause": "contract terminated"})
-    assert clock(Obligation.BEHAVIORAL_HEALTH, ClockInputs(arrival), ongoing).breach == d("2025-05-01")
+    assert clock(Obligation.BEHAVIORAL_HEALTH, ClockInputs(arrival), ongoing).since == d("2025-05-01")
     legal = TERMS.interrupted({"service": "legal", "from": "2025-05-01", "cause": "contract terminated"})
-    assert clock(Obligation.BEHAVIORAL_HEALTH, ClockInputs(arrival), legal).breach is None
+    assert clock(Obligation.BEHAVIORAL_HEALTH, ClockInputs(arrival), legal).since is None
+
+
+def test_care_interrupted_before_the_clock_started_is_breached_from_its_start_unless_it_resumed() -> None:
+    arrival = d("2021-06-01")  # before the terms took effect: the clock starts on the effective date
+
+    def care(interrupted: list[str], started: list[str]) -> Clock:
+        gaps = care_gaps([d(day) for day in interrupted], [d(day) for day in started])
+        return clock(Obligation.BEHAVIORAL_HEALTH, ClockInputs(arrival, interrupted=gaps))
+
+    assert iso(care(["2022-01-10"], ["2021-07-01"]).since) == "2023-12-11"
+    assert care(["2022-01-10"], ["2021-07-01", "2022-03-01"]).since is None
+    # an interruption long past does not hide a later one
+    assert iso(care(["2022-01-10", "2025-04-01"], ["2021-07-01", "2022-03-01"]).since) == "2025-04-01"
 
 
 def test_terms_without_an_obligation_start_no_clock_for_it() -> None:

@@ -35,13 +35,15 @@ from projections.definitions import definitions
 from projections.render import MEDIA_TYPES, Format, render
 from projections.report import ProjectionBehind, compliance_report, overdue_obligations
 from projections.report_changes import Change, report_changes
-from projections.runner import Projection
+from projections.runner import Projection, ReadModelOutdated
 
 router = APIRouter(include_in_schema=False)
 
 READERS = (Role.MONITOR, Role.AUDITOR)
 OVERDUE_ON_PAGE = 50
 OVERDUE_DOWNLOAD = 1_000_000  # every overdue clock, in practice
+# The overdue list's download: a duration has no due date (its cell is left empty).
+OVERDUE_COLUMNS = ("case_id", "obligation", "kind", "status", "since", "days", "due")
 DOWNLOADS = (Format.PDF, Format.CSV, Format.JSON, Format.HTML)
 SIGN_IN_NOTICES = {
     "signed-out": "You have signed out.",
@@ -205,9 +207,6 @@ def dashboard(
     if isinstance(loaded, Response):
         return loaded
     report, overdue, earlier = loaded
-    as_of_day = date.fromisoformat(report["as_of"][:10])
-    for row in overdue["overdue"]:
-        row["days_overdue"] = (as_of_day - date.fromisoformat(row["overdue_since"])).days + 1
     changes = report_changes(earlier, report) if earlier is not None else []
     context.update(
         report=report,
@@ -283,7 +282,8 @@ def download_overdue(
     projection: Annotated[Projection, Depends(get_projection)],
     as_of: Annotated[str, Query()] = "",
 ) -> Response:
-    """Every overdue obligation at the page's as-of point, by case id, oldest due date first."""
+    """Every overdue deadline and breached duration at the page's as-of point, by case id,
+    overdue or breached longest first, each in its kind's words."""
     signed_in = _signed_in(request, sessions, ledger)
     if isinstance(signed_in, Response):
         return signed_in
@@ -294,8 +294,8 @@ def download_overdue(
     overdue = _loading(request, lambda: overdue_obligations(ledger, projection, point, OVERDUE_DOWNLOAD, wait))
     if isinstance(overdue, Response):
         return overdue
-    lines = ["case_id,obligation,due,overdue_since"]
-    lines += [f"{row['case_id']},{row['obligation']},{row['due']},{row['overdue_since']}" for row in overdue["overdue"]]
+    lines = [",".join(OVERDUE_COLUMNS)]
+    lines += [",".join(str(row.get(column, "")) for column in OVERDUE_COLUMNS) for row in overdue["obligations"]]
     name = f"overdue-obligations-tree-{overdue['tree_size']}.csv"
     return Response(
         ("\n".join(lines) + "\n").encode(),
@@ -361,5 +361,7 @@ def _loading(request: Request, load: Callable[[], Any]) -> Any:
             "Reload in a moment.",
             503,
         )
+    except ReadModelOutdated as outdated:
+        return message(request, "The numbers are being rebuilt", f"{str(outdated).capitalize()}. Reload in a moment.", 503)
     except PersistenceError:
         return message(request, "The ledger is unavailable", "The database cannot be reached just now. Reload in a moment.", 503)

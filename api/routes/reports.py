@@ -16,8 +16,8 @@ from domain.terms import Terms
 from ledger.application import Ledger
 from projections.definitions import definitions
 from projections.render import MEDIA_TYPES, Format, render
-from projections.report import ProjectionBehind, compliance_report, overdue_obligations
-from projections.runner import Projection
+from projections.report import OverdueCursor, ProjectionBehind, compliance_report, overdue_obligations
+from projections.runner import Projection, ReadModelOutdated
 from projections.what_if import what_if_terms
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -65,8 +65,8 @@ def get_compliance_report(
     try:
         what_if = None if terms is None else _what_if(ledger, terms, point.position)
         report = compliance_report(ledger, projection, point, what_if, settings.report_wait_seconds)
-    except ProjectionBehind as behind:
-        raise HTTPException(503, f"{behind}; retry shortly", headers={"Retry-After": "2"}) from None
+    except (ProjectionBehind, ReadModelOutdated) as unavailable:
+        raise HTTPException(503, f"{unavailable}; retry shortly", headers={"Retry-After": "2"}) from None
     body = render(report, format, definitions(projection.late_report_days()))
     headers = as_of_headers(point)
     if format is Format.PDF:
@@ -87,20 +87,36 @@ def _what_if(ledger: Ledger, text: str, position: int) -> Terms:
         raise RequestValidationError([{"loc": ("query", "terms"), "msg": message, "type": "value_error"}]) from None
 
 
-@router.get("/overdue", response_model=OverdueObligations, responses=PROBLEMS)
+@router.get("/overdue", response_model=OverdueObligations, response_model_exclude_unset=True, responses=PROBLEMS)
 def get_overdue(
     ledger: Annotated[Ledger, Depends(get_ledger)],
     projection: Annotated[Projection, Depends(get_projection)],
     request: Request,
     _: Annotated[Principal, Readers],
     point: AsOfDep,
-    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many, oldest due date first.")] = 100,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many, overdue or breached longest first.")] = 100,
+    after: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="The `next_after` of the page before (a cursor: the list goes on after that row, whatever "
+            "was recorded since). Give the same `as_of` for every page, e.g. the first page's tree_size.",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
-    """The obligation clocks overdue at the as-of point, by case id (pseudonymous; no personal data)."""
+    """The deadline clocks overdue and the duration clocks breached at the as-of point, by case id
+    (pseudonymous; no personal data), overdue or breached longest first, a page at a time."""
+    cursor = None
+    if after is not None:
+        try:
+            cursor = OverdueCursor.parse(after)
+        except ValueError as error:
+            raise RequestValidationError([{"loc": ("query", "after"), "msg": str(error), "type": "value_error"}]) from None
+    wait = request.app.state.settings.report_wait_seconds
     try:
-        return overdue_obligations(ledger, projection, point, limit, request.app.state.settings.report_wait_seconds)
-    except ProjectionBehind as behind:
-        raise HTTPException(503, f"{behind}; retry shortly", headers={"Retry-After": "2"}) from None
+        return overdue_obligations(ledger, projection, point, limit, wait, after=cursor)
+    except (ProjectionBehind, ReadModelOutdated) as unavailable:
+        raise HTTPException(503, f"{unavailable}; retry shortly", headers={"Retry-After": "2"}) from None
 
 
 @router.get("/definitions", responses=PROBLEMS)
