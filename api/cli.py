@@ -40,7 +40,7 @@ from projections.partitioned import MAX_WORKERS, PARALLEL_FROM, WorkerFailed, de
 from projections.render import Format, render
 from projections.report import compliance_report
 from projections.runner import Projection
-from projections.what_if import what_if_terms
+from projections.what_if import WhatIfRefused, what_if_terms
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="The settlement compliance ledger.")
 tokens = typer.Typer(no_args_is_help=True, help="Issue, list and revoke API tokens (each one is an event in the log).")
@@ -344,8 +344,8 @@ def report(
         projection.catch_up()
         try:
             what_if = None if terms is None else what_if_terms(ledger, _terms_text(terms), point)
-        except (ValueError, ValidationError) as error:
-            fail(f"--terms: {error.errors()[0]['msg'] if isinstance(error, ValidationError) else error}")
+        except WhatIfRefused as refused:
+            fail(f"--terms: {refused}", 2)
         built = compliance_report(ledger, projection, point, what_if, wait_seconds=0)
         body = render(built, format, definitions(projection.late_report_days()))
         if format is Format.JSON:
@@ -363,7 +363,7 @@ def _terms_text(terms: str) -> str:
     try:
         return Path(terms[1:]).read_text()
     except OSError as error:
-        fail(f"--terms: cannot read {terms[1:]}: {error.strerror}")
+        fail(f"--terms: cannot read {terms[1:]}: {error.strerror}", 2)
 
 
 @app.command()

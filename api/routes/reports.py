@@ -4,7 +4,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
 
 from api.auth import allow, get_ledger
 from api.routes.cases import as_of_point
@@ -17,7 +16,7 @@ from projections.definitions import definitions
 from projections.render import MEDIA_TYPES, Format, render
 from projections.report import ProjectionBehind, compliance_report, overdue_obligations
 from projections.runner import Projection
-from projections.what_if import what_if_terms
+from projections.what_if import WhatIfRefused, what_if_terms
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 Readers = Depends(allow(Role.MONITOR, Role.AUDITOR))
@@ -78,9 +77,8 @@ def get_compliance_report(
 def _what_if(ledger: Ledger, text: str, point: int | str | None) -> Terms:
     try:
         return what_if_terms(ledger, text, point)
-    except (ValueError, ValidationError) as error:
-        message = error.errors()[0]["msg"] if isinstance(error, ValidationError) else str(error)
-        raise RequestValidationError([{"loc": ("query", "terms"), "msg": message, "type": "value_error"}]) from None
+    except WhatIfRefused as refused:
+        raise RequestValidationError([{"loc": ("query", *refused.location), "msg": refused.message, "type": "value_error"}]) from None
 
 
 @router.get("/overdue", response_model=OverdueObligations, responses=PROBLEMS)
