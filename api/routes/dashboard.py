@@ -34,6 +34,7 @@ from projections.render import MEDIA_TYPES, Format, render
 from projections.report import ProjectionBehind, compliance_report, overdue_obligations
 from projections.report_changes import Change, report_changes
 from projections.runner import Projection
+from projections.spreadsheet_csv import csv_bytes
 
 router = APIRouter(include_in_schema=False)
 
@@ -277,11 +278,11 @@ def download_overdue(
     overdue = _loading(request, lambda: overdue_obligations(ledger, projection, point, OVERDUE_DOWNLOAD, wait))
     if isinstance(overdue, Response):
         return overdue
-    lines = ["case_id,obligation,due,overdue_since"]
-    lines += [f"{row['case_id']},{row['obligation']},{row['due']},{row['overdue_since']}" for row in overdue["overdue"]]
+    columns = ("case_id", "obligation", "due", "overdue_since")
+    body = csv_bytes([columns, *([row[column] for column in columns] for row in overdue["overdue"])])
     name = f"overdue-obligations-tree-{overdue['tree_size']}.csv"
     return Response(
-        ("\n".join(lines) + "\n").encode(),
+        body,
         media_type=MEDIA_TYPES[Format.CSV],
         headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'},
     )
