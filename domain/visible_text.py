@@ -26,20 +26,32 @@ _INVISIBLE = frozenset(
 LINE_BREAKS_AND_TABS = frozenset("\n\r\t")
 
 
+def _refused(char: str, keep: frozenset[str]) -> bool:
+    if char == " " or char in keep:
+        return False
+    return ord(char) in _INVISIBLE or unicodedata.category(char) in _REFUSED_CATEGORIES
+
+
 def visible_text(text: str, keep: frozenset[str] = frozenset()) -> str:
     """`text` in NFC; ValueError naming the first character refused (those in `keep` excepted)."""
     if text.isascii() and text.isprintable():
         return text  # the common case: NFC leaves ASCII as it is, and it holds no control character
     normalized = unicodedata.normalize("NFC", text)
     for index, char in enumerate(normalized):
-        if char == " " or char in keep:
-            continue
-        if ord(char) in _INVISIBLE or unicodedata.category(char) in _REFUSED_CATEGORIES:
+        if _refused(char, keep):
             raise ValueError(
                 f"must not contain invisible, formatting or control characters: found {describe(char)} "
                 f"at character {index + 1}"
             )
     return normalized
+
+
+def revealed(text: str) -> str:
+    """`text` with every character the door refuses written as [U+XXXX]: how a picture or a printed
+    page shows text recorded before the door refused it (a look-alike stands out as one)."""
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(f"[U+{ord(char):04X}]" if _refused(char, frozenset()) else char for char in text)
 
 
 def single_line_text(text: str) -> str:
