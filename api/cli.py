@@ -37,6 +37,7 @@ from ledger.roles import grant_writer, needs_the_owner
 from ledger.verify import verify_log
 from projections.definitions import definitions
 from projections.partitioned import MAX_WORKERS, PARALLEL_FROM, WorkerFailed, default_workers
+from projections.projection_faults import EventNotProjected
 from projections.render import Format, render
 from projections.report import compliance_report
 from projections.runner import Projection
@@ -388,7 +389,7 @@ def rebuild(
             generation, projected = projection.rebuild(
                 progress=lambda position: bar.update(task, completed=position), workers=workers or default_workers(size)
             )
-        except WorkerFailed as error:
+        except (WorkerFailed, EventNotProjected) as error:
             fail(f"the rebuild did not finish ({error}); the reports still read the tables they read before")
     err.print(f"rebuilt the case-status projection (generation {generation}) from {projected} events")
 
@@ -404,7 +405,10 @@ def project(
         if not follow:
             with progress_bar() as bar:
                 task = bar.add_task("projecting", total=ledger.store.tree_size())
-                done = projection.catch_up(progress=lambda position: bar.update(task, completed=position))
+                try:
+                    done = projection.catch_up(progress=lambda position: bar.update(task, completed=position))
+                except EventNotProjected as error:
+                    fail(f"{error}; the projection stays at position {projection.tracked()} (the fault is in /healthz)")
             err.print(f"projected {done} events; the projection is at position {projection.tracked()}")
             return
         stop = threading.Event()

@@ -2,20 +2,25 @@
 
 eventsourcing's ProjectionRunner subscribes to the application recorder, which SQLite cannot do;
 this loop polls the log head instead (a cheap indexed read) on both backends, so one code path
-serves the API's in-process projector and `ledger project --follow`.
+serves the API's in-process projector and `ledger project --follow`. A failure to project is
+recorded in the database (projections/projection_faults.py), where /healthz and /metrics read it
+whichever process the projector runs in, and cleared once the projection gets past it.
 """
 
 import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from ledger.application import Ledger
 from ledger.recorders.base import create_alongside_others
 from projections import partitioned
+from domain.values import utc_text
 from projections.case_status import CaseStatusProjector, Settings
+from projections.projection_faults import EventNotProjected, ProjectionFault
 from projections.store import open_read_model
 
 log = logging.getLogger(__name__)
@@ -30,6 +35,7 @@ class Projection:
         self.model = open_read_model(ledger)
         self._projector: CaseStatusProjector | None = None
         self._lock = threading.Lock()
+        self._fault_recorded: bool | None = None  # None: not known (another process may have left one)
         if self.model.active_generation() is None:
             create_alongside_others(self._create_first_generation)
 
@@ -65,9 +71,38 @@ class Projection:
         return self._projector
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
-        """Projects what the log holds now into the active generation."""
+        """Projects what the log holds now into the active generation. A failure is recorded as the
+        generation's fault before it is raised; a success clears the fault."""
         with self._lock:
-            return self._active_projector().catch_up(progress)
+            projector = None
+            try:
+                projector = self._active_projector()
+                done = projector.catch_up(progress)
+            except IntegrityError:
+                raise  # another projector took this page: it is moving on, nothing is stalled
+            except Exception as error:
+                self._record_fault(error, projector)
+                raise
+            if done or self._fault_recorded is not False:  # past any fault, this process's or another's
+                self.model.clear_fault(projector.generation)
+                self._fault_recorded = False
+            return done
+
+    def _record_fault(self, error: Exception, projector: CaseStatusProjector | None) -> None:
+        if isinstance(error, EventNotProjected):
+            position, error_type = error.position, error.error_type
+        else:  # a page that could not be read or written: the first position not yet projected
+            position, error_type = (projector.position if projector else 0) + 1, type(error).__name__
+        try:
+            generation = projector.generation if projector else self.generation()
+            self.model.record_fault(generation, position, error_type, utc_text(datetime.now(UTC)))
+            self._fault_recorded = True
+        except Exception as unrecorded:  # noqa: BLE001 - the database may be what failed; the cause is raised on
+            log.warning("could not record the projection's fault: %s", type(unrecorded).__name__)
+
+    def fault(self) -> ProjectionFault | None:
+        """What the active generation last failed on, if it has not got past it since."""
+        return self.model.fault(self.generation())
 
     def follow(self, stop: threading.Event, interval: float = 0.1, stalled_retry: float = 5.0) -> None:
         """Keeps projecting until `stop` is set; failures are logged and retried, never fatal."""
@@ -81,10 +116,11 @@ class Projection:
                 projected = 0
                 stop.wait(1.0)
             except Exception as error:  # noqa: BLE001
-                # A bug met on some event: the thread stays alive and retries (the lag in /healthz
-                # and /metrics shows the stall) instead of dying silently. Only the error's type is
-                # logged: its message may quote an event's personal data.
-                log.error("projection stalled by an unexpected %s; retrying", type(error).__name__)
+                # A bug met on some event: the thread stays alive and retries instead of dying, and
+                # the fault is in /healthz and /metrics (recorded by catch_up). Only the error's
+                # type and position are logged: its message may quote an event's personal data.
+                where = f" at position {error.position}" if isinstance(error, EventNotProjected) else ""
+                log.error("projection stalled%s by an unexpected %s; retrying", where, getattr(error, "error_type", type(error).__name__))
                 projected = 0
                 stop.wait(stalled_retry)
             if not projected:
@@ -112,6 +148,7 @@ class Projection:
         for leftover, (state, _) in generations.items():
             if state == "building":  # an earlier rebuild that did not finish
                 self.model.drop_generation(leftover)
+                self.model.clear_fault(leftover)
         self.model.create_generation(new, self.settings.as_json(), state="building")
         projector: CaseStatusProjector | None = None
         if workers > 1:
@@ -127,4 +164,5 @@ class Projection:
         projected += projector.catch_up(progress)  # what arrived meanwhile
         if old is not None:
             self.model.drop_generation(old)
+            self.model.clear_fault(old)
         return new, projected

@@ -40,8 +40,7 @@ from projections.case_rows import (
     cells,
     clock_cell_of,
 )
-
-PROJECTION = "case_status"
+from projections.projection_faults import PROJECTION, FaultRecords
 
 # table → (its columns after the key, its key columns)
 _COLUMNS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -116,7 +115,7 @@ def cells_from_json(text: str) -> Counter[Cell]:
     return Counter({tuple(item[:-1]): item[-1] for item in orjson.loads(text)})
 
 
-class ReadModel(ABC):
+class ReadModel(FaultRecords, ABC):
     """The SQL of the read model, written once; each backend supplies cursors and table names."""
 
     placeholder = "%s"
@@ -514,4 +513,5 @@ def open_read_model(ledger: "Ledger") -> ReadModel:
     model = read_model(ledger)
     create_alongside_others(model.create_table)  # type: ignore[attr-defined]  # the tracking table
     create_alongside_others(model.create_state_table)
+    create_alongside_others(model.create_fault_table)
     return model
