@@ -126,6 +126,14 @@ def test_a_span_is_at_most_twenty_years_in_all(extension: dict[str, int], refuse
         assert "at most 20 years" in error["msg"]
 
 
+def test_a_terms_version_the_projection_could_not_read_back_is_refused() -> None:
+    """The projection reads stored JSON with 64-bit integers: a version of 401 digits stalled it."""
+    accept(with_data("TermsAdopted", terms_version=1_000_000))
+    for version in (1_000_001, 10**400):
+        [error] = refusals(with_data("TermsAdopted", terms_version=version))
+        assert error["loc"][3:] == ("data", "terms_version")
+
+
 def test_the_ranges_leave_room_for_the_longest_span_within_the_calendar() -> None:
     assert Span(years=20).after(HORIZON.toordinal()) < LAST_DAY
     assert Span(years=20).before(min(DAWN, CLASS_PERIOD_START).toordinal()) > FIRST_DAY
