@@ -3,6 +3,7 @@ compute with anything accepted: terms effective 9999-12-31, or a parole ending t
 extension, were accepted and then stalled every report for good ("year 10000 is out of range")."""
 
 import copy
+import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -209,3 +210,19 @@ def test_terms_at_the_horizon_under_four_hundred_stacked_extensions_keep_the_rep
     projection = client.app.state.projection  # type: ignore[attr-defined]
     projection.rebuild()
     assert client.get(REPORT, params={"as_of": report.json()["as_of"]}, headers=monitor).content == report.content
+
+
+def test_what_if_terms_the_projection_could_not_compute_with_are_a_422_naming_the_field(client: TestClient, tokens: Tokens) -> None:
+    """The same terms as a what-if were a 500 (the clocks of the cases on record computed to the year 10000)."""
+    monitor = tokens.get("MONITOR", "monitor")
+    assert client.post("/v1/events", json=batch(separation("FRTF-1")), headers=tokens.get("FRTF")).status_code == 201
+    for document, field in [
+        ({"obligations": {"first_outreach": {"months": 1}}, "effective_date": "9999-12-31"}, "terms.effective_date"),  # was a 500
+        ({"obligations": {"first_outreach": {"years": 100}}}, "terms.obligations.first_outreach.years"),
+    ]:
+        response = client.get(REPORT, params={"terms": json.dumps(document)}, headers=monitor)
+        assert response.status_code == 422, response.text
+        [error] = response.json()["errors"]
+        assert error["field"] == field
+    within = {"obligations": {"first_outreach": {"years": 20}}, "effective_date": "2100-12-31"}
+    assert client.get(REPORT, params={"terms": json.dumps(within)}, headers=monitor).status_code == 200
