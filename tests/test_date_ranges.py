@@ -6,6 +6,7 @@ import copy
 import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,11 +15,12 @@ from hypothesis import strategies as st
 
 from domain.catalog import CATALOG
 from domain.date_ranges import CLASS_PERIOD_START, DAWN, HORIZON
-from domain.envelope import SETTLEMENT_CASE_ID
+from domain.envelope import SETTLEMENT_CASE_ID, Posting
 from domain.terms import FIRST_DAY, LAST_DAY, Span
 from tests.builders import VALID_DATA, batch, envelope, separation
 from tests.harness import Tokens
 from tests.test_catalog import accept, refusals, with_data
+from tests.test_cli import Run, assert_succeeded, cli, key_file  # noqa: F401
 
 REPORT = "/v1/reports/compliance"
 
@@ -226,3 +228,29 @@ def test_what_if_terms_the_projection_could_not_compute_with_are_a_422_naming_th
         assert error["field"] == field
     within = {"obligations": {"first_outreach": {"years": 20}}, "effective_date": "2100-12-31"}
     assert client.get(REPORT, params={"terms": json.dumps(within)}, headers=monitor).status_code == 200
+
+
+def test_dates_at_9999_already_in_a_log_are_projected_and_ledger_rebuild_succeeds(
+    client: TestClient, tokens: Tokens, cli: Run  # noqa: F811
+) -> None:
+    """Events the older validation let in (appended here without the door's checks, as then): terms
+    effective 9999-12-31, a parole ending then, an extension of it. They stalled the projection for
+    good and `ledger rebuild` failed ("year 10000 is out of range"); the arithmetic now saturates."""
+    ledger = client.app.state.ledger  # type: ignore[attr-defined]
+    monitor = tokens.get("MONITOR", "monitor")
+    cbp, doj = (ledger.authenticate(tokens.secret(org)) for org in ("CBP", "DOJ"))
+    assert client.post("/v1/events", json=batch(separation("FRTF-1")), headers=tokens.get("FRTF")).status_code == 201
+
+    def stored(case_id: str, event_type: str, data: dict[str, Any]) -> Posting:
+        return Posting(str(uuid4()), case_id, event_type, "2025-07-15T00:00:00.000000Z", data)
+
+    ledger.append([stored("FRTF-1", "ArrivedInUS", {"port_of_entry": "El Paso", "parole_start": "2025-06-01", "parole_end": "9999-12-31"})], cbp)
+    terms = {"terms_version": 2, "effective_date": "9999-12-31", "obligations": {"parole_term": {"years": 3}, "parole_renewal": {"days": 90}}}
+    extension = {"court_order_id": "ECF 9", "obligation": "parole_renewal", "extension": {"months": 6}, "effective_date": "2025-07-15"}
+    ledger.append([stored(SETTLEMENT_CASE_ID, "TermsAdopted", terms), stored(SETTLEMENT_CASE_ID, "DeadlineExtended", extension)], doj)
+
+    report = client.get(REPORT, headers=monitor)
+    assert report.status_code == 200, report.text
+    assert client.get("/healthz").json()["projection"]["lag"] == 0
+    assert_succeeded(cli("rebuild"))
+    assert client.get(REPORT, params={"as_of": report.json()["as_of"]}, headers=monitor).content == report.content
