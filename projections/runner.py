@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
+from domain.values import utc_text
 from ledger.application import Ledger
 from ledger.recorders.base import create_alongside_others
 from projections import partitioned
-from domain.values import utc_text
 from projections.case_status import CaseStatusProjector, Settings
 from projections.projection_faults import EventNotProjected, ProjectionFault
 from projections.store import open_read_model
@@ -83,7 +83,8 @@ class Projection:
             except Exception as error:
                 self._record_fault(error, projector)
                 raise
-            if done or self._fault_recorded is not False:  # past any fault, this process's or another's
+            # Past any fault: this process's, or (having moved on) one another process recorded.
+            if self._fault_recorded is not False or (done and self.model.fault(projector.generation) is not None):
                 self.model.clear_fault(projector.generation)
                 self._fault_recorded = False
             return done

@@ -54,7 +54,9 @@ def get_compliance_report(
         Query(
             description="What-if terms, nothing recorded: the name of a shipped terms document "
             '(e.g. settlement-2023), or a JSON object such as {"obligations": {"first_outreach": {"days": 45}}} '
-            "whose durations replace those in force."
+            "whose durations (and `effective_date`) replace those in force, validated as TermsAdopted is: "
+            "durations of at most 20 years, an effective date from 1990-01-01 to 2100-12-31; a bad one is a 422 "
+            "naming the field, e.g. terms.effective_date."
         ),
     ] = None,
 ) -> Response:
