@@ -20,12 +20,12 @@ accepted date plus an accepted span stays far inside the calendar; domain.terms 
 arithmetic at the calendar's ends for what stacked extensions could still reach.
 """
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, PlainSerializer, StrictInt, ValidationInfo
 
-from domain.values import given_as_text, utc_text
+from domain.values import CLOCK_SKEW, DATE_SKEW, given_as_text, utc_text
 
 # Nothing the ledger records happened earlier: the class's separations began in 2017, and this
 # leaves room for what came before them (a parent's earlier entry, a prior decision).
@@ -38,10 +38,6 @@ HORIZON = date(2100, 12, 31)
 # A member's birth year: the qualifying family members include grandparents.
 FIRST_BIRTH_YEAR = 1900
 
-# Clocks drift: an agency's occurred_at may run this far ahead of the ledger's clock.
-CLOCK_SKEW = timedelta(minutes=5)
-# A calendar date is "today" somewhere on Earth up to 14 hours before or after UTC.
-DATE_SKEW = timedelta(days=1)
 EARLIEST_INSTANT = datetime(DAWN.year, DAWN.month, DAWN.day, tzinfo=UTC)
 
 TODAY = "today (UTC)"

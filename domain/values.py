@@ -4,7 +4,7 @@ Validation happens here, at the door; events are rebuilt from storage without it
 instants have their ranges in domain.date_ranges; free text its hygiene in domain.visible_text.
 """
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -25,6 +25,11 @@ from pydantic_extra_types.country import CountryAlpha2
 
 from domain.border_sectors import SECTORS, SOUTHWEST_PORTS_OF_ENTRY, canonical_border_place
 from domain.visible_text import multi_line_text, single_line_text
+
+# Clocks drift: an agency's occurred_at may run this far ahead of the ledger's clock.
+CLOCK_SKEW = timedelta(minutes=5)
+# A calendar date is "today" somewhere on Earth up to 14 hours before or after UTC.
+DATE_SKEW = timedelta(days=1)
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 
