@@ -38,10 +38,11 @@ from ledger.roles import grant_writer, needs_the_owner
 from ledger.verify import verify_log
 from projections.definitions import definitions
 from projections.partitioned import MAX_WORKERS, PARALLEL_FROM, WorkerFailed, default_workers
+from projections.projection_faults import EventNotProjected
 from projections.render import Format, render
 from projections.report import ProjectionBehind, compliance_report
 from projections.runner import Projection, ReadModelOutdated
-from projections.what_if import what_if_terms
+from projections.what_if import WhatIfRefused, what_if_terms
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="The settlement compliance ledger.")
 tokens = typer.Typer(no_args_is_help=True, help="Issue, list and revoke API tokens (each one is an event in the log).")
@@ -351,8 +352,8 @@ def report(
         projection.catch_up()
         try:
             what_if = None if terms is None else what_if_terms(ledger, _terms_text(terms), point.position)
-        except (ValueError, ValidationError) as error:
-            fail(f"--terms: {error.errors()[0]['msg'] if isinstance(error, ValidationError) else error}")
+        except WhatIfRefused as refused:
+            fail(f"--terms: {refused}", 2)
         try:
             built = compliance_report(ledger, projection, point, what_if, wait_seconds=0)
         except (ProjectionBehind, ReadModelOutdated) as unavailable:
@@ -377,7 +378,7 @@ def _terms_text(terms: str) -> str:
     try:
         return Path(terms[1:]).read_text()
     except OSError as error:
-        fail(f"--terms: cannot read {terms[1:]}: {error.strerror}")
+        fail(f"--terms: cannot read {terms[1:]}: {error.strerror}", 2)
 
 
 @app.command()
@@ -402,7 +403,7 @@ def rebuild(
             generation, projected = projection.rebuild(
                 progress=lambda position: bar.update(task, completed=position), workers=workers or default_workers(size)
             )
-        except WorkerFailed as error:
+        except (WorkerFailed, EventNotProjected) as error:
             fail(f"the rebuild did not finish ({error}); the reports still read the tables they read before")
     err.print(f"rebuilt the case-status projection (generation {generation}) from {projected} events")
 
@@ -418,7 +419,10 @@ def project(
         if not follow:
             with progress_bar() as bar:
                 task = bar.add_task("projecting", total=ledger.store.tree_size())
-                done = projection.catch_up(progress=lambda position: bar.update(task, completed=position))
+                try:
+                    done = projection.catch_up(progress=lambda position: bar.update(task, completed=position))
+                except EventNotProjected as error:
+                    fail(f"{error}; the projection stays at position {projection.tracked()} (the fault is in /healthz)")
             err.print(f"projected {done} events; the projection is at position {projection.tracked()}")
             return
         stop = threading.Event()

@@ -3,7 +3,8 @@
 Counted as they happen, per process (Prometheus sums the processes): requests by route template
 (never the raw path, so case ids add no series) and status, request and append latency, events
 appended by type and posting organization. Read from the database at each scrape: the log's size,
-the projection's position and lag, and the latest signed checkpoint.
+the projection's position and lag, whether a failure stalls it (where, and of what type, whichever
+process projects), and the latest signed checkpoint.
 """
 
 import time
@@ -80,6 +81,7 @@ class _LedgerState(Collector):
         try:
             size = state.ledger.store.tree_size()
             tracked = state.projection.tracked()
+            fault = state.projection.fault()
             latest = state.ledger.store.checkpoints(latest=True)
         except Exception:  # noqa: BLE001 - a scrape reports the failure, never raises it
             up.add_metric([], 0)
@@ -93,15 +95,35 @@ class _LedgerState(Collector):
             "ledger_projection_lag_events", "Events in the log not yet applied to the reports' projection.", value=max(0, size - tracked)
         )
         yield GaugeMetricFamily(
+            "ledger_projection_stalled", "1 while a failure stops the reports' projection (see ledger_projection_fault_position), else 0.",
+            value=int(fault is not None),
+        )
+        if fault is not None:
+            where = GaugeMetricFamily(
+                "ledger_projection_fault_position", "The log position the projection cannot get past, by the failure's exception type.",
+                labels=["error_type"],
+            )
+            where.add_metric([fault.error_type], fault.position)
+            yield where
+            since = GaugeMetricFamily(
+                "ledger_projection_fault_since_seconds", "When the projection first failed there (Unix time), by exception type.",
+                labels=["error_type"],
+            )
+            since.add_metric([fault.error_type], _unix(fault.first_failed_at))
+            yield since
+        yield GaugeMetricFamily(
             "ledger_checkpoint_tree_size",
             "Tree size of the latest signed checkpoint (0 before the first).",
             value=latest[0].tree_size if latest else 0,
         )
         if latest:
-            signed = datetime.fromisoformat(latest[0].timestamp.replace("Z", "+00:00"))
             yield GaugeMetricFamily(
-                "ledger_checkpoint_timestamp_seconds", "When the latest checkpoint was signed (Unix time).", value=signed.timestamp()
+                "ledger_checkpoint_timestamp_seconds", "When the latest checkpoint was signed (Unix time).", value=_unix(latest[0].timestamp)
             )
+
+
+def _unix(instant: str) -> float:
+    return datetime.fromisoformat(instant.replace("Z", "+00:00")).timestamp()
 
 
 def get_metrics(request: Request) -> Metrics:

@@ -150,14 +150,25 @@ class ConsistencyProof(BaseModel):
     second_root: str
 
 
+class ProjectionFault(BaseModel):
+    position: int = Field(description="The log position the projection cannot get past (the event whose projection failed).")
+    error_type: str = Field(description="The failure's exception type (its message is never shown: it may quote personal data).")
+    first_failed_at: str = Field(description="When it first failed there (UTC).")
+    last_failed_at: str = Field(description="When it last did; it is retried every few seconds.")
+    attempts: int
+
+
 class ProjectionHealth(BaseModel):
     generation: int
     position: int = Field(description="The last log position the case-status projection has applied.")
     lag: int = Field(description="Log head minus position: events not yet in reports.")
+    fault: ProjectionFault | None = Field(
+        default=None, description="Set while the projection is stalled by a failure, in whichever process it runs."
+    )
 
 
 class Health(BaseModel):
-    status: str
+    status: str = Field(description="ok; stalled (the projection cannot get past `projection.fault`); or unavailable.")
     database: str
     tree_size: int | None
     projection: ProjectionHealth | None = None

@@ -10,19 +10,16 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
+from domain.date_ranges import INSTANT_RANGE, BirthYear, CalendarDate, Instant, PastDate, SeparationDate
 from domain.values import (
     PERSONAL,
-    BirthYear,
+    BorderSector,
     CaseId,
     Count,
     Country,
     Duration,
     EventId,
-    Instant,
-    IsoDate,
-    LongText,
     MemberId,
-    PastDate,
     PersonalLongText,
     PersonalShortText,
     PlainJson,
@@ -156,9 +153,9 @@ class Parent(BaseModel):
 
 
 class SeparationIdentified(Payload):
-    separation_date: PastDate
+    separation_date: SeparationDate
     nationality: Country
-    border_sector: ShortText
+    border_sector: BorderSector
     children: Annotated[list[Child], Field(min_length=1, max_length=50)]
     parents: Annotated[list[Parent], Field(max_length=20)] = []
     source: Source
@@ -232,7 +229,7 @@ class ParoleRequested(Payload):
 
 class ParoleDecided(Payload):
     decision: Decision
-    valid_until: IsoDate | None = None
+    valid_until: CalendarDate | None = None
 
     @model_validator(mode="after")
     def _grant_has_term(self) -> "ParoleDecided":
@@ -243,13 +240,13 @@ class ParoleDecided(Payload):
 
 class TravelArranged(Payload):
     port_of_entry: ShortText
-    travel_date: IsoDate  # travel is arranged ahead: a future date is expected
+    travel_date: CalendarDate  # travel is arranged ahead: a future date is expected
 
 
 class ArrivedInUS(Payload):
     port_of_entry: ShortText
     parole_start: PastDate
-    parole_end: IsoDate
+    parole_end: CalendarDate
 
     @model_validator(mode="after")
     def _parole_ends_after_start(self) -> "ArrivedInUS":
@@ -272,11 +269,11 @@ class FamilyReunified(Payload):
 
 
 class ParoleRenewed(Payload):
-    valid_until: IsoDate
+    valid_until: CalendarDate
 
 
 class ParoleExpired(Payload):
-    valid_until: IsoDate
+    valid_until: CalendarDate
 
 
 # --- services and status decisions ------------------------------------------------------------
@@ -300,7 +297,7 @@ class ServiceEnded(Payload):
 
 class WorkAuthorizationDecided(Payload):
     decision: Decision
-    valid_until: IsoDate | None = None
+    valid_until: CalendarDate | None = None
     member_ids: Annotated[list[MemberId], Field(max_length=50)] = []
 
 
@@ -333,7 +330,7 @@ class EntryCorrected(Payload):
         PlainJson,
         Field(max_length=50, description="New values for fields of the corrected event's data."),
     ] = {}
-    occurred_at: Instant | None = Field(default=None, description="Corrected occurred_at, if it was wrong.")
+    occurred_at: Instant | None = Field(default=None, description=f"Corrected occurred_at, if it was wrong; {INSTANT_RANGE}.")
     reason: ShortText
 
     @model_validator(mode="after")
@@ -351,9 +348,13 @@ class EntryRetracted(Payload):
 # --- the settlement's own stream --------------------------------------------------------------
 
 
+MAX_TERMS_VERSION = 1_000_000
+
+
 class TermsAdopted(Payload):
-    terms_version: Annotated[StrictInt, Field(ge=1)]
-    effective_date: IsoDate
+    # Bounded: stored JSON is read back with 64-bit integers (orjson), and versions go up by one.
+    terms_version: Annotated[StrictInt, Field(ge=1, le=MAX_TERMS_VERSION)]
+    effective_date: CalendarDate
     obligations: Annotated[dict[Obligation, Duration], Field(min_length=1)]
     court_order_id: ShortText | None = None
 
@@ -362,13 +363,13 @@ class DeadlineExtended(Payload):
     court_order_id: ShortText
     obligation: Obligation
     extension: Duration
-    effective_date: IsoDate
+    effective_date: CalendarDate
 
 
 class ServiceInterrupted(Payload):
     service: Service
-    interrupted_from: IsoDate = Field(alias="from")
-    interrupted_to: IsoDate | None = Field(default=None, alias="to")
+    interrupted_from: CalendarDate = Field(alias="from")
+    interrupted_to: CalendarDate | None = Field(default=None, alias="to")
     cause: ShortText
 
     @model_validator(mode="after")
@@ -455,9 +456,8 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
 # Personal data is found by field name, wherever it sits in an event's data (a correction's
 # `changes` included): so no name may mean personal data in one model and not in another.
 PERSONAL_FIELD_NAMES = frozenset().union(*(_field_names(model, personal=True) for model in CATALOG.values()))
-assert not PERSONAL_FIELD_NAMES & frozenset().union(*(_field_names(m, personal=False) for m in CATALOG.values())), (
-    "a field name marks personal data in one event type and not in another"
-)
+if PERSONAL_FIELD_NAMES & frozenset().union(*(_field_names(m, personal=False) for m in CATALOG.values())):
+    raise RuntimeError("a field name marks personal data in one event type and not in another")
 
 
 def personal_values(data: Any, replace: Callable[[str], str]) -> Any:

@@ -14,7 +14,8 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, create_model
 
 from domain.catalog import CASE_EVENTS, SETTLEMENT_EVENTS, Payload, personal_values
-from domain.values import CaseId, EventId, Instant
+from domain.date_ranges import INSTANT_RANGE, Instant
+from domain.values import CaseId, EventId
 
 MAX_BATCH = 1000
 
@@ -46,7 +47,7 @@ class EnvelopeBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     event_id: Annotated[EventId, Field(description="Client-chosen UUID; the idempotency key.")]
-    occurred_at: Annotated[Instant, Field(description="When it happened in the world.")]
+    occurred_at: Annotated[Instant, Field(description=f"When it happened in the world, {INSTANT_RANGE}.")]
     expected_version: Annotated[
         StrictInt | None,
         Field(ge=0, description="The case version the poster last saw; 409 if it has moved on."),

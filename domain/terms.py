@@ -9,6 +9,7 @@ available) is kept for its period or breached. Dates are proleptic ordinals (`da
 plain integers that compare and subtract the same way in Python and in SQL.
 """
 
+import calendar
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -95,23 +96,41 @@ class Span:
         return {name: value for name, value in (("years", self.years), ("months", self.months), ("days", self.days)) if value}
 
     def after(self, day: int) -> int:
-        return _shift_months(day, 12 * self.years + self.months) + self.days
+        return _on_calendar(_shift_months(day, 12 * self.years + self.months) + self.days)
 
     def before(self, day: int) -> int:
-        return _shift_months(day - self.days, -(12 * self.years + self.months))
+        return _shift_months(_on_calendar(day - self.days), -(12 * self.years + self.months))
+
+
+# The first and last days Python's calendar holds (0001-01-01, 9999-12-31). Validation keeps dates
+# within 1990..2100 and spans within 20 years (domain.date_ranges, domain.values.Duration), but
+# court extensions stack without limit, and events recorded before those bounds existed are
+# replayed as stored: so date arithmetic saturates at the calendar's ends instead of raising
+# (one "year 10000 is out of range" stalled the whole projection). A deadline pushed past
+# 9999-12-31 reads as that day: no report's as-of point comes near it.
+FIRST_DAY, LAST_DAY = date.min.toordinal(), date.max.toordinal()
+
+
+def _on_calendar(day: int) -> int:
+    return min(max(day, FIRST_DAY), LAST_DAY)
 
 
 @lru_cache(maxsize=65_536)
 def _shift_months(day: int, months: int) -> int:
-    """Calendar months later (or earlier); the 31st becomes the month's last day, as courts count."""
+    """Calendar months later (or earlier); the 31st becomes the month's last day, as courts count.
+    Saturates at the calendar's first and last days."""
+    day = _on_calendar(day)
     if not months:
         return day
     d = date.fromordinal(day)
     index = d.year * 12 + d.month - 1 + months
+    if index < date.min.year * 12:
+        return FIRST_DAY
+    if index >= (date.max.year + 1) * 12:
+        return LAST_DAY
     year, month = divmod(index, 12)
     month += 1
-    next_month = date(year + month // 12, month % 12 + 1, 1)
-    last_day = (next_month.toordinal() - date(year, month, 1).toordinal())
+    last_day = calendar.monthrange(year, month)[1]
     return date(year, month, min(d.day, last_day)).toordinal()
 
 

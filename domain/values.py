@@ -1,6 +1,7 @@
-"""The small value types every payload is built from: identifiers, dates, countries, durations.
+"""The small value types every payload is built from: identifiers, text, countries, durations.
 
-Validation happens here, at the door; events are rebuilt from storage without it.
+Validation happens here, at the door; events are rebuilt from storage without it. Dates and
+instants have their ranges in domain.date_ranges; free text its hygiene in domain.visible_text.
 """
 
 from datetime import UTC, date, datetime, timedelta
@@ -9,12 +10,10 @@ from uuid import UUID
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
     StrictInt,
     StringConstraints,
     ValidationInfo,
@@ -24,12 +23,13 @@ from pydantic import (
 )
 from pydantic_extra_types.country import CountryAlpha2
 
+from domain.border_sectors import SECTORS, SOUTHWEST_PORTS_OF_ENTRY, canonical_border_place
+from domain.visible_text import multi_line_text, single_line_text
+
 # Clocks drift: an agency's occurred_at may run this far ahead of the ledger's clock.
 CLOCK_SKEW = timedelta(minutes=5)
 # A calendar date is "today" somewhere on Earth up to 14 hours before or after UTC.
 DATE_SKEW = timedelta(days=1)
-# No recorded fact is older; it also keeps every instant's UTC text a four-digit year.
-EARLIEST_INSTANT = datetime(1900, 1, 1, tzinfo=UTC)
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 
@@ -52,8 +52,32 @@ def _storable(text: str) -> str:
     return text
 
 
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_storable)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), AfterValidator(_storable)]
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(single_line_text),
+    Field(description="Text on one line, 1 to 200 characters, kept in Unicode NFC; no invisible, formatting or control characters."),
+]
+LongText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=4000),
+    AfterValidator(multi_line_text),
+    Field(
+        description="Text of 1 to 4000 characters, kept in Unicode NFC; line breaks and tabs allowed, no other invisible, "
+        "formatting or control characters."
+    ),
+]
+BorderSector = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(single_line_text),
+    AfterValidator(canonical_border_place),
+    Field(
+        description="A U.S. Border Patrol sector (" + ", ".join(SECTORS) + ") or a southwest-border port of entry ("
+        + ", ".join(SOUTHWEST_PORTS_OF_ENTRY) + "), matched without regard to case or accents and stored in that spelling.",
+        examples=["El Paso", "Rio Grande Valley", "San Ysidro"],
+    ),
+]
 Country = Annotated[
     CountryAlpha2,
     # The library would quietly upper-case "gt"; the record keeps what was sent, so refuse it.
@@ -117,63 +141,40 @@ def _raise(message: str) -> Any:
     raise ValueError(message)
 
 
-def _text_only(value: object) -> object:
-    # JSON has no date or UUID type: accept their text only, never a number read as epoch seconds.
+def given_as_text(value: object) -> object:
+    """JSON has no date or UUID type: their text only, never a number read as epoch seconds."""
     if not isinstance(value, str | date | UUID):
         raise ValueError("must be a string")
     return value
 
 
-EventId = Annotated[UUID, BeforeValidator(_text_only), Field(description="A UUID chosen by the poster.")]
+EventId = Annotated[UUID, BeforeValidator(given_as_text), Field(description="A UUID chosen by the poster.")]
 
-
-def _not_in_future_date(value: date) -> date:
-    if value > (datetime.now(UTC) + DATE_SKEW).date():
-        raise ValueError("must not be in the future")
-    return value
-
-
-def _plausible_instant(value: datetime) -> datetime:
-    if value > datetime.now(UTC) + CLOCK_SKEW:
-        raise ValueError("must not be in the future")
-    if value < EARLIEST_INSTANT:
-        raise ValueError(f"must not be before {EARLIEST_INSTANT.year}")
-    return value
-
-
-IsoDate = Annotated[date, BeforeValidator(_text_only), Field(description="ISO 8601 date, YYYY-MM-DD.")]
-PastDate = Annotated[IsoDate, AfterValidator(_not_in_future_date)]
-Instant = Annotated[
-    AwareDatetime,
-    BeforeValidator(_text_only),
-    AfterValidator(_plausible_instant),
-    PlainSerializer(lambda v: utc_text(v), return_type=str, when_used="json"),
-    Field(description="ISO 8601 date and time with a UTC offset, e.g. 2021-05-03T14:00:00Z."),
-]
-
-
-def _birth_year_not_in_future(value: int) -> int:
-    if value > datetime.now(UTC).year:
-        raise ValueError("must not be in the future")
-    return value
-
-
-BirthYear = Annotated[StrictInt, Field(ge=1900), AfterValidator(_birth_year_not_in_future)]
+# The longest span a duration may state: 20 years in all, a month counted as a twelfth of a year
+# and a day as 1/365.25 of one. Terms run for years (the settlement's longest, 8); the bound keeps
+# every accepted date plus every accepted span well inside the calendar (domain.date_ranges).
+MAX_SPAN_YEARS = 20
+MAX_SPAN_DAYS = MAX_SPAN_YEARS * 365 + MAX_SPAN_YEARS // 4  # 7305
 
 
 class Duration(BaseModel):
-    """A calendar duration, as court orders state them (months are calendar months)."""
+    """A calendar duration, as court orders state them (months are calendar months), of at most 20 years."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    years: Annotated[StrictInt, Field(ge=0, le=100)] = 0
-    months: Annotated[StrictInt, Field(ge=0, le=1200)] = 0
-    days: Annotated[StrictInt, Field(ge=0, le=36500)] = 0
+    years: Annotated[StrictInt, Field(ge=0, le=MAX_SPAN_YEARS)] = 0
+    months: Annotated[StrictInt, Field(ge=0, le=12 * MAX_SPAN_YEARS)] = 0
+    days: Annotated[StrictInt, Field(ge=0, le=MAX_SPAN_DAYS)] = 0
 
     @model_validator(mode="after")
-    def _not_zero(self) -> "Duration":
+    def _not_zero_nor_too_long(self) -> "Duration":
         if not (self.years or self.months or self.days):
             raise ValueError("a duration needs years, months or days")
+        # years + months / 12 + days / 365.25 <= 20, in integers (times 17532 = 12 x 1461)
+        if 17532 * self.years + 1461 * self.months + 48 * self.days > 17532 * MAX_SPAN_YEARS:
+            raise ValueError(
+                f"a duration may be at most {MAX_SPAN_YEARS} years in all (a month counted as 1/12 of a year, a day as 1/365.25)"
+            )
         return self
 
 

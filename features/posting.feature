@@ -25,6 +25,12 @@ Feature: Agencies post what they did, and the ledger keeps it exactly once
     Then the ledger answers 409 naming the field "event_id" of event 0
     And the log has not grown
 
+  Scenario: A border sector outside the Border Patrol's list is refused, and the list is given
+    When FRTF identifies family FRTF-000124 as separated in the border sector "Atlantis"
+    Then the ledger answers 422 naming the field "data.border_sector" of event 0
+    And the refusal lists "El Paso", "Rio Grande Valley" and "San Ysidro"
+    And the log has not grown
+
   Scenario: An organization posting another's event type is refused
     When KIND posts a parole decision for FRTF-000123
     Then the ledger answers 403 naming the field "type" of event 0

@@ -101,6 +101,14 @@ Feature: How the compliance report counts children and families
     And the report counts 1 children in the age band "5_to_17"
     And the report counts 1 corrections in its data quality
 
+  Scenario: A border sector is one row of the report however it was typed
+    Given family A was identified 60 days ago, separated in the border sector "El Paso"
+    And family B was identified 60 days ago, separated in the border sector "el paso"
+    And family C was identified 60 days ago, separated in the border sector "Tucsón"
+    And family D was identified 60 days ago, separated in the border sector "TUCSON SECTOR"
+    Then the report counts 2 children in the border sector "El Paso"
+    And the report counts 2 children in the border sector "Tucson"
+
   Scenario: A child removed from the case is no longer counted
     Given family A was identified 60 days ago with children C1, C2
     When FRTF removed child C2 from family A

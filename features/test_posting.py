@@ -98,6 +98,13 @@ def post_correction(world: World, agency: str, outcome: str) -> None:
     world.post(agency, envelope(world.last["case_id"], "EntryCorrected", data))
 
 
+@when(parsers.parse('{agency} identifies family {case_id} as separated in the border sector "{sector}"'))
+def post_separation_in(world: World, agency: str, case_id: str, sector: str) -> None:
+    event = separation(case_id)
+    event["data"]["border_sector"] = sector
+    world.post(agency, event)
+
+
 @then(parsers.parse("the ledger answers {status:d}"))
 def answers(world: World, status: int) -> None:
     assert world.response.status_code == status, world.response.text
@@ -110,6 +117,12 @@ def answers_naming(world: World, status: int, field: str, index: int) -> None:
     assert {"index": index, "field": field} in [
         {"index": e["index"], "field": e["field"]} for e in world.response.json()["errors"]
     ]
+
+
+@then(parsers.parse('the refusal lists "{first}", "{second}" and "{third}"'))
+def refusal_lists(world: World, first: str, second: str, third: str) -> None:
+    message = world.response.json()["errors"][0]["message"]
+    assert all(name in message for name in (first, second, third)), message
 
 
 @then(parsers.parse("the receipt names {case_id} at version {version:d}"))

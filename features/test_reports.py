@@ -107,6 +107,13 @@ def identified_on(world: World, case: str, days: int, date: str, nationality: st
     world.post("FRTF", event)
 
 
+@given(parsers.parse('family {case} was identified {days:d} days ago, separated in the border sector "{sector}"'))
+def identified_in(world: World, case: str, days: int, sector: str) -> None:
+    event = separation(case, occurred_at=world.ago(days))
+    event["data"]["border_sector"] = sector
+    world.post("FRTF", event)
+
+
 @given(parsers.parse('{org} attempted to contact family {case} {days:d} days ago with outcome "{outcome}"'))
 @when(parsers.parse('{org} attempted to contact family {case} {days:d} days ago with outcome "{outcome}"'))
 def contact_attempted(world: World, org: str, case: str, days: int, outcome: str) -> None:

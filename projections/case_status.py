@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import orjson
+from eventsourcing.persistence import PersistenceError
 
 from domain.case_facts import EVERYTHING, CaseFacts, Fact
 from domain.catalog import AMENDMENTS, SETTLEMENT_EVENTS, Obligation
@@ -32,6 +33,7 @@ from domain.values import utc_text
 from ledger.application import Ledger
 from ledger.recorders.base import LeanRow
 from projections.case_rows import Cell, ClockRow, Row, RowKey, case_rows, cells
+from projections.projection_faults import EventNotProjected
 from projections.store import TABLES, PageWrite, ReadModel, decode, encode
 
 log = logging.getLogger(__name__)
@@ -214,7 +216,7 @@ class CaseStatusProjector:
                 break
             try:
                 for segment, through in _segments(rows, self.position, end):
-                    self._project([Recorded.of(row) for row in segment], through)
+                    self._project(_read(segment), through)
             except BaseException:
                 if self.open_rows is None:
                     self.reset()
@@ -237,12 +239,17 @@ class CaseStatusProjector:
             page = _Page(PageWrite(position, tracked=self.partition is None), self.open_rows, bulk=True)
         notes_all = self.partition is None or self.partition.index == 0
         for event in recorded:
-            if notes_all or event.type not in NOT_CASE_EVENTS:
-                self._notable(event, page)
-            if event.type in SETTLEMENT_EVENTS:
-                self._terms_changed(self.terms.then(event.type, event.data), event.position, page)
-            elif event.type not in NOT_CASE_EVENTS:
-                self._case_event(event, page)
+            try:
+                if notes_all or event.type not in NOT_CASE_EVENTS:
+                    self._notable(event, page)
+                if event.type in SETTLEMENT_EVENTS:
+                    self._terms_changed(self.terms.then(event.type, event.data), event.position, page)
+                elif event.type not in NOT_CASE_EVENTS:
+                    self._case_event(event, page)
+            except PersistenceError:
+                raise  # the database, not this event (a case's earlier events are read as it goes)
+            except Exception as error:
+                raise EventNotProjected(event.position, error) from error
         # A settlement event re-reads many clocks: snapshot after it, so later reports need not
         # sum its rows again.
         settling = bool(recorded) and recorded[0].type in SETTLEMENT_EVENTS
@@ -407,6 +414,16 @@ class Recorded(NamedTuple):
             row.position, row.topic, row.version, row.recorded_at, fields["event_id"], fields["case_id"],
             fields["occurred_at"], fields["organization"], fields["data"],
         )
+
+
+def _read(rows: Sequence[LeanRow]) -> list[Recorded]:
+    recorded = []
+    for row in rows:
+        try:
+            recorded.append(Recorded.of(row))
+        except Exception as error:  # stored JSON the projection cannot read (a number past 64 bits, say)
+            raise EventNotProjected(row.position, error) from error
+    return recorded
 
 
 def _segments(rows: Sequence[LeanRow], after: int, end: int) -> list[tuple[Sequence[LeanRow], int]]:

@@ -18,6 +18,8 @@ from typing import Any
 
 import pycountry
 
+from projections.chart_text import fitted, text_width
+
 INK = "#1b1b1b"
 MUTED = "#575757"
 GRID = "#d6d6d6"
@@ -30,6 +32,8 @@ NARROW = 480  # charts narrower than this put bar labels above the bars
 PHONE_WIDTH = 340
 ROW = 24  # a bar's row, in px
 MAX_ROWS = 12  # a breakdown shows its largest values; the rest are summed into "other"
+MAX_LABEL_WIDTH = 200  # px: a longer label is cut (the chart's table keeps it whole)
+NOTE_ROOM = 96  # px on the right of a bar for its note, at least
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +106,9 @@ def reunified_by_month(by_month: Mapping[str, int], width: int = WIDTH) -> Chart
     """Columns: children reunified in each month, every month from the first to the last shown."""
     months = _month_range(min(by_month), max(by_month)) if by_month else []
     counts = [by_month.get(month, 0) for month in months]
-    height, top, bottom, left, right = 240, 16, 28, 44, 8
+    ticks = _ticks(max(counts, default=0))
+    height, top, bottom, right = 240, 16, 28, 8
+    left = max(44.0, text_width(f"{ticks[-1]:,}", 11) + 10)  # room for the widest gridline label
     plot_width, plot_height = width - left - right, height - top - bottom
     shapes: list[Shape] = []
     rows, total = [], 0
@@ -113,7 +119,6 @@ def reunified_by_month(by_month: Mapping[str, int], width: int = WIDTH) -> Chart
         shapes.append(Label(width / 2, height / 2, "No reunification recorded by this date.", anchor="middle", fill=MUTED))
         summary = "No child had been reunified by the as-of date."
     else:
-        ticks = _ticks(max(counts))
         scale = plot_height / ticks[-1]
         for tick in ticks:
             y = top + plot_height - tick * scale
@@ -131,7 +136,9 @@ def reunified_by_month(by_month: Mapping[str, int], width: int = WIDTH) -> Chart
             first = months.index(year + "-01") if year + "-01" in months else 0
             x = left + first * step
             shapes.append(Rule(x, top + plot_height, x, top + plot_height + 4, MUTED))
-            shapes.append(Label(x, height - 8, year, size=11, fill=MUTED))
+            # The last year's label may start too near the right edge: it ends there instead.
+            ends_at_edge = x + text_width(year, 11) > width
+            shapes.append(Label(width if ends_at_edge else x, height - 8, year, size=11, fill=MUTED, anchor="end" if ends_at_edge else "start"))
         busiest = months[counts.index(max(counts))]
         summary = (
             f"{total:,} children reunified from {months[0]} to {months[-1]}; "
@@ -155,13 +162,14 @@ def children_by_status(children: Mapping[str, Any], width: int = WIDTH) -> Chart
         (status.replace("_", " "), n) for status, n in children["remaining_by_status"].items()
     ]
     identified = children["identified"]
-    layout = _Rows(width, [name for name, _ in named])
+    notes = [f"{n:,} ({_share(n, identified)})" for _, n in named]
+    layout = _Rows(width, [name for name, _ in named], notes)
     widest = max((n for _, n in named), default=0) or 1
     shapes: list[Shape] = []
     for i, (name, n) in enumerate(named):
         shapes.append(layout.label(i, name))
         shapes.append(Box(layout.x0, layout.bar_y(i), max(layout.span * n / widest, 1), 16, BLUE, None, f"{name}: {n:,}"))
-        shapes.append(layout.note(i, f"{n:,} ({_share(n, identified)})"))
+        shapes.append(layout.note(i, notes[i]))
     summary = f"Of {identified:,} children identified, {children['reunified']:,} reunified and {children['remaining']:,} remaining: " + ", ".join(
         f"{n:,} {name}" for name, n in named[1:]
     ) + "."
@@ -189,21 +197,24 @@ def breakdown(dimension: str, title: str, counts: Mapping[str, Mapping[str, int]
             )
         ]
     labelled = [(name(key) if key in counts else key, n["identified"], n["reunified"]) for key, n in ordered]
-    layout = _Rows(width, [label for label, _, _ in labelled], top=24)
-    widest = max((identified for _, identified, _ in labelled), default=0) or 1
-    shapes: list[Shape] = _legend([(PALE_BLUE, "identified", BLUE), (BLUE, "reunified", None)])
+    notes = [f"{reunified:,} / {identified:,}" for _, identified, reunified in labelled]
+    legend, legend_height = _legend([(PALE_BLUE, "identified", BLUE), (BLUE, "reunified", None)], width)
+    layout = _Rows(width, [label for label, _, _ in labelled], notes, top=legend_height)
+    widest = max((max(identified, reunified) for _, identified, reunified in labelled), default=0) or 1
+    shapes: list[Shape] = legend
     for i, (label, identified, reunified) in enumerate(labelled):
         y = layout.bar_y(i)
+        shown = fitted(label, 2 * MAX_LABEL_WIDTH, 12)  # a hover tip may run longer than a label
         shapes.append(layout.label(i, label))
-        shapes.append(Box(layout.x0, y, max(layout.span * identified / widest, 1), 16, PALE_BLUE, BLUE, f"{label}: {identified:,} identified"))
-        shapes.append(Box(layout.x0, y, layout.span * reunified / widest, 16, BLUE, None, f"{label}: {reunified:,} reunified"))
-        shapes.append(layout.note(i, f"{reunified:,} / {identified:,}"))
+        shapes.append(Box(layout.x0, y, max(layout.span * identified / widest, 1), 16, PALE_BLUE, BLUE, f"{shown}: {identified:,} identified"))
+        shapes.append(Box(layout.x0, y, layout.span * reunified / widest, 16, BLUE, None, f"{shown}: {reunified:,} reunified"))
+        shapes.append(layout.note(i, notes[i]))
     if not labelled:
         shapes.append(Label(width / 2, layout.top + 16, "No child identified by this date.", anchor="middle", fill=MUTED))
     top = labelled[0] if labelled else None
     summary = (
-        f"{len(counts)} {dimension.replace('_', ' ')} values; the largest, {top[0]}, has {top[1]:,} children identified "
-        f"and {top[2]:,} reunified."
+        f"{len(counts)} {dimension.replace('_', ' ')} values; the largest, {fitted(top[0], 2 * MAX_LABEL_WIDTH, 12)}, "
+        f"has {top[1]:,} children identified and {top[2]:,} reunified."
         if top
         else "No child identified by the as-of date."
     )
@@ -224,13 +235,14 @@ def obligations(statuses: Mapping[str, Mapping[str, Any]], width: int = WIDTH) -
     deadline's met, met late, open and overdue; a duration's met, open and breached."""
     order = tuple(STATUS_COLOURS)
     names = [obligation.replace("_", " ") for obligation in statuses]
-    legend = _legend([(STATUS_COLOURS[s], s.replace("_", " "), None) for s in order], width)
-    layout = _Rows(width, names, top=24 + max(shape.y for shape in legend if isinstance(shape, Box)) - 4)
-    shapes: list[Shape] = list(legend)
+    lapses = ["breached" if row["kind"] == "duration" else "overdue" for row in statuses.values()]
+    notes = [f"{row[lapse]:,} {lapse}" for row, lapse in zip(statuses.values(), lapses, strict=True)]
+    legend, legend_height = _legend([(STATUS_COLOURS[s], s.replace("_", " "), None) for s in order], width)
+    layout = _Rows(width, names, notes, top=legend_height)
+    shapes: list[Shape] = legend
     rows = []
     for i, (name, row) in enumerate(zip(names, statuses.values(), strict=True)):
         y = layout.bar_y(i)
-        late = "breached" if row["kind"] == "duration" else "overdue"
         applicable = sum(row.get(status, 0) for status in order)
         shapes.append(layout.label(i, name))
         x = layout.x0
@@ -241,7 +253,7 @@ def obligations(statuses: Mapping[str, Mapping[str, Any]], width: int = WIDTH) -
                 x += part
         if not applicable:
             shapes.append(Box(layout.x0, y, layout.span, 16, "#ffffff", GRID, f"{name}: applies to no case yet"))
-        shapes.append(layout.note(i, f"{row[late]:,} {late}"))
+        shapes.append(layout.note(i, notes[i]))
         rows.append((name, row["kind"], *(row.get(status, "–") for status in order)))
     overdue = sum(row.get("overdue", 0) for row in statuses.values())
     breached = sum(row.get("breached", 0) for row in statuses.values())
@@ -300,10 +312,12 @@ def svg(chart: Chart, css_class: str = "chart") -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Rows:
-    """Where a bar chart's rows go: labels beside the bars, or above them on a narrow chart."""
+    """Where a bar chart's rows go: labels beside the bars, or above them on a narrow chart, each
+    cut to the room it has; the notes after the bars get the room the widest one needs."""
 
     width: float
     labels: Sequence[str]
+    notes: Sequence[str] = ()
     top: float = 0  # room for a legend
 
     @property
@@ -312,7 +326,10 @@ class _Rows:
 
     @property
     def label_width(self) -> float:
-        return 0 if self.narrow else _label_width(self.labels)
+        if self.narrow:
+            return 0
+        widest = max((text_width(fitted(label, MAX_LABEL_WIDTH, 12), 12) for label in self.labels), default=40)
+        return min(widest, MAX_LABEL_WIDTH) + 4
 
     @property
     def row(self) -> float:
@@ -323,8 +340,12 @@ class _Rows:
         return 0 if self.narrow else self.label_width + 8
 
     @property
+    def note_room(self) -> float:
+        return max(NOTE_ROOM, max((text_width(note, 11) for note in self.notes), default=0) + 10)
+
+    @property
     def span(self) -> float:
-        return self.width - 96 - self.x0  # room on the right for the row's note
+        return max(self.width - self.note_room - self.x0, 1)
 
     @property
     def height(self) -> float:
@@ -335,34 +356,25 @@ class _Rows:
 
     def label(self, i: int, text: str) -> Label:
         if self.narrow:
-            return Label(0, self.top + i * self.row + 15, text)
-        return Label(self.label_width, self.top + i * self.row + 16, text, anchor="end")
+            return Label(0, self.top + i * self.row + 15, fitted(text, self.width, 12))
+        return Label(self.label_width, self.top + i * self.row + 16, fitted(text, MAX_LABEL_WIDTH, 12), anchor="end")
 
     def note(self, i: int, text: str) -> Label:
         return Label(self.x0 + self.span + 6, self.bar_y(i) + 12, text, size=11, fill=MUTED)
 
 
-def _legend(entries: Sequence[tuple[str, str, str | None]], width: float = math.inf) -> list[Shape]:
-    """Swatches and names in a row, going on to another row at `width`."""
+def _legend(entries: Sequence[tuple[str, str, str | None]], width: float) -> tuple[list[Shape], float]:
+    """The legend's shapes, in as many lines as `width` needs, and the height they take."""
     shapes: list[Shape] = []
-    x = y = 0.0
+    x, y = 0.0, 0.0
     for colour, name, stroke in entries:
-        item = 17 + _text_width(name, 11)
-        if x and x + item > width:
-            x, y = 0.0, y + 18
-        shapes.append(Box(x, 4 + y, 12, 12, colour, stroke))
-        shapes.append(Label(x + 17, 14 + y, name, size=11))
-        x += item + 16
-    return shapes
-
-
-def _label_width(labels: Any) -> float:
-    return min(max((_text_width(label, 12) for label in labels), default=40), 200) + 4
-
-
-def _text_width(text: str, size: float) -> float:
-    """A sans-serif text's width, near enough for laying out labels (no font metrics at hand)."""
-    return len(text) * size * 0.62
+        entry = 17 + text_width(name, 11)
+        if x and x + entry > width:
+            x, y = 0.0, y + 20
+        shapes.append(Box(x, y + 4, 12, 12, colour, stroke))
+        shapes.append(Label(x + 17, y + 14, name, size=11))
+        x += entry + 16
+    return shapes, y + 24
 
 
 def _share(n: int, total: int) -> str:

@@ -52,8 +52,10 @@ DEFINITIONS: dict[str, str] = {
     "families.services": "Counted cases with a ServiceStarted for the service (ever; ending it does not uncount).",
     "breakdowns": (
         "Children identified and reunified, by the case's nationality (ISO 3166 alpha-2), border "
-        "sector (as posted), separation month (YYYY-MM of the separation date) and age band at "
-        "separation (separation year minus birth year: under 5 is under_5, otherwise 5_to_17)."
+        "sector (a Border Patrol sector or southwest-border port of entry in its canonical spelling, "
+        "however it was typed; one recorded before that rule, as recorded), separation month "
+        "(YYYY-MM of the separation date) and age band at separation (separation year minus birth "
+        "year: under 5 is under_5, otherwise 5_to_17)."
     ),
     "reunified_by_facilitator": (
         "Reunified children by the organization that posted the case's latest TravelArranged "

@@ -20,6 +20,7 @@ from typing import Any
 from ledger.application import Ledger
 from projections.case_rows import Cell
 from projections.case_status import CaseStatusProjector, Partition, Settings
+from projections.projection_faults import EventNotProjected
 from projections.store import PageWrite, ReadModel, read_model
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,7 @@ def _work(database_url: str, generation: int, settings: Settings, partition: Par
             CaseStatusProjector(ledger, model, generation, settings, partition=(partition, hand_on)).bulk_load(until=head)
         outbox.put(("done",))
     except BaseException as error:  # noqa: BLE001
-        # Only the error's type: its message may quote an event's personal data.
-        log.error("rebuild worker %s stopped by %s", partition.index, type(error).__name__)
-        outbox.put(("failed", type(error).__name__))
+        # Only the error's type (and the event's position): its message may quote an event's personal data.
+        told = str(error) if isinstance(error, EventNotProjected) else type(error).__name__
+        log.error("rebuild worker %s stopped: %s", partition.index, told)
+        outbox.put(("failed", told))

@@ -9,6 +9,13 @@ appendices. Nothing is recomputed: every number comes from the report's JSON for
 The document is reproducible: the same report gives the same bytes (reportlab's invariant mode:
 no random document id; the creation date is the as-of instant, not the time of rendering), and
 its fonts are embedded (Bitstream Vera, shipped with reportlab), so it prints the same anywhere.
+
+Any report lays out, whatever its keys (a table cell taller than a page was a LayoutError, and a
+500, with 40 border sectors of 60 characters): a label longer than LABEL_LIMIT is cut in the
+tables, marked [n], and printed whole in an appendix (paragraphs, which break across pages); a
+long label wraps, breaking inside a word if it must; tables are set side by side only when every
+cell fits on one line; characters one cannot see are printed as [U+XXXX]. Vera has Latin, Greek
+and Cyrillic glyphs only: other scripts print as empty boxes here, and whole in the JSON and CSV.
 """
 
 import io
@@ -39,12 +46,15 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from domain.visible_text import revealed
 from projections.charts import Box, Chart, Label, Rule, report_charts
 from projections.render import tables
 
 CASE = "Ms. L. v. U.S. Immigration and Customs Enforcement, No. 18-cv-00428 (S.D. Cal.)"
 MARGIN = 0.9 * inch
 CONTENT_WIDTH = LETTER[0] - 2 * MARGIN
+LABEL_LIMIT = 60  # characters of a label a table shows; a longer one is cut and printed whole in an appendix
+CELL_PADDING = 12  # points: a cell's left and right padding together (reportlab's default, 6 + 6)
 _FONTS = Path(reportlab.__file__).parent / "fonts"
 
 
@@ -65,6 +75,8 @@ _TITLE = ParagraphStyle("title", parent=_BODY, fontName="Vera-Bold", fontSize=18
 _H1 = ParagraphStyle("h1", parent=_BODY, fontName="Vera-Bold", fontSize=13, leading=17, spaceBefore=8, spaceAfter=6)
 _H2 = ParagraphStyle("h2", parent=_BODY, fontName="Vera-Bold", fontSize=10.5, leading=14, spaceBefore=8, spaceAfter=4)
 _CELL = ParagraphStyle("cell", parent=_BODY, fontSize=8.5, leading=11, spaceAfter=0)
+_CELL_ANYWHERE = ParagraphStyle("cell-anywhere", parent=_CELL, wordWrap="CJK")  # may break inside a word
+_LABEL_IN_FULL = ParagraphStyle("label-in-full", parent=_SMALL, wordWrap="CJK", spaceAfter=4)
 _CELL_BOLD = ParagraphStyle("cell-bold", parent=_CELL, fontName="Vera-Bold")
 _HEADER = ParagraphStyle("header", parent=_CELL_BOLD, fontSize=8, leading=10)
 _HASH = ParagraphStyle("hash", parent=_CELL, fontSize=7.5)  # 64 hex digits on one line, for copying
@@ -99,10 +111,11 @@ def render_pdf(report: Mapping[str, Any], definitions: Mapping[str, str]) -> byt
         "obligations: durations": ["obligations"],
     }
     story.append(Paragraph("The numbers", _H1))
+    cut: list[str] = []  # the labels cut in the tables, in the order of their marks
     for section_title, header, rows in sections:
         story.append(CondPageBreak(1.4 * inch))  # a heading never ends a page alone
         story.append(Paragraph(escape(section_title.replace("_", " ").capitalize()), _H2))
-        story += _long_table(header, rows)
+        story += _long_table(header, [[_label(row[0], cut), *row[1:]] for row in rows])
         for key in chart_after.get(section_title, []):
             story.append(_chart(charts[key]))
     story += [PageBreak(), Paragraph("Appendix A. Definitions", _H1)]
@@ -112,6 +125,13 @@ def render_pdf(report: Mapping[str, Any], definitions: Mapping[str, str]) -> byt
     for key, text in definitions.items():
         story.append(KeepTogether([Paragraph(escape(key), _H2), Paragraph(escape(text), _BODY)]))
     story += [CondPageBreak(2 * inch), Paragraph("Appendix B. Terms applied", _H1), *_terms(report["terms"])]
+    if cut:
+        story += [
+            CondPageBreak(2 * inch),
+            Paragraph("Appendix C. Labels in full", _H1),
+            Paragraph(f"Labels longer than {LABEL_LIMIT} characters are cut in the tables above and marked [n]; here they are whole.", _BODY),
+            *(Paragraph(escape(f"[{n}] {revealed(label)}"), _LABEL_IN_FULL) for n, label in enumerate(cut, start=1)),
+        ]
 
     def footer(canvas: Canvas, page: int, pages: int) -> None:
         canvas.setFont("Vera", 7.5)
@@ -195,22 +215,46 @@ def _key_values(pairs: Sequence[tuple[str, Any]], widths: tuple[float, float]) -
     return table
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float] | None = None) -> Table:
-    def cell(value: Any) -> Any:
-        if value is None or value == "":
-            return "-"
-        if isinstance(value, bool):
-            return "yes" if value else "no"
-        if isinstance(value, int):
-            return f"{value:,}"
-        return Paragraph(escape(value), _CELL) if isinstance(value, str) and len(value) > 34 else str(value)
+def _label(value: Any, cut: list[str]) -> Any:
+    """A row's label as a table shows it: whole, or cut and marked [n] (`cut` collects the whole ones)."""
+    if not isinstance(value, str) or len(value) <= LABEL_LIMIT:
+        return value
+    if value not in cut:
+        cut.append(value)
+    return f"{revealed(value)[: LABEL_LIMIT - 10]}… [{cut.index(value) + 1}]"
 
-    data = [[Paragraph(escape(str(name).replace("_", " ")), _HEADER) for name in header]]
-    data += [[cell(value) for value in row] for row in rows]
-    numeric = [i for i in range(1, len(header)) if all(isinstance(row[i], (int, float)) or row[i] in (None, "") for row in rows)]
+
+def _shown(value: Any) -> str:
+    """A cell's text as printed."""
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return revealed(str(value))
+
+
+def _fits_on_one_line(text: str, width: float) -> bool:
+    return pdfmetrics.stringWidth(text, "Vera", _CELL.fontSize) <= width - CELL_PADDING
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float] | None = None) -> Table:
     if widths is None:
         first = min(2.6 * inch, CONTENT_WIDTH - 0.85 * inch * (len(header) - 1))
         widths = [first] + [min(0.85 * inch, (CONTENT_WIDTH - first) / max(1, len(header) - 1))] * (len(header) - 1)
+
+    def cell(value: Any, width: float) -> Any:
+        text = _shown(value)
+        if _fits_on_one_line(text, width):
+            return text
+        # Wrapped at spaces; inside a word only where one word is wider than the column.
+        words_fit = all(_fits_on_one_line(word, width) for word in text.split())
+        return Paragraph(escape(text), _CELL if words_fit else _CELL_ANYWHERE)
+
+    data = [[Paragraph(escape(str(name).replace("_", " ")), _HEADER) for name in header]]
+    data += [[cell(value, width) for value, width in zip(row, widths, strict=True)] for row in rows]
+    numeric = [i for i in range(1, len(header)) if all(isinstance(row[i], (int, float)) or row[i] in (None, "") for row in rows)]
     table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
     style = [
         ("FONT", (0, 0), (-1, -1), "Vera", 8.5),
@@ -225,12 +269,16 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequenc
 
 
 def _long_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[Any]:
-    """A narrow table of many rows (months, say) set in two or three columns side by side."""
+    """A narrow table of many rows (months, say) set in two or three columns side by side, if each
+    of its cells fits on one line there: a block of them is one flowable that cannot break, and 40
+    rows of wrapped labels were taller than a page. Otherwise one table, which breaks between rows."""
     if len(rows) <= 24 or len(header) > 3:
         return [_table(header, rows)]
     columns = 3 if len(header) == 2 else 2
     width = CONTENT_WIDTH / columns
     inner = [width - 0.2 * inch - 0.8 * inch * (len(header) - 1)] + [0.8 * inch] * (len(header) - 1)
+    if not all(_fits_on_one_line(_shown(value), w) for row in rows for value, w in zip(row, inner, strict=True)):
+        return [_table(header, rows)]
     per_column = min(40, math.ceil(len(rows) / columns))
     blocks = []
     for start in range(0, len(rows), per_column * columns):

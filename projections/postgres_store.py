@@ -37,6 +37,10 @@ class PostgresReadModel(ReadModel, PostgresTrackingRecorder):
         if not self._made_by_another_role("projection_generations"):
             super().create_state_table()
 
+    def create_fault_table(self) -> None:
+        if not self._made_by_another_role("projection_faults"):
+            super().create_fault_table()
+
     def _create_table(self, curs: Cursor[DictRow]) -> None:  # the library's, of the tracking table
         one_schema_change_at_a_time(curs, self.datastore.schema)
         super()._create_table(curs)

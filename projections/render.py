@@ -3,14 +3,14 @@
 All carry the same numbers; CSV, HTML and PDF are drawn from the JSON form, never recomputed.
 """
 
-import csv
-import io
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+
+from projections.spreadsheet_csv import csv_bytes
 
 _templates = Environment(loader=PackageLoader("projections"), autoescape=select_autoescape(), keep_trailing_newline=True)
 
@@ -96,15 +96,13 @@ def tables(report: Mapping[str, Any]) -> Iterator[tuple[str, list[str], list[lis
 
 
 def render_csv(report: Mapping[str, Any]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    """One table per section, a blank line between them; no cell a spreadsheet would evaluate."""
+    lines: list[Sequence[Any]] = []
     for i, (title, header, rows) in enumerate(tables(report)):
         if i:
-            writer.writerow([])
-        writer.writerow([title])
-        writer.writerow(header)
-        writer.writerows(rows)
-    return out.getvalue().encode()
+            lines.append([])
+        lines += [[title], header, *rows]
+    return csv_bytes(lines)
 
 
 def render_html(report: Mapping[str, Any], definitions: Mapping[str, str]) -> bytes:

@@ -11,6 +11,10 @@ and until the new generation is active reports refuse with 503 (ReadModelOutdate
 read rows whose meaning has changed. One process builds: it claims the build by creating the
 building generation, and keeps a heartbeat in its settings; a build whose heartbeat has stopped
 for STALE_BUILD is taken to have died, and another process takes over.
+
+A failure to project is recorded in the database (projections/projection_faults.py), where
+/healthz and /metrics read it whichever process the projector runs in, and cleared once the
+projection gets past it.
 """
 
 import logging
@@ -28,6 +32,7 @@ from ledger.application import Ledger
 from ledger.recorders.base import create_alongside_others
 from projections import partitioned
 from projections.case_status import CaseStatusProjector, Settings
+from projections.projection_faults import EventNotProjected, ProjectionFault
 from projections.store import FORMAT, open_read_model
 
 log = logging.getLogger(__name__)
@@ -69,6 +74,7 @@ class Projection:
         self._projector: CaseStatusProjector | None = None
         self._lock = threading.Lock()
         self._newer_seen = False
+        self._fault_recorded: bool | None = None  # None: not known (another process may have left one)
         if self.model.active_generation() is None:
             create_alongside_others(self._create_first_generation)
 
@@ -126,7 +132,8 @@ class Projection:
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
         """Projects what the log holds now into the active generation, once it is of this code's
         format (one of an older format is rebuilt first); 0 while another process rebuilds it, or
-        if it is of a newer format (left alone: a newer version of the ledger wrote it)."""
+        if it is of a newer format (left alone: a newer version of the ledger wrote it). A failure
+        is recorded as the generation's fault before it is raised; a success clears the fault."""
         with self._lock:
             found = _format(self.model.generations()[self.generation()][1])
             if found > FORMAT:
@@ -134,9 +141,37 @@ class Projection:
                     log.warning("projection paused: a newer version of the ledger wrote the active generation (format %s)", found)
                     self._newer_seen = True
                 return 0
-            if found < FORMAT and not self._upgrade(progress):
-                return 0
-            return self._active_projector().catch_up(progress)
+            projector = None
+            try:
+                if found < FORMAT and not self._upgrade(progress):
+                    return 0
+                projector = self._active_projector()
+                done = projector.catch_up(progress)
+            except IntegrityError:
+                raise  # another projector took this page: it is moving on, nothing is stalled
+            except Exception as error:
+                self._record_fault(error, projector)
+                raise
+            # Past any fault: this process's, or (having moved on) one another process recorded.
+            if self._fault_recorded is not False or (done and self.model.fault(projector.generation) is not None):
+                self.model.clear_fault(projector.generation)
+                self._fault_recorded = False
+            return done
+    def _record_fault(self, error: Exception, projector: CaseStatusProjector | None) -> None:
+        if isinstance(error, EventNotProjected):
+            position, error_type = error.position, error.error_type
+        else:  # a page that could not be read or written: the first position not yet projected
+            position, error_type = (projector.position if projector else 0) + 1, type(error).__name__
+        try:
+            generation = projector.generation if projector else self.generation()
+            self.model.record_fault(generation, position, error_type, utc_text(datetime.now(UTC)))
+            self._fault_recorded = True
+        except Exception as unrecorded:  # noqa: BLE001 - the database may be what failed; the cause is raised on
+            log.warning("could not record the projection's fault: %s", type(unrecorded).__name__)
+
+    def fault(self) -> ProjectionFault | None:
+        """What the active generation last failed on, if it has not got past it since."""
+        return self.model.fault(self.generation())
 
     def upgrade(self, progress: Callable[[int], None] | None = None, workers: int = 1) -> bool:
         """Rebuilds the active generation if it is of an older format than this code's; True once
@@ -197,10 +232,11 @@ class Projection:
                 projected = 0
                 stop.wait(1.0)
             except Exception as error:  # noqa: BLE001
-                # A bug met on some event: the thread stays alive and retries (the lag in /healthz
-                # and /metrics shows the stall) instead of dying silently. Only the error's type is
-                # logged: its message may quote an event's personal data.
-                log.error("projection stalled by an unexpected %s; retrying", type(error).__name__)
+                # A bug met on some event: the thread stays alive and retries instead of dying, and
+                # the fault is in /healthz and /metrics (recorded by catch_up). Only the error's
+                # type and position are logged: its message may quote an event's personal data.
+                where = f" at position {error.position}" if isinstance(error, EventNotProjected) else ""
+                log.error("projection stalled%s by an unexpected %s; retrying", where, getattr(error, "error_type", type(error).__name__))
                 projected = 0
                 stop.wait(stalled_retry)
             if not projected:

@@ -44,8 +44,8 @@ from projections.case_rows import (
     cells,
     clock_cell_of,
 )
+from projections.projection_faults import PROJECTION, FaultRecords
 
-PROJECTION = "case_status"
 # What the rows and cells mean. Raise it whenever a change of code makes a row's columns or cells
 # mean something else: a generation written in another format is never read (or written) as this
 # one. 1 (no "format" in the settings): before duration clocks; 2: deadline and duration clocks,
@@ -137,7 +137,7 @@ def cells_from_json(text: str) -> Counter[Cell]:
     return Counter({tuple(item[:-1]): item[-1] for item in orjson.loads(text)})
 
 
-class ReadModel(ABC):
+class ReadModel(FaultRecords, ABC):
     """The SQL of the read model, written once; each backend supplies cursors and table names."""
 
     placeholder = "%s"
@@ -247,10 +247,11 @@ class ReadModel(ABC):
         with self._write() as cursor, self._freed_as_they_are(cursor):
             for name in (*VERSIONED, "notable", "snapshots"):
                 cursor.execute(f"DROP TABLE IF EXISTS {self._generation_table(generation, name)}")
-            cursor.execute(
-                self._sql(f"DELETE FROM {self._table('projection_generations')} WHERE projection = %s AND generation = %s"),
-                (PROJECTION, generation),
-            )
+            for table in ("projection_generations", "projection_faults"):  # a dropped generation's fault goes with it
+                cursor.execute(
+                    self._sql(f"DELETE FROM {self._table(table)} WHERE projection = %s AND generation = %s"),
+                    (PROJECTION, generation),
+                )
 
     @contextmanager
     def _freed_as_they_are(self, cursor: Any) -> Iterator[None]:
@@ -552,4 +553,5 @@ def open_read_model(ledger: "Ledger") -> ReadModel:
     model = read_model(ledger)
     create_alongside_others(model.create_table)  # type: ignore[attr-defined]  # the tracking table
     create_alongside_others(model.create_state_table)
+    create_alongside_others(model.create_fault_table)
     return model

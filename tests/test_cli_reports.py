@@ -89,9 +89,14 @@ def test_what_if_terms_come_by_name_inline_or_from_a_file(cli: Run, ledger: Ledg
 def test_bad_report_options_fail_with_one_line(cli: Run, tmp_path: Path) -> None:
     # A usage error, as typer's own are: exit 2.
     assert_fails_with_one_line_reason(cli("report", "--as-of", "yesterday-ish"), "--as-of", code=2)
-    assert_fails_with_one_line_reason(cli("report", "--terms", "treaty-of-1848"), "--terms", "unknown terms document")
-    assert_fails_with_one_line_reason(cli("report", "--terms", '{"obligations": {}}'), "--terms")
-    assert_fails_with_one_line_reason(cli("report", "--terms", f"@{tmp_path}/missing.json"), "--terms", "cannot read")
+    assert_fails_with_one_line_reason(cli("report", "--terms", "treaty-of-1848"), "--terms", "unknown terms document", code=2)
+    assert_fails_with_one_line_reason(cli("report", "--terms", '{"obligations": {}}'), "--terms", "terms.obligations", code=2)
+    assert_fails_with_one_line_reason(cli("report", "--terms", f"@{tmp_path}/missing.json"), "--terms", "cannot read", code=2)
+    # Terms the projection could not compute with (the year 10000) were a crash: now a usage error naming the field.
+    beyond = json.dumps({"obligations": {"first_outreach": {"days": 30}}, "effective_date": "9999-12-31"})
+    assert_fails_with_one_line_reason(
+        cli("report", "--terms", beyond), "--terms", "terms.effective_date", "from 1990-01-01 to 2100-12-31", code=2
+    )
     assert cli("report", "--format", "docx").exit_code == 2  # typer names the allowed values
 
 

@@ -107,9 +107,12 @@ def test_as_of_takes_a_position_an_instant_or_a_date(
         ({"as_of": "2023-02-01T00:00:00"}, "as_of"),
         ({"format": "xlsx"}, "format"),
         ({"terms": "settlement-1999"}, "terms"),
-        ({"terms": '{"obligations": {"first_outreach": {"days": -3}}}'}, "terms"),
-        ({"terms": '{"obligations": {"coffee_breaks": {"days": 3}}}'}, "terms"),
+        ({"terms": '{"obligations": {"first_outreach": {"days": -3}}}'}, "terms.obligations.first_outreach.days"),
+        ({"terms": '{"obligations": {"coffee_breaks": {"days": 3}}}'}, "terms.obligations.coffee_breaks[key]"),
         ({"terms": '{"obligations": '}, "terms"),
+        ({"terms": '{"obligations": {"first_outreach": {"days": 30}}, "effective_date": "9999-12-31"}'}, "terms.effective_date"),
+        ({"terms": '{"obligations": {"parole_term": {"years": 21}}}'}, "terms.obligations.parole_term.years"),
+        ({"terms": '{"obligations": {"parole_term": {"years": 19, "months": 13}}}'}, "terms.obligations.parole_term"),
     ],
 )
 def test_bad_report_parameters_get_a_422_naming_the_field(

@@ -36,6 +36,7 @@ from projections.render import MEDIA_TYPES, Format, render
 from projections.report import ProjectionBehind, compliance_report, overdue_obligations
 from projections.report_changes import Change, report_changes
 from projections.runner import Projection, ReadModelOutdated
+from projections.spreadsheet_csv import csv_bytes
 
 router = APIRouter(include_in_schema=False)
 
@@ -294,11 +295,10 @@ def download_overdue(
     overdue = _loading(request, lambda: overdue_obligations(ledger, projection, point, OVERDUE_DOWNLOAD, wait))
     if isinstance(overdue, Response):
         return overdue
-    lines = [",".join(OVERDUE_COLUMNS)]
-    lines += [",".join(str(row.get(column, "")) for column in OVERDUE_COLUMNS) for row in overdue["obligations"]]
+    body = csv_bytes([OVERDUE_COLUMNS, *([row.get(column) for column in OVERDUE_COLUMNS] for row in overdue["obligations"])])
     name = f"overdue-obligations-tree-{overdue['tree_size']}.csv"
     return Response(
-        ("\n".join(lines) + "\n").encode(),
+        body,
         media_type=MEDIA_TYPES[Format.CSV],
         headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'},
     )

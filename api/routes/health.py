@@ -1,4 +1,8 @@
-"""GET /healthz: liveness and database reachability, no token needed."""
+"""GET /healthz: liveness, database reachability and the projection's state, no token needed.
+
+503 when the database cannot be read, and when the projection is stalled by a failure (recorded in
+the database by whichever process projects, so it shows here even with LEDGER_PROJECTOR=external):
+reports cannot be had until it is fixed, and a health check should say so."""
 
 from typing import Annotated, Any
 
@@ -23,13 +27,21 @@ def healthz(
         size = ledger.store.tree_size()
         generation = projection.generation()
         position = projection.model.tracked(generation)
+        fault = projection.model.fault(generation)
     except Exception:  # noqa: BLE001 - any failure to read means unhealthy, never a crash
         response.status_code = 503
         return {"status": "unavailable", "database": "unreachable", "tree_size": None}
     lag = max(0, size - position)
+    if fault is not None:
+        response.status_code = 503
     return {
-        "status": "ok",
+        "status": "ok" if fault is None else "stalled",
         "database": "ok",
         "tree_size": size,
-        "projection": {"generation": generation, "position": position, "lag": lag},
+        "projection": {
+            "generation": generation,
+            "position": position,
+            "lag": lag,
+            "fault": None if fault is None else fault.as_json(),
+        },
     }

@@ -4,7 +4,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
 
 from api.auth import allow, get_ledger
 from api.deps import AsOfDep
@@ -18,7 +17,7 @@ from projections.definitions import definitions
 from projections.render import MEDIA_TYPES, Format, render
 from projections.report import OverdueCursor, ProjectionBehind, compliance_report, overdue_obligations
 from projections.runner import Projection, ReadModelOutdated
-from projections.what_if import what_if_terms
+from projections.what_if import WhatIfRefused, what_if_terms
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 Readers = Depends(allow(Role.MONITOR, Role.AUDITOR))
@@ -53,7 +52,9 @@ def get_compliance_report(
         Query(
             description="What-if terms, nothing recorded: the name of a shipped terms document "
             '(e.g. settlement-2023), or a JSON object such as {"obligations": {"first_outreach": {"days": 45}}} '
-            "whose durations replace those in force."
+            "whose durations (and `effective_date`) replace those in force, validated as TermsAdopted is: "
+            "durations of at most 20 years, an effective date from 1990-01-01 to 2100-12-31; a bad one is a 422 "
+            "naming the field, e.g. terms.effective_date."
         ),
     ] = None,
 ) -> Response:
@@ -82,9 +83,8 @@ def as_of_headers(point: Point) -> dict[str, str]:
 def _what_if(ledger: Ledger, text: str, position: int) -> Terms:
     try:
         return what_if_terms(ledger, text, position)
-    except (ValueError, ValidationError) as error:
-        message = error.errors()[0]["msg"] if isinstance(error, ValidationError) else str(error)
-        raise RequestValidationError([{"loc": ("query", "terms"), "msg": message, "type": "value_error"}]) from None
+    except WhatIfRefused as refused:
+        raise RequestValidationError([{"loc": ("query", *refused.location), "msg": refused.message, "type": "value_error"}]) from None
 
 
 @router.get("/overdue", response_model=OverdueObligations, response_model_exclude_unset=True, responses=PROBLEMS)
