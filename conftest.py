@@ -7,12 +7,9 @@ variable they skip loudly, and under CI they fail instead.
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-from uuid import uuid4
+from urllib.parse import urlsplit
 
-import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
@@ -22,7 +19,7 @@ from api.settings import Settings
 from ledger.application import Ledger
 from ledger.checkpoints import Signer
 from ledger.personal_data import load_or_create_master_key
-from tests.harness import ORIGIN, Tokens
+from tests.harness import ORIGIN, Tokens, fresh_schema
 
 POSTGRES_URL = os.environ.get("LEDGER_TEST_DATABASE_URL", "")
 IN_CI = bool(os.environ.get("CI"))
@@ -42,19 +39,6 @@ def postgres_url() -> str:
             pytest.fail(message + " (it must be set in CI)")
         pytest.skip(message)
     return POSTGRES_URL
-
-
-@contextmanager
-def fresh_schema(postgres_url: str) -> Iterator[str]:
-    """A fresh schema on the test server, as a ledger database URL; dropped afterwards."""
-    schema = f"test_{uuid4().hex[:16]}"
-    with psycopg.connect(postgres_url, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    parts = urlsplit(postgres_url)
-    query = f"{parts.query}&schema={schema}" if parts.query else f"schema={schema}"
-    yield urlunsplit(parts._replace(query=query))
-    with psycopg.connect(postgres_url, autocommit=True) as connection:
-        connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ from ledger.case_history import HISTORY_PAGE, HistoryPage, history_page
 from ledger.checkpoints import Signer
 from ledger.config import persistence_env
 from ledger.decision_cache import DecisionCache
-from ledger.leaves import Leaf, LeafKey
+from ledger.leaves import LeafKey
 from ledger.mapper import LedgerMapper
 from ledger.personal_data import CaseKeys, PersonalData
 from ledger.receipts import Receipt, receipt_of

@@ -1,6 +1,12 @@
-"""The test harness: the origin test checkpoints are signed for, and tokens issued on demand."""
+"""The test harness: the origin test checkpoints are signed for, tokens issued on demand, and
+PostgreSQL schemas of their own."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit, urlunsplit
 from uuid import uuid4
+
+import psycopg
 
 from domain.organizations import Organization, Role
 from ledger.application import Ledger
@@ -24,3 +30,16 @@ class Tokens:
 
     def get(self, organization: str, role: str = "agency") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.secret(organization, role)}"}
+
+
+@contextmanager
+def fresh_schema(postgres_url: str) -> Iterator[str]:
+    """A fresh schema on the test server, as a ledger database URL; dropped afterwards."""
+    schema = f"test_{uuid4().hex[:16]}"
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    parts = urlsplit(postgres_url)
+    query = f"{parts.query}&schema={schema}" if parts.query else f"schema={schema}"
+    yield urlunsplit(parts._replace(query=query))
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(f'DROP SCHEMA "{schema}" CASCADE')

@@ -26,14 +26,13 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from api.app import create_app
 from api.settings import Settings
-from conftest import fresh_schema
 from domain.catalog import AMENDMENTS, CASE_EVENTS, CATALOG, Obligation
 from domain.permissions import POSTERS
 from ledger.application import Ledger
 from ledger.checkpoints import Signer
 from tests.builders import separation
 from tests.catalog_strategies import from_schema, instants
-from tests.harness import ORIGIN, Tokens
+from tests.harness import ORIGIN, Tokens, fresh_schema
 
 CASES = ("FRTF-A", "FRTF-B", "FRTF-C")
 SCHEMAS = {name: model.model_json_schema() for name, model in CATALOG.items()}
