@@ -4,6 +4,7 @@ import gc
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -50,7 +51,9 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         app.state.ledger = opened = ledger or Ledger(settings.database_url, settings.signer, settings.master_key)
         opened.adopt_default_terms()
         app.state.sessions = Sessions(
-            (opened.signer or settings.signer).derive_secret(PURPOSE), int(settings.dashboard_session_hours * 3600)
+            (opened.signer or settings.signer).derive_secret(PURPOSE),
+            timedelta(hours=settings.dashboard_session_hours),
+            opened.store,
         )
         app.state.projection = projection = Projection(opened, settings.projection)
         if ledger is None:  # this process serves the ledger it opened

@@ -422,11 +422,14 @@ class Ledger(Application[UUID]):
         return secret
 
     def revoke_token(self, name: str, reason: str) -> None:
+        """Records the revocation, then ends the token's dashboard sessions. Were the process to
+        stop in between, the sessions still open nothing: every request reads the token again."""
         token = self._get(Token, token_stream_id(name))
         if token is None:
             raise ValueError(f"there is no token named {name}")
         token.revoke(reason, datetime.now(UTC))
         self.save(token)
+        self.store.delete_sessions_of(name)
 
     def tokens(self) -> list[dict[str, Any]]:
         names = {
