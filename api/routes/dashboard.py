@@ -22,6 +22,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.auth import get_ledger
+from api.content_security import REPORT_HTML_HEADERS
 from api.pages import SECURITY_HEADERS, STYLESHEET, message, page
 from api.routes.reports import get_projection
 from api.sessions import COOKIE, Session, Sessions, csrf_matches
@@ -269,10 +270,11 @@ def download_report(
         return report
     body = render(report, format, definitions(projection.late_report_days()))
     name = f"compliance-report-tree-{report['checkpoint']['tree_size']}.{format.value}"
+    policy = REPORT_HTML_HEADERS if format is Format.HTML else SECURITY_HEADERS
     return Response(
         body,
         media_type=MEDIA_TYPES[format],
-        headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'},
+        headers={**policy, "Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
@@ -323,7 +325,9 @@ def _download_point(request: Request, ledger: Ledger, as_of: str) -> Point | Res
 
 @router.get("/static/dashboard.css")
 def stylesheet() -> Response:
-    return Response(STYLESHEET, media_type="text/css; charset=utf-8", headers={"Cache-Control": "public, max-age=300"})
+    return Response(
+        STYLESHEET, media_type="text/css; charset=utf-8", headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"}
+    )
 
 
 def _reader(ledger: Ledger, sessions: Sessions, session: Session) -> Principal | str:
