@@ -72,9 +72,12 @@ class Sessions:
             return Session(data["csrf"], name, session_id)
         return Session(data["csrf"])
 
-    def start(self, response: Response, request: Request, token_name: str) -> Session:
-        """Stores a new session for the token and sets its cookie (a new id and CSRF secret)."""
+    def start(self, response: Response, request: Request, token_name: str, replacing: Session | None) -> Session:
+        """Stores a new session for the token and sets its cookie (a new id and CSRF secret); the
+        session this browser had (`replacing`) ends."""
         now = datetime.now(UTC)
+        if replacing is not None and replacing.session_id is not None:
+            self._store.delete_session(replacing.session_id)
         self._store.delete_sessions_expired(utc_text(now))  # keeps the table to the sessions alive
         session_id = secrets.token_urlsafe(32)
         self._store.insert_session(session_id, StoredSession(token_name, utc_text(now), utc_text(now + self.lifetime)))

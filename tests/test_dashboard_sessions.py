@@ -125,6 +125,18 @@ def test_signing_out_ends_only_that_session(client: TestClient, tokens: Tokens, 
     assert len(stored_sessions(str(client.app.state.settings.database_url))) == 1  # type: ignore[attr-defined]
 
 
+def test_signing_in_again_ends_the_session_the_browser_had(client: TestClient, tokens: Tokens, settings: Settings) -> None:
+    sign_in(client, tokens.secret("MONITOR", "monitor"))
+    copied = client.cookies[COOKIE]
+    csrf = csrf_of(client.get("/").text)
+    auditor = tokens.secret("OIG", "auditor")
+    again = client.post("/sign-in", data={"token": auditor, "csrf": csrf}, follow_redirects=False)
+    assert (again.status_code, again.headers["location"]) == (303, "/")
+    assert client.get("/", follow_redirects=False).status_code == 200
+    assert opened_with(client, copied)["/"] == "303 /sign-in?notice=expired"
+    assert [row["token_name"] for row in stored_sessions(settings.database_url)] == [auditor.split(".")[0]]
+
+
 def test_revoking_the_token_ends_every_session_of_it_in_every_process(
     client: TestClient, tokens: Tokens, second_app: TestClient, settings: Settings
 ) -> None:

@@ -151,7 +151,7 @@ def sign_in(
             request, sessions, f"The dashboard is for monitor and auditor tokens; {who.name} is an {who.role.value} token.", 403
         )
     response = RedirectResponse("/", 303)
-    started = _loading(request, lambda: sessions.start(response, request, who.name))  # a new CSRF secret too
+    started = _loading(request, lambda: sessions.start(response, request, who.name, replacing=session))  # a new CSRF secret too
     return started if isinstance(started, Response) else response
 
 
