@@ -2,13 +2,14 @@
 operations are rendered from the ledger's own files alone, nothing is asked of another site, and
 nothing the pages do runs into their Content-Security-Policy (ReDoc's footer logo on Redocly's
 site apart, which the policy keeps from being fetched). The report as HTML keeps its look under its
-policy. Chromium as in tests/test_dashboard_browser.py (Debian's package, driven by Playwright).
+policy. Chromium is Debian's package, driven by Playwright (tests/chromium.py).
 """
 
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from api.app import create_app
@@ -16,8 +17,8 @@ from api.settings import Settings
 from domain.organizations import Organization, Role
 from ledger.application import Ledger
 from ledger.checkpoints import Signer
+from tests.chromium import launched_chromium
 from tests.live_server import serving
-from tests.test_dashboard_browser import browser  # noqa: F401  (the fixture)
 
 # Each CSP violation a page meets, recorded by the page itself (an init script runs before the
 # page's own and is not subject to its policy).
@@ -27,6 +28,12 @@ document.addEventListener("securitypolicyviolation", (e) =>
   window.__violations.push(`${e.effectiveDirective} ${e.blockedURI}`));
 """
 REDOC_LOGO = "img-src https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    with launched_chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -64,8 +71,6 @@ def offline(browser: Any, served: tuple[str, str]) -> Iterator[tuple[Any, list[s
 
 
 def operations(base: str) -> list[tuple[str, str]]:
-    import httpx
-
     schema = httpx.get(base + "/openapi.json").json()
     return [(method.upper(), path) for path, item in schema["paths"].items() for method in item]
 
