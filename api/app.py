@@ -4,10 +4,12 @@ import gc
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 
-from api import metrics, problems
+from api import docs_pages, metrics, problems
+from api.content_security import EveryHtmlPage
 from api.limits import BodyLimit
 from api.metrics import Metrics, RequestMetrics
 from api.request_logging import RequestLog, configure_logging
@@ -50,7 +52,9 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         app.state.ledger = opened = ledger or Ledger(settings.database_url, settings.signer, settings.master_key)
         opened.adopt_default_terms()
         app.state.sessions = Sessions(
-            (opened.signer or settings.signer).derive_secret(PURPOSE), int(settings.dashboard_session_hours * 3600)
+            (opened.signer or settings.signer).derive_secret(PURPOSE),
+            timedelta(hours=settings.dashboard_session_hours),
+            opened.store,
         )
         app.state.projection = projection = Projection(opened, settings.projection)
         if ledger is None:  # this process serves the ledger it opened
@@ -74,6 +78,11 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Served by api/docs_pages.py from this origin (FastAPI's own load them from a CDN); no
+        # OAuth2 redirect page: the API's tokens are bearer tokens.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     problems.install(app)
     app.state.metrics = Metrics(app)
@@ -81,6 +90,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     app.add_middleware(RequestLog)
-    for module in (events, cases, reports, audit, export, health, metrics, dashboard):
+    app.add_middleware(EveryHtmlPage)
+    for module in (events, cases, reports, audit, export, health, metrics, dashboard, docs_pages):
         app.include_router(module.router)
     return app

@@ -7,16 +7,10 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from api.content_security import DASHBOARD_HEADERS
+
 # No script, no frames, nothing fetched from elsewhere; forms post only here.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
+SECURITY_HEADERS = DASHBOARD_HEADERS
 STYLESHEET = (files("api") / "static" / "dashboard.css").read_bytes()
 
 _templates = Environment(loader=PackageLoader("api"), autoescape=select_autoescape(default=True))
@@ -25,9 +19,9 @@ _templates.filters["signed"] = lambda n: "–" if n is None else "no change" if 
 _templates.filters["words"] = lambda text: str(text).replace("_", " ")
 
 
-def page(request: Request, template: str, status: int, **context: Any) -> HTMLResponse:
+def page(request: Request, template: str, status: int, headers: dict[str, str] = SECURITY_HEADERS, **context: Any) -> HTMLResponse:
     body = _templates.get_template(template).render(request=request, **context)
-    return HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
+    return HTMLResponse(body, status_code=status, headers=headers)
 
 
 def message(request: Request, title: str, text: str, status: int) -> HTMLResponse:

@@ -37,6 +37,7 @@ from ledger.case_history import HISTORY_PAGE, HistoryPage, history_page
 from ledger.checkpoints import Signer
 from ledger.config import persistence_env
 from ledger.decision_cache import DecisionCache
+from ledger.key_files import create_database_file
 from ledger.leaves import LeafKey
 from ledger.mapper import LedgerMapper
 from ledger.personal_data import CaseKeys, PersonalData
@@ -95,7 +96,7 @@ class Ledger(Application[UUID]):
             env["CREATE_TABLE"] = "no"
         self.database_url = database_url  # for processes that open the same database (may hold a password: never log it)
         if "SQLITE_DBNAME" in env:
-            Path(env["SQLITE_DBNAME"]).parent.mkdir(parents=True, exist_ok=True)
+            create_database_file(Path(env["SQLITE_DBNAME"]))  # 0600, before SQLite makes it 0644
             in_wal_mode(env["SQLITE_DBNAME"], float(env["SQLITE_LOCK_TIMEOUT"]))
         try:
             super().__init__(env)
@@ -422,11 +423,14 @@ class Ledger(Application[UUID]):
         return secret
 
     def revoke_token(self, name: str, reason: str) -> None:
+        """Records the revocation, then ends the token's dashboard sessions. Were the process to
+        stop in between, the sessions still open nothing: every request reads the token again."""
         token = self._get(Token, token_stream_id(name))
         if token is None:
             raise ValueError(f"there is no token named {name}")
         token.revoke(reason, datetime.now(UTC))
         self.save(token)
+        self.store.delete_sessions_of(name)
 
     def tokens(self) -> list[dict[str, Any]]:
         names = {

@@ -5,6 +5,8 @@ The writer (the role the API and the projector connect as) gets no more than its
 
 - the log's immutable tables (events, leaves, checkpoints, access log): SELECT and INSERT only.
   No UPDATE, DELETE or TRUNCATE, and, not owning them, it cannot drop their triggers either;
+- the dashboard's sessions: SELECT, INSERT and DELETE (signing in and out, revoking a token and
+  purging expired sessions); not UPDATE: a session is never extended or moved to another token;
 - the per-case keys: the writer owns that table, because forgetting a case (crypto-shredding)
   deletes its keys, and on PostgreSQL 15 only a table's owner may VACUUM the deleted rows away;
 - the read model (tracking, generations, the `cs<g>_` tables): SELECT, INSERT, UPDATE, DELETE, on
@@ -17,6 +19,8 @@ The writer (the role the API and the projector connect as) gets no more than its
 from typing import Any
 
 from psycopg import sql
+
+from ledger.recorders.session_records import SESSIONS
 
 # The log's tables by their suffix after the events table's prefix (`ledger_`).
 IMMUTABLE = ("events", "leaves", "checkpoints", "access_log")
@@ -58,12 +62,14 @@ def grant_writer(cursor: Any, schema: str, prefix: str, writer: str, login: bool
     for suffix in IMMUTABLE:
         cursor.execute(sql.SQL("REVOKE ALL ON {} FROM {}").format(table(suffix), role))
         cursor.execute(sql.SQL("GRANT SELECT, INSERT ON {} TO {}").format(table(suffix), role))
+    cursor.execute(sql.SQL("REVOKE ALL ON {} FROM {}").format(table(SESSIONS), role))
+    cursor.execute(sql.SQL("GRANT SELECT, INSERT, DELETE ON {} TO {}").format(table(SESSIONS), role))
     cursor.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(where, role))
     cursor.execute(
         sql.SQL("GRANT EXECUTE ON FUNCTION {}.{}() TO {}").format(where, sql.Identifier(f"{prefix}_lock_for_append"), role)
     )
     # Every other table is the read model: derived, rebuildable.
-    log_tables = {f"{prefix}_{suffix}" for suffix in (*IMMUTABLE, KEYS)}
+    log_tables = {f"{prefix}_{suffix}" for suffix in (*IMMUTABLE, KEYS, SESSIONS)}
     cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,))
     for (name,) in [(row["tablename"],) for row in cursor.fetchall()]:
         if name not in log_tables:

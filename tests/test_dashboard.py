@@ -95,7 +95,7 @@ def test_the_session_cookie_names_the_token_and_never_holds_it(client: TestClien
     assert monitor not in cookie and monitor.split(".", 1)[1] not in cookie
     key = client.app.state.ledger.signer.derive_secret(PURPOSE)  # type: ignore[attr-defined]
     session = URLSafeTimedSerializer(key, salt=PURPOSE).loads(cookie)
-    assert session["name"] == monitor.split(".", 1)[0] and set(session) == {"csrf", "name"}
+    assert session["name"] == monitor.split(".", 1)[0] and set(session) == {"csrf", "name", "sid"}
     assert client.get("/sign-in", follow_redirects=False).headers["location"] == "/", "already signed in"
     client.cookies.clear()  # else the jar keeps the server's cookie beside the forged one, and sends it
     client.cookies.set(COOKIE, cookie[:-2] + ("AA" if not cookie.endswith("AA") else "BB"))

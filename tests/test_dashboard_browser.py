@@ -12,8 +12,6 @@ in CI (CI set) a missing browser fails it.
 
 import csv
 import io
-import os
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,18 +24,9 @@ from domain.organizations import Organization, Role
 from ledger.application import Ledger
 from ledger.checkpoints import Signer
 from ledger.demo import Population, append_population
+from tests.chromium import launched_chromium
 from tests.live_server import serving
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 LAPTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -45,19 +34,8 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture
 def browser() -> Iterator[object]:
-    if not (os.path.exists(CHROMIUM) and shutil.which(CHROMIUM)):
-        message = f"{CHROMIUM} is not installed (make test installs Debian's chromium when run as root)"
-        if os.environ.get("CI"):
-            pytest.fail(message + "; CI must run the browser test")
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with launched_chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

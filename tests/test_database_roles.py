@@ -14,9 +14,13 @@ from uuid import uuid4
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner, Result
 
+from api.app import create_app
 from api.cli import app
+from api.sessions import COOKIE
+from api.settings import Settings
 from domain.envelope import EventBatch, postings
 from domain.organizations import Organization, Role
 from ledger.application import Ledger
@@ -24,6 +28,8 @@ from ledger.checkpoints import Signer
 from ledger.verify import verify_log
 from projections.runner import Projection
 from tests.builders import contact, separation
+from tests.harness import ORIGIN
+from tests.test_dashboard import csrf_of, sign_in
 
 pytestmark = pytest.mark.postgres
 
@@ -130,3 +136,32 @@ def test_a_writer_on_a_database_never_migrated_is_told_to_run_migrate(
     refused = run(ledger_cli, as_role(postgres_schema_url, writer), "checkpoint")
     assert refused.exit_code == 1
     assert "ledger migrate" in refused.stderr and "owner" in refused.stderr
+
+
+def test_the_writer_keeps_the_dashboards_sessions_and_cannot_extend_one(
+    postgres_schema_url: str, writer: str, ledger_cli: CliRunner, signer: Signer, master_key: bytes, tmp_path: Path
+) -> None:
+    """Signing in, signing out and revoking run as the writer; a session's end is not its to move."""
+    assert run(ledger_cli, postgres_schema_url, "migrate", "--writer", writer, "--login").exit_code == 0
+    writer_url = as_role(postgres_schema_url, writer)
+    settings = Settings(database_url=writer_url, signing_key_file=tmp_path / "key.pem", origin=ORIGIN)
+    with Ledger(writer_url, signer, master_key) as ledger, TestClient(create_app(settings, ledger)) as client:
+        monitor = ledger.issue_token("monitor-writer", Organization.MONITOR, Role.MONITOR)
+        sign_in(client, monitor)
+        copied = client.cookies[COOKIE]
+        assert client.get("/", follow_redirects=False).status_code == 200
+        assert client.post("/sign-out", data={"csrf": csrf_of(client.get("/").text)}, follow_redirects=False).status_code == 303
+        client.cookies.set(COOKIE, copied)
+        assert client.get("/", follow_redirects=False).headers["location"] == "/sign-in?notice=expired"
+        client.cookies.clear()
+        sign_in(client, monitor)
+        ledger.revoke_token("monitor-writer", "rotated")
+        assert client.get("/", follow_redirects=False).headers["location"] == "/sign-in?notice=revoked"
+        sign_in(client, ledger.issue_token("auditor-writer", Organization.OIG, Role.AUDITOR))
+    schema = parse_qs(urlsplit(postgres_schema_url).query)["schema"][0]
+    with psycopg.connect(as_role(postgres_schema_url, writer, with_query=False)) as connection:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            connection.execute(f"UPDATE \"{schema}\".ledger_dashboard_sessions SET expires_at = '2100-01-01T00:00:00.000000Z'")
+        connection.rollback()
+        [(name,)] = connection.execute(f'SELECT token_name FROM "{schema}".ledger_dashboard_sessions').fetchall()
+        assert name == "auditor-writer"

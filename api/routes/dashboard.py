@@ -1,6 +1,6 @@
 """The monitors' dashboard at `/`: server-rendered HTML, no script, nothing from another site.
 
-Monitors and auditors sign in with their token (api/sessions.py keeps the session). The page
+Monitors and auditors sign in with their token (api/sessions.py keeps the session, in the database). The page
 shows the compliance report as of a date (the end of that day, UTC; today means now), its
 charts, the overdue obligations by pseudonymous case id, what changed since an earlier date (the
 difference of two reports) and downloads of the same report. Monitors see no personal data:
@@ -22,6 +22,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.auth import get_ledger
+from api.content_security import REPORT_HTML_HEADERS
 from api.pages import SECURITY_HEADERS, STYLESHEET, message, page
 from api.routes.reports import get_projection
 from api.sessions import COOKIE, Session, Sessions, csrf_matches
@@ -118,10 +119,10 @@ def sign_inpage(
 ) -> Response:
     session = sessions.read(request)
     if session is not None and session.token_name is not None:
-        who = _loading(request, lambda: _reader(ledger, session))
+        who = _loading(request, lambda: _reader(ledger, sessions, session))
         if isinstance(who, Response):
             return who
-        if who is not None:
+        if isinstance(who, Principal):
             return RedirectResponse("/", 303)  # already signed in
     return _sign_in_form(request, sessions, notice=SIGN_IN_NOTICES.get(notice or ""))
 
@@ -150,8 +151,8 @@ def sign_in(
             request, sessions, f"The dashboard is for monitor and auditor tokens; {who.name} is an {who.role.value} token.", 403
         )
     response = RedirectResponse("/", 303)
-    sessions.write(response, request, Sessions.new(who.name))  # a new CSRF secret too
-    return response
+    started = _loading(request, lambda: sessions.start(response, request, who.name, replacing=session))  # a new CSRF secret too
+    return started if isinstance(started, Response) else response
 
 
 @router.post("/sign-out")
@@ -160,17 +161,18 @@ def sign_out(
     sessions: Annotated[Sessions, Depends(get_sessions)],
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    if not csrf_matches(sessions.read(request), csrf):
+    session = sessions.read(request)
+    if not csrf_matches(session, csrf):
         return message(request, "Not signed out", "That sign-out form had expired. Reload the dashboard and try again.", 400)
     response = RedirectResponse("/sign-in?notice=signed-out", 303)
-    sessions.clear(response, request)
-    return response
+    ended = _loading(request, lambda: sessions.end(response, request, session))  # for every copy of the cookie
+    return ended if isinstance(ended, Response) else response
 
 
 def _sign_in_form(request: Request, sessions: Sessions, error: str | None = None, status: int = 200, notice: str | None = None) -> Response:
     session = sessions.read(request)
     if session is None or session.token_name is not None:
-        session = Sessions.new()  # an anonymous session holding only the form's CSRF secret
+        session = Sessions.anonymous()  # holding only the form's CSRF secret
     response = page(request, "sign_in.html", status, session=session, error=error, notice=notice)
     sessions.write(response, request, session)
     return response
@@ -268,10 +270,11 @@ def download_report(
         return report
     body = render(report, format, definitions(projection.late_report_days()))
     name = f"compliance-report-tree-{report['checkpoint']['tree_size']}.{format.value}"
+    policy = REPORT_HTML_HEADERS if format is Format.HTML else SECURITY_HEADERS
     return Response(
         body,
         media_type=MEDIA_TYPES[format],
-        headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'},
+        headers={**policy, "Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
@@ -322,15 +325,19 @@ def _download_point(request: Request, ledger: Ledger, as_of: str) -> Point | Res
 
 @router.get("/static/dashboard.css")
 def stylesheet() -> Response:
-    return Response(STYLESHEET, media_type="text/css; charset=utf-8", headers={"Cache-Control": "public, max-age=300"})
+    return Response(
+        STYLESHEET, media_type="text/css; charset=utf-8", headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"}
+    )
 
 
-def _reader(ledger: Ledger, session: Session) -> Principal | None:
-    """The session's principal, looked up afresh: None once its token is revoked."""
-    if session.token_name is None:
-        return None
-    who = ledger.principal_named(session.token_name)
-    return who if who is not None and who.role in READERS else None
+def _reader(ledger: Ledger, sessions: Sessions, session: Session) -> Principal | str:
+    """The session's principal, its token and its stored session looked up afresh; or why it has
+    none, as a sign-in notice: `revoked` (its token revoked, or no longer a reader's) or `expired`
+    (signed out, or past its end)."""
+    who = ledger.principal_named(session.token_name) if session.token_name is not None else None
+    if who is None or who.role not in READERS:
+        return "revoked"
+    return who if sessions.is_live(session) else "expired"
 
 
 def _signed_in(request: Request, sessions: Sessions, ledger: Ledger) -> tuple[Session, Principal] | Response:
@@ -339,11 +346,11 @@ def _signed_in(request: Request, sessions: Sessions, ledger: Ledger) -> tuple[Se
     if session is None or session.token_name is None:
         notice = "?notice=expired" if session is None and COOKIE in request.cookies else ""
         return RedirectResponse(f"/sign-in{notice}", 303)
-    who = _loading(request, lambda: _reader(ledger, session))
+    who = _loading(request, lambda: _reader(ledger, sessions, session))
     if isinstance(who, Response):
         return who
-    if who is None:  # revoked since the sign-in: the session ends here
-        response = RedirectResponse("/sign-in?notice=revoked", 303)
+    if isinstance(who, str):  # the session is over
+        response = RedirectResponse(f"/sign-in?notice={who}", 303)
         sessions.clear(response, request)
         return response
     return session, who

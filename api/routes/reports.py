@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from api.auth import allow, get_ledger
+from api.content_security import REPORT_HTML_HEADERS
 from api.deps import AsOfDep
 from api.schemas import PROBLEMS, ComplianceReport, OverdueObligations
 from domain.access import Principal
@@ -72,6 +73,8 @@ def get_compliance_report(
     headers = as_of_headers(point)
     if format is Format.PDF:
         headers["Content-Disposition"] = f'inline; filename="compliance-report-{report["checkpoint"]["tree_size"]}.pdf"'
+    if format is Format.HTML:
+        headers |= REPORT_HTML_HEADERS
     return Response(body, media_type=MEDIA_TYPES[format], headers=headers)
 
 

@@ -17,6 +17,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
 
 from ledger.leaves import Leaf, LeafKey
+from ledger.recorders.session_records import SessionRecords
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +99,7 @@ def _clashed(error: Exception) -> bool:
     return isinstance(cause, sqlite3.OperationalError) and getattr(cause, "sqlite_errorname", "") in SQLITE_BUSY
 
 
-class LedgerRecorder(ABC):
+class LedgerRecorder(SessionRecords, ABC):
     """Mixin for an eventsourcing application recorder that keeps the ledger's extra tables."""
 
     events_table: str

@@ -29,6 +29,7 @@ from ledger.faults import reconnecting_helps
 from ledger.leaves import Leaf, LeafKey, leaf_inputs
 from ledger.roles import is_owner, needs_the_owner
 from ledger.recorders.base import LedgerRecorder, LogHead
+from ledger.recorders.session_records import CREATE_SESSIONS, CREATE_SESSIONS_INDEX, SESSIONS
 
 # A batch whose pooled connection turns out dead is tried again on a fresh one, briefly: past
 # this the client is told 503 and retries itself.
@@ -57,12 +58,14 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
             "lock": Identifier(f"{prefix}_lock_for_append"),
             "case_keys": Identifier(f"{prefix}_case_keys"),
             "access_log": Identifier(f"{prefix}_access_log"),
+            "sessions": Identifier(f"{prefix}_{SESSIONS}"),
         }
         self.events_table = SQL("{schema}.{events}").format(**names).as_string()
         self.leaves_table = SQL("{schema}.{leaves}").format(**names).as_string()
         self.checkpoints_table = SQL("{schema}.{checkpoints}").format(**names).as_string()
         self.case_keys_table = SQL("{schema}.{case_keys}").format(**names).as_string()
         self.access_log_table = SQL("{schema}.{access_log}").format(**names).as_string()
+        self.sessions_table = SQL("{schema}.{sessions}").format(**names).as_string()
         # The events at the positions given, and their leaves: recorded_at from the database's clock
         # (under the append lock, taken before this statement), never before the last leaf's; each
         # leaf hash the RFC 6962 leaf hash of its input around that recorded_at. The events go as one
@@ -128,6 +131,10 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
                     "case_id text, "
                     "detail text NOT NULL)"
                 ).format(**names),
+                SQL(CREATE_SESSIONS).format(table=SQL("{schema}.{sessions}").format(**names)),
+                SQL(CREATE_SESSIONS_INDEX).format(
+                    index=Identifier(f"{prefix}_{SESSIONS}_token_name"), table=SQL("{schema}.{sessions}").format(**names)
+                ),
                 SQL(
                     "CREATE OR REPLACE FUNCTION {schema}.{refuse}() RETURNS trigger LANGUAGE plpgsql AS $$ "
                     "BEGIN RAISE EXCEPTION 'the ledger is append-only: % on % refused', TG_OP, TG_TABLE_NAME "

@@ -19,6 +19,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 from domain.values import utc_text
 from ledger.leaves import Leaf, LeafKey, leaf_inputs, next_recorded_at
 from ledger.recorders.base import SQLITE_BUSY, LedgerRecorder, LogHead
+from ledger.recorders.session_records import CREATE_SESSIONS, CREATE_SESSIONS_INDEX, SESSIONS
 
 
 # Pages (4 KiB) the WAL may hold before a commit checkpoints it: ~40 MB.
@@ -52,6 +53,7 @@ class LedgerSQLiteRecorder(LedgerRecorder, SQLiteApplicationRecorder):
     checkpoints_table = "ledger_checkpoints"
     case_keys_table = "ledger_case_keys"
     access_log_table = "ledger_access_log"
+    sessions_table = f"ledger_{SESSIONS}"
     placeholder = "?"
     _STREAM_NIBBLE = "instr('0123456789abcdef', lower(substr(e.originator_id, -1, 1))) - 1"  # ids stored as text
 
@@ -101,6 +103,8 @@ class LedgerSQLiteRecorder(LedgerRecorder, SQLiteApplicationRecorder):
             "action TEXT NOT NULL, "
             "case_id TEXT, "
             "detail TEXT NOT NULL)",
+            CREATE_SESSIONS.format(table=self.sessions_table),
+            CREATE_SESSIONS_INDEX.format(index=f"{self.sessions_table}_token_name", table=self.sessions_table),
         ]
         for table in (events, self.leaves_table, self.checkpoints_table, self.access_log_table):
             for operation in ("UPDATE", "DELETE"):
