@@ -1,6 +1,6 @@
 """Sustained load: many clients posting at once to shared and own cases, with the loss check.
 
-The scenario of tests/test_load.py (tests/load_clients.py), larger, against a uvicorn server in its
+The scenario of tests/test_load.py (tests/load_clients.py), larger, against `ledger serve` in its
 own process (LEDGER_LOG_LEVEL=WARNING), on a fresh database per measurement: an SQLite temp file,
 and a PostgreSQL schema (LEDGER_BENCH_DATABASE_URL or LEDGER_TEST_DATABASE_URL) dropped after.
 Clients mix single posts with expected_version to shared cases (re-reading after a 409) and
