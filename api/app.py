@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     problems.install(app)
     app.state.metrics = Metrics(app)
     # The last added runs first: the request id and the metrics cover even a refused body.
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, timeout_seconds=settings.request_body_timeout_seconds)
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     app.add_middleware(RequestLog)
     app.add_middleware(EveryHtmlPage)

@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from api.http_server import raise_descriptor_limit, server_options
 from api.settings import Settings
 from domain.as_of import AsOf, AsOfError, Point
 from domain.envelope import Envelope, Posting
@@ -95,11 +96,6 @@ def progress_bar() -> Progress:
     )
 
 
-# The app logs JSON lines, one per request with its id; uvicorn's own access log would repeat
-# each request as text, query string included, so it is off (tests serve with the same options).
-SERVER_LOGGING: dict[str, Any] = {"log_config": None, "access_log": False}
-
-
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -109,8 +105,12 @@ def serve(
     import uvicorn
 
     settings = Settings()
+    try:
+        raise_descriptor_limit(settings.max_connections)
+    except ValueError as error:
+        fail(str(error))
     err.print(f"ledger on {settings.database_url.split('@')[-1]} at http://{host}:{port} (dashboard at /, docs at /docs)")
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level=settings.log_level.lower(), **SERVER_LOGGING)
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, **server_options(settings))
 
 
 @tokens.command("create")

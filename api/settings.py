@@ -32,6 +32,24 @@ class Settings(BaseSettings):
         description="The log's name in its checkpoints (a schema-less URL, per C2SP).",
     )
     max_body_bytes: int = Field(default=4 * 1024 * 1024, description="Larger request bodies get 413.")
+    request_head_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        le=300,
+        description="A request's head (its line and headers) must arrive within this many seconds of the connection, or of the previous answer on it (then 408 and the connection is closed).",
+    )
+    request_body_timeout_seconds: float = Field(
+        default=30,
+        gt=0,
+        le=3600,
+        description="A request's body must arrive within this many seconds of its head (then 408, nothing appended, the connection closed): 30 s lets the largest body through at ~140 KB/s.",
+    )
+    max_connections: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description="Connections served at once; a request on one beyond them gets 503 with Retry-After. The server's open-file limit is raised to fit (or it will not start).",
+    )
     projector: Literal["in-process", "external"] = Field(
         default="in-process",
         description="in-process: the API keeps the reports' projection up to date; external: `ledger project --follow` does.",

@@ -4,7 +4,7 @@ For each backend, in one run:
   raw save()     a stock eventsourcing Application (library recorder, no leaves, no rules) saving
                  events of the same shape, 100 per save() and 1 per save(): the baseline;
   ledger append  Ledger.append in-process (validation done; rules, idempotency, leaves);
-  HTTP           POST /v1/events to a uvicorn server in its own process, 100 per request (by one
+  HTTP           POST /v1/events to `ledger serve` in its own process, 100 per request (by one
                  client, and by 4 concurrent clients as several agencies post at once) and 1;
                  the server projects the reports in-process (the default), except in the row
                  "projector apart", where `ledger project --follow` does it in a process beside;
@@ -248,7 +248,7 @@ def post_all(base: str, token: str | None, shares: list[list[dict[str, Any]]]) -
 
 @contextmanager
 def server(url: str, key_dir: str, projector: str = "in-process") -> Iterator[str]:
-    """A uvicorn ledger server; with projector="external", `ledger project --follow` runs beside it
+    """A ledger server (`ledger serve`); with projector="external", `ledger project --follow` runs beside it
     in its own process (its own interpreter: the server's request threads no longer share a GIL
     with the projection's Python work, as they do with the default in-process projector)."""
     port = free_port()
@@ -262,7 +262,7 @@ def server(url: str, key_dir: str, projector: str = "in-process") -> Iterator[st
     }
     root = Path(__file__).resolve().parents[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port), "--log-level", "warning"],
+        [str(Path(sys.executable).parent / "ledger"), "serve", "--port", str(port)],  # as `make run` and the image serve
         env=env,
         cwd=root,
     )

@@ -1,6 +1,6 @@
 """Sustained load: many clients posting at once to shared and own cases, with the loss check.
 
-The scenario of tests/test_load.py (tests/load_clients.py), larger, against a uvicorn server in its
+The scenario of tests/test_load.py (tests/load_clients.py), larger, against `ledger serve` in its
 own process (LEDGER_LOG_LEVEL=WARNING), on a fresh database per measurement: an SQLite temp file,
 and a PostgreSQL schema (LEDGER_BENCH_DATABASE_URL or LEDGER_TEST_DATABASE_URL) dropped after.
 Clients mix single posts with expected_version to shared cases (re-reading after a 409) and
@@ -16,16 +16,25 @@ after a 409), and without any; beside them one client posting alone (same server
 layout) and Ledger.append in-process, all measured in the same run. The machine's load average is printed at the
 start and the end: other work skews the figures.
 
-    .venv/bin/python bench/load.py [--clients 16] [--events 500] [--backends sqlite,postgresql]
+Last row (issue 15): one family grown to 1,000 members in 10 posts of 100 MemberAdded, back to back,
+each post's time printed, and while each is under way a one-event post by another agency to
+another case, its time printed too. A post's cost must not grow with its case: the last post is
+to be within 2x of the first (the run exits 1 if not).
+
+    .venv/bin/python bench/load.py [--clients 16] [--events 500] [--backends sqlite,postgresql] [--family-only]
 """
 
 import argparse
 import os
 import sys
 import tempfile
+import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -33,7 +42,11 @@ from bench.ingest import MASTER_KEY, database, ledger_append_rate, server  # noq
 from domain.organizations import Organization, Role  # noqa: E402
 from ledger.application import Ledger  # noqa: E402
 from ledger.verify import verify_log  # noqa: E402
+from tests.builders import contact, envelope, separation  # noqa: E402
 from tests.load_clients import OUTREACH, Outcome, Plan, open_cases, percentile, run_clients  # noqa: E402
+
+FAMILY_POSTS = 10
+MEMBERS_PER_POST = 100
 
 
 @dataclass(frozen=True)
@@ -92,6 +105,60 @@ def _checked(url: str, plan: Plan, outcomes: list[Outcome], seconds: float) -> F
     )
 
 
+@dataclass(frozen=True)
+class Growth:
+    posts_ms: list[float]  # each post of MEMBERS_PER_POST MemberAdded to the growing family
+    others_ms: list[float]  # the one-event post by another agency made while each was under way
+
+
+def family_growth(url: str) -> Growth:
+    """The family grown post by post through the server, each post timed, with another agency's
+    one-event post sent as each starts."""
+    with Ledger(url, master_key=MASTER_KEY) as ledger:
+        frtf = ledger.issue_token("bench-family-frtf", Organization.FRTF, Role.AGENCY)
+        kind = ledger.issue_token("bench-family-kind", Organization.KIND, Role.AGENCY)
+    posts_ms: list[float] = []
+    others_ms: list[float] = []
+    with tempfile.TemporaryDirectory() as key_dir, server(url, key_dir) as base:
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {frtf}"}, timeout=300) as http:
+            identified = http.post("/v1/events", json={"events": [separation("FRTF-FAMILY"), separation("FRTF-OTHER")]})
+            identified.raise_for_status()
+            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {kind}"}, timeout=300) as other:
+                for post in range(FAMILY_POSTS):
+                    members = [
+                        envelope("FRTF-FAMILY", "MemberAdded", {
+                            "member_id": f"M{post:02d}-{n:03d}", "role": "child", "reason": "found in a review", "birth_year": 2012,
+                        })
+                        for n in range(MEMBERS_PER_POST)
+                    ]
+
+                    def meanwhile() -> None:
+                        time.sleep(0.005)  # once the large post is on its way
+                        started = time.perf_counter()
+                        other.post("/v1/events", json={"events": [contact("FRTF-OTHER")]}).raise_for_status()
+                        others_ms.append((time.perf_counter() - started) * 1000)
+
+                    beside = threading.Thread(target=meanwhile)
+                    started = time.perf_counter()
+                    beside.start()
+                    http.post("/v1/events", json={"events": members}).raise_for_status()
+                    posts_ms.append((time.perf_counter() - started) * 1000)
+                    beside.join()
+    return Growth(posts_ms, others_ms)
+
+
+def _print_growth(backend: str, growth: Growth) -> bool:
+    members = FAMILY_POSTS * MEMBERS_PER_POST
+    ratio = growth.posts_ms[-1] / growth.posts_ms[0]
+    within = ratio <= 2
+    print(f"{backend:<11} a family grown by {members:,} members (to {members + 2:,}), {FAMILY_POSTS} posts of {MEMBERS_PER_POST} MemberAdded, back to back:")
+    print(f"{'':<11}   each post, ms:                 " + " ".join(f"{ms:7.1f}" for ms in growth.posts_ms))
+    print(f"{'':<11}   another agency's 1 event, ms:  " + " ".join(f"{ms:7.1f}" for ms in growth.others_ms))
+    print(f"{'':<11}   last / first post: {ratio:.2f} ({'within 2x' if within else 'NOT within 2x'})")
+    sys.stdout.flush()
+    return within
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=16)
@@ -103,7 +170,11 @@ def main() -> None:
         default=os.environ.get("LEDGER_BENCH_DATABASE_URL")
         or os.environ.get("LEDGER_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
     )
+    parser.add_argument("--family-only", action="store_true", help="only the last row: a family grown post by post")
     args = parser.parse_args()
+    if args.family_only:
+        flat = [_print_growth(backend, _grown(backend, args.postgres_url)) for backend in args.backends.split(",")]
+        sys.exit(0 if all(flat) else 1)
     print(
         f"{args.clients} concurrent clients, shared and own cases, after a warm-up; {os.cpu_count()} cores; "
         "load average at the start: " + ", ".join(f"{load:.2f}" for load in os.getloadavg())
@@ -134,7 +205,15 @@ def main() -> None:
             append = ledger_append_rate(url, 10_000, 100)
         print(f"{backend:<11} {'Ledger.append, 100/batch':<34} {'1 x 10000':>16} {append:>9,.0f}")
         sys.stdout.flush()
+    flat = [_print_growth(backend, _grown(backend, args.postgres_url)) for backend in args.backends.split(",")]
     print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
+    if not all(flat):
+        sys.exit(1)
+
+
+def _grown(backend: str, postgres_url: str) -> Growth:
+    with database(backend, postgres_url) as url:
+        return family_growth(url)
 
 
 def _print(backend: str, what: str, f: Figures) -> None:

@@ -20,6 +20,7 @@ from domain.terms import ClockInputs, day_of
 # some obligations; EVERYTHING when whether the case counts may change.
 NOTHING: frozenset[str] = frozenset()
 CHILDREN = frozenset({"children"})
+ONE_CHILD = "child "  # + a member id: that child's row alone (with the family's, which counts it)
 FAMILY = frozenset({"family"})
 EVERYTHING = frozenset({"everything"})
 OUTREACH = frozenset({Obligation.FIRST_OUTREACH.value})
@@ -87,7 +88,8 @@ class CaseFacts:
     care_started: list[int] = field(default_factory=list)  # each behavioral-health start's day
     care_interrupted: list[int] = field(default_factory=list)  # each behavioral-health end for an interruption
     travels: list[tuple[str, int, str]] = field(default_factory=list)  # (occurred_at, version, organization)
-    reunifications: list[tuple[str, int, frozenset[str]]] = field(default_factory=list)
+    reunions: dict[str, tuple[str, int]] = field(default_factory=dict)  # member id → its first reunification's (occurred_at, version)
+    not_reunified: set[str] = field(default_factory=set)  # the children no reunification names yet
 
     @classmethod
     def of(cls, case_id: str, facts: Iterable[Fact]) -> "CaseFacts":
@@ -123,18 +125,27 @@ class CaseFacts:
         self.nationality = data["nationality"]
         self.border_sector = data["border_sector"]
         for child in data.get("children", ()):
-            self.children[child["member_id"]] = Child(child.get("birth_year"))
+            self._add_child(child["member_id"], child.get("birth_year"))
         return EVERYTHING
 
     def _member_added(self, _: Fact, data: Mapping[str, Any]) -> frozenset[str]:
         if data["role"] == MemberRole.CHILD:
-            self.children[data["member_id"]] = Child(data.get("birth_year"))
-            return CHILDREN
+            self._add_child(data["member_id"], data.get("birth_year"))
+            return one_child(data["member_id"])
         # a member id names one person: re-added in another role, it is no longer a child
-        return CHILDREN if self.children.pop(data["member_id"], None) is not None else NOTHING
+        return self._remove_child(data["member_id"])
 
     def _member_removed(self, _: Fact, data: Mapping[str, Any]) -> frozenset[str]:
-        return CHILDREN if self.children.pop(data["member_id"], None) is not None else NOTHING
+        return self._remove_child(data["member_id"])
+
+    def _add_child(self, member_id: str, birth_year: int | None) -> None:
+        self.children[member_id] = Child(birth_year)
+        if member_id not in self.reunions:
+            self.not_reunified.add(member_id)
+
+    def _remove_child(self, member_id: str) -> frozenset[str]:
+        self.not_reunified.discard(member_id)
+        return one_child(member_id) if self.children.pop(member_id, None) is not None else NOTHING
 
     def _contact(self, fact: Fact, data: Mapping[str, Any]) -> frozenset[str]:
         first = _earliest(self.first_contact, day_of(fact.occurred_at))
@@ -169,7 +180,7 @@ class CaseFacts:
 
     def _travel(self, fact: Fact, _: Mapping[str, Any]) -> frozenset[str]:
         self.travels.append((fact.occurred_at, fact.version, fact.organization))
-        return CHILDREN if self.reunifications else NOTHING  # it can only change who is credited
+        return CHILDREN if self.reunions else NOTHING  # it can only change who is credited
 
     def _arrived(self, fact: Fact, data: Mapping[str, Any]) -> frozenset[str]:
         arrival = (fact.occurred_at, fact.version, day_of(data["parole_start"]), day_of(data["parole_end"]))
@@ -179,8 +190,12 @@ class CaseFacts:
         return NOTHING
 
     def _reunified(self, fact: Fact, data: Mapping[str, Any]) -> frozenset[str]:
-        named = frozenset(data.get("children") or self.children)  # none named: all children so far
-        self.reunifications.append((fact.occurred_at, fact.version, named))
+        when = (fact.occurred_at, fact.version)
+        for member_id in data.get("children") or list(self.children):  # none named: all children so far
+            first = self.reunions.get(member_id)
+            if first is None or when < first:
+                self.reunions[member_id] = when
+            self.not_reunified.discard(member_id)
         if data["location_country"] == US:
             self.reunified_in_us = _earliest(self.reunified_in_us, day_of(fact.occurred_at))
             return CHILDREN | CARE
@@ -251,7 +266,11 @@ class CaseFacts:
 
     def reunification_of(self, member_id: str) -> tuple[str, int] | None:
         """(occurred_at, version) of the first reunification that names the child."""
-        return min((r[:2] for r in self.reunifications if member_id in r[2]), default=None)
+        return self.reunions.get(member_id)
+
+    @property
+    def every_child_reunified(self) -> bool:
+        return bool(self.children) and not self.not_reunified
 
     def facilitator(self, reunified: tuple[str, int]) -> str:
         """The organization that posted the latest travel arrangement before the reunification."""
@@ -318,6 +337,16 @@ class CaseFacts:
 
     def _after_arrival(self, met: int | None) -> ClockInputs | None:
         return None if self.arrival is None else ClockInputs(day_of(self.arrival[0]), met)
+
+
+def one_child(member_id: str) -> frozenset[str]:
+    """What a change to one child touches: its row, and the family's (reunified once every child is)."""
+    return frozenset({ONE_CHILD + member_id}) | FAMILY
+
+
+def children_touched(touched: frozenset[str]) -> list[str]:
+    """The member ids of the children whose rows alone `touched` names."""
+    return [part[len(ONE_CHILD) :] for part in touched if part.startswith(ONE_CHILD)]
 
 
 def _earliest(current: int | None, day: int | None) -> int | None:

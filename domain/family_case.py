@@ -13,6 +13,7 @@ from uuid import UUID, uuid4, uuid5
 from eventsourcing.domain import AggregateCreated, BaseAggregate
 from pydantic import ValidationError
 
+from domain.case_members import MAX_CASE_MEMBERS, MEMBER_ENTRIES, CaseMembers, Member
 from domain.catalog import AMENDMENTS, CASE_EVENTS, MemberRole, stored_data
 from domain.envelope import Posting
 from domain.errors import CaseConflict, InvalidReference, NotPermitted
@@ -47,19 +48,6 @@ class Entry:
                 return str(correction["occurred_at"])
         return self.occurred_at
 
-
-@dataclass(frozen=True)
-class Member:
-    member_id: str
-    role: str
-    birth_year: int | None = None
-    name: str | None = None
-
-
-# The entries that can change who the case's members are: by naming them, or by amending one that does.
-_CHANGES_MEMBERS = frozenset(
-    {"SeparationIdentified", "MemberAdded", "MemberRemoved", "EntryCorrected", "EntryRetracted"}
-)
 
 # Fields of a posting's data that name members of the case, by event type.
 _MEMBER_LISTS = {
@@ -168,7 +156,7 @@ class FamilyCase(BaseAggregate[UUID]):
         self.case_id = case_id
         self.entries: dict[str, Entry] = {}  # by event_id, in version order
         self.merged_into: str | None = None
-        self._members: dict[str, Member] | None = None  # members(), until an entry changes them
+        self._members = CaseMembers()  # kept entry by entry: every posting's checks read them
 
     @classmethod
     def before_any_event(cls, case_id: str) -> "FamilyCase":
@@ -191,14 +179,21 @@ class FamilyCase(BaseAggregate[UUID]):
             version=event.originator_version,
         )
         target = self.entries.get(str(event.data.get("event_id")))
+        names_members = target is not None and target.type in MEMBER_ENTRIES and not target.retracted
         if event.type == "EntryRetracted" and target:
+            if names_members:
+                self._members.withdraw(target.type, target.version, target.effective_data)
             target.retracted = True
         elif event.type == "EntryCorrected" and target:
+            if names_members:
+                self._members.withdraw(target.type, target.version, target.effective_data)
             target.corrections.append(event.data)
+            if names_members:
+                self._members.mention(target.type, target.version, target.effective_data)
         elif event.type == "MergedInto":
             self.merged_into = event.data["surviving_case_id"]
-        if event.type in _CHANGES_MEMBERS:
-            self._members = None
+        elif event.type in MEMBER_ENTRIES:
+            self._members.mention(event.type, event.originator_version, event.data)
 
     # --- reading the record -------------------------------------------------------------------
 
@@ -209,33 +204,9 @@ class FamilyCase(BaseAggregate[UUID]):
                 yield entry
 
     def members(self) -> dict[str, Member]:
-        """The case's members now. Checks of member references ask for them at every posting, and
-        reading them off all the entries cost more than the rest of a decision on a long case; so
-        they are kept until an entry that can change them is recorded."""
-        if self._members is None:
-            self._members = self._members_from_entries()
-        return dict(self._members)
-
-    def _members_from_entries(self) -> dict[str, Member]:
-        members: dict[str, Member] = {}
-        for entry in self.effective_entries():
-            data = entry.effective_data
-            if entry.type == "SeparationIdentified":
-                for child in data.get("children", []):
-                    members[child["member_id"]] = Member(
-                        child["member_id"], MemberRole.CHILD, child.get("birth_year"), child.get("name")
-                    )
-                for parent in data.get("parents", []):
-                    members[parent["member_id"]] = Member(
-                        parent["member_id"], MemberRole.PARENT, None, parent.get("name")
-                    )
-            elif entry.type == "MemberAdded":
-                members[data["member_id"]] = Member(
-                    data["member_id"], data["role"], data.get("birth_year"), data.get("name")
-                )
-            elif entry.type == "MemberRemoved":
-                members.pop(data["member_id"], None)
-        return members
+        """The case's members now, in the order they joined (kept up to date entry by entry:
+        domain/case_members.py)."""
+        return self._members.in_order()
 
     # --- deciding on new postings -------------------------------------------------------------
 
@@ -323,19 +294,20 @@ class FamilyCase(BaseAggregate[UUID]):
         return self.pending_events[-1]  # type: ignore[return-value]
 
     def _check_members(self, ids: list[str], field: str, role: str | None = None, *, listed: bool = True) -> None:
-        members = self.members()
         for i, member_id in enumerate(ids):
-            member = members.get(member_id)
+            member = self._members.get(member_id)
             if member is None or (role is not None and member.role != role):
                 what = f"a {role}" if role else "a member"
                 where = f"data.{field}[{i}]" if listed else f"data.{field}"
                 raise InvalidReference(f"{member_id} is not {what} of case {self.case_id}", where)
 
     def _check_member_added(self, posting: Posting, _: str) -> None:
-        if posting.data["member_id"] in self.members():
+        if posting.data["member_id"] in self._members:
             raise InvalidReference(
                 f"{posting.data['member_id']} is already a member of case {self.case_id}", "data.member_id"
             )
+        if len(self._members) >= MAX_CASE_MEMBERS:
+            raise self._full("data.member_id")
 
     def _check_member_removed(self, posting: Posting, _: str) -> None:
         self._check_members([posting.data["member_id"]], "member_id", listed=False)
@@ -346,7 +318,7 @@ class FamilyCase(BaseAggregate[UUID]):
 
     def _check_reunified(self, posting: Posting, _: str) -> None:
         self._check_members(posting.data.get("children", []), "children", MemberRole.CHILD)
-        if not any(m.role == MemberRole.CHILD for m in self.members().values()):
+        if not self._members.has_children:
             raise CaseConflict(f"case {self.case_id} has no children to reunify", "data.children")
 
     def _check_member_list(self, posting: Posting, _: str) -> None:
@@ -390,11 +362,30 @@ class FamilyCase(BaseAggregate[UUID]):
                 reference_check(self, replace(posting, type=target.type, data=corrected), organization)
             except InvalidReference as refusal:
                 raise InvalidReference(refusal.message, refusal.field.replace("data.", "data.changes.", 1)) from None
+        if target.type in MEMBER_ENTRIES:
+            named = next((key for key in ("member_id", "children", "parents") if key in changes), None)
+            self._check_bound(target, corrected, f"data.changes.{named}" if named else "data.changes")
         canonical = {key: corrected.get(key) for key in changes}  # None: an optional field cleared
         return replace(posting, data={**posting.data, "changes": canonical})
 
     def _check_retraction(self, posting: Posting, organization: str) -> None:
-        self._amended_entry(posting, organization)
+        target = self._amended_entry(posting, organization)
+        if target.type in MEMBER_ENTRIES:  # retracting a MemberRemoved brings its member back
+            self._check_bound(target, None, "data.event_id")
+
+    def _check_bound(self, target: Entry, now: dict[str, Any] | None, field: str) -> None:
+        """An amendment may not take the case past MAX_CASE_MEMBERS (nor further past it, should a
+        log written under a larger bound hold more)."""
+        after = self._members.count_if(target.type, target.version, target.effective_data, now)
+        if after > MAX_CASE_MEMBERS and after > len(self._members):
+            raise self._full(field)
+
+    def _full(self, field: str) -> CaseConflict:
+        return CaseConflict(
+            f"case {self.case_id} would have more than {MAX_CASE_MEMBERS} members, the most a case may have; "
+            "remove members no longer part of the family first",
+            field,
+        )
 
 
 # Checks that a posting's references (members, children) exist; corrections are held to them too.

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from domain.case_facts import CHILDREN, EVERYTHING, FAMILY, CaseFacts
+from domain.case_facts import CHILDREN, EVERYTHING, FAMILY, CaseFacts, children_touched
 from domain.catalog import Obligation
 from domain.terms import KIND_OF, Clock, ClockInputs, ObligationKind, Terms, evaluate
 
@@ -62,54 +62,87 @@ def case_rows(
 ) -> dict[RowKey, Row]:
     """The case's rows under `terms`. Given its `previous` rows (under the same terms) and what
     the last fact `touched`, only those parts are derived again."""
+    rows = dict(previous) if previous else {}
+    update_rows(rows, facts, terms, touched)
+    return rows
+
+
+def update_rows(rows: dict[RowKey, Row], facts: CaseFacts, terms: Terms, touched: frozenset[str]) -> dict[RowKey, Row | None]:
+    """Derives again, in place, the parts of the case's `rows` that `touched` names (all of them if
+    there are none yet). Returns what may have changed: each such key with its row before (None:
+    there was none). A fact about one child costs that child's row, however large the family."""
+    everything = not rows or EVERYTHING <= touched or not facts.counted
+    before: dict[RowKey, Row | None] = dict(rows) if everything else {}
     if not facts.counted:
-        return {}
-    if not previous or EVERYTHING <= touched:
-        rows: dict[RowKey, Row] = {}
+        rows.clear()
+        return before
+    obligations: Iterable[Obligation] = _OBLIGATIONS
+    if everything:
+        rows.clear()
         _children_and_family(facts, rows)
-        obligations: Iterable[Obligation] = _OBLIGATIONS
+    elif CHILDREN <= touched:
+        before[FAMILY_ROW] = rows[FAMILY_ROW]
+        for key in [key for key in rows if key[0] == "child"]:
+            before[key] = rows.pop(key)
+        _children_and_family(facts, rows)
+        for member_id in facts.children:
+            before.setdefault(("child", member_id), None)  # a child the case did not have before
+        obligations = _touched_obligations(touched)
+    elif one := children_touched(touched):
+        remaining = facts.remaining_status()
+        for member_id in one:
+            key = ("child", member_id)
+            before[key] = rows.pop(key, None)
+            if member_id in facts.children:
+                rows[key] = _child_row(facts, member_id, remaining, {})
+        before[FAMILY_ROW], rows[FAMILY_ROW] = rows[FAMILY_ROW], _family(facts)
+        obligations = ()
     else:
-        rows = dict(previous)
-        if CHILDREN <= touched:
-            for key in [key for key in rows if key[0] == "child"]:
-                del rows[key]
-            _children_and_family(facts, rows)
-        elif FAMILY <= touched:
-            rows[FAMILY_ROW] = _family(facts, rows)
+        if FAMILY <= touched:
+            before[FAMILY_ROW], rows[FAMILY_ROW] = rows[FAMILY_ROW], _family(facts)
         obligations = _touched_obligations(touched)
     for obligation in obligations:
         key = _CLOCK_KEYS[obligation]
         inputs = facts.clock_input(obligation)
-        before = rows.get(key)
+        existing = rows.get(key)
         if inputs is None:
-            rows.pop(key, None)
-        elif not (isinstance(before, ClockRow) and before.inputs == inputs):
+            if existing is not None:
+                before.setdefault(key, rows.pop(key))
+        elif not (isinstance(existing, ClockRow) and existing.inputs == inputs):
+            before.setdefault(key, existing)
             rows[key] = ClockRow(inputs, evaluate(obligation, inputs, terms))
-    return rows
+    if everything:
+        for key in rows:
+            before.setdefault(key, None)  # a row the case did not have before
+    return before
 
 
 def _children_and_family(facts: CaseFacts, rows: dict[RowKey, Row]) -> None:
-    assert facts.nationality is not None and facts.border_sector is not None and facts.separation_date is not None
     remaining = facts.remaining_status()
-    month = facts.separation_date[:7]
-    for member_id, child in facts.children.items():
-        reunion = facts.reunification_of(member_id)
-        rows[("child", member_id)] = ChildRow(
-            "reunified" if reunion else remaining,
-            facts.nationality,
-            facts.border_sector,
-            month,
-            facts.age_band(child),
-            facts.facilitator(reunion) if reunion else None,
-            reunion[0][:7] if reunion else None,
-        )
-    rows[FAMILY_ROW] = _family(facts, rows)
+    credited: dict[tuple[str, int], str] = {}  # each reunification's facilitator, found once
+    for member_id in facts.children:
+        rows[("child", member_id)] = _child_row(facts, member_id, remaining, credited)
+    rows[FAMILY_ROW] = _family(facts)
 
 
-def _family(facts: CaseFacts, rows: Mapping[RowKey, Row]) -> FamilyRow:
-    statuses = [row.status for key, row in rows.items() if key[0] == "child"]  # type: ignore[union-attr]
-    reunified = bool(statuses) and all(status == "reunified" for status in statuses)
-    return FamilyRow(facts.registered, reunified, tuple(sorted(facts.service_starts)))
+def _child_row(facts: CaseFacts, member_id: str, remaining: str, credited: dict[tuple[str, int], str]) -> ChildRow:
+    assert facts.nationality is not None and facts.border_sector is not None and facts.separation_date is not None
+    reunion = facts.reunification_of(member_id)
+    if reunion is not None and reunion not in credited:
+        credited[reunion] = facts.facilitator(reunion)
+    return ChildRow(
+        "reunified" if reunion else remaining,
+        facts.nationality,
+        facts.border_sector,
+        facts.separation_date[:7],
+        facts.age_band(facts.children[member_id]),
+        credited[reunion] if reunion else None,
+        reunion[0][:7] if reunion else None,
+    )
+
+
+def _family(facts: CaseFacts) -> FamilyRow:
+    return FamilyRow(facts.registered, facts.every_child_reunified, tuple(sorted(facts.service_starts)))
 
 
 def cells(key: RowKey, row: Row) -> tuple[Cell, ...]:

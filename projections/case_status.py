@@ -14,7 +14,7 @@ concurrent projector can lose or double nothing.
 import gc
 import logging
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,7 +32,7 @@ from domain.terms import Terms, evaluate
 from domain.values import utc_text
 from ledger.application import Ledger
 from ledger.recorders.base import LeanRow
-from projections.case_rows import Cell, ClockRow, Row, RowKey, case_rows, cells
+from projections.case_rows import Cell, ClockRow, Row, RowKey, case_rows, cells, update_rows
 from projections.projection_faults import EventNotProjected
 from projections.store import TABLES, PageWrite, ReadModel, decode, encode
 
@@ -298,9 +298,8 @@ class CaseStatusProjector:
             touched = state.facts.apply(Fact(event.type, event.occurred_at, event.version, event.organization, event.data))
             if not touched:
                 return  # nothing the rows read has changed
-        rows = case_rows(state.facts, self.terms, state.rows, touched)
-        self._changed(event.case_id, state.rows, rows, position, page)
-        state.rows = rows
+        before = update_rows(state.rows, state.facts, self.terms, touched)
+        self._changed(event.case_id, before, state.rows, position, page)
 
     def _case(self, case_id: str, position: int, first: bool, page: _Page) -> CaseState:
         state = self.cases.get(case_id)
@@ -326,20 +325,22 @@ class CaseStatusProjector:
         assert isinstance(case, FamilyCase)
         return case
 
-    def _changed(self, case_id: str, old: dict[RowKey, Row], new: dict[RowKey, Row], position: int, page: _Page) -> None:
-        for key, after in new.items():
-            before = old.get(key)
-            if before is after or before == after:  # most rows of a case are carried over unchanged
+    def _changed(
+        self, case_id: str, old: Mapping[RowKey, Row | None], new: Mapping[RowKey, Row], position: int, page: _Page
+    ) -> None:
+        """Writes the rows that changed among those `old` holds (each key that may have changed,
+        with its row before it; None: there was none), as `new` now has them."""
+        for key, before in old.items():
+            after = new.get(key)
+            if before is after or before == after:  # most rows a fact may touch are carried over unchanged
                 continue
             if before is not None:
                 page.end(TABLES[type(before)], case_id, key[1], position)
                 _count(self.cells, cells(key, before), -1)
-            table, values = encode(case_id, key, after)
-            page.begin(table, values, position)
-            _count(self.cells, cells(key, after), 1)
-        for key in old.keys() - new.keys():  # rows that are no more
-            page.end(TABLES[type(old[key])], case_id, key[1], position)
-            _count(self.cells, cells(key, old[key]), -1)
+            if after is not None:
+                table, values = encode(case_id, key, after)
+                page.begin(table, values, position)
+                _count(self.cells, cells(key, after), 1)
 
     def _terms_changed(self, terms: Terms, position: int, page: _Page) -> None:
         """New terms: the current clocks of the obligations they touch are read again under them."""

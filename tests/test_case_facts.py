@@ -17,7 +17,7 @@ from domain.envelope import EventBatch, Posting
 from domain.errors import Refusal
 from domain.family_case import FamilyCase
 from domain.terms import SETTLEMENT_2023, Terms
-from projections.case_rows import case_rows
+from projections.case_rows import case_rows, update_rows
 
 CASE = "FRTF-000777"
 TERMS = Terms.adopted(SETTLEMENT_2023)
@@ -89,6 +89,13 @@ def test_folding_event_by_event_equals_folding_the_whole_record(rng: Any, steps:
             touched = incremental.apply(Fact(event.type, event.occurred_at, event.originator_version, event.organization, event.data))
             # Deriving only what the fact touched gives the rows a full derivation gives.
             assert case_rows(incremental, TERMS, rows_before, touched) == case_rows(incremental, TERMS)
+            # And what it says may have changed is every row that did, each with its row before
+            # (the projection writes those alone).
+            rows = dict(rows_before)
+            may_have_changed = update_rows(rows, incremental, TERMS, touched)
+            changed = {key for key in rows_before.keys() | rows.keys() if rows_before.get(key) != rows.get(key)}
+            assert changed <= may_have_changed.keys()
+            assert all(before == rows_before.get(key) for key, before in may_have_changed.items())
         whole = CaseFacts.of_case(case)
         assert incremental == whole
         assert case_rows(incremental, TERMS) == case_rows(whole, TERMS)

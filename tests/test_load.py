@@ -1,4 +1,4 @@
-"""Sixteen clients at once through a real uvicorn server, on both backends (issue 7, item 1).
+"""Sixteen clients at once through a real server (as `ledger serve` serves), on both backends (issue 7, item 1).
 
 The clients post to cases they all share (some with expected_version, re-reading after a 409)
 and to cases of their own, re-posting after timeouts and 503s (tests/load_clients.py). Then:
@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from api.app import create_app
+from api.http_server import server_options
 from api.settings import Settings
 from domain.as_of import AsOf
 from domain.organizations import Organization, Role
@@ -44,7 +45,7 @@ def loaded(
         frtf = ledger.issue_token("frtf-load", Organization.FRTF, Role.AGENCY)
         tokens = [ledger.issue_token(f"{org.lower()}-load", Organization(org), Role.AGENCY) for org in OUTREACH]
         app = create_app(settings, ledger)
-        with serving(app) as base_url:
+        with serving(app, **server_options(settings)) as base_url:  # served as `ledger serve` serves
             open_cases(base_url, frtf, PLAN)
             outcomes, seconds = run_clients(base_url, tokens, PLAN)
             projection: Projection = app.state.projection

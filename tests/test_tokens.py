@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 import domain.access
 from api.app import create_app
-from api.cli import SERVER_LOGGING
+from api.http_server import SERVER_LOGGING
 from api.request_logging import configure_logging
 from api.settings import Settings
 from domain.organizations import Organization, Role
