@@ -1,6 +1,7 @@
 """The FastAPI application factory."""
 
 import gc
+import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,8 +18,11 @@ from api.routes import audit, cases, dashboard, events, export, health, reports
 from api.sessions import PURPOSE, Sessions
 from api.settings import Settings
 from ledger.application import Ledger
+from ledger.erasure import START_UP_WAIT_SECONDS, finish_erasure
 from ledger.publisher import publishing_checkpoints
 from projections.runner import Projection
+
+log = logging.getLogger("ledger.api")
 
 DESCRIPTION = """
 The shared record of the Ms. L. settlement: agencies post immutable events, monitors pull
@@ -41,6 +45,20 @@ def _settle_garbage_collector() -> None:
     gc.set_threshold(10_000, 10, 10)  # the young generation: CPython's default is 700
 
 
+def _finish_forgetting(ledger: Ledger) -> None:
+    """Erases what a `ledger forget` that could not finish (or was killed) left of destroyed keys
+    in the database's files; says so if it cannot yet (case ids only: no personal data)."""
+    erasure = finish_erasure(ledger.store, START_UP_WAIT_SECONDS)
+    if erasure.finished and erasure.cases:
+        log.info("finished erasing the destroyed keys of %d forgotten cases", len(erasure.cases))
+    elif not erasure.finished:
+        log.warning(
+            "the destroyed keys of %d forgotten cases are still in the database's files (%s): run `ledger forget --finish`",
+            len(erasure.cases),
+            "; ".join(erasure.held_by),
+        )
+
+
 def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -> FastAPI:
     """`ledger` may be given (tests share one); otherwise the app opens and closes its own."""
     settings = settings or Settings()
@@ -51,6 +69,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         app.state.settings = settings
         app.state.ledger = opened = ledger or Ledger(settings.database_url, settings.signer, settings.master_key)
         opened.adopt_default_terms()
+        _finish_forgetting(opened)
         app.state.sessions = Sessions(
             (opened.signer or settings.signer).derive_secret(PURPOSE),
             timedelta(hours=settings.dashboard_session_hours),

@@ -10,7 +10,7 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -34,6 +34,15 @@ from ledger.checkpoints import KeyFileError
 from ledger.personal_data import MasterKeyError
 from ledger.config import DatabaseURLError
 from ledger.demo import Population, append_population
+from ledger.erasure import (
+    FORGET_WAIT_SECONDS,
+    START_UP_WAIT_SECONDS,
+    Erasure,
+    described,
+    destroy_left_behind,
+    finish_erasure,
+    keys_left_behind,
+)
 from ledger.export import ExportError, write_bundle
 from ledger.roles import grant_writer, needs_the_owner
 from ledger.verify import verify_log
@@ -67,7 +76,9 @@ def _without_password(url: str) -> str:
 
 
 @contextmanager
-def opened_ledger() -> Iterator[Ledger]:
+def opened_ledger(finish_forgetting: bool = True) -> Iterator[Ledger]:
+    """The ledger of LEDGER_DATABASE_URL. Opening it finishes erasing any case keys destroyed by a
+    `ledger forget` that could not finish (or was killed): briefly, warning if it cannot yet."""
     settings = Settings()
     where = _without_password(settings.database_url)
     try:
@@ -77,12 +88,29 @@ def opened_ledger() -> Iterator[Ledger]:
     except (PersistenceError, OSError) as error:
         fail(f"cannot open the database at {where}: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
     try:
+        if finish_forgetting:
+            _finish_at_start_up(ledger)
         yield ledger
     except PersistenceError as error:
         hint = "; run this as the schema's owner (README: Database roles)" if needs_the_owner(error) else ""
         fail(f"the database at {where} failed: {str(error).splitlines()[0] if str(error) else type(error).__name__}{hint}")
     finally:
         ledger.close()
+
+
+def _finish_at_start_up(ledger: Ledger) -> None:
+    erasure = finish_erasure(ledger.store, START_UP_WAIT_SECONDS)
+    if erasure.finished and erasure.cases:
+        err.print(f"finished erasing the destroyed keys of forgotten {described(erasure.cases)} from the database's files")
+    elif not erasure.finished:
+        err.print(f"[bold yellow]warning:[/] {_unfinished(erasure)}", highlight=False)
+
+
+def _unfinished(erasure: Erasure) -> str:
+    return (
+        f"the personal data of {described(erasure.cases)} is forgotten (it reads as redacted), but the destroyed keys "
+        f"are still in the database's files: {'; '.join(erasure.held_by)}. Once that ends, run `ledger forget --finish`"
+    )
 
 
 def progress_bar() -> Progress:
@@ -249,21 +277,58 @@ def _operator() -> str:
 
 @app.command()
 def forget(
-    case_id: Annotated[str, typer.Argument(help="The case whose personal data is to be made unreadable.")],
-    reason: Annotated[str, typer.Option(help="Why (recorded in the log; no personal data here).")],
+    case_id: Annotated[
+        str | None, typer.Argument(help="The case whose personal data is to be made unreadable (with --finish: optional).")
+    ] = None,
+    reason: Annotated[str | None, typer.Option(help="Why (recorded in the log; no personal data here).")] = None,
+    finish: Annotated[
+        bool, typer.Option("--finish", help="Finish forgettings already recorded (of CASE, or all); record nothing new.")
+    ] = False,
+    wait: Annotated[
+        float, typer.Option(min=0, help="Seconds to wait at most for older readers (exports, reports, backups) to end.")
+    ] = FORGET_WAIT_SECONDS,
 ) -> None:
     """Destroy a case's personal-data keys: names, contact details, addresses and notes of the case
-    read as [redacted] from then on, everywhere; every event, leaf, proof and report is unchanged."""
-    with opened_ledger() as ledger:
-        try:
-            receipt, destroyed = ledger.forget_personal_data(case_id, reason)
-        except ValueError as error:
-            fail(str(error))
-        ledger.record_access(_operator(), "forget", case_id, f"{destroyed} keys destroyed: {reason}")
-    err.print(
-        f"forgot the personal data of case {case_id}: {destroyed} keys destroyed; "
-        f"recorded at position {receipt.position}"
-    )
+    read as [redacted] from then on, everywhere; every event, leaf, proof and report is unchanged.
+
+    Then erase the destroyed keys from the database's files, waiting for readers whose snapshot is
+    older (exits 1, saying what holds them, if they outlast --wait: run again with --finish)."""
+    if not finish and (case_id is None or reason is None):
+        fail("give the case and --reason (or --finish, to finish forgettings already recorded)", 2)
+    with opened_ledger(finish_forgetting=False) as ledger:
+        if finish:
+            left = keys_left_behind(ledger, None if case_id is None else [case_id])
+            if left:
+                destroyed = destroy_left_behind(ledger, left)
+                err.print(f"destroyed {destroyed} keys of forgotten {described(b.case_id for b in left)} left live by an earlier forgetting")
+        else:
+            assert case_id is not None and reason is not None
+            try:
+                receipt, destroyed = ledger.forget_personal_data(case_id, reason)
+            except ValueError as error:
+                fail(str(error))
+            ledger.record_access(_operator(), "forget", case_id, f"{destroyed} keys destroyed: {reason}")
+            err.print(
+                f"forgot the personal data of case {case_id}: {destroyed} keys destroyed (recorded at position "
+                f"{receipt.position}); its personal data reads as redacted from now on"
+            )
+        erasure = finish_erasure(ledger.store, wait, progress=_waiting(wait))
+    if not erasure.finished:
+        fail(_unfinished(erasure))
+    erased = f" of {described(erasure.cases)}" if erasure.cases else ""
+    err.print(f"erased: no copy of the destroyed keys{erased} is left in the database's files")
+
+
+def _waiting(wait: float) -> Callable[[float, tuple[str, ...]], None]:
+    said = -5.0
+
+    def progress(waited: float, held_by: tuple[str, ...]) -> None:
+        nonlocal said
+        if waited - said >= 5:  # a line every 5 seconds, not one per attempt
+            said = waited
+            err.print(f"waiting ({waited:.0f} s of at most {wait:.0f} s) for older readers to end: {'; '.join(held_by)}", highlight=False)
+
+    return progress
 
 
 def _verify_bundle(directory: Path, public_key: str | None, saved: list[Path]) -> None:
@@ -301,7 +366,7 @@ def verify(
         _verify_bundle(bundle, public_key, saved_checkpoints or [])
         return
     settings = Settings()
-    with opened_ledger() as ledger, progress_bar() as bar:
+    with opened_ledger() as ledger, progress_bar() as bar:  # opening it finishes any erasure left to do
         task = bar.add_task("verifying", total=ledger.store.tree_size())
         result = verify_log(
             ledger.store,
@@ -309,6 +374,8 @@ def verify(
             settings.origin,
             progress=lambda done: bar.update(task, completed=done),
         )
+        left = keys_left_behind(ledger)
+        unerased = ledger.store.destroyed_case_keys()
     if not result.ok:
         where = f"position {result.first_bad_position}" if result.first_bad_position else "checkpoint"
         fail(f"TAMPERING DETECTED at {where}: {result.problem}")
@@ -316,6 +383,18 @@ def verify(
     if result.checkpoints > 1:
         signed += f", as do the {result.checkpoints - 1} published before it"
     out.print(f"verified {result.events} events: every leaf and the tree recomputed{signed}")
+    if left:
+        fail(
+            f"FORGETTING UNFINISHED: {described(b.case_id for b in left)} "
+            f"{'were' if len(left) > 1 else 'was'} forgotten, but keys that sealed personal data before then are still "
+            f"live (a forgetting stopped before destroying them): run `ledger forget {left[0].case_id} --finish`"
+            + (" for each, or `ledger forget --finish` for all" if len(left) > 1 else "")
+        )
+    if unerased:
+        fail(
+            f"FORGETTING UNFINISHED: the destroyed keys of forgotten {described(unerased)} are still in the database's "
+            "files (a reader holds an older snapshot): run `ledger forget --finish` once it ends"
+        )
 
 
 def _as_of(text: str | None) -> AsOf:

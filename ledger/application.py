@@ -40,9 +40,10 @@ from ledger.decision_cache import DecisionCache
 from ledger.key_files import create_database_file
 from ledger.leaves import LeafKey
 from ledger.mapper import LedgerMapper
-from ledger.personal_data import CaseKeys, PersonalData
+from ledger.personal_data import BatchKeys, PersonalData
 from ledger.receipts import Receipt, receipt_of
 from ledger.recorders.base import LedgerRecorder, LogHead, LoggedEvent, StoredCheckpoint
+from ledger.recorders.case_keys import CaseKeyChanges
 from ledger.recorders.sqlite import in_wal_mode
 from ledger.tree import LogTree
 
@@ -143,44 +144,45 @@ class Ledger(Application[UUID]):
                 )
             seen[posting.event_id] = i
 
-        keys = self._case_keys(postings)
-        digests = [posting.digest(organization, keys.hasher(posting.case_id)) for posting in postings]
+        batch_keys = BatchKeys(self.personal, postings, organization, self._personal_cases(postings))
         for attempt in range(APPEND_ATTEMPTS):
             if attempt:  # another process won the race: back off, with jitter, before deciding again
                 time.sleep(random.uniform(0, min(0.005 * 2**attempt, MAX_BACKOFF_SECONDS)))
-            with self._writing, self.mapper.sealing(keys):  # type: ignore[attr-defined]
-                result = self._append_once(postings, principal, digests, seen)
+            with self._writing:
+                result = self._append_once(postings, principal, batch_keys, seen)
             if result is not None:
                 return result
         raise LedgerBusy("too many concurrent writers on the same cases; nothing was appended, retry")
 
-    def _case_keys(self, postings: Sequence[Posting]) -> CaseKeys:
-        """The keys that seal the batch's personal values (and stand in for them in digests)."""
+    def _personal_cases(self, postings: Sequence[Posting]) -> list[str]:
+        """The cases whose keys seal the batch's personal values (and stand in for them in digests)."""
         personal = [i for i, posting in enumerate(postings) if has_personal_values(posting.data)]
-        if not personal:
-            return CaseKeys({})
-        if self.personal is None:
+        if personal and self.personal is None:
             message = "this ledger has no key for personal data (names, contact details, addresses, notes)"
             raise BatchRejected("invalid", [Problem(i, "data", message) for i in personal])
-        return self.personal.keys_for(postings[i].case_id for i in personal)
+        return [postings[i].case_id for i in personal]
 
     def _append_once(
-        self, postings: Sequence[Posting], principal: Principal, digests: list[str], seen: dict[str, int]
+        self, postings: Sequence[Posting], principal: Principal, batch_keys: BatchKeys, seen: dict[str, int]
     ) -> AppendResult | None:
-        """One decide-and-save; None if another writer got there first (nothing was appended)."""
+        """One decide-and-save; None if another writer got there first (nothing was appended).
+        The keys are read after the head the batch is decided on (see BatchKeys)."""
         trusted = self._decisions.trusted_head()
         if trusted is not None:
+            batch_keys.read()
             # No other writer seen since this process last looked: decide on the kept cases
             # without reading first. Were that wrong, or one of these ids already in the log, the
             # save clashes; a refusal might rest on stale cases. Either way nothing was appended,
             # and the batch is decided again below, from a fresh read.
             try:
-                written = self._decide_and_save(list(enumerate(postings)), principal, digests, seen, trusted)
+                written = self._decide_and_save(list(enumerate(postings)), principal, batch_keys, seen, trusted)
             except BatchRejected:
                 written = None
             if written is not None:
                 return AppendResult([written[p.event_id] for p in postings], appended=len(written))
         head, known = self.store.head_and_known_event_ids([p.event_id for p in postings])
+        batch_keys.read()
+        digests = batch_keys.digests
         conflicts = [
             Problem(i, "event_id", "this event_id was already used for different content")
             for i, (posting, digest) in enumerate(zip(postings, digests, strict=True))
@@ -192,7 +194,7 @@ class Ledger(Application[UUID]):
         if not fresh:
             return AppendResult(self._receipts_at([known[p.event_id][0] for p in postings]), appended=0)
         self._decisions.catch_up(head)
-        written = self._decide_and_save(fresh, principal, digests, seen, head)
+        written = self._decide_and_save(fresh, principal, batch_keys, seen, head)
         if written is None:
             return None
         replayed = self._receipts_at([known[p.event_id][0] for p in postings if p.event_id in known])
@@ -203,20 +205,25 @@ class Ledger(Application[UUID]):
         self,
         postings: list[tuple[int, Posting]],
         principal: Principal,
-        digests: list[str],
+        batch_keys: BatchKeys,
         seen: dict[str, int],
         head: LogHead,
     ) -> dict[str, Receipt] | None:
         """Decides the postings on the kept cases and saves the events right after `head`: their
         receipts by event_id, or None if another writer got there first (nothing was appended)."""
         events, touched = self._decide(postings, principal)
+        digests = batch_keys.digests
         keys = [LeafKey(e.event_id, digests[seen[e.event_id]] if e.event_id in seen else None) for e in events]
         try:
+            with self.mapper.sealing(batch_keys.keys):  # type: ignore[attr-defined]
+                stored = [self.mapper.to_stored_event(event) for event in events]
+            # A case's first key is stored with the first events it seals, or not at all.
+            created = batch_keys.keys.created_for(e.case_id for e in events)
             # The recorder directly: Application.save() would only add snapshotting and
             # notifications (unused here) and a per-event Protocol isinstance check (costly).
             # `after`: the head the batch was decided on (if another writer got there first, the
             # PostgreSQL recorder's positions clash; on SQLite, the cases' versions).
-            leaves = self.store.append([self.mapper.to_stored_event(event) for event in events], keys, after=head)
+            leaves = self.store.append(stored, keys, after=head, case_keys=CaseKeyChanges(created=created))
         except IntegrityError:
             self._decisions.forget(touched)
             return None  # another writer moved a case on, or posted one of these ids
@@ -354,9 +361,11 @@ class Ledger(Application[UUID]):
         return self.personal.reveal(case_id, data)
 
     def forget_personal_data(self, case_id: str, reason: str) -> tuple[Receipt, int]:
-        """Records PersonalDataForgotten on the case, then destroys the case's keys: its personal
-        data reads as redacted from then on, everywhere, while its events and leaves are untouched.
-        Returns the event's receipt and how many keys were destroyed."""
+        """Records PersonalDataForgotten on the case and, in the same transaction, destroys the
+        case's keys (overwritten in place): its personal data reads as redacted from then on,
+        everywhere, while its events and leaves are untouched. Returns the event's receipt and how
+        many of the case's keys are destroyed. Their old bytes may still be in the database's files
+        until ledger/erasure.py's finish_erasure has removed them."""
         if self.personal is None:
             raise ValueError("this ledger has no key for personal data, so nothing to forget")
         for _ in range(APPEND_ATTEMPTS):
@@ -369,15 +378,17 @@ class Ledger(Application[UUID]):
                 raise ValueError(refusal.message) from None
             try:
                 with self._writing:
-                    leaves = self.store.append([self.mapper.to_stored_event(event)], [LeafKey(event.event_id, None)])
+                    leaves = self.store.append(
+                        [self.mapper.to_stored_event(event)],
+                        [LeafKey(event.event_id, None)],
+                        case_keys=CaseKeyChanges(forgotten=(case_id,)),
+                    )
                 break
             except IntegrityError:
                 continue  # the case moved on meanwhile: record it on the case as it is now
         else:
             raise LedgerBusy("too many concurrent writers on this case; retry")
-        # Recorded first, destroyed second: a failure in between leaves the keys, and forgetting
-        # again finishes the job.
-        return receipt_of(event, leaves[0]), self.personal.forget(case_id)
+        return receipt_of(event, leaves[0]), len(self.store.destroyed_case_keys().get(case_id, ()))
 
     def record_access(self, who: Principal | str, action: str, case_id: str | None, detail: str) -> None:
         """Notes in the access log who read personal data or exported the log, and when: a token's

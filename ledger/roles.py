@@ -8,7 +8,8 @@ The writer (the role the API and the projector connect as) gets no more than its
 - the dashboard's sessions: SELECT, INSERT and DELETE (signing in and out, revoking a token and
   purging expired sessions); not UPDATE: a session is never extended or moved to another token;
 - the per-case keys: the writer owns that table, because forgetting a case (crypto-shredding)
-  deletes its keys, and on PostgreSQL 15 only a table's owner may VACUUM the deleted rows away;
+  zeroes its keys, and on PostgreSQL 15 only a table's owner may VACUUM (FULL) their old row
+  versions away (ledger/recorders/postgres_erasure.py);
 - the read model (tracking, generations, the `cs<g>_` tables): SELECT, INSERT, UPDATE, DELETE, on
   the tables there now and on those a rebuild (run as the owner) creates later: they are derived
   from the log, and rebuilt from it;

@@ -30,6 +30,7 @@ from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 from domain.terms import KIND_OF, Clock, ClockInputs
 from ledger.recorders.base import create_alongside_others
+from ledger.recorders.sqlite import write_transaction
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -515,6 +516,13 @@ class SQLiteReadModel(ReadModel, SQLiteTrackingRecorder):
 
     def _table(self, name: str) -> str:
         return name
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        # With the write lock from the first statement, as the log's writes: a deferred one that
+        # read first was refused at once whenever another connection wrote in between.
+        with write_transaction(self.datastore) as cursor:
+            yield cursor
 
     @contextmanager
     def _freed_as_they_are(self, cursor: Any) -> Iterator[None]:

@@ -15,7 +15,7 @@ from api.cli import app
 from domain.envelope import EventBatch, postings
 from domain.organizations import Organization, Role
 from ledger.application import BatchRejected, Ledger
-from ledger.personal_data import REDACTED, CaseKeys, PersonalData
+from ledger.personal_data import REDACTED
 from ledger.verify import verify_log
 from tests.builders import batch, contact, envelope, separation
 from tests.harness import Tokens
@@ -142,12 +142,20 @@ def test_sealed_values_cannot_be_posted_and_a_ledger_without_a_key_takes_no_pers
         assert refused.value.problems[0].field == "data"
 
 
-def test_a_sealed_value_does_not_open_under_another_case(ledger: Ledger, master_key: bytes) -> None:
-    vault = PersonalData(ledger.store, master_key)
-    keys: CaseKeys = vault.keys_for(["FRTF-1", "FRTF-2"])
-    sealed = keys.seal("FRTF-1", {"contact_detail": PHONE})
-    assert vault.reveal("FRTF-1", sealed) == ({"contact_detail": PHONE}, 1)
-    assert vault.reveal("FRTF-2", sealed) == ({"contact_detail": REDACTED}, 0)
+def test_a_sealed_value_does_not_open_under_another_case(ledger: Ledger) -> None:
+    ledger.issue_token("frtf-sealing", Organization.FRTF, Role.AGENCY)
+    principal = ledger.principal_named("frtf-sealing")
+    assert principal is not None
+    first, second = separation("FRTF-1"), separation("FRTF-2")
+    first["data"]["parents"] = [{"member_id": "P1", "name": NAME}]
+    second["data"]["parents"] = [{"member_id": "P1", "name": "Otra Persona"}]
+    ledger.append(postings(EventBatch.model_validate(batch(first, second))), principal)
+    [sealed] = [event.data for _, event in ledger.log(0, 100) if event.case_id == "FRTF-1"]
+    assert sealed["parents"][0]["name"].startswith("sealed:v1:")
+    revealed, opened = ledger.reveal("FRTF-1", sealed)
+    assert (revealed["parents"][0]["name"], opened) == (NAME, 1)
+    revealed, opened = ledger.reveal("FRTF-2", sealed)
+    assert (revealed["parents"][0]["name"], opened) == (REDACTED, 0)
 
 
 def test_forgetting_a_family_redacts_its_personal_data_everywhere_and_changes_no_proof(

@@ -7,7 +7,7 @@ and its table names.
 
 import sqlite3
 import time
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -18,6 +18,7 @@ from eventsourcing.persistence import IntegrityError, OperationalError, StoredEv
 
 from ledger.leaves import Leaf, LeafKey
 from ledger.recorders.session_records import SessionRecords
+from ledger.recorders.case_keys import NO_KEY_CHANGES, CaseKeyChanges, CaseKeyTable
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,13 +100,13 @@ def _clashed(error: Exception) -> bool:
     return isinstance(cause, sqlite3.OperationalError) and getattr(cause, "sqlite_errorname", "") in SQLITE_BUSY
 
 
-class LedgerRecorder(SessionRecords, ABC):
+class LedgerRecorder(SessionRecords, CaseKeyTable):
     """Mixin for an eventsourcing application recorder that keeps the ledger's extra tables."""
 
     events_table: str
     leaves_table: str
     checkpoints_table: str
-    case_keys_table: str  # per-case data keys, wrapped: rows are deleted to forget a case
+    case_keys_table: str  # per-case data keys, wrapped: zeroed to forget a case (ledger/recorders/case_keys.py)
     access_log_table: str  # who read personal data or exported the log: append-only
     placeholder = "%s"
 
@@ -148,7 +149,11 @@ class LedgerRecorder(SessionRecords, ABC):
 
     @abstractmethod
     def append(
-        self, stored_events: Sequence[StoredEvent], keys: Sequence[LeafKey] | None = None, after: LogHead | None = None
+        self,
+        stored_events: Sequence[StoredEvent],
+        keys: Sequence[LeafKey] | None = None,
+        after: LogHead | None = None,
+        case_keys: CaseKeyChanges = NO_KEY_CHANGES,
     ) -> list[Leaf]:
         """Inserts the events at the next positions with their leaves, in one transaction, and
         returns the leaves. recorded_at is stamped under the append lock, never before the last.
@@ -156,6 +161,8 @@ class LedgerRecorder(SessionRecords, ABC):
         `after` is the head the caller decided the events on: where a backend can, the events go
         right after it, and if anyone appended since, their positions clash (IntegrityError) and
         nothing is written. Without it, they go after whatever the head is under the lock.
+        `case_keys`: the case keys the batch creates or destroys, in the same transaction (a
+        first key that another writer created meanwhile clashes too).
         """
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
@@ -390,28 +397,7 @@ class LedgerRecorder(SessionRecords, ABC):
         )
         return int(rows[0]["position"]) if rows else 0
 
-    # --- personal data keys and the access log ---------------------------------------------------
-
-    def case_keys(self, case_ids: Sequence[str]) -> dict[str, list[tuple[str, bytes]]]:
-        """case_id → [(key_id, wrapped key)], oldest first."""
-        rows = self._rows(
-            "SELECT case_id, key_id, wrapped FROM {case_keys} WHERE case_id IN ({marks}) ORDER BY case_id, created_at, key_id",
-            list(case_ids),
-            marks=len(case_ids),
-        )
-        keys: dict[str, list[tuple[str, bytes]]] = {}
-        for row in rows:
-            keys.setdefault(row["case_id"], []).append((row["key_id"], bytes(row["wrapped"])))
-        return keys
-
-    def insert_case_keys(self, keys: Sequence[tuple[str, str, bytes, str]]) -> None:
-        """(case_id, key_id, wrapped key, created_at) rows."""
-        with self._write() as cursor:
-            cursor.executemany(self._sql("INSERT INTO {case_keys} VALUES (%s, %s, %s, %s)"), list(keys))
-
-    @abstractmethod
-    def destroy_case_keys(self, case_id: str) -> int:
-        """Deletes the case's keys so that no copy is left readable in the database; how many."""
+    # --- the access log ----------------------------------------------------------------------------
 
     def record_access(self, at: str, token: str, organization: str, role: str, action: str, case_id: str | None, detail: str) -> None:
         with self._write() as cursor:

@@ -29,6 +29,8 @@ from ledger.faults import reconnecting_helps
 from ledger.leaves import Leaf, LeafKey, leaf_inputs
 from ledger.roles import is_owner, needs_the_owner
 from ledger.recorders.base import LedgerRecorder, LogHead
+from ledger.recorders.case_keys import NO_KEY_CHANGES, CaseKeyChanges, CaseKeyRow, ErasureAttempt
+from ledger.recorders.postgres_erasure import vacuum_away_dead_keys
 from ledger.recorders.session_records import CREATE_SESSIONS, CREATE_SESSIONS_INDEX, SESSIONS
 
 # A batch whose pooled connection turns out dead is tried again on a fresh one, briefly: past
@@ -45,6 +47,8 @@ def one_schema_change_at_a_time(cursor: Cursor[Any], schema: str) -> None:
 
 class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
     _STREAM_NIBBLE = "get_byte(uuid_send(e.originator_id), 15) & 15"
+    _ZEROS = "decode(repeat('00', length({column})), 'hex')"
+
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         schema = Identifier(self.datastore.schema)
@@ -191,7 +195,11 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
         super()._create_table(curs)
 
     def append(
-        self, stored_events: Sequence[StoredEvent], keys: Sequence[LeafKey] | None = None, after: LogHead | None = None
+        self,
+        stored_events: Sequence[StoredEvent],
+        keys: Sequence[LeafKey] | None = None,
+        after: LogHead | None = None,
+        case_keys: CaseKeyChanges = NO_KEY_CHANGES,
     ) -> list[Leaf]:
         """Retried on a fresh connection only when the connection went away (a pooled connection
         the server closed on restart, say). A lock timeout or a full disk is the client's answer at
@@ -202,14 +210,16 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
             return []
         for attempt in range(1, RECONNECT_ATTEMPTS + 1):
             try:
-                return self._append_once(stored_events, keys, after)
+                return self._append_once(stored_events, keys, after, case_keys)
             except (InterfaceError, OperationalError) as error:
                 if attempt == RECONNECT_ATTEMPTS or not reconnecting_helps(error):
                     raise
                 time.sleep(RECONNECT_WAIT_SECONDS)
         raise AssertionError("unreachable")
 
-    def _append_once(self, stored_events: Sequence[StoredEvent], keys: Sequence[LeafKey] | None, after: LogHead | None) -> list[Leaf]:
+    def _append_once(
+        self, stored_events: Sequence[StoredEvent], keys: Sequence[LeafKey] | None, after: LogHead | None, case_keys: CaseKeyChanges
+    ) -> list[Leaf]:
         with (
             self.datastore.get_connection() as connection,
             connection.pipeline(),
@@ -218,6 +228,8 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
         ):
             self._lock_table(cursor)
             self._notify_channel(cursor)
+            if case_keys:  # under the append lock: a first key another writer created meanwhile is seen
+                self._change_case_keys_in(cursor, case_keys)
             if after is None:  # the head under the lock: one more round trip, for the operator's own events
                 cursor.execute(self._head_statement, prepare=True)
                 head = int(cursor.fetchone()["position"])
@@ -257,19 +269,42 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
         with self.datastore.get_connection() as connection, connection.cursor() as cursor:
             yield cursor
 
-    def destroy_case_keys(self, case_id: str) -> int:
-        with self._write() as cursor:
-            cursor.execute(SQL("DELETE FROM {} WHERE case_id = %s").format(SQL(self.case_keys_table)), (case_id,))
-            destroyed = cursor.rowcount
-        # A deleted row stays on its page until vacuumed: reclaim it now (VACUUM runs outside a transaction).
+    # --- case keys (ledger/recorders/case_keys.py) ------------------------------------------------
+
+    def _insert_first_keys_in(self, cursor: Cursor[DictRow], rows: Sequence[CaseKeyRow]) -> int:
+        cursor.execute(
+            self._sql(
+                "INSERT INTO {case_keys} (case_id, key_id, wrapped, created_at)"
+                " SELECT k.case_id, k.key_id, k.wrapped, k.created_at"
+                " FROM unnest(%s::text[], %s::text[], %s::bytea[], %s::text[]) AS k(case_id, key_id, wrapped, created_at)"
+                f" WHERE NOT EXISTS (SELECT 1 FROM {{case_keys}} c WHERE c.case_id = k.case_id AND NOT ({self._destroyed('c.wrapped')}))"
+                " RETURNING case_id"
+            ),
+            (
+                [row.case_id for row in rows],
+                [row.key_id for row in rows],
+                [row.wrapped for row in rows],
+                [row.created_at for row in rows],
+            ),
+        )
+        return len(cursor.fetchall())
+
+    def _rows_changed(self, cursor: Cursor[DictRow]) -> int:
+        return int(cursor.rowcount)
+
+    def erase_destroyed_keys(self, patience: float) -> ErasureAttempt:
+        destroyed = self.destroyed_case_keys()
+        cases = tuple(destroyed)
+        if not destroyed:
+            return ErasureAttempt(True, cases)
         with self.datastore.get_connection() as connection:
-            connection.commit()
-            autocommit, connection.autocommit = connection.autocommit, True
-            try:
-                connection.execute(SQL("VACUUM {}").format(SQL(self.case_keys_table)))
-            finally:
-                connection.autocommit = autocommit
-        return destroyed
+            connection.commit()  # VACUUM runs outside a transaction
+            held_by = vacuum_away_dead_keys(connection, self.case_keys_table, patience)
+        if held_by:
+            return ErasureAttempt(False, cases, held_by)
+        with self._write() as cursor:
+            self._delete_erased_in(cursor, destroyed)
+        return ErasureAttempt(True, cases)
 
     @contextmanager
     def _read(self) -> Iterator[Cursor[DictRow]]:
