@@ -178,8 +178,30 @@ def _environment(data: Path, database_url: str | None) -> dict[str, str]:
     return {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "HOME": str(data), **mapped}
 
 
+@pytest.fixture(scope="module")
+def reachable_by_the_image_user() -> Iterator[None]:
+    """The project, its virtual environment and its interpreter reachable by the image's user, as
+    they are in the image: a clone made in a directory only root may enter (mktemp -d, a CI runner's
+    work directory) is, for the test's duration, made enterable (o+x, nothing readable) up to `/`."""
+    if os.geteuid() != 0:
+        yield
+        return
+    opened: dict[Path, int] = {}
+    for start in (ROOT, Path(sys.executable), Path(sys.executable).resolve()):
+        for directory in start.parents:
+            mode = directory.stat().st_mode
+            if not mode & stat.S_IXOTH and directory not in opened:
+                opened[directory] = stat.S_IMODE(mode)
+                directory.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
+    try:
+        yield
+    finally:
+        for directory, mode in opened.items():
+            directory.chmod(mode)
+
+
 @pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.postgres), "sqlite"])
-def started(request: pytest.FixtureRequest, directories: tuple[Path, Path]) -> Iterator[Started]:
+def started(request: pytest.FixtureRequest, directories: tuple[Path, Path], reachable_by_the_image_user: None) -> Iterator[Started]:
     data, workdir = directories
     database_url = request.getfixturevalue("postgres_schema_url") if request.param == "postgresql" else None
     env = _environment(data, database_url)
