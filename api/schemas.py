@@ -2,7 +2,10 @@
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
+
+from projections.compliance import DATA_QUALITY
+from projections.definitions import DEFINITIONS
 
 
 class ProblemItem(BaseModel):
@@ -233,11 +236,14 @@ class DurationStatus(BaseModel):
 ObligationStatus = Annotated[DeadlineStatus | DurationStatus, Field(discriminator="kind")]
 
 
-class DataQuality(BaseModel):
-    corrections: int
-    retractions: int
-    merged_cases: int
-    late_reports: int
+# Each count with its definition (projections/definitions.py), from the report's own list of them.
+DataQuality = create_model(
+    "DataQuality",
+    **{
+        measure: (int, Field(description=DEFINITIONS[f"data_quality.{measure}"].format(late_report_days="LEDGER_LATE_REPORT_DAYS (30)")))
+        for measure in DATA_QUALITY
+    },  # type: ignore[call-overload]
+)
 
 
 class ComplianceReport(BaseModel):
