@@ -1,5 +1,6 @@
 """RFC 9457 problem details for every error the API returns."""
 
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -10,10 +11,11 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 
 from domain.catalog import CATALOG
-from ledger.application import BatchRejected, LedgerBusy
+from ledger.append_outcomes import BatchRejected, LedgerBusy
 from ledger.faults import UNAVAILABLE, classify
 
 PROBLEM_JSON = "application/problem+json"
+APPEND_PATH = "/v1/events"  # the route that appends
 _KIND_STATUS = {"forbidden": 403, "conflict": 409, "invalid": 422}
 # Why FastAPI could not parse a body (it answers them all with "There was an error parsing the body").
 _UNPARSABLE = {
@@ -22,7 +24,13 @@ _UNPARSABLE = {
 }
 
 
-def problem(status: int, detail: str, errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+def problem(
+    status: int,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    extensions: Mapping[str, Any] | None = None,
+) -> JSONResponse:
     phrase = HTTPStatus(status).phrase
     body: dict[str, Any] = {
         "type": f"https://httpstatuses.io/{status}" if status != 422 else "about:blank#validation",
@@ -32,6 +40,7 @@ def problem(status: int, detail: str, errors: list[dict[str, Any]] | None = None
     }
     if errors is not None:
         body["errors"] = errors
+    body.update(extensions or {})
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -73,7 +82,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(BatchRejected)
     async def rejected(_: Request, error: BatchRejected) -> JSONResponse:
         errors = [{"index": p.index, "field": p.field, "message": p.message} for p in error.problems]
-        return problem(_KIND_STATUS[error.kind], f"{errors[0]['message']}; nothing was appended", errors)
+        return problem(_KIND_STATUS[error.kind], f"{errors[0]['message']}; nothing was appended", errors, extensions=error.extensions)
 
     @app.exception_handler(LedgerBusy)
     async def busy(_: Request, error: LedgerBusy) -> JSONResponse:
