@@ -4,6 +4,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, create_model
 
+from api.problems import PROBLEM_TYPE_PREFIX
 from domain.sequence_warnings import WARNING_CODES
 from projections.compliance import DATA_QUALITY
 from projections.definitions import DEFINITIONS
@@ -18,8 +19,8 @@ class ProblemItem(BaseModel):
 class Problem(BaseModel):
     """RFC 9457 problem details."""
 
-    type: str
-    title: str
+    type: str = Field(description=f"The kind of problem: `{PROBLEM_TYPE_PREFIX}<name>` (the names: see the API's description).")
+    title: str = Field(description="The kind's summary, the same for every problem of that type.")
     status: int
     detail: str
     errors: list[ProblemItem] | None = None
