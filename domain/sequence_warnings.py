@@ -60,12 +60,13 @@ def sequence_warnings(case: FamilyCase, event_type: str, occurred_at: str, data:
     (the ledger's UTC text) with `data`, recorded on `case` as it stands (before the event)."""
     if event_type in _UNWARNED:
         return ()
-    found = [warning for check in (*_BY_TYPE.get(event_type, ()), *_ANY_EVENT) if (warning := check(case, occurred_at, data))]
-    return tuple(found)
+    return tuple(warning for check in _CHECKS.get(event_type, _ANY_EVENT) if (warning := check(case, occurred_at, data)))
 
 
 def _first(entries: list[Entry]) -> Entry | None:
-    return min(entries, key=lambda e: (e.effective_occurred_at, e.version), default=None)
+    if len(entries) < 2:  # nearly always: a case has one SeparationIdentified
+        return entries[0] if entries else None
+    return min(entries, key=lambda e: (e.effective_occurred_at, e.version))
 
 
 def _latest(entries: list[Entry]) -> Entry | None:
@@ -136,7 +137,10 @@ def _dated_before_separation(case: FamilyCase, occurred_at: str, _: Mapping[str,
 
 
 def _dated_after_closure(case: FamilyCase, occurred_at: str, _: Mapping[str, Any]) -> SequenceWarning | None:
-    closed = _latest([e for e in case.effective_entries_of("CaseClosed") if e.effective_occurred_at < occurred_at])
+    closures = case.effective_entries_of("CaseClosed")
+    if not closures:
+        return None
+    closed = _latest([e for e in closures if e.effective_occurred_at < occurred_at])
     if closed is None:
         return None
     reason = closed.effective_data.get("reason")
@@ -154,3 +158,4 @@ _BY_TYPE: dict[str, tuple[_Check, ...]] = {
     "FamilyReunified": (_second_reunification,),
 }
 _ANY_EVENT: tuple[_Check, ...] = (_dated_before_separation, _dated_after_closure)
+_CHECKS = {event_type: (*checks, *_ANY_EVENT) for event_type, checks in _BY_TYPE.items()}
