@@ -24,13 +24,20 @@ from projections.runner import Projection
 
 log = logging.getLogger("ledger.api")
 
-DESCRIPTION = """
+DESCRIPTION = f"""
 The shared record of the Ms. L. settlement: agencies post immutable events, monitors pull
 compliance reports, auditors replay and verify the log. Every event is a leaf of an RFC 6962
 Merkle tree; checkpoints are signed with Ed25519 (C2SP signed notes).
 
-Authenticate with `Authorization: Bearer <token>`. Errors are RFC 9457 problem details.
-"""
+Authenticate with `Authorization: Bearer <token>`.
+
+Errors are RFC 9457 problem details (`application/problem+json`). Their `type` is
+`{problems.PROBLEM_TYPE_PREFIX}<name>`, the same whatever host serves the ledger (a name to match
+on, not a page to fetch); `title` is the kind's, `detail` says what happened, and `errors` names
+each field (with the event's `index` in a batch). Only a refused `POST /v1/events` says that
+nothing was appended. The names:
+
+""" + "\n".join(f"- `{name}` ({status}): {title}" for status, (name, title) in problems.PROBLEM_TYPES.items()) + "\n"
 
 
 def _settle_garbage_collector() -> None:

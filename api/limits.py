@@ -21,7 +21,7 @@ import asyncio
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.problems import problem
+from api.problems import problem, refused_write
 
 
 class BodyTooLarge(HTTPException):
@@ -30,10 +30,10 @@ class BodyTooLarge(HTTPException):
 
 
 class BodyTooSlow(HTTPException):
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, scope: Scope) -> None:
         super().__init__(
             408,
-            f"the request body did not arrive within {seconds:g} seconds of its head; nothing was appended, send it again",
+            refused_write(scope, f"the request body did not arrive within {seconds:g} seconds of its head") + ", send it again",
             headers={"Connection": "close"},  # the rest of the body may still be on its way
         )
 
@@ -65,7 +65,7 @@ class BodyLimit:
             try:
                 message = await asyncio.wait_for(receive(), max(deadline - loop.time(), 0))
             except TimeoutError:
-                raise BodyTooSlow(self.timeout_seconds) from None
+                raise BodyTooSlow(self.timeout_seconds, scope) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:

@@ -1,5 +1,16 @@
-"""RFC 9457 problem details for every error the API returns."""
+"""RFC 9457 problem details for every error the API returns, under one `type` scheme.
 
+Every problem's `type` is `urn:ms-l-ledger:problem:<name>`, one name per kind of problem
+(PROBLEM_TYPES): the same wherever the ledger is served from, so a client matches on it without
+knowing the deployment's host, and nothing about it invites a client to fetch it. The README and
+the OpenAPI description list the names.
+
+Only a refused write says that "nothing was appended": a batch posted to the log
+(`POST /v1/events`). A read refused for bad input, or for a database that is busy, appended
+nothing either, but saying so there would only make a reader wonder what it could have appended.
+"""
+
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -8,31 +19,70 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from eventsourcing.persistence import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
+from starlette.types import Scope
 
 from domain.catalog import CATALOG
-from ledger.application import BatchRejected, LedgerBusy
+from ledger.append_outcomes import BatchRejected, LedgerBusy
 from ledger.faults import UNAVAILABLE, classify
 
 PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_PREFIX = "urn:ms-l-ledger:problem:"
+# status → (name, title): the kinds of problem the ledger answers with. A title is the kind's,
+# the same for every occurrence (RFC 9457 §3.1.3); `detail` says what happened this time.
+PROBLEM_TYPES: Mapping[int, tuple[str, str]] = {
+    400: ("unparsable-body", "The body cannot be parsed"),
+    401: ("unauthenticated", "No valid bearer token"),
+    403: ("forbidden", "Not permitted to this token"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    408: ("request-timeout", "The request did not arrive in time"),
+    409: ("conflict", "Conflicts with what the log holds"),
+    413: ("body-too-large", "The body is too large"),
+    422: ("invalid", "Invalid input"),
+    431: ("headers-too-large", "The request's head is too large"),
+    503: ("unavailable", "Temporarily unavailable"),
+    507: ("storage-full", "The database has no room left"),
+}
+# The route that appends: the only one whose refusals say that nothing was appended.
+APPEND_PATH = "/v1/events"
+NOTHING_APPENDED = "nothing was appended"
 _KIND_STATUS = {"forbidden": 403, "conflict": 409, "invalid": 422}
 # Why FastAPI could not parse a body (it answers them all with "There was an error parsing the body").
 _UNPARSABLE = {
-    UnicodeDecodeError: "the body is not valid UTF-8; nothing was appended",
-    RecursionError: "the body's JSON is nested too deeply; nothing was appended",
+    UnicodeDecodeError: "the body is not valid UTF-8",
+    RecursionError: "the body's JSON is nested too deeply",
 }
 
 
-def problem(status: int, detail: str, errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
-    phrase = HTTPStatus(status).phrase
-    body: dict[str, Any] = {
-        "type": f"https://httpstatuses.io/{status}" if status != 422 else "about:blank#validation",
-        "title": phrase,
-        "status": status,
-        "detail": detail,
-    }
+def problem_type(status: int) -> str:
+    """The `type` of a problem answered with `status` (a status the table lacks: `http-<status>`)."""
+    name, _ = PROBLEM_TYPES.get(status, (f"http-{status}", ""))
+    return PROBLEM_TYPE_PREFIX + name
+
+
+def problem(
+    status: int,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    extensions: Mapping[str, Any] | None = None,
+) -> JSONResponse:
+    _, title = PROBLEM_TYPES.get(status, ("", HTTPStatus(status).phrase))
+    body: dict[str, Any] = {"type": problem_type(status), "title": title, "status": status, "detail": detail}
     if errors is not None:
         body["errors"] = errors
+    body.update(extensions or {})
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def appends(scope: Scope) -> bool:
+    """Whether the request posts a batch to the log."""
+    return scope.get("method") == "POST" and scope.get("path") == APPEND_PATH
+
+
+def refused_write(scope: Scope, detail: str) -> str:
+    """`detail`, saying that nothing was appended if the request was a batch posted to the log."""
+    return f"{detail}; {NOTHING_APPENDED}" if appends(scope) else detail
 
 
 def _validation_errors(error: RequestValidationError) -> list[dict[str, Any]]:
@@ -61,19 +111,22 @@ def _validation_errors(error: RequestValidationError) -> list[dict[str, Any]]:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
         errors = _validation_errors(error)
-        return problem(422, f"{len(errors)} invalid field(s); nothing was appended", errors)
+        return problem(422, refused_write(request.scope, f"{len(errors)} invalid field(s)"), errors)
 
     @app.exception_handler(HTTPException)
-    async def http(_: Request, error: HTTPException) -> JSONResponse:
-        detail = _UNPARSABLE.get(type(error.__cause__), str(error.detail)) if error.status_code == 400 else str(error.detail)
+    async def http(request: Request, error: HTTPException) -> JSONResponse:
+        detail = str(error.detail)
+        if error.status_code == 400:
+            detail = refused_write(request.scope, _UNPARSABLE.get(type(error.__cause__), detail))
         return problem(error.status_code, detail, headers=error.headers)
 
     @app.exception_handler(BatchRejected)
     async def rejected(_: Request, error: BatchRejected) -> JSONResponse:
         errors = [{"index": p.index, "field": p.field, "message": p.message} for p in error.problems]
-        return problem(_KIND_STATUS[error.kind], f"{errors[0]['message']}; nothing was appended", errors)
+        status = _KIND_STATUS[error.kind]
+        return problem(status, f"{errors[0]['message']}; {NOTHING_APPENDED}", errors, extensions=error.extensions)
 
     @app.exception_handler(LedgerBusy)
     async def busy(_: Request, error: LedgerBusy) -> JSONResponse:
@@ -81,8 +134,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
-    async def storage_fault(_: Request, error: Exception) -> JSONResponse:
+    async def storage_fault(request: Request, error: Exception) -> JSONResponse:
         # Any other operational failure of the database is also worth a retry, as before.
         fault = classify(error) or UNAVAILABLE
         headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
-        return problem(fault.status, fault.detail, headers=headers)
+        return problem(fault.status, fault.detail_for(appending=appends(request.scope)), headers=headers)

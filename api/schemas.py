@@ -2,7 +2,12 @@
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
+
+from api.problems import PROBLEM_TYPE_PREFIX
+from domain.sequence_warnings import WARNING_CODES
+from projections.compliance import DATA_QUALITY
+from projections.definitions import DEFINITIONS
 
 
 class ProblemItem(BaseModel):
@@ -14,11 +19,14 @@ class ProblemItem(BaseModel):
 class Problem(BaseModel):
     """RFC 9457 problem details."""
 
-    type: str
-    title: str
+    type: str = Field(description=f"The kind of problem: `{PROBLEM_TYPE_PREFIX}<name>` (the names: see the API's description).")
+    title: str = Field(description="The kind's summary, the same for every problem of that type.")
     status: int
     detail: str
     errors: list[ProblemItem] | None = None
+    may_post: list[str] | None = Field(
+        default=None, description="On a 403 from POST /v1/events: the event types the token's organization may post."
+    )
 
 
 class Receipt(BaseModel):
@@ -31,8 +39,33 @@ class Receipt(BaseModel):
     leaf_hash: str = Field(description="Lowercase hex SHA-256 Merkle leaf hash.")
 
 
-class Receipts(BaseModel):
-    receipts: list[Receipt]
+class SequenceWarning(BaseModel):
+    """A sequence the rules allow but a monitor would question; the report counts each code under `data_quality`."""
+
+    code: Literal[WARNING_CODES]  # type: ignore[valid-type]
+    message: str = Field(description="What was questionable, with the dates it read (never personal data).")
+
+
+class PostedReceipt(Receipt):
+    warnings: list[SequenceWarning] = Field(description="What a monitor would question about the event, given its case as it stood; usually none.")
+
+
+class ProposedReceipt(BaseModel):
+    """A dry run's receipt for an event a real post would append: what only storing gives (position,
+    recorded_at, leaf_hash) is absent."""
+
+    event_id: str
+    case_id: str
+    type: str
+    version: int = Field(description="The version the event would have in its case.")
+    warnings: list[SequenceWarning]
+
+
+class PostedReceipts(BaseModel):
+    receipts: list[PostedReceipt | ProposedReceipt] = Field(
+        description="One per envelope, in the batch's order. In a dry run, an event already in the log has its "
+        "receipt, and one it would append a receipt without position, recorded_at and leaf_hash."
+    )
 
 
 class RecordedBy(BaseModel):
@@ -233,11 +266,14 @@ class DurationStatus(BaseModel):
 ObligationStatus = Annotated[DeadlineStatus | DurationStatus, Field(discriminator="kind")]
 
 
-class DataQuality(BaseModel):
-    corrections: int
-    retractions: int
-    merged_cases: int
-    late_reports: int
+# Each count with its definition (projections/definitions.py), from the report's own list of them.
+DataQuality = create_model(
+    "DataQuality",
+    **{
+        measure: (int, Field(description=DEFINITIONS[f"data_quality.{measure}"].format(late_report_days="LEDGER_LATE_REPORT_DAYS (30)")))
+        for measure in DATA_QUALITY
+    },  # type: ignore[call-overload]
+)
 
 
 class ComplianceReport(BaseModel):

@@ -155,6 +155,7 @@ class FamilyCase(BaseAggregate[UUID]):
     def __init__(self, case_id: str) -> None:
         self.case_id = case_id
         self.entries: dict[str, Entry] = {}  # by event_id, in version order
+        self._by_type: dict[str, list[Entry]] = {}  # the same entries by type: checks read a few types, not the case
         self.merged_into: str | None = None
         self._members = CaseMembers()  # kept entry by entry: every posting's checks read them
 
@@ -170,7 +171,7 @@ class FamilyCase(BaseAggregate[UUID]):
     # --- applying recorded events (replay: never refuses) -------------------------------------
 
     def record_entry(self, event: LedgerEvent) -> None:
-        self.entries[event.event_id] = Entry(
+        entry = Entry(
             event_id=event.event_id,
             type=event.type,
             organization=event.organization,
@@ -178,6 +179,8 @@ class FamilyCase(BaseAggregate[UUID]):
             data=event.data,
             version=event.originator_version,
         )
+        self.entries[event.event_id] = entry
+        self._by_type.setdefault(event.type, []).append(entry)
         target = self.entries.get(str(event.data.get("event_id")))
         names_members = target is not None and target.type in MEMBER_ENTRIES and not target.retracted
         if event.type == "EntryRetracted" and target:
@@ -202,6 +205,10 @@ class FamilyCase(BaseAggregate[UUID]):
         for entry in self.entries.values():
             if not entry.retracted and entry.type not in AMENDMENTS:
                 yield entry
+
+    def effective_entries_of(self, event_type: str) -> list[Entry]:
+        """The effective entries of one type, in version order (amendments folded in)."""
+        return [entry for entry in self._by_type.get(event_type, ()) if not entry.retracted]
 
     def members(self) -> dict[str, Member]:
         """The case's members now, in the order they joined (kept up to date entry by entry:

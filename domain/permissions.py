@@ -1,4 +1,8 @@
-"""Which organization may post which event type (DOMAIN.md §2). The matrix is data."""
+"""Which organization may post which event type (DOMAIN.md §2). The matrix is data.
+
+A refusal names what the organization may post instead: an integrator whose first batch mixes in
+a type of another organization's (FRTF posting ContactAttempted, say) learns the whole list from
+the 403, not by trying types one at a time."""
 
 from types import MappingProxyType
 
@@ -45,7 +49,8 @@ POSTERS: MappingProxyType[str, frozenset[O]] = MappingProxyType(
     }
 )
 
-assert POSTERS.keys() == CATALOG.keys(), "every catalog type needs a row in the matrix"
+if POSTERS.keys() != CATALOG.keys():
+    raise RuntimeError("every catalog type needs a row in the permission matrix, and only they")
 
 
 def may_post(organization: str, event_type: str) -> bool:
@@ -54,3 +59,9 @@ def may_post(organization: str, event_type: str) -> bool:
 
 def allowed_types(organization: str) -> list[str]:
     return [event_type for event_type, posters in POSTERS.items() if organization in posters]
+
+
+def not_permitted(organization: str, event_type: str) -> str:
+    """Why `organization` may not post `event_type`, and what it may post."""
+    allowed = allowed_types(organization)
+    return f"{organization} may not post {event_type}; {organization} may post " + (", ".join(allowed) if allowed else "no event type")

@@ -34,7 +34,26 @@ Feature: Agencies post what they did, and the ledger keeps it exactly once
   Scenario: An organization posting another's event type is refused
     When KIND posts a parole decision for FRTF-000123
     Then the ledger answers 403 naming the field "type" of event 0
+    And the refusal says what KIND may post
     And the log has not grown
+
+  Scenario: A type the organization may not post is refused before its fields are read
+    When FRTF posts a separation of FRTF-000124 and an empty contact attempt in one batch
+    Then the ledger answers 403 naming the field "type" of event 1
+    And the refusal says what FRTF may post
+    And the log has not grown
+
+  Scenario: A dry run answers as the post would, and records nothing
+    When KIND tries a contact attempt for FRTF-000123 as a dry run
+    Then the ledger answers 201
+    And the receipt names FRTF-000123 at version 2, without a log position
+    And the log has not grown
+
+  Scenario: Travel arranged before any parole decision is accepted, with a warning the report counts
+    When IOM posts a travel arrangement for FRTF-000123
+    Then the ledger answers 201
+    And the receipt warns "travel_before_parole_decision"
+    And the compliance report counts 1 event under "travel_before_parole_decision" in its data quality
 
   Scenario: A batch with one bad event appends none of it
     When KIND posts 3 contact attempts for FRTF-000123 in one batch, the last with country "XX"

@@ -6,12 +6,13 @@ import pytest
 from fastapi.testclient import TestClient
 from pytest_bdd import given, parsers, scenarios, then, when
 
+from domain.permissions import allowed_types
 from tests.harness import Tokens
-from tests.builders import batch, contact, envelope, separation
+from tests.builders import VALID_DATA, batch, contact, envelope, separation
 
 scenarios("posting.feature")
 
-AGENCIES = ("FRTF", "KIND", "WRC")
+AGENCIES = ("FRTF", "KIND", "WRC", "IOM")
 
 
 class World:
@@ -20,6 +21,7 @@ class World:
     def __init__(self, client: TestClient, tokens: Tokens) -> None:
         self.client = client
         self.headers = {agency: tokens.get(agency) for agency in AGENCIES}  # issued up front: tokens are events
+        self.monitor = tokens.get("MONITOR", "monitor")
         self.response: Any = None
         self.last: dict[str, Any] = {}
         self.first_receipt: dict[str, Any] = {}
@@ -29,9 +31,10 @@ class World:
     def size(self) -> int:
         return self.client.app.state.ledger.store.tree_size()  # type: ignore[attr-defined,no-any-return]
 
-    def post(self, agency: str, *envelopes: dict[str, Any]) -> None:
+    def post(self, agency: str, *envelopes: dict[str, Any], dry_run: bool = False) -> None:
         self.size_before = self.size
-        self.response = self.client.post("/v1/events", json=batch(*envelopes), headers=self.headers[agency])
+        params = {"dry_run": "true"} if dry_run else {}
+        self.response = self.client.post("/v1/events", json=batch(*envelopes), params=params, headers=self.headers[agency])
 
 
 @pytest.fixture
@@ -85,6 +88,21 @@ def post_parole(world: World, agency: str, case_id: str) -> None:
     world.post(agency, envelope(case_id, "ParoleDecided", {"decision": "granted", "valid_until": "2027-06-01"}))
 
 
+@when(parsers.parse("{agency} posts a separation of {case_id} and an empty contact attempt in one batch"))
+def post_separation_and_empty_contact(world: World, agency: str, case_id: str) -> None:
+    world.post(agency, separation(case_id), envelope(case_id, "ContactAttempted", {}))
+
+
+@when(parsers.parse("{agency} tries a contact attempt for {case_id} as a dry run"))
+def try_contact(world: World, agency: str, case_id: str) -> None:
+    world.post(agency, contact(case_id), dry_run=True)
+
+
+@when(parsers.parse("{agency} posts a travel arrangement for {case_id}"))
+def post_travel(world: World, agency: str, case_id: str) -> None:
+    world.post(agency, envelope(case_id, "TravelArranged", VALID_DATA["TravelArranged"]))
+
+
 @when(parsers.parse('{agency} posts {count:d} contact attempts for {case_id} in one batch, the last with country "{country}"'))
 def post_bad_batch(world: World, agency: str, count: int, case_id: str, country: str) -> None:
     attempts = [contact(case_id) for _ in range(count)]
@@ -123,6 +141,32 @@ def answers_naming(world: World, status: int, field: str, index: int) -> None:
 def refusal_lists(world: World, first: str, second: str, third: str) -> None:
     message = world.response.json()["errors"][0]["message"]
     assert all(name in message for name in (first, second, third)), message
+
+
+@then(parsers.parse("the refusal says what {agency} may post"))
+def refusal_says_what_may_be_posted(world: World, agency: str) -> None:
+    problem = world.response.json()
+    assert problem["may_post"] == allowed_types(agency)
+    assert all(f"{agency} may post {', '.join(allowed_types(agency))}" in e["message"] for e in problem["errors"])
+
+
+@then(parsers.parse("the receipt names {case_id} at version {version:d}, without a log position"))
+def proposed_receipt_names(world: World, case_id: str, version: int) -> None:
+    receipt = world.response.json()["receipts"][0]
+    assert (receipt["case_id"], receipt["version"]) == (case_id, version)
+    assert not {"position", "recorded_at", "leaf_hash"} & receipt.keys()
+
+
+@then(parsers.parse('the receipt warns "{code}"'))
+def receipt_warns(world: World, code: str) -> None:
+    assert [w["code"] for w in world.response.json()["receipts"][0]["warnings"]] == [code]
+
+
+@then(parsers.parse('the compliance report counts {count:d} event under "{code}" in its data quality'))
+def report_counts_warning(world: World, count: int, code: str) -> None:
+    report = world.client.get("/v1/reports/compliance", headers=world.monitor)
+    assert report.status_code == 200, report.text
+    assert report.json()["data_quality"][code] == count
 
 
 @then(parsers.parse("the receipt names {case_id} at version {version:d}"))

@@ -9,8 +9,8 @@ re-reads and decides again, so nothing is lost and nothing is doubled.
 import random
 import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,14 +24,15 @@ from domain.as_of import AsOf, Point
 from domain.catalog import TermsAdopted as TermsAdoptedPayload
 from domain.catalog import has_personal_values, stored_data
 from domain.envelope import SETTLEMENT_CASE_ID, Posting
-from domain.errors import CaseConflict, InvalidReference, NotPermitted, Refusal
+from domain.errors import CaseConflict, Refusal
 from domain.events import STREAM_NAMESPACE, SETTLEMENT_STREAM_ID, LedgerEvent, case_stream_id, token_stream_id
 from domain.family_case import FamilyCase
 from domain.organizations import LEDGER_OPERATOR, Organization, Role
-from domain.permissions import may_post
+from domain.sequence_warnings import sequence_warnings
 from domain.settlement import Settlement
 from domain.terms import SETTLEMENT_2023, Terms, fold_terms
 from domain.values import utc_text
+from ledger.append_outcomes import AppendResult, BatchRejected, LedgerBusy, Problem, refuse_forbidden, refusal_kind
 from ledger.as_of import resolve
 from ledger.case_history import HISTORY_PAGE, HistoryPage, history_page
 from ledger.checkpoints import Signer
@@ -41,7 +42,7 @@ from ledger.key_files import create_database_file
 from ledger.leaves import LeafKey
 from ledger.mapper import LedgerMapper
 from ledger.personal_data import BatchKeys, PersonalData
-from ledger.receipts import Receipt, receipt_of
+from ledger.receipts import ProposedReceipt, Receipt, Warnings, proposed_receipt_of, receipt_of, warnings_when_recorded
 from ledger.recorders.base import LedgerRecorder, LogHead, LoggedEvent, StoredCheckpoint
 from ledger.recorders.case_keys import CaseKeyChanges
 from ledger.recorders.sqlite import in_wal_mode
@@ -56,31 +57,12 @@ SETTLEMENT_APPROVED = "2023-12-08T00:00:00.000000Z"
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
-    index: int
-    field: str
-    message: str
+class _Decision:
+    """A batch's postings decided on the kept cases, not yet saved."""
 
-
-class BatchRejected(Exception):
-    """Nothing of the batch was appended. `kind` is forbidden, conflict or invalid."""
-
-    def __init__(self, kind: str, problems: list[Problem]) -> None:
-        super().__init__("; ".join(f"event {p.index}: {p.field}: {p.message}" for p in problems))
-        self.kind = kind
-        self.problems = problems
-
-
-class LedgerBusy(Exception):
-    """The batch lost too many races with other writers; nothing was appended. Retry later."""
-
-
-@dataclass(frozen=True, slots=True)
-class AppendResult:
-    receipts: list[Receipt]
-    appended: int  # 0 when every event was a replay of one already in the log
-
-
+    events: list[LedgerEvent]  # in the order to append them
+    touched: list[Any]  # the aggregates they changed
+    warnings: dict[str, Warnings] = field(default_factory=dict)  # by event id, for those that drew any
 
 
 class Ledger(Application[UUID]):
@@ -124,18 +106,14 @@ class Ledger(Application[UUID]):
 
     # --- appending ------------------------------------------------------------------------------
 
-    def append(self, postings: Sequence[Posting], principal: Principal) -> AppendResult:
-        """Appends the batch whole, or raises BatchRejected / LedgerBusy having appended nothing."""
-        if principal.role is not Role.AGENCY:
-            raise BatchRejected("forbidden", [Problem(0, "", f"a {principal.role} token cannot post events")])
+    def append(self, postings: Sequence[Posting], principal: Principal, *, dry_run: bool = False) -> AppendResult:
+        """Appends the batch whole, or raises BatchRejected / LedgerBusy having appended nothing.
+
+        A `dry_run` decides the batch as a real post would now, on the same state and rules, and
+        answers the same (its receipts ProposedReceipts for the events it would append), or
+        raises the same refusal; it writes nothing at all."""
+        refuse_forbidden(principal, ((i, p.type) for i, p in enumerate(postings)))
         organization = principal.organization.value
-        forbidden = [
-            Problem(i, "type", f"{organization} may not post {p.type}")
-            for i, p in enumerate(postings)
-            if not may_post(organization, p.type)
-        ]
-        if forbidden:
-            raise BatchRejected("forbidden", forbidden)
         seen: dict[str, int] = {}
         for i, posting in enumerate(postings):
             if posting.event_id in seen:
@@ -145,6 +123,9 @@ class Ledger(Application[UUID]):
             seen[posting.event_id] = i
 
         batch_keys = BatchKeys(self.personal, postings, organization, self._personal_cases(postings))
+        if dry_run:
+            with self._writing:  # the kept cases are read and changed under the write lock only
+                return self._dry_run(postings, principal, batch_keys)
         for attempt in range(APPEND_ATTEMPTS):
             if attempt:  # another process won the race: back off, with jitter, before deciding again
                 time.sleep(random.uniform(0, min(0.005 * 2**attempt, MAX_BACKOFF_SECONDS)))
@@ -180,26 +161,58 @@ class Ledger(Application[UUID]):
                 written = None
             if written is not None:
                 return AppendResult([written[p.event_id] for p in postings], appended=len(written))
-        head, known = self.store.head_and_known_event_ids([p.event_id for p in postings])
-        batch_keys.read()
-        digests = batch_keys.digests
-        conflicts = [
-            Problem(i, "event_id", "this event_id was already used for different content")
-            for i, (posting, digest) in enumerate(zip(postings, digests, strict=True))
-            if posting.event_id in known and known[posting.event_id][1] != digest
-        ]
-        if conflicts:
-            raise BatchRejected("conflict", conflicts)
-        fresh = [(i, posting) for i, posting in enumerate(postings) if posting.event_id not in known]
+        head, known, fresh = self._read_for(postings, batch_keys)
         if not fresh:
             return AppendResult(self._receipts_at([known[p.event_id][0] for p in postings]), appended=0)
         self._decisions.catch_up(head)
         written = self._decide_and_save(fresh, principal, batch_keys, seen, head)
         if written is None:
             return None
+        return self._result(postings, known, written)
+
+    def _dry_run(self, postings: Sequence[Posting], principal: Principal, batch_keys: BatchKeys) -> AppendResult:
+        """_append_once's answer, decided on the log as it is now (read first, as after a lost
+        race: no save would catch a stale kept case), and nothing saved."""
+        head, known, fresh = self._read_for(postings, batch_keys)
+        proposed: dict[str, Receipt | ProposedReceipt] = {}
+        if fresh:
+            self._decisions.catch_up(head)
+            decision = self._decide(fresh, principal)
+            # The kept cases now hold events that will never be saved: a later batch must not
+            # be decided on them.
+            self._decisions.forget(decision.touched)
+            proposed = {e.event_id: proposed_receipt_of(e, decision.warnings.get(e.event_id, ())) for e in decision.events}
+        return self._result(postings, known, proposed, dry_run=True)
+
+    def _read_for(
+        self, postings: Sequence[Posting], batch_keys: BatchKeys
+    ) -> tuple[LogHead, dict[str, tuple[int, str | None]], list[tuple[int, Posting]]]:
+        """The log's head, the batch's ids already in it (position, digest) and the postings still
+        to decide, after refusing the batch (409) if any known id was posted with other content.
+        The keys are read after the head (see BatchKeys)."""
+        head, known = self.store.head_and_known_event_ids([p.event_id for p in postings])
+        batch_keys.read()
+        conflicts = [
+            Problem(i, "event_id", "this event_id was already used for different content")
+            for i, (posting, digest) in enumerate(zip(postings, batch_keys.digests, strict=True))
+            if posting.event_id in known and known[posting.event_id][1] != digest
+        ]
+        if conflicts:
+            raise BatchRejected("conflict", conflicts)
+        return head, known, [(i, posting) for i, posting in enumerate(postings) if posting.event_id not in known]
+
+    def _result(
+        self,
+        postings: Sequence[Posting],
+        known: dict[str, tuple[int, str | None]],
+        new: Mapping[str, Receipt | ProposedReceipt],
+        dry_run: bool = False,
+    ) -> AppendResult:
+        """The batch's receipts in its order: `new` for the events decided now, the original ones
+        for those already in the log."""
         replayed = self._receipts_at([known[p.event_id][0] for p in postings if p.event_id in known])
         old = {receipt.event_id: receipt for receipt in replayed}
-        return AppendResult([written.get(p.event_id) or old[p.event_id] for p in postings], appended=len(written))
+        return AppendResult([new.get(p.event_id) or old[p.event_id] for p in postings], len(new), dry_run)
 
     def _decide_and_save(
         self,
@@ -211,7 +224,8 @@ class Ledger(Application[UUID]):
     ) -> dict[str, Receipt] | None:
         """Decides the postings on the kept cases and saves the events right after `head`: their
         receipts by event_id, or None if another writer got there first (nothing was appended)."""
-        events, touched = self._decide(postings, principal)
+        decision = self._decide(postings, principal)
+        events, touched = decision.events, decision.touched
         digests = batch_keys.digests
         keys = [LeafKey(e.event_id, digests[seen[e.event_id]] if e.event_id in seen else None) for e in events]
         try:
@@ -231,11 +245,12 @@ class Ledger(Application[UUID]):
             self._decisions.forget(touched)
             raise
         self._decisions.keep(touched, leaves)
-        return {event.event_id: receipt_of(event, leaf) for event, leaf in zip(events, leaves, strict=True)}
+        warnings = decision.warnings
+        return {e.event_id: receipt_of(e, leaf, warnings.get(e.event_id, ())) for e, leaf in zip(events, leaves, strict=True)}
 
-    def _decide(self, postings: list[tuple[int, Posting]], principal: Principal) -> tuple[list[LedgerEvent], list[Any]]:
+    def _decide(self, postings: list[tuple[int, Posting]], principal: Principal) -> _Decision:
         """Applies the domain's rules in batch order: the new events, in the order to append them,
-        and the aggregates they changed."""
+        the aggregates they changed, and the warnings each event drew from its case as it stood."""
         streams = self._decisions.load(
             SETTLEMENT_STREAM_ID if p.case_id == SETTLEMENT_CASE_ID else case_stream_id(p.case_id)
             for _, p in postings
@@ -245,6 +260,7 @@ class Ledger(Application[UUID]):
         )
         events: list[LedgerEvent] = []
         touched: dict[UUID, Any] = {}
+        warnings: dict[str, Warnings] = {}
         organization, token = principal.organization.value, principal.name
 
         def case(case_id: str) -> FamilyCase | None:
@@ -268,21 +284,25 @@ class Ledger(Application[UUID]):
                             f"case {posting.case_id} has no SeparationIdentified; identify the separation first",
                             "case_id",
                         )
-                    elif posting.type == "CasesMerged":
-                        duplicate = case(posting.data["duplicate_case_id"])
-                        touched[current.id] = current
-                        if duplicate is not None:
-                            touched[duplicate.id] = duplicate
-                        events.extend(current.absorb(duplicate, posting, organization, token))
                     else:
+                        # Derived before the posting is recorded: from the case as it stood.
+                        drawn = sequence_warnings(current, posting.type, posting.occurred_at, posting.data)
                         touched[current.id] = current
-                        events.append(current.record(posting, organization, token))
+                        if posting.type == "CasesMerged":
+                            duplicate = case(posting.data["duplicate_case_id"])
+                            if duplicate is not None:
+                                touched[duplicate.id] = duplicate
+                            events.extend(current.absorb(duplicate, posting, organization, token))
+                        else:
+                            events.append(current.record(posting, organization, token))
+                        if drawn:
+                            warnings[posting.event_id] = drawn
                 except Refusal as refusal:
-                    raise BatchRejected(_kind(refusal), [Problem(index, refusal.field, refusal.message)]) from None
+                    raise BatchRejected(refusal_kind(refusal), [Problem(index, refusal.field, refusal.message)]) from None
         except BaseException:
             self._decisions.forget(touched.values())
             raise
-        return events, list(touched.values())
+        return _Decision(events, list(touched.values()), warnings)
 
     def _get(self, cls: type, stream_id: UUID, version: int | None = None) -> Any:
         try:
@@ -326,9 +346,12 @@ class Ledger(Application[UUID]):
         return self.mapper.to_domain_event(stored)
 
     def _receipts_at(self, positions: list[int]) -> list[Receipt]:
-        by_position = {
-            logged.position: receipt_of(self.decode(logged.stored), logged) for logged in self.store.logged_at(positions)
-        }
+        """The receipts of events already in the log, as they were given (their warnings derived again)."""
+        if not positions:
+            return []
+        logged = [(entry, self.decode(entry.stored)) for entry in self.store.logged_at(positions)]
+        warnings = warnings_when_recorded(self.store, self.decode, (event for _, event in logged))
+        by_position = {entry.position: receipt_of(event, entry, warnings.get(event.event_id, ())) for entry, event in logged}
         return [by_position[position] for position in positions]
 
     # --- checkpoints ----------------------------------------------------------------------------
@@ -461,11 +484,4 @@ class Ledger(Application[UUID]):
         holder = self._get(Token, token_stream_id(name)) if name else None
         return holder.admits(token) if holder else None
 
-
-def _kind(refusal: Refusal) -> str:
-    if isinstance(refusal, NotPermitted):
-        return "forbidden"
-    if isinstance(refusal, InvalidReference):
-        return "invalid"
-    return "conflict"
 

@@ -11,6 +11,9 @@ SQLite's result code. Each kind of fault gets the HTTP status that tells a clien
   The transaction was rolled back: nothing was appended. 503 with Retry-After.
 - `full`: the disk (or another resource of the server) is exhausted. The transaction was rolled
   back: nothing was appended, and retrying will not help until an operator makes room: 507.
+
+Each says what became of a posted batch only to its writer: a read refused for a busy database
+is told to retry, not that nothing was appended.
 """
 
 import sqlite3
@@ -26,23 +29,33 @@ from psycopg_pool import PoolTimeout
 class StorageFault:
     kind: str  # unavailable, busy or full
     status: int
-    detail: str
+    detail: str  # what a reader is told
+    append_detail: str  # what a writer is told: the same, and what became of the batch it posted
     retry_after: int | None  # seconds, for the Retry-After header
+
+    def detail_for(self, appending: bool) -> str:
+        return self.append_detail if appending else self.detail
 
 
 UNAVAILABLE = StorageFault(
     "unavailable",
     503,
+    "the database could not be reached or the connection was lost; retry",
     "the database could not be reached or the connection was lost; retry. A batch whose answer was "
     "lost may have been appended: retrying it with the same event_ids never appends anything twice",
     2,
 )
 BUSY = StorageFault(
-    "busy", 503, "the database is busy (a lock was not granted in time); nothing was appended, retry", 1
+    "busy",
+    503,
+    "the database is busy (a lock was not granted in time); retry",
+    "the database is busy (a lock was not granted in time); nothing was appended, retry",
+    1,
 )
 FULL = StorageFault(
     "full",
     507,
+    "the database has no room left (disk full). Retrying will not help until the operator makes room",
     "the database has no room left (disk full); nothing was appended. Retrying will not help until "
     "the operator makes room",
     None,

@@ -1,6 +1,7 @@
 """The case-status projection: tails the log into versioned rows, one page per transaction.
 
-For each case event it folds the case's facts one step (or, for a correction or retraction, again
+For each case event it notes the warnings its receipt gave (domain/sequence_warnings.py, derived
+from the case as it stood), folds the case's facts one step (or, for a correction or retraction, again
 from the case's effective entries), derives the case's rows, and writes only the rows that
 changed: the old version ends at this position, the new one begins there. The sums of the rows'
 cells are kept as it goes and written as a snapshot now and then. A settlement event re-evaluates
@@ -28,6 +29,7 @@ from domain.catalog import AMENDMENTS, SETTLEMENT_EVENTS, Obligation
 from domain.events import case_stream_id
 from domain.family_case import FamilyCase
 from domain.organizations import LEDGER_OPERATOR
+from domain.sequence_warnings import sequence_warnings
 from domain.terms import Terms, evaluate
 from domain.values import utc_text
 from ledger.application import Ledger
@@ -290,6 +292,9 @@ class CaseStatusProjector:
     def _case_event(self, event: "Recorded", page: _Page) -> None:
         position = event.position
         state = self._case(event.case_id, position - 1, event.version == 1, page)
+        # The warnings its receipt gave, from the case as it stood: counted in the data quality.
+        for warning in sequence_warnings(state.case, event.type, event.occurred_at, event.data):
+            self._note(position, warning.code, page)
         state.case.record_entry(event)  # type: ignore[arg-type]
         if event.type in AMENDMENTS:  # the past changed: fold the case's effective entries again
             state.facts = CaseFacts.of_case(state.case)

@@ -11,10 +11,12 @@ from typing import Any
 from domain.case_facts import NONE_RECORDED, REMAINING_STATUSES
 from domain.catalog import Obligation, Service
 from domain.permissions import POSTERS
+from domain.sequence_warnings import WARNING_CODES
 from domain.terms import KIND_OF, STATUSES_OF, ObligationKind, Terms, status_on
 from projections.case_rows import BREAKDOWNS, Cell
 
-DATA_QUALITY = ("corrections", "retractions", "merged_cases", "late_reports")
+# Then the events that drew each warning (domain/sequence_warnings.py), by its code.
+DATA_QUALITY = ("corrections", "retractions", "merged_cases", "late_reports", *WARNING_CODES)
 # Every organization that may arrange travel is listed, with zero if it arranged none.
 FACILITATORS = tuple(sorted(POSTERS["TravelArranged"]))
 

@@ -6,6 +6,8 @@ clocks beside it; `{late_report_days}` is filled with the projection's setting.
 
 from typing import Any
 
+from domain.sequence_warnings import WARNING_CODES
+
 DEFINITIONS: dict[str, str] = {
     "as_of": (
         "The report uses only what the ledger had recorded by this instant (transaction time); "
@@ -124,7 +126,38 @@ DEFINITIONS: dict[str, str] = {
     "data_quality.late_reports": (
         "Events posted by agencies whose recorded_at is more than {late_report_days} days after their occurred_at."
     ),
+    # The warnings a receipt gives (domain/sequence_warnings.py): sequences the rules allow but a
+    # monitor would question. Each is read from the case as it stood when the event was recorded
+    # (its entries then, retracted ones left out, corrections applied); a later amendment neither
+    # adds nor withdraws one.
+    "data_quality.contact_before_identification": (
+        "ContactAttempted events dated (occurred_at) before the case's SeparationIdentified, as recorded then."
+    ),
+    "data_quality.parole_decision_without_request": (
+        "ParoleDecided events with no ParoleRequested for the case dated on or before them, as recorded then."
+    ),
+    "data_quality.travel_before_parole_decision": (
+        "TravelArranged events with no ParoleDecided for the case dated on or before them, as recorded then."
+    ),
+    "data_quality.travel_after_parole_denied": (
+        "TravelArranged events whose case's latest ParoleDecided dated on or before them was a denial, as recorded then."
+    ),
+    "data_quality.second_reunification": (
+        "FamilyReunified events naming a child (or, naming none, meaning every child of the case) that an "
+        "earlier FamilyReunified of the case had already reunified, as recorded then."
+    ),
+    "data_quality.dated_before_separation": (
+        "Events of a case (after its SeparationIdentified, amendments aside) dated on a day before the case's "
+        "separation_date, as recorded then."
+    ),
+    "data_quality.dated_after_closure": (
+        "Events of a case (amendments aside) dated after a CaseClosed of the case, as recorded then: a second "
+        "closure included."
+    ),
 }
+_UNDEFINED = {f"data_quality.{code}" for code in WARNING_CODES} - DEFINITIONS.keys()
+if _UNDEFINED:
+    raise RuntimeError(f"every warning the data quality counts needs a definition: {sorted(_UNDEFINED)}")
 
 
 def definitions(late_report_days: int) -> dict[str, Any]:

@@ -50,8 +50,8 @@ from projections.projection_faults import PROJECTION, FaultRecords
 # What the rows and cells mean. Raise it whenever a change of code makes a row's columns or cells
 # mean something else: a generation written in another format is never read (or written) as this
 # one. 1 (no "format" in the settings): before duration clocks; 2: deadline and duration clocks,
-# each clock's `since_day`.
-FORMAT = 2
+# each clock's `since_day`; 3: the warnings events drew noted (`notable`) and counted, by code.
+FORMAT = 3
 
 # table → (its columns after the key, its key columns)
 _COLUMNS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {

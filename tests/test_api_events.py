@@ -172,7 +172,11 @@ def test_an_organization_cannot_post_another_organizations_event_types(client: T
     response = post(client, kind, contact("FRTF-000123"), parole)
 
     assert response.status_code == 403
-    assert response.json()["errors"] == [{"index": 1, "field": "type", "message": "KIND may not post ParoleDecided"}]
+    may_post = ["ContactAttempted", "ParentLocated", "WhereaboutsUnknownDeclared", "PreferenceRecorded", "EntryCorrected", "EntryRetracted"]
+    assert response.json()["errors"] == [
+        {"index": 1, "field": "type", "message": f"KIND may not post ParoleDecided; KIND may post {', '.join(may_post)}"}
+    ]
+    assert response.json()["may_post"] == may_post
     assert tree_size(client) == size
 
 
@@ -305,7 +309,10 @@ def test_a_case_history_lists_every_event_with_its_receipt(client: TestClient, t
 
     history = client.get("/v1/cases/FRTF-000123/events", headers=tokens.get("OIG", "auditor")).json()
 
-    assert [e["receipt"] for e in history["events"]] == [first, posted, retracted]
+    # The history shows each receipt as stored: the post's warnings are the post's answer alone.
+    assert [e["receipt"] for e in history["events"]] == [
+        {key: value for key, value in receipt.items() if key != "warnings"} for receipt in (first, posted, retracted)
+    ]
     assert history["events"][1]["recorded_by"]["organization"] == "KIND"
     assert history["events"][1]["data"]["outcome"] == "no_answer"  # the record is never edited
 

@@ -298,6 +298,8 @@ def test_an_agency_posts_an_event_type_iff_the_permission_matrix_allows_its_orga
             wrong.append(f"{organization}: a refused {event_type} appended to the log")
         if want == 403 and f"{organization} may not post {event_type}" not in response.text:
             wrong.append(f"{organization}: the 403 does not say why: {response.text[:200]}")
+        if want == 403 and response.json().get("may_post") != allowed_types(organization):
+            wrong.append(f"{organization}: the 403 does not list what it may post: {response.text[:200]}")
     assert wrong == []
 
 

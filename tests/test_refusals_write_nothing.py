@@ -102,7 +102,7 @@ REFUSALS: dict[str, tuple[int, Callable[[Poster], Any]]] = {
                               headers={"Content-Type": "application/json"})
     ),
     "422 a field the type's model refuses": (
-        422, lambda p: p.post("FRTF/agency", batch(*new_families(5), envelope("FRTF-1", "ContactAttempted", {"channel": "pigeon"})))
+        422, lambda p: p.post("FRTF/agency", batch(*new_families(5), envelope("FRTF-1", "CaseClosed", {"reason": "pigeon"})))
     ),
     # A correction of an event that is not in the log, after new families: refused by the rules.
     "422 a correction of an unknown event": (
