@@ -49,7 +49,7 @@ from ledger.verify import verify_log
 from projections.definitions import definitions
 from projections.partitioned import MAX_WORKERS, PARALLEL_FROM, WorkerFailed, default_workers
 from projections.projection_faults import EventNotProjected
-from projections.render import Format, render
+from projections.render import FORMAT_HELP, Format, render
 from projections.report import ProjectionBehind, compliance_report
 from projections.runner import Projection, ReadModelOutdated
 from projections.what_if import WhatIfRefused, what_if_terms
@@ -414,7 +414,7 @@ def _resolved(ledger: Ledger, as_of: AsOf) -> Point:
 @app.command()
 def report(
     as_of: Annotated[str | None, typer.Option(help="A log position, an ISO 8601 instant with offset, or a date.")] = None,
-    format: Annotated[Format, typer.Option(help="json, csv, html or pdf (pdf needs --out or a redirect).")] = Format.JSON,
+    format: Annotated[Format, typer.Option(help=f"{FORMAT_HELP} A pdf needs --out or a redirect.")] = Format.JSON,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write here instead of standard output.")] = None,
     terms: Annotated[
         str | None, typer.Option(help="What-if terms: a shipped document's name, a JSON object, or @FILE.json.")

@@ -6,9 +6,9 @@ never 'unsafe-inline' or 'unsafe-eval'. Each kind of page allows no more than it
 
 | pages                                  | may use                                                      |
 |----------------------------------------|--------------------------------------------------------------|
-| the dashboard (/, /sign-in, messages)  | no script; its stylesheet and images; forms posting here     |
+| the dashboard (/, /sign-in, messages)  | no script; its stylesheet and images (the icon); forms posting here |
 | /docs and /redoc (api/docs_pages.py)   | scripts, styles, images and fetches (the schema, "Try it out") from this origin; images drawn inline by Swagger UI's stylesheet (data:); on /redoc, ReDoc's two inline stylesheets by their hashes |
-| the report as HTML                     | its one inline stylesheet, by its SHA-256 (the report's bytes are evidence and never change) |
+| the report as HTML                     | its one inline stylesheet, by its SHA-256 (the report's bytes are evidence and never change); the icon; its charts are inline SVG, which needs nothing more |
 | any other HTML (the `EveryHtmlPage` middleware) | nothing                                              |
 
 None may be framed (frame-ancestors 'none', X-Frame-Options) or change its base URL.
@@ -60,7 +60,7 @@ def _report_stylesheet_hash() -> str:
 DASHBOARD_HEADERS = _headers("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'")
 SWAGGER_UI_HEADERS = _headers(f"{_DOCS}; style-src 'self'", cache="no-cache")
 REDOC_HEADERS = _headers(f"{_DOCS}; style-src 'self' {' '.join(REDOC_INLINE_STYLES)}", cache="no-cache")
-REPORT_HTML_HEADERS = _headers(f"default-src 'none'; style-src {_report_stylesheet_hash()}; form-action 'none'")
+REPORT_HTML_HEADERS = _headers(f"default-src 'none'; style-src {_report_stylesheet_hash()}; img-src 'self'; form-action 'none'")
 FALLBACK_HEADERS = _headers("default-src 'none'; form-action 'none'")
 
 

@@ -31,7 +31,6 @@ ASSETS = {
     "swagger-ui-bundle.js": (_PACKAGED, "text/javascript; charset=utf-8"),
     "swagger-ui.css": (_PACKAGED, "text/css; charset=utf-8"),
     "redoc.standalone.js": (_PACKAGED, "text/javascript; charset=utf-8"),
-    "favicon.png": (_PACKAGED, "image/png"),
     "swagger-init.js": (files("api") / "static", "text/javascript; charset=utf-8"),
 }
 # The files change only with the package's pinned version (or ours): kept a day by browsers.

@@ -33,3 +33,27 @@ class Role(StrEnum):
     MONITOR = "monitor"  # reports and dashboard; never personal data
     AUDITOR = "auditor"  # everything, read-only: log, proofs, histories, exports
     ADMIN = "admin"  # tokens
+
+
+# What each code stands for, as a reader who does not know the settlement's acronyms needs it.
+NAMES: dict[Organization, str] = {
+    Organization.FRTF: "Family Reunification Task Force",
+    Organization.ORR: "Office of Refugee Resettlement",
+    Organization.CBP: "U.S. Customs and Border Protection",
+    Organization.ICE: "U.S. Immigration and Customs Enforcement",
+    Organization.USCIS: "U.S. Citizenship and Immigration Services",
+    Organization.STATE: "Department of State",
+    Organization.IOM: "International Organization for Migration",
+    Organization.KIND: "Kids in Need of Defense",
+    Organization.JIM: "Justice in Motion",
+    Organization.WRC: "Women's Refugee Commission",
+    Organization.AOL: "Al Otro Lado",
+    Organization.SENECA: "Seneca Family of Agencies",
+    Organization.ACACIA: "Acacia Center for Justice",
+    Organization.DOJ: "Department of Justice",
+    Organization.ACLU: "American Civil Liberties Union",
+    Organization.MONITOR: "the settlement's monitor",
+    Organization.OIG: "Office of Inspector General",
+}
+if set(NAMES) != set(Organization):
+    raise RuntimeError(f"organizations without a name: {sorted(set(Organization) - set(NAMES))}")

@@ -266,7 +266,8 @@ class Population:
 
 
 def append_population(ledger: Ledger, population: Population, progress: Callable[[int], None] | None = None) -> int:
-    """Appends the population (then the settlement's 2025 events); the number of events appended."""
+    """Appends the population (then the settlement's 2025 events); the number of events appended.
+    `progress` is told, after each batch, how many more families are now wholly recorded."""
     principals = {}
 
     def principal(organization: Organization) -> Any:
@@ -281,21 +282,27 @@ def append_population(ledger: Ledger, population: Population, progress: Callable
         batch = EventBatch.model_validate({"events": envelopes})
         return ledger.append(postings(batch), principal(organization)).appended
 
+    def told(families: int) -> None:
+        if progress and families:
+            progress(families)
+
     appended = 0
     for stories in population.chunks():
+        told(sum(1 for story in stories if not story.events))  # nothing to post: done already
         # Round r posts every family's r-th event: each family's own order is kept, and each
-        # round's events go in one batch per organization.
+        # round's events go in one batch per organization. A family is done once the batch
+        # holding its last event is in (a chunk's families used to be told of all at once).
         for round_number in range(max(len(story.events) for story in stories)):
-            by_organization: dict[Organization, list[dict[str, Any]]] = {}
+            by_organization: dict[Organization, list[tuple[dict[str, Any], bool]]] = {}
             for story in stories:
                 if round_number < len(story.events):
                     organization, envelope = story.events[round_number]
-                    by_organization.setdefault(organization, []).append(envelope)
-            for organization, envelopes in by_organization.items():
-                for start in range(0, len(envelopes), BATCH):
-                    appended += append(organization, envelopes[start : start + BATCH])
-        if progress:
-            progress(len(stories))
+                    by_organization.setdefault(organization, []).append((envelope, round_number == len(story.events) - 1))
+            for organization, entries in by_organization.items():
+                for start in range(0, len(entries), BATCH):
+                    batch = entries[start : start + BATCH]
+                    appended += append(organization, [envelope for envelope, _ in batch])
+                    told(sum(last for _, last in batch))
     terms = ledger.terms_at(ledger.store.tree_size())
     in_force = {(e.court_order_id, e.obligation.value) for e in terms.extensions}
     outages = {(o.service, iso(o.start), iso(o.end), o.cause) for o in terms.interruptions}

@@ -57,7 +57,7 @@ DEFINITIONS: dict[str, str] = {
         "sector (a Border Patrol sector or southwest-border port of entry in its canonical spelling, "
         "however it was typed; one recorded before that rule, as recorded), separation month "
         "(YYYY-MM of the separation date) and age band at separation (separation year minus birth "
-        "year: under 5 is under_5, otherwise 5_to_17)."
+        "year): under_5 when it is under five, otherwise 5_to_17."
     ),
     "reunified_by_facilitator": (
         "Reunified children by the organization that posted the case's latest TravelArranged "

@@ -47,8 +47,10 @@ from reportlab.platypus import (
 )
 
 from domain.visible_text import revealed
-from projections.charts import Box, Chart, Label, Rule, report_charts
-from projections.render import tables
+from projections.chart_shapes import Box, Chart, Label, Rule
+from projections.charts import report_charts
+from projections.labels import label, labelled_definitions
+from projections.render import CHARTS_AFTER, tables
 
 CASE = "Ms. L. v. U.S. Immigration and Customs Enforcement, No. 18-cv-00428 (S.D. Cal.)"
 MARGIN = 0.9 * inch
@@ -103,27 +105,18 @@ def render_pdf(report: Mapping[str, Any], definitions: Mapping[str, str]) -> byt
     story: list[Any] = [*_first_page(report), PageBreak()]
     sections = list(tables(report))[1:]  # the first, the report's identification, is on the first page
     charts = {chart.key: chart for chart in report_charts(report)}
-    chart_after = {
-        "children": ["children-by-status"],
-        "children by nationality": ["nationality"],
-        "children by border_sector": ["border-sector"],
-        "reunified by month": ["reunified-by-month"],
-        "obligations: durations": ["obligations"],
-    }
     story.append(Paragraph("The numbers", _H1))
     cut: list[str] = []  # the labels cut in the tables, in the order of their marks
-    for section_title, header, rows in sections:
+    for table in sections:
         story.append(CondPageBreak(1.4 * inch))  # a heading never ends a page alone
-        story.append(Paragraph(escape(section_title.replace("_", " ").capitalize()), _H2))
-        story += _long_table(header, [[_label(row[0], cut), *row[1:]] for row in rows])
-        for key in chart_after.get(section_title, []):
-            story.append(_chart(charts[key]))
+        story.append(Paragraph(escape(table.title.capitalize()), _H2))
+        story += _long_table(table.header, [[_label(row[0], cut), *row[1:]] for row in table.rows])
+        if table.key in CHARTS_AFTER:
+            story.append(_chart(charts[CHARTS_AFTER[table.key]]))
     story += [PageBreak(), Paragraph("Appendix A. Definitions", _H1)]
-    story.append(
-        Paragraph("Every number in this report is defined below, keyed by its name in the report's JSON form.", _BODY)
-    )
-    for key, text in definitions.items():
-        story.append(KeepTogether([Paragraph(escape(key), _H2), Paragraph(escape(text), _BODY)]))
+    story.append(Paragraph("Every number in this report is defined below, by the words its tables use.", _BODY))
+    for name, text in labelled_definitions(definitions).items():
+        story.append(KeepTogether([Paragraph(escape(name.capitalize()), _H2), Paragraph(escape(text), _BODY)]))
     story += [CondPageBreak(2 * inch), Paragraph("Appendix B. Terms applied", _H1), *_terms(report["terms"])]
     if cut:
         story += [
@@ -171,7 +164,7 @@ def _first_page(report: Mapping[str, Any]) -> list[Any]:
         ("Children identified", children["identified"]),
         ("Children reunified", children["reunified"]),
         ("Children remaining", children["remaining"]),
-        *((f"  remaining: {status.replace('_', ' ')}", n) for status, n in children["remaining_by_status"].items()),
+        *((f"  remaining: {label(status)}", n) for status, n in children["remaining_by_status"].items()),
         ("Families identified", families["identified"]),
         ("Families registered", families["registered"]),
         ("Families reunified", families["reunified"]),
@@ -252,7 +245,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequenc
         words_fit = all(_fits_on_one_line(word, width) for word in text.split())
         return Paragraph(escape(text), _CELL if words_fit else _CELL_ANYWHERE)
 
-    data = [[Paragraph(escape(str(name).replace("_", " ")), _HEADER) for name in header]]
+    data = [[Paragraph(escape(str(name)), _HEADER) for name in header]]
     data += [[cell(value, width) for value, width in zip(row, widths, strict=True)] for row in rows]
     numeric = [i for i in range(1, len(header)) if all(isinstance(row[i], (int, float)) or row[i] in (None, "") for row in rows)]
     table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
@@ -355,7 +348,7 @@ def _terms(terms: Mapping[str, Any]) -> list[Any]:
         ),
         _table(
             ["obligation", "duration"],
-            [[name.replace("_", " "), span(value)] for name, value in terms["obligations"].items()],
+            [[label(name), span(value)] for name, value in terms["obligations"].items()],
             widths=[2.6 * inch, 1.6 * inch],
         ),
     ]
@@ -365,7 +358,7 @@ def _terms(terms: Mapping[str, Any]) -> list[Any]:
             _table(
                 ["obligation", "extension", "effective", "order"],
                 [
-                    [e["obligation"].replace("_", " "), span(e["extension"]), e["effective_date"], e["court_order_id"]]
+                    [label(e["obligation"]), span(e["extension"]), e["effective_date"], e["court_order_id"]]
                     for e in terms["extensions"]
                 ],
                 widths=[1.7 * inch, 0.9 * inch, 0.9 * inch, CONTENT_WIDTH - 3.5 * inch],

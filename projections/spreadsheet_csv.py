@@ -7,11 +7,16 @@ a text cell is written with a single quote before it, which spreadsheets show as
 holding a separator other spreadsheets split on (`;`, a tab) is quoted like one holding a comma,
 so no cell can start in the middle of another. Numbers stay numbers (-3 is written -3), and a
 report without such text is written exactly as before: same bytes.
+
+A file (`csv_file`) begins with a byte order mark: without it Excel reads a CSV in the machine's
+legacy code page, and a country's name ("CI (Côte d'Ivoire)") or a court order's comes out garbled.
+Python's csv module (with encoding="utf-8-sig"), pandas and LibreOffice read past it.
 """
 
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+BOM = "\ufeff".encode()
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _QUOTED_WHEN_HOLDING = frozenset(',";\t\r\n')
 
@@ -37,3 +42,8 @@ def csv_bytes(rows: Iterable[Sequence[Any]]) -> bytes:
         line = ",".join(map(csv_cell, row))
         lines.append('""' if line == "" and len(row) == 1 else line)  # a lone empty cell is not an empty row
     return "".join(line + "\n" for line in lines).encode()
+
+
+def csv_file(rows: Iterable[Sequence[Any]]) -> bytes:
+    """A whole CSV file as the ledger serves it: a byte order mark, then the rows."""
+    return BOM + csv_bytes(rows)

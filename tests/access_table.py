@@ -63,6 +63,8 @@ def table(case_id: str) -> dict[tuple[str, str], Access]:
         ("GET", "/redoc"): public("/redoc"),
         ("GET", "/static/docs/{name}"): public("/static/docs/swagger-init.js"),
         ("GET", "/static/dashboard.css"): public("/static/dashboard.css"),
+        ("GET", "/favicon.svg"): public("/favicon.svg"),
+        ("GET", "/favicon.ico"): public("/favicon.ico"),
         ("GET", "/sign-in"): public("/sign-in"),
         ("POST", "/sign-in"): form("/sign-in"),
         ("POST", "/sign-out"): form("/sign-out"),

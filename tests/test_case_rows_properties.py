@@ -25,7 +25,7 @@ from domain.terms import SETTLEMENT_2023, Terms
 from domain.values import utc_text
 from projections.case_rows import case_rows, cells
 from projections.compliance import report_numbers
-from projections.render import render_csv, render_json
+from projections.render import Format, render
 from tests.catalog_strategies import DATES, from_schema, instants
 
 NOW = datetime.now(UTC)
@@ -101,7 +101,8 @@ def test_every_accepted_event_is_counted_under_any_accepted_terms(event_type: st
             **report_numbers(counted, day.toordinal(), terms),
             "terms": {**terms.as_json(), "what_if": False},
         }
-        render_json(report), render_csv(report)
+        for format in (Format.JSON, Format.CSV, Format.CSV_TABLES):
+            render(report, format, {})
 
 
 def _referring_to(data: dict[str, Any], members: list[str]) -> dict[str, Any]:

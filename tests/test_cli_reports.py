@@ -4,12 +4,14 @@ import csv
 import io
 import json
 from datetime import date
+from itertools import accumulate
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 from domain.envelope import EventBatch, postings
 from ledger.application import Ledger
-from ledger.demo import SETTLEMENT_EVENTS, Population, family_story
+from ledger.demo import SETTLEMENT_EVENTS, Population, append_population, family_story
 from tests.harness import Tokens
 from tests.test_cli import Run, assert_fails_with_one_line_reason, assert_succeeded, cli, key_file  # noqa: F401
 
@@ -28,6 +30,26 @@ def test_demo_appends_a_plausible_population_once_per_seed(cli: Run, ledger: Led
     assert report["breakdowns"]["nationality"]["GT"]["identified"] > report["breakdowns"]["nationality"].get("RO", {"identified": 0})["identified"]
     assert sum(report["reunified_by_facilitator"].values()) == report["children"]["reunified"]
     assert report["terms"]["extensions"], "the 2025 extensions are on the settlement's record"
+
+
+def test_the_demos_progress_moves_family_by_family_as_each_is_wholly_recorded(ledger: Ledger) -> None:
+    """It moved once per chunk of 2,000 families: `ledger demo`'s bar sat at 0 until the end."""
+    population = Population(30, 11, date(2026, 11, 1))
+    [stories] = list(population.chunks())
+    last = [story.events[-1][1] for story in stories if story.events]
+    nothing_to_post = len(stories) - len(last)
+
+    def recorded(envelope: dict[str, Any]) -> bool:
+        page = ledger.history(envelope["case_id"], 0, 1000)
+        return page is not None and any(item.receipt.event_id == envelope["event_id"] for item in page.items)
+
+    told: list[tuple[int, int]] = []  # (families told of, families whose last event was recorded then)
+    ledger.adopt_default_terms()
+    append_population(ledger, population, lambda families: told.append((families, sum(map(recorded, last)))))
+    done = list(accumulate(families for families, _ in told))
+    assert done[-1] == 30 and all(families > 0 for families, _ in told)
+    assert [now for _, now in told] == [n - nothing_to_post for n in done], "a family is told of once wholly recorded, not before"
+    assert len(told) >= 5, "the bar moves as families finish, not once for the chunk"
 
 
 def test_demos_of_other_seeds_and_sizes_on_one_database_record_each_court_order_once(cli: Run, ledger: Ledger) -> None:
@@ -70,8 +92,10 @@ def test_report_writes_each_format_and_reproduces_an_earlier_point(cli: Run, led
     assert_succeeded(cli("report", "--as-of", middle, "--out", tmp_path / "again.json"))
     assert (tmp_path / "again.json").read_text() == out.read_text()
     assert json.loads(cli("report", "--as-of", now["as_of"]).stdout) == now
-    rows = list(csv.reader(io.StringIO(cli("report", "--format", "csv").stdout)))
-    assert rows[0] == ["report"] and ["obligation", "met", "met_late", "open", "overdue", "not_applicable", "median_days"] in rows
+    rows = list(csv.reader(io.StringIO(cli("report", "--format", "csv").stdout.removeprefix("\ufeff"))))
+    assert rows[0] == ["section", "group", "key", "measure", "value"] and rows[1][0] == "report" and rows[1][1].startswith("as of ")
+    rows = list(csv.reader(io.StringIO(cli("report", "--format", "csv-tables").stdout.removeprefix("\ufeff"))))
+    assert rows[0] == ["report"] and ["obligation", "met", "met late", "open", "overdue", "not applicable", "median days"] in rows
     html = cli("report", "--format", "html", "--as-of", middle).stdout
     assert earlier["checkpoint"]["root_hash"] in html
 

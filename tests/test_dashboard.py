@@ -189,8 +189,8 @@ def test_a_bad_date_is_shown_on_the_form_never_a_failure(client: TestClient, mon
 @pytest.mark.usefixtures("posted")
 def test_downloads_carry_the_pages_report(client: TestClient, tokens: Tokens, monitor: str) -> None:
     page = client.get("/")
-    links = {fmt: href for href, fmt in re.findall(r'<a href="(/download/compliance\.(\w+)\?as_of=[^"]+)" download>', page.text)}
-    assert set(links) == {"pdf", "csv", "json", "html"}
+    links = {fmt: href for href, fmt in re.findall(r'<a href="(/download/compliance\.([\w-]+)\?as_of=[^"]+)" download>', page.text)}
+    assert set(links) == {"pdf", "csv", "csv-tables", "json", "html"}
     as_of = re.search(r'id="report-as-of">([^<]+)<', page.text).group(1)
     api = client.get(REPORT, params={"as_of": as_of}, headers=tokens.get("MONITOR", "monitor"))
     # Events posted after the page was shown do not change what its links give.
@@ -198,14 +198,19 @@ def test_downloads_carry_the_pages_report(client: TestClient, tokens: Tokens, mo
     downloaded = client.get(links["json"])
     assert downloaded.status_code == 200 and downloaded.content == api.content
     assert downloaded.headers["content-disposition"].startswith('attachment; filename="compliance-report-tree-')
-    rows = list(csv.reader(io.StringIO(client.get(links["csv"]).text)))
-    assert ["identified", "3"] in rows
+    tidy = client.get(links["csv"])
+    assert tidy.headers["content-disposition"].endswith(f'filename="compliance-report-tree-{api.json()["checkpoint"]["tree_size"]}.csv"')
+    assert tidy.content == client.get(REPORT, params={"as_of": as_of, "format": "csv"}, headers=tokens.get("MONITOR", "monitor")).content
+    assert ["children", "", "identified", "children", "3"] in list(csv.reader(io.StringIO(tidy.content.decode("utf-8-sig"))))
+    tables = client.get(links["csv-tables"])
+    assert tables.headers["content-disposition"].endswith(f'filename="compliance-report-tables-tree-{api.json()["checkpoint"]["tree_size"]}.csv"')
+    assert ["identified", "3"] in list(csv.reader(io.StringIO(tables.content.decode("utf-8-sig"))))
     pdf = client.get(links["pdf"])
     assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     overdue = client.get(re.search(r'href="(/download/overdue\.csv\?as_of=[^"]+)"', page.text).group(1))
-    lines = overdue.text.splitlines()
-    assert len(lines) == 2 and lines[0] == "case_id,obligation,kind,status,since,days,due"
-    assert lines[1].startswith("FRTF-2,first_outreach,deadline,overdue,")
+    lines = overdue.content.decode("utf-8-sig").splitlines()
+    assert len(lines) == 2 and lines[0] == "case,obligation,kind,status,since,days,due"
+    assert lines[1].startswith("FRTF-2,first outreach,deadline,overdue,")
     bad = client.get("/download/compliance.csv", params={"as_of": "last tuesday"})
     assert bad.status_code == 422 and "not valid" in bad.text
     assert client.get("/download/compliance.docx").status_code == 422

@@ -1,7 +1,7 @@
 """The dashboard end to end in headless Chromium (Debian's package, driven by Playwright).
 
 One browser session against a real server on a small demo population: sign in, change the as-of
-date and see the numbers change, ask what changed since an earlier date, download the CSV, move
+date and see the numbers change, ask what changed since an earlier date, download the tidy CSV, move
 through the page with the keyboard, and save screenshots at laptop and phone widths under
 test-artifacts/ (printed at the end).
 
@@ -108,14 +108,21 @@ def test_a_monitor_signs_in_picks_dates_downloads_and_reads_it_on_a_phone(
     page.locator("#changes-heading").scroll_into_view_if_needed()
     page.screenshot(path=str(changes))
 
+    # The tidy CSV: one row per number, in labels, for a spreadsheet's pivot table.
+    page.locator(".downloads").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "dashboard-downloads-laptop.png"))
     with page.expect_download() as downloading:
-        page.get_by_role("link", name="CSV report").click()
+        page.get_by_role("link", name="Report as CSV, one row per number").click()
     download = downloading.value
+    assert download.suggested_filename == f"compliance-report-tree-{size_now}.csv"
     saved = ARTIFACTS / download.suggested_filename
     download.save_as(saved)
-    rows = list(csv.reader(io.StringIO(saved.read_text())))
-    assert ["identified", str(identified_now)] in rows
-    assert ["tree_size", str(size_now)] in rows
+    assert saved.read_bytes().startswith(b"\xef\xbb\xbf"), "a byte order mark, for spreadsheets"
+    rows = list(csv.reader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
+    assert rows[0] == ["section", "group", "key", "measure", "value"]
+    assert ["children", "", "identified", "children", str(identified_now)] in rows
+    assert [row[2:] for row in rows if row[3] == "tree size"] == [["log checkpoint", "tree size", str(size_now)]]
+    assert any(row[:3] == ["children", "remaining by status", "in process"] for row in rows), "labels, not keys"
 
     # The keyboard reaches everything: the skip link first, then the form, in order.
     page.goto(base + "/")

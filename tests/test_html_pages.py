@@ -22,7 +22,7 @@ from tests.test_dashboard import csrf_of, sign_in
 
 # Sources a directive may name: this origin, nothing, or a hash (of an inline style the page holds).
 OWN = re.compile(r"'self'|'none'|'sha256-[A-Za-z0-9+/]+=*'")
-ASSET_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
+ASSET_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".svg": "image/svg+xml"}
 
 
 class Page(HTMLParser):
@@ -163,3 +163,18 @@ def test_the_html_reports_inline_style_is_allowed_by_its_hash(client: TestClient
     response = client.get("/v1/reports/compliance", params={"format": "html"}, headers=tokens.get("OIG", "auditor"))
     [style] = Page(response.text).inline_styles
     assert directives(response)["style-src"] == [sha256_source(style)]
+
+
+def test_every_html_page_shows_the_ledgers_own_icon_which_its_policy_lets_load(client: TestClient, tokens: Tokens) -> None:
+    pages = list(html_pages(client, tokens))
+    assert {"/", "/sign-in", "/docs", "/redoc", "/v1/reports/compliance"} <= {page.request.url.path for page in pages}
+    for response in pages:
+        where = f"{response.request.url.path} ({response.status_code})"
+        assert '<link rel="icon" type="image/svg+xml" href="/favicon.svg">' in response.text, where
+        assert "'self'" in directives(response).get("img-src", []), f"{where}: its policy would block the icon"
+    icon = client.get("/favicon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+    assert icon.content.startswith(b"<svg") and b"<script" not in icon.content and b"http://www.w3.org/2000/svg" in icon.content
+    assert "default-src 'none'" in icon.headers["content-security-policy"] and icon.headers["x-content-type-options"] == "nosniff"
+    assert client.get("/favicon.ico").content == icon.content, "a browser asking for /favicon.ico unprompted gets it too"
+    assert client.get("/static/docs/favicon.png").status_code == 404, "one icon: Swagger's is no longer served"

@@ -44,7 +44,7 @@ def test_the_pdf_names_its_as_of_checkpoint_and_terms_on_its_first_page(client: 
     assert "Terms version 1 (effective 2023-12-11)" in first
     assert "Children identified 3" in first and "remaining: not reached 2" in first
     rest = " ".join(pages[1:])
-    assert re.search(r"first_outreach 1 0 0 1 0 15", rest), "the obligations table, as the CSV has it"
+    assert re.search(r"first outreach 1 0 0 1 0 15", rest), "the obligations table, as the CSV has it"
     assert "Figure: Children by status" in rest and "Figure: Obligations: met, met late, open, overdue and breached" in rest
     assert "Appendix A. Definitions" in rest and "Counted cases with a RegistrationSubmitted." in rest
     assert "Appendix B. Terms applied" in rest

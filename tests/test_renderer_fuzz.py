@@ -27,13 +27,15 @@ from domain.as_of import AsOf
 from domain.envelope import Posting
 from ledger.application import Ledger
 from projections.chart_text import text_width
-from projections.charts import PHONE_WIDTH, WIDTH, Box, Chart, Label, report_charts, svg
+from projections.chart_shapes import PHONE_WIDTH, WIDTH, Box, Chart, Label, svg
+from projections.charts import report_charts
 from projections.definitions import definitions
 from projections.render import Format, render
 from projections.report import compliance_report
 from projections.runner import Projection
 from tests.builders import separation
 from tests.harness import Tokens
+from tests.report_samples import json_numbers
 from tests.test_cli import Run, assert_succeeded, cli, key_file  # noqa: F401
 from tests.test_dashboard import sign_in
 
@@ -99,8 +101,12 @@ def assert_renders(report: dict[str, Any], formats: tuple[Format, ...]) -> None:
         if format is Format.JSON:
             assert json.loads(body) == report
         elif format is Format.CSV:
-            rows = list(csv.reader(io.StringIO(body.decode(), newline="")))
-            assert ["children by border_sector"] in rows
+            rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
+            assert rows[0] == ["section", "group", "key", "measure", "value"]
+            assert len(rows) - 1 == sum(1 for _ in json_numbers(report)), "one row per number"
+        elif format is Format.CSV_TABLES:
+            rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
+            assert ["children by border sector"] in rows
         elif format is Format.HTML:
             assert body.startswith(b"<!doctype html>")
         else:
@@ -126,7 +132,7 @@ def assert_within(chart: Chart) -> None:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())
 def test_every_text_format_and_chart_renders_extreme_reports(empty_report: dict[str, Any], data: st.DataObject) -> None:
-    assert_renders(data.draw(extreme_reports(empty_report, max_keys=60)), (Format.JSON, Format.CSV, Format.HTML))
+    assert_renders(data.draw(extreme_reports(empty_report, max_keys=60)), (Format.JSON, Format.CSV, Format.CSV_TABLES, Format.HTML))
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -16,6 +16,7 @@ from api.schemas import ComplianceReport
 from api.settings import Settings
 from ledger.application import Ledger
 from ledger.checkpoints import Signer
+from projections.spreadsheet_csv import BOM
 from tests.builders import batch, contact, envelope, separation
 from tests.harness import Tokens
 
@@ -71,17 +72,24 @@ def test_the_json_report_has_the_contracts_shape_and_counts(
 def test_csv_and_html_carry_the_same_numbers(client: TestClient, monitor: dict[str, str], posted: list[dict[str, object]]) -> None:
     as_of = str(posted[-1]["position"])
     report = client.get(REPORT, params={"as_of": as_of}, headers=monitor).json()
-    text = client.get(REPORT, params={"as_of": as_of, "format": "csv"}, headers=monitor)
-    assert text.headers["content-type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(text.text)))
+    tidy = client.get(REPORT, params={"as_of": as_of, "format": "csv"}, headers=monitor)
+    assert tidy.headers["content-type"].startswith("text/csv") and tidy.content.startswith(BOM)
+    rows = list(csv.reader(io.StringIO(tidy.content.decode("utf-8-sig"))))
+    assert rows[0] == ["section", "group", "key", "measure", "value"]
+    assert ["children", "", "identified", "children", str(report["children"]["identified"])] in rows
+    first_outreach = [row[3:] for row in rows if row[:3] == ["obligations", "deadline", "first outreach"]]
+    assert first_outreach == [["met", "1"], ["met late", "0"], ["open", "0"], ["overdue", "1"], ["not applicable", "0"], ["median days", "15"]]
+    tables = client.get(REPORT, params={"as_of": as_of, "format": "csv-tables"}, headers=monitor)
+    assert tables.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(tables.content.decode("utf-8-sig"))))
     assert ["identified", str(report["children"]["identified"])] in rows
-    assert ["first_outreach", "1", "0", "0", "1", "0", "15"] in rows
-    assert ["as_of", report["as_of"]] in rows
+    assert ["first outreach", "1", "0", "0", "1", "0", "15"] in rows
+    assert ["as of", report["as_of"]] in rows
     html = client.get(REPORT, params={"as_of": as_of, "format": "html"}, headers=monitor)
     assert html.headers["content-type"].startswith("text/html")
     assert report["checkpoint"]["root_hash"] in html.text
     assert "<caption>Obligations: deadlines</caption>" in html.text and "<caption>Obligations: durations</caption>" in html.text
-    assert "whereabouts_unknown" in html.text and "Definitions" in html.text
+    assert "whereabouts unknown" in html.text and "Definitions" in html.text
 
 
 def test_as_of_takes_a_position_an_instant_or_a_date(

@@ -10,6 +10,7 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -66,16 +67,26 @@ def test_the_reports_csv_neutralizes_formulas_on_the_api_and_the_dashboard(clien
         ledger.append([Posting(event["event_id"], event["case_id"], event["type"], "2021-05-03T14:00:00.000000Z", event["data"])], frtf)
     assert client.post("/v1/events", json=batch(separation("FRTF-9")), headers=tokens.get("FRTF")).status_code == 201
 
-    api = client.get(REPORT, params={"format": "csv"}, headers=tokens.get("MONITOR", "monitor"))
+    monitor = tokens.get("MONITOR", "monitor")
+    tidy = client.get(REPORT, params={"format": "csv"}, headers=monitor)
+    tables = client.get(REPORT, params={"format": "csv-tables"}, headers=monitor)
     sign_in(client, tokens.secret("MONITOR", "monitor"))
     page = client.get("/")
-    downloaded = client.get(re.search(r'<a href="(/download/compliance\.csv\?as_of=[^"]+)" download>', page.text).group(1))
+    links = re.findall(r'<a href="(/download/compliance\.csv(?:-tables)?\?as_of=[^"]+)" download>', page.text)
+    assert len(links) == 2
+    downloaded = [client.get(link) for link in links]
     overdue = client.get(re.search(r'href="(/download/overdue\.csv\?as_of=[^"]+)"', page.text).group(1))
 
-    for body in (api.text, downloaded.text, overdue.text):
-        cells = [cell for row in csv.reader(io.StringIO(body, newline="")) for cell in row]
+    def rows(response: Response) -> list[list[str]]:
+        return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+
+    for response in (tidy, tables, *downloaded, overdue):
+        cells = [cell for row in rows(response) for cell in row]
         assert cells and not [cell for cell in cells if cell.startswith(FORMULA_STARTS)]
-    sectors = [row[0] for row in csv.reader(io.StringIO(api.text, newline="")) if row and row[0].startswith("'")]
+    sectors = [row[0] for row in rows(tables) if row and row[0].startswith("'")]
     assert sorted(sectors) == sorted("'" + formula for formula in FORMULAS[:4])
-    assert ["El Paso", "1", "0"] in list(csv.reader(io.StringIO(api.text)))
-    assert list(csv.reader(io.StringIO(overdue.text)))[0] == ["case_id", "obligation", "kind", "status", "since", "days", "due"]
+    assert ["El Paso", "1", "0"] in rows(tables)
+    sectors = {row[2] for row in rows(tidy) if row[:2] == ["breakdowns", "border sector"] and row[2].startswith("'")}
+    assert sorted(sectors) == sorted("'" + formula for formula in FORMULAS[:4])
+    assert ["breakdowns", "border sector", "El Paso", "identified", "1"] in rows(tidy)
+    assert rows(overdue)[0] == ["case", "obligation", "kind", "status", "since", "days", "due"]

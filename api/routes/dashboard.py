@@ -31,13 +31,15 @@ from domain.as_of import AsOf, AsOfError, Point
 from domain.organizations import Role
 from ledger.application import Ledger
 from ledger.as_of import BeyondTheLog
-from projections.charts import PHONE_WIDTH, report_charts, svg
+from projections.chart_shapes import PHONE_WIDTH, svg
+from projections.charts import report_charts
 from projections.definitions import definitions
-from projections.render import MEDIA_TYPES, Format, render
+from projections.labels import label, labelled_definitions
+from projections.render import DOWNLOAD_NAMES, MEDIA_TYPES, Format, file_name, render
 from projections.report import ProjectionBehind, compliance_report, overdue_obligations
 from projections.report_changes import Change, report_changes
 from projections.runner import Projection, ReadModelOutdated
-from projections.spreadsheet_csv import csv_bytes
+from projections.spreadsheet_csv import csv_file
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,7 +48,8 @@ OVERDUE_ON_PAGE = 50
 OVERDUE_DOWNLOAD = 1_000_000  # every overdue clock, in practice
 # The overdue list's download: a duration has no due date (its cell is left empty).
 OVERDUE_COLUMNS = ("case_id", "obligation", "kind", "status", "since", "days", "due")
-DOWNLOADS = (Format.PDF, Format.CSV, Format.JSON, Format.HTML)
+OVERDUE_LABELLED = frozenset({"obligation", "kind", "status"})  # cells holding a key, shown by its label
+DOWNLOADS = (Format.PDF, Format.CSV, Format.CSV_TABLES, Format.JSON, Format.HTML)
 SIGN_IN_NOTICES = {
     "signed-out": "You have signed out.",
     "expired": "Your session has ended. Sign in again to continue.",
@@ -222,9 +225,9 @@ def dashboard(
             (wide, svg(wide, "chart wide"), svg(narrow, "chart narrow"))
             for wide, narrow in zip(report_charts(report), report_charts(report, PHONE_WIDTH), strict=True)
         ],
-        downloads=[(f, f"/download/compliance.{f.value}?{urlencode({'as_of': report['as_of']})}") for f in DOWNLOADS],
+        downloads=[(DOWNLOAD_NAMES[f], f"/download/compliance.{f.value}?{urlencode({'as_of': report['as_of']})}") for f in DOWNLOADS],
         overdue_download=f"/download/overdue.csv?{urlencode({'as_of': report['as_of']})}",
-        definitions=definitions(projection.late_report_days()),
+        definitions=labelled_definitions(definitions(projection.late_report_days())),
     )
     return page(request, "dashboard.html", 200, **context)
 
@@ -269,7 +272,7 @@ def download_report(
     if isinstance(report, Response):
         return report
     body = render(report, format, definitions(projection.late_report_days()))
-    name = f"compliance-report-tree-{report['checkpoint']['tree_size']}.{format.value}"
+    name = file_name(report, format)
     policy = REPORT_HTML_HEADERS if format is Format.HTML else SECURITY_HEADERS
     return Response(
         body,
@@ -287,7 +290,7 @@ def download_overdue(
     as_of: Annotated[str, Query()] = "",
 ) -> Response:
     """Every overdue deadline and breached duration at the page's as-of point, by case id,
-    overdue or breached longest first, each in its kind's words."""
+    overdue or breached longest first, each in its kind's words (labels, not keys)."""
     signed_in = _signed_in(request, sessions, ledger)
     if isinstance(signed_in, Response):
         return signed_in
@@ -298,7 +301,12 @@ def download_overdue(
     overdue = _loading(request, lambda: overdue_obligations(ledger, projection, point, OVERDUE_DOWNLOAD, wait))
     if isinstance(overdue, Response):
         return overdue
-    body = csv_bytes([OVERDUE_COLUMNS, *([row.get(column) for column in OVERDUE_COLUMNS] for row in overdue["obligations"])])
+    body = csv_file(
+        [
+            [label(column) for column in OVERDUE_COLUMNS],
+            *([label(row[c]) if c in OVERDUE_LABELLED else row.get(c) for c in OVERDUE_COLUMNS] for row in overdue["obligations"]),
+        ]
+    )
     name = f"overdue-obligations-tree-{overdue['tree_size']}.csv"
     return Response(
         body,

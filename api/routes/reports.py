@@ -15,7 +15,7 @@ from domain.organizations import Role
 from domain.terms import Terms
 from ledger.application import Ledger
 from projections.definitions import definitions
-from projections.render import MEDIA_TYPES, Format, render
+from projections.render import FORMAT_HELP, MEDIA_TYPES, Format, render
 from projections.report import OverdueCursor, ProjectionBehind, compliance_report, overdue_obligations
 from projections.runner import Projection, ReadModelOutdated
 from projections.what_if import WhatIfRefused, what_if_terms
@@ -45,9 +45,7 @@ def get_compliance_report(
     projection: Annotated[Projection, Depends(get_projection)],
     _: Annotated[Principal, Readers],
     point: AsOfDep,
-    format: Annotated[
-        Format, Query(description="json, csv (one table per section), html, or pdf (a court exhibit: tables, charts, definitions).")
-    ] = Format.JSON,
+    format: Annotated[Format, Query(description=FORMAT_HELP)] = Format.JSON,
     terms: Annotated[
         str | None,
         Query(
