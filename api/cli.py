@@ -16,23 +16,24 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
+import click
 import typer
+from typer.core import TyperGroup
 from eventsourcing.persistence import PersistenceError
 from pydantic import TypeAdapter, ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from api.errors import ANSWERED, answer_for, field_of
 from api.http_server import raise_descriptor_limit, server_options
 from api.settings import Settings
-from domain.as_of import AsOf, AsOfError, Point
+from domain.as_of import AsOf
+from domain.errors import Unavailable
 from domain.envelope import Envelope, Posting
 from domain.organizations import Organization, Role
 from ledger.application import BatchRejected, Ledger
 from ledger.bundle_verifier import Tampered, describe, read_log, verify_bundle
-from ledger.checkpoints import KeyFileError
-from ledger.personal_data import MasterKeyError
-from ledger.config import DatabaseURLError
 from ledger.demo import Population, append_population
 from ledger.erasure import (
     FORGET_WAIT_SECONDS,
@@ -50,11 +51,32 @@ from projections.definitions import definitions
 from projections.partitioned import MAX_WORKERS, PARALLEL_FROM, WorkerFailed, default_workers
 from projections.projection_faults import EventNotProjected
 from projections.render import FORMAT_HELP, Format, render
-from projections.report import ProjectionBehind, compliance_report
+from projections.report import compliance_report
 from projections.runner import Projection, ReadModelOutdated
-from projections.what_if import WhatIfRefused, what_if_terms
+from projections.what_if import what_if_terms
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="The settlement compliance ledger.")
+class _Answered(TyperGroup):
+    """Runs a command; an error of the tree ends it with one line and the table's exit code
+    (api/errors.py), wherever in the command it was raised."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ANSWERED as error:
+            fail(_one_line(error), answer_for(error).exit_code)
+
+
+def _one_line(error: BaseException) -> str:
+    """The error as the command line says it: naming the option at fault (--as-of, --terms)."""
+    if isinstance(error, Tampered):
+        return error.summary()
+    if isinstance(error, Unavailable):
+        return f"not just now: {error}; retry shortly"
+    field = field_of(error)
+    return f"--{field.split('.')[0].replace('_', '-')}: {error}" if field else str(error)
+
+
+app = typer.Typer(cls=_Answered, no_args_is_help=True, add_completion=False, help="The settlement compliance ledger.")
 tokens = typer.Typer(no_args_is_help=True, help="Issue, list and revoke API tokens (each one is an event in the log).")
 app.add_typer(tokens, name="tokens")
 
@@ -83,8 +105,6 @@ def opened_ledger(finish_forgetting: bool = True) -> Iterator[Ledger]:
     where = _without_password(settings.database_url)
     try:
         ledger = Ledger(settings.database_url, settings.signer, settings.master_key)
-    except (DatabaseURLError, KeyFileError, MasterKeyError) as error:
-        fail(str(error))
     except (PersistenceError, OSError) as error:
         fail(f"cannot open the database at {where}: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
     try:
@@ -338,13 +358,10 @@ def _verify_bundle(directory: Path, public_key: str | None, saved: list[Path]) -
         notes = [path.read_text(encoding="utf-8") for path in saved]
     except (ValueError, OSError) as error:
         fail(f"cannot use the given key or checkpoint: {error}", 2)
-    try:
-        _, _, size = read_log(str(directory))
-        with progress_bar() as bar:
-            task = bar.add_task("verifying", total=size)
-            report = verify_bundle(directory, pinned, notes, progress=lambda done: bar.update(task, completed=done))
-    except Tampered as problem:
-        fail(problem.summary())
+    _, _, size = read_log(str(directory))
+    with progress_bar() as bar:
+        task = bar.add_task("verifying", total=size)
+        report = verify_bundle(directory, pinned, notes, progress=lambda done: bar.update(task, completed=done))
     out.print(describe(report), highlight=False)
 
 
@@ -397,20 +414,6 @@ def verify(
         )
 
 
-def _as_of(text: str | None) -> AsOf:
-    try:
-        return AsOf.parse(text)
-    except AsOfError as error:
-        fail(f"--as-of: {error}", 2)
-
-
-def _resolved(ledger: Ledger, as_of: AsOf) -> Point:
-    try:
-        return ledger.resolve(as_of)
-    except AsOfError as error:
-        fail(f"--as-of: {error}", 2)
-
-
 @app.command()
 def report(
     as_of: Annotated[str | None, typer.Option(help="A log position, an ISO 8601 instant with offset, or a date.")] = None,
@@ -421,22 +424,16 @@ def report(
     ] = None,
 ) -> None:
     """The compliance report, as of now or any earlier point (catches the projection up first)."""
-    wanted = _as_of(as_of)
+    wanted = AsOf.parse(as_of)
     if format is Format.PDF and out_file is None and sys.stdout.isatty():
         fail("--format pdf writes a binary file: give --out FILE (or redirect the output)")
     with opened_ledger() as ledger:
         ledger.adopt_default_terms()
-        point = _resolved(ledger, wanted)
+        point = ledger.resolve(wanted)
         projection = Projection(ledger, Settings().projection)
         projection.catch_up()
-        try:
-            what_if = None if terms is None else what_if_terms(ledger, _terms_text(terms), point.position)
-        except WhatIfRefused as refused:
-            fail(f"--terms: {refused}", 2)
-        try:
-            built = compliance_report(ledger, projection, point, what_if, wait_seconds=0)
-        except (ProjectionBehind, ReadModelOutdated) as unavailable:
-            fail(f"no report just now: {unavailable}")
+        what_if = None if terms is None else what_if_terms(ledger, _terms_text(terms), point.position)
+        built = compliance_report(ledger, projection, point, what_if, wait_seconds=0)
         body = render(built, format, definitions(projection.late_report_days()))
         if format is Format.JSON:
             body += b"\n"

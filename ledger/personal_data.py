@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.keywrap import (
 
 from domain.catalog import has_personal_values, personal_values
 from domain.envelope import Posting
+from domain.errors import ConfigurationError
 from domain.events import LedgerEvent
 from domain.values import SEALED_PREFIX, utc_text
 from ledger.key_files import read_or_create
@@ -55,7 +56,7 @@ def key_ids_sealed_in(stored_state: bytes) -> set[str]:
     return {match.decode() for match in _SEALED_KEY_ID.findall(stored_state)}
 
 
-class MasterKeyError(ValueError):
+class MasterKeyError(ConfigurationError):
     """The master key file exists but does not hold a 32-byte key."""
 
 
