@@ -26,6 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from api.errors import ANSWERED, answer_for, field_of
+from api.bootstrap import Runtime, opened_runtime
 from api.http_server import raise_descriptor_limit, server_options
 from api.settings import Settings
 from domain.as_of import AsOf
@@ -37,7 +38,6 @@ from ledger.bundle_verifier import Tampered, describe, read_log, verify_bundle
 from ledger.demo import Population, append_population
 from ledger.erasure import (
     FORGET_WAIT_SECONDS,
-    START_UP_WAIT_SECONDS,
     Erasure,
     described,
     destroy_left_behind,
@@ -52,7 +52,7 @@ from projections.partitioned import MAX_WORKERS, PARALLEL_FROM, WorkerFailed, de
 from projections.projection_faults import EventNotProjected
 from projections.render import FORMAT_HELP, Format, render
 from projections.report import compliance_report
-from projections.runner import Projection, ReadModelOutdated
+from projections.runner import ReadModelOutdated
 from projections.what_if import what_if_terms
 
 class _Answered(TyperGroup):
@@ -98,28 +98,37 @@ def _without_password(url: str) -> str:
 
 
 @contextmanager
-def opened_ledger(finish_forgetting: bool = True) -> Iterator[Ledger]:
-    """The ledger of LEDGER_DATABASE_URL. Opening it finishes erasing any case keys destroyed by a
-    `ledger forget` that could not finish (or was killed): briefly, warning if it cannot yet."""
+def opened(finish_forgetting: bool = True, adopt_terms: bool = False) -> Iterator[Runtime]:
+    """The runtime of LEDGER_DATABASE_URL, from the composition root (api/bootstrap.py). Opening it
+    finishes erasing any case keys destroyed by a `ledger forget` that could not finish (or was
+    killed): briefly, warning if it cannot yet."""
     settings = Settings()
     where = _without_password(settings.database_url)
+    runtime = opened_runtime(settings, finish_forgetting=finish_forgetting, adopt_terms=adopt_terms)
     try:
-        ledger = Ledger(settings.database_url, settings.signer, settings.master_key)
+        entered = runtime.__enter__()
     except (PersistenceError, OSError) as error:
         fail(f"cannot open the database at {where}: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
     try:
-        if finish_forgetting:
-            _finish_at_start_up(ledger)
-        yield ledger
+        _say_erasure(entered.erasure)
+        yield entered
     except PersistenceError as error:
         hint = "; run this as the schema's owner (README: Database roles)" if needs_the_owner(error) else ""
         fail(f"the database at {where} failed: {str(error).splitlines()[0] if str(error) else type(error).__name__}{hint}")
     finally:
-        ledger.close()
+        runtime.__exit__(None, None, None)
 
 
-def _finish_at_start_up(ledger: Ledger) -> None:
-    erasure = finish_erasure(ledger.store, START_UP_WAIT_SECONDS)
+@contextmanager
+def opened_ledger(finish_forgetting: bool = True) -> Iterator[Ledger]:
+    """The ledger of `opened`, for commands that need nothing else."""
+    with opened(finish_forgetting) as runtime:
+        yield runtime.ledger
+
+
+def _say_erasure(erasure: Erasure | None) -> None:
+    if erasure is None:
+        return
     if erasure.finished and erasure.cases:
         err.print(f"finished erasing the destroyed keys of forgotten {described(erasure.cases)} from the database's files")
     elif not erasure.finished:
@@ -427,10 +436,9 @@ def report(
     wanted = AsOf.parse(as_of)
     if format is Format.PDF and out_file is None and sys.stdout.isatty():
         fail("--format pdf writes a binary file: give --out FILE (or redirect the output)")
-    with opened_ledger() as ledger:
-        ledger.adopt_default_terms()
+    with opened(adopt_terms=True) as runtime:
+        ledger, projection = runtime.ledger, runtime.projection
         point = ledger.resolve(wanted)
-        projection = Projection(ledger, Settings().projection)
         projection.catch_up()
         what_if = None if terms is None else what_if_terms(ledger, _terms_text(terms), point.position)
         built = compliance_report(ledger, projection, point, what_if, wait_seconds=0)
@@ -471,8 +479,8 @@ def rebuild(
     """Rebuild the reports' projection from the whole log into fresh tables, then switch to them.
 
     Reports keep answering from the current tables until the switch."""
-    with opened_ledger() as ledger, progress_bar() as bar:
-        projection = Projection(ledger, Settings().projection)
+    with opened() as runtime, progress_bar() as bar:
+        ledger, projection = runtime.ledger, runtime.projection
         size = ledger.store.tree_size()
         task = bar.add_task("rebuilding", total=size)
         try:
@@ -489,9 +497,8 @@ def project(
     follow: Annotated[bool, typer.Option("--follow/--once", help="Keep following the log, or stop once caught up.")] = False,
 ) -> None:
     """Bring the reports' projection up to date (for `serve` with LEDGER_PROJECTOR=external)."""
-    with opened_ledger() as ledger:
-        ledger.adopt_default_terms()
-        projection = Projection(ledger, Settings().projection)
+    with opened(adopt_terms=True) as runtime:
+        ledger, projection = runtime.ledger, runtime.projection
         if not follow:
             with progress_bar() as bar:
                 task = bar.add_task("projecting", total=ledger.store.tree_size())
@@ -522,8 +529,8 @@ def migrate(
 ) -> None:
     """Create the database's tables, or bring them up to date, as their owner (the URL's user);
     with --writer, set up the role that appends without being able to change what was appended."""
-    with opened_ledger() as ledger:  # creates the log's tables
-        projection = Projection(ledger, Settings().projection)  # and the read model's, with its first generation
+    with opened() as runtime:  # creates the log's tables
+        ledger, projection = runtime.ledger, runtime.projection  # and the read model's, with its first generation
         try:
             # rebuilt if an earlier version of the ledger wrote it, shared out as `ledger rebuild` does
             upgraded = projection.upgrade(workers=default_workers(ledger.store.tree_size()))
@@ -552,8 +559,8 @@ def demo(
     seed: Annotated[int, typer.Option(help="The same seed appends the same events (a second run appends nothing).")] = 1,
 ) -> None:
     """Append a realistic synthetic population through the normal append path (for trying the ledger)."""
-    with opened_ledger() as ledger:
-        ledger.adopt_default_terms()
+    with opened(adopt_terms=True) as runtime:  # the demo's cases are decided under the terms, as the server's are
+        ledger = runtime.ledger
         population = Population(cases, seed)
         with progress_bar() as bar:
             task = bar.add_task(f"appending {cases} families", total=cases)
