@@ -48,7 +48,7 @@ def opened_runtime(
         if on_open is not None:
             on_open(opened)
         if adopt_terms:
-            opened.adopt_default_terms()
+            opened.appender.adopt_default_terms()
         erasure = finish_erasure(opened.store, START_UP_WAIT_SECONDS) if finish_forgetting else None
         yield Runtime(settings, opened, erasure)
     finally:

@@ -33,7 +33,8 @@ from domain.as_of import AsOf
 from domain.errors import Unavailable
 from domain.envelope import Envelope, Posting
 from domain.organizations import Organization, Role
-from ledger.application import BatchRejected, Ledger
+from ledger.append_outcomes import BatchRejected
+from ledger.application import Ledger
 from ledger.bundle_verifier import Tampered, describe, read_log, verify_bundle
 from ledger.demo import Population, append_population
 from ledger.erasure import (
@@ -179,7 +180,7 @@ def create_token(
     """Issue a token. It is printed once, here, and stored only as a hash."""
     with opened_ledger() as ledger:
         try:
-            secret = ledger.issue_token(name, organization, role)
+            secret = ledger.tokens.issue(name, organization, role)
         except ValueError as error:
             fail(str(error))
     err.print(f"issued {role.value} token [bold]{name}[/] for {organization.value}; it will not be shown again:")
@@ -191,7 +192,7 @@ def list_tokens() -> None:
     """List tokens (names, organizations, roles, revoked or not; never secrets)."""
     with opened_ledger() as ledger:
         table = Table("name", "organization", "role", "revoked")
-        for token in ledger.tokens():
+        for token in ledger.tokens.listed():
             table.add_row(token["name"], token["organization"], token["role"], "yes" if token["revoked"] else "no")
     out.print(table)
 
@@ -204,7 +205,7 @@ def revoke_token(
     """Revoke a token: it stops working at once, in every API process."""
     with opened_ledger() as ledger:
         try:
-            ledger.revoke_token(name, reason)
+            ledger.tokens.revoke(name, reason)
         except ValueError as error:
             fail(str(error))
     err.print(f"revoked token {name}")
@@ -244,7 +245,7 @@ def import_events(
     except ValueError as error:
         fail(f"{file}: {error}; nothing was appended")
     with opened_ledger() as ledger:
-        principal = ledger.principal_named(as_token)
+        principal = ledger.tokens.principal_named(as_token)
         if principal is None:
             fail(f"there is no live token named {as_token}")
         appended = replayed = 0
@@ -255,7 +256,7 @@ def import_events(
             def flush() -> None:
                 nonlocal appended, replayed
                 try:
-                    result = ledger.append([posting for _, posting in batch], principal)
+                    result = ledger.appender.append([posting for _, posting in batch], principal)
                 except BatchRejected as rejection:
                     problem = rejection.problems[0]
                     fail(
@@ -291,7 +292,7 @@ def export(
             snap = write_bundle(ledger, directory, progress=lambda done: bar.update(task, completed=done))
         except (ExportError, OSError) as error:
             fail(f"cannot export to {directory}: {error}")
-        ledger.record_access(_operator(), "export", None, f"bundle of tree size {snap.tree_size} to {directory}")
+        ledger.access_log.record(_operator(), "export", None, f"bundle of tree size {snap.tree_size} to {directory}")
     out.print(
         f"exported {snap.tree_size} events and {len(snap.checkpoints)} signed checkpoints to {directory}; "
         f"verify it anywhere with: python3 {directory / 'verify.py'}",
@@ -333,10 +334,10 @@ def forget(
         else:
             assert case_id is not None and reason is not None
             try:
-                receipt, destroyed = ledger.forget_personal_data(case_id, reason)
+                receipt, destroyed = ledger.appender.forget(case_id, reason)
             except ValueError as error:
                 fail(str(error))
-            ledger.record_access(_operator(), "forget", case_id, f"{destroyed} keys destroyed: {reason}")
+            ledger.access_log.record(_operator(), "forget", case_id, f"{destroyed} keys destroyed: {reason}")
             err.print(
                 f"forgot the personal data of case {case_id}: {destroyed} keys destroyed (recorded at position "
                 f"{receipt.position}); its personal data reads as redacted from now on"
@@ -438,7 +439,7 @@ def report(
         fail("--format pdf writes a binary file: give --out FILE (or redirect the output)")
     with opened(adopt_terms=True) as runtime:
         ledger, projection = runtime.ledger, runtime.projection
-        point = ledger.resolve(wanted)
+        point = ledger.reader.resolve(wanted)
         projection.catch_up()
         what_if = None if terms is None else what_if_terms(ledger, _terms_text(terms), point.position)
         built = compliance_report(ledger, projection, point, what_if, wait_seconds=0)
@@ -572,7 +573,7 @@ def demo(
 def checkpoint() -> None:
     """Sign the current tree head and print the checkpoint (JSON)."""
     with opened_ledger() as ledger:
-        signed = ledger.checkpoint()
+        signed = ledger.signed_heads.latest()
         assert signed is not None
     out.print_json(
         json.dumps(

@@ -22,7 +22,7 @@ def as_of_point(
 ) -> Point:
     """The point `as_of` stands for, resolved once, by the rule every door shares (ledger/as_of.py);
     an AsOfError is a 422 naming `as_of` (api/errors.py)."""
-    return ledger.resolve(AsOf.parse(as_of))
+    return ledger.reader.resolve(AsOf.parse(as_of))
 
 
 AsOfDep = Annotated[Point, Depends(as_of_point)]

@@ -69,7 +69,7 @@ class Snapshot:
 def snapshot(ledger: Ledger) -> Snapshot:
     if ledger.signer is None:
         raise ExportError("exporting needs the ledger's signing key (its public half goes in the bundle)")
-    head = ledger.checkpoint()  # the latest, or the current tree head newly signed
+    head = ledger.signed_heads.latest()  # the latest, or the current tree head newly signed
     assert head is not None
     checkpoints = [c for c in ledger.store.checkpoints() if c.tree_size <= head.tree_size]
     return Snapshot(head.tree_size, ledger.signer.origin, ledger.signer.public_key_raw, checkpoints)

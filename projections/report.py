@@ -54,7 +54,7 @@ def compliance_report(
     position, instant = point.position, point.instant
     generation = _readable_at(projection, position, wait_seconds)
     cells = projection.model.cells_at(generation, position)
-    terms = ledger.terms_at(position)
+    terms = ledger.reader.terms_at(position)
     if what_if is not None:
         cells = Counter({cell: n for cell, n in cells.items() if cell[0] != "obligation"})
         for _, key, row in projection.model.rows_at(generation, "clocks", position):
@@ -122,7 +122,7 @@ def overdue_obligations(
     rows = projection.model.overdue_at(generation, position, today, limit, cursor)
     # The counts are the report's own (summed from the cells, not by scanning every clock row),
     # so the list and the report can never disagree on how many are overdue or breached.
-    numbers = report_numbers(projection.model.cells_at(generation, position), today, ledger.terms_at(position))
+    numbers = report_numbers(projection.model.cells_at(generation, position), today, ledger.reader.terms_at(position))
     overdue = sum(tallies.get("overdue", 0) for tallies in numbers["obligations"].values())
     breached = sum(tallies.get("breached", 0) for tallies in numbers["obligations"].values())
     listed = [_overdue_row(case_id, obligation, due, since, today) for case_id, obligation, due, since in rows]

@@ -53,7 +53,7 @@ def what_if_terms(ledger: Ledger, text: str, position: int) -> Terms:
         first = error.errors()[0]
         location = () if first["type"] == "json_invalid" else tuple(first["loc"])
         raise WhatIfRefused(location, first["msg"]) from None
-    recorded = ledger.terms_at(position)
+    recorded = ledger.reader.terms_at(position)
     changed = {obligation: Span(d.years, d.months, d.days) for obligation, d in document.obligations.items()}
     return Terms(
         version=recorded.version,

@@ -85,7 +85,7 @@ def world(module_database_url: str, tmp_path_factory: pytest.TempPathFactory, si
 
 def _callers(ledger: Ledger) -> list[Caller]:
     def issued(name: str, organization: Organization, role: Role) -> Caller:
-        return Caller(name, ledger.issue_token(name, organization, role), role, organization)
+        return Caller(name, ledger.tokens.issue(name, organization, role), role, organization)
 
     callers = [issued(f"{org.lower()}-agency", org, Role.AGENCY) for org in Organization]
     callers += [
@@ -93,8 +93,8 @@ def _callers(ledger: Ledger) -> list[Caller]:
         issued("auditor", Organization.OIG, Role.AUDITOR),
         issued("admin", Organization.OIG, Role.ADMIN),
     ]
-    revoked = ledger.issue_token("revoked-frtf", Organization.FRTF, Role.AGENCY)
-    ledger.revoke_token("revoked-frtf", "left the task force")
+    revoked = ledger.tokens.issue("revoked-frtf", Organization.FRTF, Role.AGENCY)
+    ledger.tokens.revoke("revoked-frtf", "left the task force")
     live = callers[0].token
     assert live is not None
     name, _, secret = live.partition(".")
@@ -305,7 +305,7 @@ def test_an_agency_posts_an_event_type_iff_the_permission_matrix_allows_its_orga
 
 def test_an_agency_may_not_amend_another_organizations_entry(world: World) -> None:
     case_id = fresh_case(world)
-    history = world.ledger.history(case_id)
+    history = world.ledger.reader.history(case_id)
     assert history is not None
     [identified] = history.items
     size = world.ledger.store.tree_size()

@@ -96,7 +96,7 @@ def write_jsonl(path: Path, lines: Iterable[dict[str, Any] | str | bytes]) -> Pa
 
 
 def topics_in_log(ledger: Ledger, topic: str) -> list[Any]:
-    return [ledger.decode(n) for n in ledger.store.select_notifications(start=None, limit=1000, topics=[topic])]
+    return [ledger.reader.decode(n) for n in ledger.store.select_notifications(start=None, limit=1000, topics=[topic])]
 
 
 def event_ids_in_log(ledger: Ledger, envelopes: Iterable[dict[str, Any]]) -> set[str]:
@@ -117,10 +117,10 @@ def test_tokens_create_prints_the_secret_once_on_stdout_and_the_secret_authentic
     assert secret.startswith("kind-intake.")
     assert secret not in result.stderr
     assert result.output.count(secret) == 1, "the secret is shown exactly once"
-    principal = ledger.authenticate(secret)
+    principal = ledger.tokens.authenticate(secret)
     assert principal is not None
     assert (principal.name, principal.organization, principal.role) == ("kind-intake", Organization.KIND, Role.AGENCY)
-    assert ledger.authenticate(secret + "x") is None
+    assert ledger.tokens.authenticate(secret + "x") is None
 
 
 def test_tokens_create_refuses_a_name_already_issued_with_a_one_line_reason_and_keeps_the_first_token(
@@ -132,7 +132,7 @@ def test_tokens_create_refuses_a_name_already_issued_with_a_one_line_reason_and_
 
     assert_fails_with_one_line_reason(again, "kind-intake", "already exists")
     assert again.stdout == "", "no second secret is printed"
-    assert ledger.authenticate(first) is not None
+    assert ledger.tokens.authenticate(first) is not None
     assert len(topics_in_log(ledger, "TokenIssued")) == 1
 
 
@@ -165,13 +165,13 @@ def test_tokens_list_shows_names_organizations_roles_and_revocation_but_never_a_
 
 def test_tokens_revoke_stops_the_token_authenticating_at_once(cli: Run, ledger: Ledger) -> None:
     secret = issue(cli, "kind-intake", "KIND")
-    assert ledger.authenticate(secret) is not None
+    assert ledger.tokens.authenticate(secret) is not None
 
     result = cli("tokens", "revoke", "kind-intake", "--reason", "left the project")
 
     assert_succeeded(result)
-    assert ledger.authenticate(secret) is None
-    assert ledger.principal_named("kind-intake") is None
+    assert ledger.tokens.authenticate(secret) is None
+    assert ledger.tokens.principal_named("kind-intake") is None
 
 
 def test_tokens_revoke_of_an_unknown_name_exits_1_with_a_one_line_reason(cli: Run, ledger: Ledger) -> None:
@@ -203,7 +203,7 @@ def test_issuing_and_revoking_a_token_are_events_in_the_log_that_never_hold_the_
     assert (issued.data["organization"], issued.data["role"]) == ("KIND", "agency")
     assert revoked.data["reason"] == "left the project"
     assert issued.case_id == revoked.case_id == "token:kind-intake"
-    logged = ledger.log(0, 100)
+    logged = ledger.reader.log(0, 100)
     assert [entry.position for entry, _ in logged] == [1, 2]
     assert [event.type for _, event in logged] == ["TokenIssued", "TokenRevoked"]
     assert all(entry.leaf_hash is not None for entry, _ in logged), "token events are leaves of the tree"
@@ -233,9 +233,9 @@ def test_import_appends_every_envelope_of_a_valid_file_as_the_named_token(
     assert "3 events appended, 0 already in the log" in one_line(second.stderr)
     assert ledger.store.tree_size() - 2 == 6  # two token events
     assert event_ids_in_log(ledger, separations + outreach) == {e["event_id"] for e in separations + outreach}
-    case = ledger.case("FRTF-000002")
+    case = ledger.reader.case("FRTF-000002")
     assert case is not None
-    history = ledger.history("FRTF-000002")
+    history = ledger.reader.history("FRTF-000002")
     assert history is not None
     posted_by = {(item.event.type, item.event.organization) for item in history.items}
     assert posted_by == {("SeparationIdentified", "FRTF"), ("ContactAttempted", "KIND"), ("PreferenceRecorded", "KIND")}
@@ -384,7 +384,7 @@ def test_checkpoint_prints_json_of_a_tree_head_signed_over_the_whole_log(
     )
     size, root, timestamp = verify_note(printed["note"], public_key, CLI_ORIGIN)
     assert (size, root.hex(), timestamp) == (5, printed["root_hash"], printed["timestamp"])
-    assert ledger.checkpoint(5) is not None, "the signed checkpoint is stored"
+    assert ledger.signed_heads.at(5) is not None, "the signed checkpoint is stored"
 
 
 def test_the_signing_key_file_is_created_by_the_first_command_with_mode_0600(cli: Run, key_file: Path) -> None:

@@ -38,7 +38,7 @@ def get_log(
             "recorded_at": logged.recorded_at,
             "leaf_hash": logged.leaf_hash.hex() if logged.leaf_hash else "",
         }
-        for logged, event in ledger.log(after, limit)
+        for logged, event in ledger.reader.log(after, limit)
     ]
     return {"entries": entries, "next_after": entries[-1]["position"] if entries else after}
 
@@ -63,7 +63,7 @@ def get_checkpoint(
     tree_size: Annotated[int | None, Query(ge=0, le=BIGINT, description="An earlier checkpoint, by its tree size.")] = None,
 ) -> dict[str, Any]:
     """The latest signed checkpoint (the current tree head is signed if the log has grown)."""
-    checkpoint = ledger.checkpoint(tree_size)
+    checkpoint = ledger.signed_heads.latest() if tree_size is None else ledger.signed_heads.at(tree_size)
     if checkpoint is None:
         raise HTTPException(404, f"no checkpoint was published at tree size {tree_size}")
     assert ledger.signer is not None

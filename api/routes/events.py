@@ -102,7 +102,7 @@ def post_events(
     A receipt's `warnings` name sequences the rules allow but a monitor would question (travel
     arranged before any parole decision, say); the report counts them under `data_quality`."""
     started = time.perf_counter()
-    result = ledger.append(postings(batch), who, dry_run=dry_run)
+    result = ledger.appender.append(postings(batch), who, dry_run=dry_run)
     if not dry_run:
         request.app.state.metrics.appended(result, who.organization.value, time.perf_counter() - started)
     # Rendered here: the receipts are ours, so FastAPI's re-validation of up to 1000 of them
