@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from api import backfill_lines
+from api import backfill_lines, docs_cli
 from api.http_server import raise_descriptor_limit, server_options
 from api.settings import Settings
 from domain.as_of import AsOf, AsOfError, Point
@@ -563,6 +563,9 @@ def checkpoint() -> None:
             {"tree_size": signed.tree_size, "root_hash": signed.root_hash.hex(), "timestamp": signed.timestamp, "note": signed.note}
         )
     )
+
+
+app.command("docs")(docs_cli.docs)
 
 
 def main() -> None:
