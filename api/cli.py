@@ -213,6 +213,7 @@ def import_events(
 
             def flush() -> None:
                 nonlocal appended, replayed
+                head = ledger.store.tree_size()  # a replay's receipt lies at or before it, a new event's after
                 try:
                     result = ledger.append([posting for _, posting in batch], principal)
                 except BatchRejected as rejection:
@@ -222,8 +223,11 @@ def import_events(
                         f"that batch (lines {batch[0][0]}-{batch[-1][0]}) was not appended, "
                         f"{appended} events before it were"
                     )
-                appended += result.appended
-                replayed += len(batch) - result.appended
+                # The file's events, counted by their receipts: a merge appends an event of the
+                # ledger's own beside the posted one, which `result.appended` counts too.
+                already = sum(1 for receipt in result.receipts if receipt.position <= head)
+                appended += len(batch) - already
+                replayed += already
                 bar.advance(task, len(batch))
                 batch.clear()
 

@@ -19,6 +19,7 @@ from typer.testing import CliRunner, Result
 
 from api.cli import app
 from domain.organizations import Organization, Role
+from examples import journey
 from ledger.application import Ledger
 from ledger.checkpoints import load_or_create_signing_key, verify_note
 from tests.builders import contact, preference, separation
@@ -356,6 +357,19 @@ def test_problems_past_the_cap_are_counted_not_listed(
     assert problems[:shown] == [f"line {n}: certainty: Extra inputs are not permitted" for n in range(1, shown + 1)]
     assert problems[shown:] == [f"... and {60 - shown} more"]
     assert row_counts(database_url) == before
+
+
+def test_the_example_journey_imports_file_by_file_each_as_its_organizations_token(cli: Run, ledger: Ledger) -> None:
+    ledger.adopt_default_terms()  # as the API does on its first start: the court order extends them
+    for organization in dict.fromkeys(example.organization for example in journey()):
+        issue(cli, f"{organization.lower()}-examples", organization)
+    for example in journey():
+        result = cli("import", example.path, "--as", f"{example.organization.lower()}-examples")
+        assert_succeeded(result)
+        assert f"{len(example.envelopes)} events appended, 0 already in the log" in one_line(result.stderr)
+    assert event_ids_in_log(ledger, [e for example in journey() for e in example.envelopes]) == {
+        e["event_id"] for example in journey() for e in example.envelopes
+    }
 
 
 def test_a_later_batch_that_breaks_a_domain_rule_is_not_appended_at_all_while_earlier_batches_stay(
