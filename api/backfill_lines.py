@@ -115,9 +115,13 @@ def check(path: Path, organization: str) -> Checked:
     return Checked(postings, problems)
 
 
+class FileChanged(Exception):
+    """A line `check` found good is bad when read again to be appended (the file was changed)."""
+
+
 def postings(path: Path, organization: str) -> Iterator[tuple[int, Posting]]:
     """(line number, posting) of a file `check` found no problem in."""
     for number, read in read_lines(path, organization):
         if not isinstance(read, Posting):
-            raise ValueError(f"line {number} changed since it was checked")
+            raise FileChanged(f"line {number} changed while it was being imported ({read[0]})")
         yield number, read

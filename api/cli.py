@@ -231,10 +231,13 @@ def import_events(
                 bar.advance(task, len(batch))
                 batch.clear()
 
-            for numbered in backfill_lines.postings(file, principal.organization.value):
-                batch.append(numbered)
-                if len(batch) == batch_size:
-                    flush()
+            try:
+                for numbered in backfill_lines.postings(file, principal.organization.value):
+                    batch.append(numbered)
+                    if len(batch) == batch_size:
+                        flush()
+            except backfill_lines.FileChanged as changed:
+                fail(f"{file}: {changed}; {appended} events before it were appended")
             if batch:
                 flush()
     err.print(f"imported {file.name}: {appended} events appended, {replayed} already in the log")

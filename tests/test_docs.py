@@ -2,6 +2,7 @@
 brings a stale one up to date (and `--check` fails on it), and it never points a reader at a file
 the repository does not hold (the project's internal notes, ../shared, are not shipped)."""
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -72,3 +73,10 @@ def test_the_documentation_links_only_to_files_the_repository_holds(document: Pa
     for target in _LINK.findall(text):
         if "://" not in target:
             assert (document.parent / target).exists(), f"{document.name} links to {target}, which is not there"
+
+
+def test_the_openapi_schema_sends_no_reader_to_the_projects_internal_notes() -> None:
+    from api.app import create_app
+
+    schema = json.dumps(create_app().openapi())
+    assert "DESIGN.md" not in schema and "DOMAIN.md" not in schema
