@@ -73,7 +73,7 @@ def catalog_types() -> str:
 
 def _late_days() -> str:
     default = Settings.model_fields["late_report_days"].default
-    return f"`LEDGER_LATE_REPORT_DAYS` days ({default} unless set)"
+    return f"`LEDGER_LATE_REPORT_DAYS` ({default} unless set)"
 
 
 def definitions() -> str:
