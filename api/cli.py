@@ -20,18 +20,18 @@ import click
 import typer
 from typer.core import TyperGroup
 from eventsourcing.persistence import PersistenceError
-from pydantic import TypeAdapter, ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from api import backfill_lines, docs_cli
 from api.errors import ANSWERED, answer_for, field_of
 from api.bootstrap import Runtime, opened_runtime
 from api.http_server import raise_descriptor_limit, server_options
 from api.settings import Settings
 from domain.as_of import AsOf
 from domain.errors import Unavailable
-from domain.envelope import Envelope, Posting
+from domain.envelope import Posting
 from domain.organizations import Organization, Role
 from ledger.append_outcomes import BatchRejected
 from ledger.application import Ledger
@@ -83,7 +83,6 @@ app.add_typer(tokens, name="tokens")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
-_envelope = TypeAdapter(Envelope)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -211,43 +210,32 @@ def revoke_token(
     err.print(f"revoked token {name}")
 
 
-def _read_postings(path: Path) -> Iterator[tuple[int, Posting]]:
-    """(line number, posting) for every non-blank line; raises ValueError naming the bad line."""
-    with path.open("rb") as lines:
-        for number, raw in enumerate(lines, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise ValueError(f"line {number}: not valid UTF-8") from None
-            if not line.strip():
-                continue
-            try:
-                envelope = _envelope.validate_json(line)
-            except ValidationError as error:
-                first = error.errors()[0]
-                where = ".".join(str(p) for p in first["loc"] if not (isinstance(p, str) and p[:1].isupper()))
-                raise ValueError(f"line {number}: {where or 'envelope'}: {first['msg']}") from None
-            yield number, Posting.from_envelope(envelope)
-
-
 @app.command("import")
 def import_events(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="JSON Lines of envelopes.")],
     as_token: Annotated[str, typer.Option("--as", help="Name of the (agency) token the events are posted as.")],
     batch_size: Annotated[int, typer.Option(min=1, max=1000, help="Events per all-or-nothing batch.")] = 500,
+    max_problems: Annotated[
+        int, typer.Option(min=1, help="Problems listed at most when lines are bad (then how many more).")
+    ] = backfill_lines.DEFAULT_MAX_PROBLEMS,
 ) -> None:
     """Append a backfill with the same validation and rules as the API.
 
-    The whole file is validated before anything is appended; then each batch is all or nothing.
+    The whole file is checked before anything is appended, and every bad line is reported (line,
+    field, message); then each batch is all or nothing.
     """
-    try:
-        total = sum(1 for _ in _read_postings(file))
-    except ValueError as error:
-        fail(f"{file}: {error}; nothing was appended")
     with opened_ledger() as ledger:
         principal = ledger.tokens.principal_named(as_token)
         if principal is None:
             fail(f"there is no live token named {as_token}")
+        if principal.role is not Role.AGENCY:
+            fail(f"{as_token} is a {principal.role} token: only agency tokens post events")
+        checked = backfill_lines.check(file, principal.organization.value)
+        if checked.problems:
+            for line in checked.report(max_problems):
+                err.print(line, highlight=False, markup=False)
+            fail(f"{file}: {len(checked.problems)} problem(s) on {checked.bad_lines} line(s); nothing was appended")
+        total = checked.postings
         appended = replayed = 0
         batch: list[tuple[int, Posting]] = []
         with progress_bar() as bar:
@@ -255,6 +243,7 @@ def import_events(
 
             def flush() -> None:
                 nonlocal appended, replayed
+                head = ledger.store.tree_size()  # a replay's receipt lies at or before it, a new event's after
                 try:
                     result = ledger.appender.append([posting for _, posting in batch], principal)
                 except BatchRejected as rejection:
@@ -264,15 +253,21 @@ def import_events(
                         f"that batch (lines {batch[0][0]}-{batch[-1][0]}) was not appended, "
                         f"{appended} events before it were"
                     )
-                appended += result.appended
-                replayed += len(batch) - result.appended
+                # The file's events, counted by their receipts: a merge appends an event of the
+                # ledger's own beside the posted one, which `result.appended` counts too.
+                already = sum(1 for receipt in result.receipts if receipt.position <= head)
+                appended += len(batch) - already
+                replayed += already
                 bar.advance(task, len(batch))
                 batch.clear()
 
-            for numbered in _read_postings(file):
-                batch.append(numbered)
-                if len(batch) == batch_size:
-                    flush()
+            try:
+                for numbered in backfill_lines.postings(file, principal.organization.value):
+                    batch.append(numbered)
+                    if len(batch) == batch_size:
+                        flush()
+            except backfill_lines.FileChanged as changed:
+                fail(f"{file}: {changed}; {appended} events before it were appended")
             if batch:
                 flush()
     err.print(f"imported {file.name}: {appended} events appended, {replayed} already in the log")
@@ -580,6 +575,9 @@ def checkpoint() -> None:
             {"tree_size": signed.tree_size, "root_hash": signed.root_hash.hex(), "timestamp": signed.timestamp, "note": signed.note}
         )
     )
+
+
+app.command("docs")(docs_cli.docs)
 
 
 def main() -> None:

@@ -277,7 +277,7 @@ DataQuality = create_model(
 
 
 class ComplianceReport(BaseModel):
-    """The report of DESIGN.md §3; every number is defined at /v1/reports/definitions."""
+    """The compliance report; every number is defined at /v1/reports/definitions (and in docs/definitions.md)."""
 
     as_of: str = Field(description="Only what was recorded by this instant counts.")
     checkpoint: ReportCheckpoint

@@ -45,6 +45,7 @@ def table(case_id: str) -> dict[tuple[str, str], Access]:
     """(method, route template) → how to reach it and who may; `case_id` names an existing case."""
     return {
         ("POST", "/v1/events"): bearer("/v1/events", Role.AGENCY),
+        ("GET", "/v1/catalog"): bearer("/v1/catalog", *Role),
         ("GET", "/v1/cases/{case_id}"): bearer(f"/v1/cases/{case_id}", Role.AGENCY, Role.AUDITOR),
         ("GET", "/v1/cases/{case_id}/events"): bearer(f"/v1/cases/{case_id}/events", Role.AGENCY, Role.AUDITOR),
         ("GET", "/v1/reports/compliance"): bearer("/v1/reports/compliance", Role.MONITOR, Role.AUDITOR),

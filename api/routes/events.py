@@ -97,7 +97,8 @@ def post_events(
         ),
     ] = False,
 ) -> Response:
-    """Each envelope's `event_id` is its idempotency key: posting it again returns the original
+    """Which types an organization may post, their fields and an example of each: `GET /v1/catalog`.
+    Each envelope's `event_id` is its idempotency key: posting it again returns the original
     receipt (200) and appends nothing; the same `event_id` with different content is a 409.
     A receipt's `warnings` name sequences the rules allow but a monitor would question (travel
     arranged before any parole decision, say); the report counts them under `data_quality`."""

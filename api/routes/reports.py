@@ -55,8 +55,8 @@ def get_compliance_report(
         ),
     ] = None,
 ) -> Response:
-    """Counts by status, deadlines met and missed, elapsed days: the numbers DESIGN.md §3 defines
-    (see /v1/reports/definitions), with the point of the log they were computed at (its `as_of`
+    """Counts by status, deadlines met and missed, elapsed days, each defined at
+    /v1/reports/definitions (and in the repository's docs/definitions.md), with the point of the log they were computed at (its `as_of`
     instant and its checkpoint's tree size). The `Ledger-As-Of` header says whether that point was
     resolved from now (or today's date)."""
     settings = request.app.state.settings
