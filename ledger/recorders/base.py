@@ -351,6 +351,12 @@ class LedgerRecorder(SessionRecords, CaseKeyTable):
         )
         return [int(row["position"]) for row in rows]
 
+    def leaf_event_id(self, position: int) -> str | None:
+        """The event id the leaf row at `position` keeps (None without one): what names an event
+        whose own row is gone."""
+        rows = self._rows("SELECT event_id FROM {leaves} WHERE position = %s", (position,))
+        return rows[0]["event_id"] if rows else None
+
     def streams_written_after(self, position: int) -> set[UUID]:
         rows = self._rows("SELECT DISTINCT originator_id FROM {events} WHERE notification_id > %s", (position,))
         return {self._stream_id(row["originator_id"]) for row in rows}
