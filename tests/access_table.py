@@ -77,4 +77,6 @@ def table(case_id: str) -> dict[tuple[str, str], Access]:
         ("GET", "/download/compliance.{format}"): session("/download/compliance.csv"),
         ("GET", "/download/overdue.csv"): session("/download/overdue.csv"),
         ("GET", "/audit/cases"): auditor_session(f"/audit/cases?case_id={case_id}"),
+        ("GET", "/audit/integrity"): auditor_session("/audit/integrity"),
+        ("POST", "/audit/integrity"): form("/audit/integrity"),
     }
