@@ -424,6 +424,25 @@ class LedgerRecorder(SessionRecords, VerificationRecords, CaseKeyTable):
         )
         return [dict(row) for row in rows]
 
+    def access_log_filtered(self, conditions: Sequence[tuple[str, Any]], limit: int, before: int | None = None, after: int = 0) -> list[dict[str, Any]]:
+        """Lines meeting every condition (ledger/access_filter.py's: fixed SQL, values as
+        parameters): newest first before id `before`, or, without it, oldest first after `after`."""
+        clauses = [condition for condition, _ in conditions]
+        params: list[Any] = [value for _, value in conditions]
+        if before is not None:
+            clauses.append("id < %s")
+            params.append(before)
+        else:
+            clauses.append("id > %s")
+            params.append(after)
+        order = "DESC" if before is not None else "ASC"
+        rows = self._rows(
+            "SELECT id, at, token, organization, role, action, case_id, detail FROM {access_log}"
+            f" WHERE {' AND '.join(clauses)} ORDER BY id {order} LIMIT %s",
+            (*params, limit),
+        )
+        return [dict(row) for row in rows]
+
     # --- checkpoints --------------------------------------------------------------------------
 
     def insert_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
