@@ -78,6 +78,7 @@ def table(case_id: str) -> dict[tuple[str, str], Access]:
         ("GET", "/download/overdue.csv"): session("/download/overdue.csv"),
         ("GET", "/audit/cases"): auditor_session(f"/audit/cases?case_id={case_id}"),
         ("GET", "/audit/integrity"): auditor_session("/audit/integrity"),
+        ("GET", "/audit/export.tar.gz"): auditor_session("/audit/export.tar.gz"),
         ("POST", "/audit/integrity"): form("/audit/integrity"),
         ("GET", "/audit/access-log"): auditor_session("/audit/access-log?action=read+history"),
         ("GET", "/audit/access-log.csv"): auditor_session("/audit/access-log.csv?organization=oig"),

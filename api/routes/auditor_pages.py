@@ -1,5 +1,5 @@
-"""The auditors' own pages: case lookup (here), integrity, the access log and the export download
-(their sibling modules), all behind the dashboard's sign-in and for auditor tokens only.
+"""The auditors' own pages: case lookup and the export download (here), integrity and the access
+log (their sibling modules), all behind the dashboard's sign-in and for auditor tokens only.
 
 An auditor signing in lands on the case lookup; a monitor who finds one of these addresses gets a
 403 page (monitors never see personal data, and these pages show it). Each page that shows a
@@ -14,10 +14,10 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
 from api.auth import get_ledger
-from api.pages import message, page
+from api.pages import SECURITY_HEADERS, message, page
 from api.routes.dashboard import _loading as loading
 from api.routes.dashboard import _signed_in as signed_in
 from api.routes.dashboard import get_sessions
@@ -25,8 +25,10 @@ from api.sessions import Session, Sessions
 from domain.access import Principal
 from domain.organizations import Role
 from domain.values import ID_PATTERN
+from ledger import export
 from ledger.application import Ledger
 from ledger.recorders.base import BIGINT
+from ledger.tar_stream import tar_gz_stream
 
 router = APIRouter(include_in_schema=False)
 
@@ -96,3 +98,22 @@ def case_lookup(
 def _shown(event: dict[str, Any]) -> dict[str, Any]:
     """The event as the page lays it out: its data as indented JSON text (escaped by the template)."""
     return {**event, "data_text": json.dumps(event["data"], indent=2, ensure_ascii=False, sort_keys=True)}
+
+
+@router.get("/audit/export.tar.gz")
+def export_download(request: Request, sessions: SessionsDep, ledger: LedgerDep) -> Response:
+    """The verifiable bundle of the whole log (the files `ledger export` writes) as a streamed
+    .tar.gz (ledger/tar_stream.py): untar it and run its verify.py. Recorded in the access log."""
+    found = auditor(request, sessions, ledger)
+    if isinstance(found, Response):
+        return found
+    _, who = found
+    snap = loading(request, lambda: export.snapshot(ledger))  # signs the tree head if no checkpoint covers it
+    if isinstance(snap, Response):
+        return snap
+    ledger.record_access(who, "export", None, f"bundle of tree size {snap.tree_size} as .tar.gz, from the auditors' page")
+    return StreamingResponse(
+        tar_gz_stream(ledger, snap),
+        media_type="application/gzip",
+        headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{snap.name}.tar.gz"'},
+    )
