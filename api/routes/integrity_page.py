@@ -74,7 +74,7 @@ def verify_now(
     if isinstance(found, Response):
         return found
     _, who = found
-    public_key = ledger.signer.public_key_raw if ledger.signer is not None else None
-    origin = request.app.state.settings.origin
+    # The log's own key and name, as its checkpoints were signed with (and as the export states them).
+    public_key, origin = (ledger.signer.public_key_raw, ledger.signer.origin) if ledger.signer is not None else (None, None)
     done = loading(request, lambda: verify_since_last(ledger.store, ledger.checkpoint(), public_key, origin, who.name))
     return done if isinstance(done, Response) else RedirectResponse("/audit/integrity", 303)
