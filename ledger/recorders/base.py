@@ -17,6 +17,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
 
 from ledger.leaves import Leaf, LeafKey
+from ledger.recorders.access_log_records import AccessLogQueries
 from ledger.recorders.session_records import SessionRecords
 from ledger.recorders.verification_records import VerificationRecords
 from ledger.recorders.case_keys import NO_KEY_CHANGES, CaseKeyChanges, CaseKeyTable
@@ -101,7 +102,7 @@ def _clashed(error: Exception) -> bool:
     return isinstance(cause, sqlite3.OperationalError) and getattr(cause, "sqlite_errorname", "") in SQLITE_BUSY
 
 
-class LedgerRecorder(SessionRecords, VerificationRecords, CaseKeyTable):
+class LedgerRecorder(SessionRecords, VerificationRecords, AccessLogQueries, CaseKeyTable):
     """Mixin for an eventsourcing application recorder that keeps the ledger's extra tables."""
 
     events_table: str
@@ -421,25 +422,6 @@ class LedgerRecorder(SessionRecords, VerificationRecords, CaseKeyTable):
             "SELECT id, at, token, organization, role, action, case_id, detail FROM {access_log}"
             " WHERE id > %s ORDER BY id LIMIT %s",
             (after, limit),
-        )
-        return [dict(row) for row in rows]
-
-    def access_log_filtered(self, conditions: Sequence[tuple[str, Any]], limit: int, before: int | None = None, after: int = 0) -> list[dict[str, Any]]:
-        """Lines meeting every condition (ledger/access_filter.py's: fixed SQL, values as
-        parameters): newest first before id `before`, or, without it, oldest first after `after`."""
-        clauses = [condition for condition, _ in conditions]
-        params: list[Any] = [value for _, value in conditions]
-        if before is not None:
-            clauses.append("id < %s")
-            params.append(before)
-        else:
-            clauses.append("id > %s")
-            params.append(after)
-        order = "DESC" if before is not None else "ASC"
-        rows = self._rows(
-            "SELECT id, at, token, organization, role, action, case_id, detail FROM {access_log}"
-            f" WHERE {' AND '.join(clauses)} ORDER BY id {order} LIMIT %s",
-            (*params, limit),
         )
         return [dict(row) for row in rows]
 

@@ -31,6 +31,7 @@ from ledger.roles import is_owner, needs_the_owner
 from ledger.recorders.base import LedgerRecorder, LogHead
 from ledger.recorders.case_keys import NO_KEY_CHANGES, CaseKeyChanges, CaseKeyRow, ErasureAttempt
 from ledger.recorders.postgres_erasure import vacuum_away_dead_keys
+from ledger.recorders.access_log_records import ACCESS_LOG_INDEXES, CREATE_INDEX
 from ledger.recorders.session_records import CREATE_SESSIONS, CREATE_SESSIONS_INDEX, SESSIONS
 from ledger.recorders.verification_records import CREATE_VERIFICATIONS, POSTGRES_TYPES, VERIFICATIONS
 
@@ -143,6 +144,12 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
                     index=Identifier(f"{prefix}_{SESSIONS}_token_name"), table=SQL("{schema}.{sessions}").format(**names)
                 ),
                 SQL(CREATE_VERIFICATIONS.format(table="{schema}.{verifications}", **POSTGRES_TYPES)).format(**names),
+                *(
+                    SQL(CREATE_INDEX.format(index="{index}", table="{schema}.{access_log}", columns=columns)).format(
+                        index=Identifier(f"{prefix}_access_log_{suffix}"), **names
+                    )
+                    for suffix, columns in ACCESS_LOG_INDEXES
+                ),
                 SQL(
                     "CREATE OR REPLACE FUNCTION {schema}.{refuse}() RETURNS trigger LANGUAGE plpgsql AS $$ "
                     "BEGIN RAISE EXCEPTION 'the ledger is append-only: % on % refused', TG_OP, TG_TABLE_NAME "

@@ -26,6 +26,7 @@ from domain.values import utc_text
 from ledger.leaves import Leaf, LeafKey, leaf_inputs, next_recorded_at
 from ledger.recorders.base import SQLITE_BUSY, LedgerRecorder, LogHead
 from ledger.recorders.case_keys import NO_KEY_CHANGES, CaseKeyChanges, CaseKeyRow, ErasureAttempt
+from ledger.recorders.access_log_records import ACCESS_LOG_INDEXES, CREATE_INDEX
 from ledger.recorders.session_records import CREATE_SESSIONS, CREATE_SESSIONS_INDEX, SESSIONS
 from ledger.recorders.verification_records import CREATE_VERIFICATIONS, SQLITE_TYPES, VERIFICATIONS
 
@@ -137,6 +138,10 @@ class LedgerSQLiteRecorder(LedgerRecorder, SQLiteApplicationRecorder):
             CREATE_SESSIONS.format(table=self.sessions_table),
             CREATE_SESSIONS_INDEX.format(index=f"{self.sessions_table}_token_name", table=self.sessions_table),
             CREATE_VERIFICATIONS.format(table=self.verifications_table, **SQLITE_TYPES),
+            *(
+                CREATE_INDEX.format(index=f"{self.access_log_table}_{suffix}", table=self.access_log_table, columns=columns)
+                for suffix, columns in ACCESS_LOG_INDEXES
+            ),
         ]
         for table in (events, self.leaves_table, self.checkpoints_table, self.access_log_table, self.verifications_table):
             for operation in ("UPDATE", "DELETE"):
