@@ -114,3 +114,19 @@ def test_the_button_needs_the_forms_csrf_secret_and_an_auditor(client: TestClien
     sign_in(client, tokens.secret("MONITOR", "monitor"))
     as_monitor = client.post("/audit/integrity", data={"csrf": csrf_of(client.get("/").text)})
     assert as_monitor.status_code == 403 and verifications(client) is None
+
+
+def test_a_forged_starting_point_does_not_pass_as_verified(client: TestClient, tokens: Tokens, auditor: str) -> None:
+    verify_now(client)
+    good = verifications(client)
+    assert good is not None
+    store = client.app.state.ledger.store  # type: ignore[attr-defined]
+    forged = bytes(b ^ 0xFF for b in good.peaks)  # as many peaks, not the tree's
+    store.insert_verification(VerificationRecord("2000-01-01T00:00:00.000000Z", "someone", 0, good.tree_size, good.root_hash, forged, good.last_recorded_at, 0.0))
+    post(client, tokens, contact("FRTF-INT-1"))
+
+    page = verify_now(client)
+
+    record = verifications(client)
+    assert record is not None and not record.ok and record.from_size == good.tree_size
+    assert "does not match the signed checkpoint" in page
