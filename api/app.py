@@ -15,7 +15,7 @@ from api.content_security import EveryHtmlPage
 from api.limits import BodyLimit
 from api.metrics import Metrics, RequestMetrics
 from api.request_logging import RequestLog, configure_logging
-from api.routes import audit, cases, catalog, dashboard, events, export, favicon, health, reports
+from api.routes import access_log_page, audit, auditor_pages, cases, catalog, dashboard, events, export, favicon, health, integrity_page, reports
 from api.sessions import PURPOSE, Sessions
 from api.settings import Settings
 from ledger.application import Ledger
@@ -116,6 +116,6 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     app.add_middleware(RequestLog)
     app.add_middleware(EveryHtmlPage)
-    for module in (events, catalog, cases, reports, audit, export, health, metrics, dashboard, favicon, docs_pages):
+    for module in (events, catalog, cases, reports, audit, export, health, metrics, dashboard, auditor_pages, integrity_page, access_log_page, favicon, docs_pages):
         app.include_router(module.router)
     return app

@@ -69,15 +69,25 @@ def leaf_input(position: int, stream_id: str, version: int, event_type: str, rec
 class Tampered(Exception):
     """The bundle is not what the ledger signed. `position` or `checkpoint` (a tree size) says where."""
 
-    def __init__(self, message: str, position: int | None = None, checkpoint: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        position: int | None = None,
+        checkpoint: int | None = None,
+        event_id: object = None,
+        case_id: object = None,
+    ) -> None:
         super().__init__(message)
         self.position = position
         self.checkpoint = checkpoint
+        self.event_id = event_id if type(event_id) is str else None  # as the bundle's line claims them
+        self.case_id = case_id if type(case_id) is str else None
 
     def summary(self) -> str:
-        """One line, naming where, as `ledger verify` (database) says it."""
+        """One line, naming where (the position, its event and case), as `ledger verify` (database) says it."""
         if self.position is not None:
-            return f"TAMPERING DETECTED at position {self.position}: {self}"
+            names = f" (event {self.event_id or 'unknown'}, case {self.case_id or 'unknown'})"
+            return f"TAMPERING DETECTED at position {self.position}: {self}{names}"
         if self.checkpoint is not None:
             return f"TAMPERING DETECTED at checkpoint: {self}"
         return f"NOT VERIFIED: {self}"
@@ -232,20 +242,23 @@ def _json_object(text: str) -> dict | None:
     return value if end == len(text) and type(value) is dict else None
 
 
-def _event_leaf(line: bytes, number: int, position: int) -> tuple[bytes, bytes, str]:
-    """The leaf recomputed from one line of events.jsonl (as bytes and as hex), and its
-    recorded_at, once the line's receipt agrees with the stored payload it carries."""
+def _event_leaf(line: bytes, number: int, position: int) -> tuple[bytes, bytes, str, dict]:
+    """The leaf recomputed from one line of events.jsonl (as bytes and as hex), its recorded_at,
+    and the names of its event and case (for a problem found later), once the line's receipt
+    agrees with the stored payload it carries."""
+    names: dict = {}
     try:
         text = line.decode("utf-8")
         record = _json_object(text)
         if record is None:
             raise ValueError
+        names = {"event_id": record.get("event_id"), "case_id": record.get("case_id")}
         claimed = record["position"]
         if type(claimed) is not int or claimed != position:
             raise Tampered(
                 f"position {position} is missing or out of order: line {number} of {EVENTS_FILE} "
                 f"holds position {claimed}",
-                position=position,
+                position=position, **names,
             )
         if "payload" in record:  # embedded verbatim: its exact bytes are the rest of the line
             start = text.find(PAYLOAD_MEMBER)
@@ -262,18 +275,18 @@ def _event_leaf(line: bytes, number: int, position: int) -> tuple[bytes, bytes, 
         leaf_hex = leaf.hex()
         if record["leaf_hash"] != leaf_hex:
             raise Tampered(
-                f"position {position} does not match its leaf: the event or its receipt was altered", position=position
+                f"position {position} does not match its leaf: the event or its receipt was altered", position=position, **names
             )
         # event_id and case_id are not in the leaf: they must be the stored payload's own. (Once the
         # leaf matches, the embedded payload is exactly the stored bytes, so `stored` is their parse.)
         receipt_ids = (record["event_id"], record["case_id"])
         if type(stored) is not dict or (stored.get("event_id"), stored.get("case_id")) != receipt_ids:
-            raise Tampered("the receipt's event_id or case_id is not the stored event's", position=position)
+            raise Tampered("the receipt's event_id or case_id is not the stored event's", position=position, **names)
         if type(recorded_at) is not str:
             raise TypeError
-        return leaf, leaf_hex.encode(), recorded_at
+        return leaf, leaf_hex.encode(), recorded_at, names
     except (KeyError, TypeError, ValueError):  # ValueError: bad UTF-8, base64 or JSON
-        raise Tampered(f"line {number} of {EVENTS_FILE} is not an event record", position=position) from None
+        raise Tampered(f"line {number} of {EVENTS_FILE} is not an event record", position=position, **names) from None
 
 
 def _verify_events(
@@ -309,16 +322,17 @@ def _verify_events(
             position = number
             if position > tree_size:
                 raise Tampered(f"position {position} is beyond the bundle's tree size {tree_size}", position=position)
-            leaf, leaf_hex, recorded_at = _event_leaf(line, number, position)
+            leaf, leaf_hex, recorded_at, names = _event_leaf(line, number, position)
             listed = next(leaves, None)
             if listed != leaf_hex:
                 raise Tampered(
                     f"position {position}: {LEAVES_FILE} "
                     + ("ends before the events do" if listed is None else "holds another leaf than the event's"),
                     position=position,
+                    **names,
                 )
             if recorded_at < last_recorded_at:
-                raise Tampered(f"position {position} was recorded before the position preceding it", position=position)
+                raise Tampered(f"position {position} was recorded before the position preceding it", position=position, **names)
             last_recorded_at = recorded_at
             roots.append(leaf)
             if position in due:

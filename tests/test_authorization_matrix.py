@@ -197,7 +197,7 @@ def sign_in(client: TestClient, token: str) -> httpx.Response:
 
 
 def test_only_monitor_and_auditor_tokens_open_a_dashboard_session(world: World) -> None:
-    sessions = {access.url for access in table(CASE).values() if access.guard == "session"}
+    sessions = {access.url: access.roles for access in table(CASE).values() if access.guard == "session"}
     wrong = []
     browser = world.client
     for caller in world.callers:
@@ -215,7 +215,7 @@ def test_only_monitor_and_auditor_tokens_open_a_dashboard_session(world: World) 
             wrong.append(f"sign-in of {caller.label}: {signed.status_code}, expected {want}")
         for url in sorted(sessions):
             got = browser.get(url, follow_redirects=False).status_code
-            if got != (200 if caller.role in READERS else 303):
+            if got != (200 if caller.role in sessions[url] else 403 if caller.role in READERS else 303):
                 wrong.append(f"{url} for {caller.label}: {got}")
     browser.cookies.clear()
     assert wrong == []

@@ -360,7 +360,7 @@ def test_problems_past_the_cap_are_counted_not_listed(
 
 
 def test_the_example_journey_imports_file_by_file_each_as_its_organizations_token(cli: Run, ledger: Ledger) -> None:
-    ledger.adopt_default_terms()  # as the API does on its first start: the court order extends them
+    ledger.appender.adopt_default_terms()  # as the API does on its first start: the court order extends them
     for organization in dict.fromkeys(example.organization for example in journey()):
         issue(cli, f"{organization.lower()}-examples", organization)
     for example in journey():

@@ -243,6 +243,7 @@ def test_an_edited_event_payload_is_detected_at_its_position(cli: Run, attacker:
     report = detected(cli)
 
     assert first_position_named(report) == 5
+    assert f"(event {json.loads(state)['event_id']}, case FRTF-000003)" in report, "names the event and its case"
 
 
 def test_an_edited_leaf_hash_is_detected_at_its_position(cli: Run, attacker: Attacker) -> None:
@@ -255,11 +256,13 @@ def test_an_edited_leaf_hash_is_detected_at_its_position(cli: Run, attacker: Att
 
 
 def test_a_deleted_event_row_is_detected_at_its_position(cli: Run, attacker: Attacker) -> None:
+    event_id = attacker.leaf(4)["event_id"]
     attacker.force("DELETE FROM {events} WHERE notification_id = 4")
 
     report = detected(cli)
 
     assert first_position_named(report) == 4
+    assert f"(event {event_id}, case unknown)" in report, "the leaf row still names the event"
 
 
 def test_a_deleted_leaf_row_is_detected_at_its_position(cli: Run, attacker: Attacker) -> None:

@@ -44,6 +44,7 @@ from projections.spreadsheet_csv import csv_file
 router = APIRouter(include_in_schema=False)
 
 READERS = (Role.MONITOR, Role.AUDITOR)
+HOME = {Role.MONITOR: "/", Role.AUDITOR: "/audit/cases"}  # where signing in leads
 OVERDUE_ON_PAGE = 50
 OVERDUE_DOWNLOAD = 1_000_000  # every overdue clock, in practice
 # The overdue list's download: a duration has no due date (its cell is left empty).
@@ -126,7 +127,7 @@ def sign_inpage(
         if isinstance(who, Response):
             return who
         if isinstance(who, Principal):
-            return RedirectResponse("/", 303)  # already signed in
+            return RedirectResponse(HOME[who.role], 303)  # already signed in
     return _sign_in_form(request, sessions, notice=SIGN_IN_NOTICES.get(notice or ""))
 
 
@@ -153,7 +154,7 @@ def sign_in(
         return _sign_in_form(
             request, sessions, f"The dashboard is for monitor and auditor tokens; {who.name} is an {who.role.value} token.", 403
         )
-    response = RedirectResponse("/", 303)
+    response = RedirectResponse(HOME[who.role], 303)  # an auditor to their own pages
     started = _loading(request, lambda: sessions.start(response, request, who.name, replacing=session))  # a new CSRF secret too
     return started if isinstance(started, Response) else response
 
