@@ -17,6 +17,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
 
 from ledger.leaves import Leaf, LeafKey
+from ledger.recorders.cosignature_records import CosignatureRecords
 from ledger.recorders.session_records import SessionRecords
 from ledger.recorders.case_keys import NO_KEY_CHANGES, CaseKeyChanges, CaseKeyTable
 
@@ -100,7 +101,7 @@ def _clashed(error: Exception) -> bool:
     return isinstance(cause, sqlite3.OperationalError) and getattr(cause, "sqlite_errorname", "") in SQLITE_BUSY
 
 
-class LedgerRecorder(SessionRecords, CaseKeyTable):
+class LedgerRecorder(SessionRecords, CosignatureRecords, CaseKeyTable):
     """Mixin for an eventsourcing application recorder that keeps the ledger's extra tables."""
 
     events_table: str
