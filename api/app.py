@@ -20,6 +20,7 @@ from api.settings import Settings
 from ledger.application import Ledger
 from ledger.erasure import START_UP_WAIT_SECONDS, finish_erasure
 from ledger.publisher import publishing_checkpoints
+from ledger.witnessing import CosignatureCollector, collecting_cosignatures
 from projections.runner import Projection
 
 log = logging.getLogger("ledger.api")
@@ -89,8 +90,11 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         follower = threading.Thread(target=projection.follow, args=(stop,), name="projector", daemon=True)
         if settings.projector == "in-process":
             follower.start()
+        app.state.cosignatures = collector = CosignatureCollector(
+            opened.store, opened.tree, settings.witness_endpoints, settings.witness_poll_seconds
+        )
         try:
-            with publishing_checkpoints(opened, settings.checkpoint_interval_seconds):
+            with publishing_checkpoints(opened, settings.checkpoint_interval_seconds), collecting_cosignatures(collector):
                 yield
         finally:
             stop.set()
