@@ -330,6 +330,7 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     503: {**_PROBLEM, "description": "Temporarily unavailable; retry after `Retry-After` seconds."},
 }
 NOT_FOUND = {404: {**_PROBLEM, "description": "Not found."}}
+NOT_WITNESSED = {409: {**_PROBLEM, "description": "Witness mode: no checkpoint at that size, or too few of the witnesses cosigned it (named)."}}
 
 
 class OverdueClock(BaseModel):

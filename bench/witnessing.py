@@ -34,7 +34,7 @@ from witness.service import Cosigner
 Latencies = list[tuple[str, list[float], float | None]]
 Sampler = Callable[[int, Callable[[], object]], list[float]]
 ROUND_TRIPS = 200
-VERIFICATIONS = {"cryptography": 200, "verify.py Ed25519": 30}  # the pure-Python one is ~100x slower
+VERIFICATIONS = {"cryptography": 200, "verify.py": 30}  # the pure-Python one is ~100x slower
 
 
 def measure(ledger: Ledger, latencies_ms: Sampler) -> Latencies:
@@ -53,7 +53,7 @@ def measure(ledger: Ledger, latencies_ms: Sampler) -> Latencies:
             ledger.sign_checkpoint()
             assert collector.submit_latest(endpoint) is not None  # the witness now holds the log
             bare = _Client(process.url)
-            rows.append(("bare HTTP round trip (400 at once)", latencies_ms(ROUND_TRIPS, lambda: bare.post(b"x")), None))
+            rows.append(("witness: bare HTTP round trip (400)", latencies_ms(ROUND_TRIPS, lambda: bare.post(b"x")), None))
             bare.close()
             serial = count()
 
@@ -62,7 +62,7 @@ def measure(ledger: Ledger, latencies_ms: Sampler) -> Latencies:
                 ledger.sign_checkpoint()
 
             trips = _timed_after(ROUND_TRIPS, one_event_more, lambda: collector.submit_latest(endpoint))
-            rows.append(("cosignature round trip (to stored)", trips, None))
+            rows.append(("witness: cosignature round trip", trips, None))
         finally:
             process.stop()
     latest = ledger.store.checkpoints(latest=True)[0]
@@ -72,10 +72,10 @@ def measure(ledger: Ledger, latencies_ms: Sampler) -> Latencies:
     policy = quorum_of([c.key for c in cosigners], 3)
     policy.logs.append(parse_verifier_key(log_key))
     origin, public = ledger.signer.origin, ledger.signer.public_key_raw
-    for name, verifies in (("cryptography", ed25519_verifies), ("verify.py Ed25519", verify_signature)):
+    for name, verifies in (("cryptography", ed25519_verifies), ("verify.py", verify_signature)):
         samples = VERIFICATIONS[name]
         rows.append((f"log signature alone ({name})", latencies_ms(samples, lambda v=verifies: notes.verify_note(latest.note, public, origin, v)), None))
-        rows.append((f"log sig + 3 cosignatures ({name})", latencies_ms(samples, lambda v=verifies: enforce(policy, cosigned, v)), None))
+        rows.append((f"log sig + 3 cosigs ({name})", latencies_ms(samples, lambda v=verifies: enforce(policy, cosigned, v)), None))
     return rows
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 
 from api.auth import allow, get_ledger, principal
-from api.schemas import NOT_FOUND, PROBLEMS, AccessLogPage, Checkpoint, ConsistencyProof, InclusionProof, LogPage
+from api.schemas import NOT_FOUND, NOT_WITNESSED, PROBLEMS, AccessLogPage, Checkpoint, ConsistencyProof, InclusionProof, LogPage
 from domain.access import Principal
 from domain.organizations import Role
 from ledger.application import Ledger
@@ -127,7 +127,7 @@ def _witnessed(ledger: Ledger, tree_size: int, witness: list[str] | None, quorum
     return note
 
 
-@router.get("/proofs/inclusion", response_model=InclusionProof, responses=PROBLEMS)
+@router.get("/proofs/inclusion", response_model=InclusionProof, responses={**PROBLEMS, **NOT_WITNESSED})
 def get_inclusion_proof(
     ledger: LedgerDep,
     _: Annotated[Principal, Auditor],
@@ -153,7 +153,7 @@ def get_inclusion_proof(
     }
 
 
-@router.get("/proofs/consistency", response_model=ConsistencyProof, responses=PROBLEMS)
+@router.get("/proofs/consistency", response_model=ConsistencyProof, responses={**PROBLEMS, **NOT_WITNESSED})
 def get_consistency_proof(
     ledger: LedgerDep,
     _: Annotated[Principal, Auditor],
