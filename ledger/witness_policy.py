@@ -126,19 +126,27 @@ def quorum_of(witness_keys: list[VerifierKey], k: int) -> WitnessPolicy:
     return policy
 
 
+def _signed(note: str, log: VerifierKey, verifies: Ed25519Check) -> bool:
+    try:
+        signed_by_log(note, log, verifies)
+    except CheckpointError:
+        return False
+    return True
+
+
 def enforce(policy: WitnessPolicy, note: str, verifies: Ed25519Check) -> list[str]:
     """The witnesses (by policy name) whose cosignature of `note` is valid, if they make the quorum
     and one of the policy's logs (if it lists any) signed it; PolicyError naming what is missing
     or invalid otherwise."""
     try:
         body, _ = checkpoint_body(note)
-        if policy.logs:
-            logs = [log for log in policy.logs if log.name == body.origin]
-            if not logs:
-                raise PolicyError(f"the checkpoint's origin {body.origin} is not a log of the policy")
-            signed_by_log(note, logs[0], verifies)
+        logs = [log for log in policy.logs if log.name == body.origin]
+        if policy.logs and not logs:
+            raise PolicyError(f"the checkpoint's origin {body.origin} is not a log of the policy")
     except CheckpointError as error:
-        raise PolicyError(f"the checkpoint is not signed by a log of the policy: {error}") from None
+        raise PolicyError(f"the checkpoint is malformed: {error}") from None
+    if logs and not any(_signed(note, log, verifies) for log in logs):  # a log's keys may have been rotated
+        raise PolicyError(f"the checkpoint is not signed by a log of the policy ({body.origin})")
     checks = {name: check_cosignature(note, key, verifies) for name, key in policy.witnesses.items()}
     valid = {name for name, check in checks.items() if check.status == "valid"}
     assert policy.quorum is not None
@@ -151,5 +159,4 @@ def enforce(policy: WitnessPolicy, note: str, verifies: Ed25519Check) -> list[st
         parts.append(f"missing: {', '.join(missing)}")
     if invalid:
         parts.append(f"invalid: {', '.join(invalid)}")
-    body_size = body.tree_size
-    raise PolicyError(f"the checkpoint at tree size {body_size} lacks the policy's quorum of witnesses ({'; '.join(parts)})")
+    raise PolicyError(f"the checkpoint at tree size {body.tree_size} lacks the policy's quorum of witnesses ({'; '.join(parts)})")

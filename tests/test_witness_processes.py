@@ -25,7 +25,7 @@ from ledger.checkpoints import Signer, load_or_create_signing_key
 from ledger.personal_data import load_or_create_master_key
 from ledger.vkeys import log_verifier_key
 from tests.builders import batch, separation
-from tests.offline import verify_py
+from tests.offline import both_verifiers
 from tests.witness_processes import Blackhole, Process, ledger_process, witness_process
 from witness.service import Cosigner
 
@@ -113,7 +113,7 @@ def test_the_ledger_collects_both_witnesses_cosignatures_of_its_checkpoint(deplo
     assert body["cosigned_note"].startswith(body["note"]) and body["cosigned_note"].count("\n— ") == 3
 
 
-def test_a_bundle_passes_verify_py_with_a_quorum_policy_and_fails_naming_the_witness_it_lacks(deployment: Deployment, tmp_path: Path) -> None:
+def test_a_bundle_passes_verify_py_and_ledger_verify_with_a_quorum_policy_and_fails_naming_the_witness_it_lacks(deployment: Deployment, tmp_path: Path) -> None:
     deployment.cosigned(2)
     exported = CliRunner().invoke(app, ["export", "--out", str(tmp_path / "bundle")], env=deployment.ledger_env)
     assert exported.exit_code == 0, exported.output
@@ -122,15 +122,17 @@ def test_a_bundle_passes_verify_py_with_a_quorum_policy_and_fails_naming_the_wit
     aclu, monitor = deployment.witness_keys
     quorum = tmp_path / "two.policy"
     quorum.write_text(f"log {log_key}\nwitness aclu {aclu}\nwitness monitor {monitor}\ngroup both all aclu monitor\nquorum both\n")
-    passed = verify_py(bundle, "--policy", str(quorum))
-    assert passed.exit_code == 0, passed.stderr
-    assert "cosigned by the policy's quorum: aclu, monitor" in passed.stdout
+    for passed in both_verifiers(bundle, "--policy", str(quorum)):
+        assert passed.exit_code == 0, passed.stderr
+        assert "cosigned by the policy's quorum: aclu, monitor" in " ".join(passed.stdout.split())
     oig = Cosigner(Ed25519PrivateKey.generate(), "witness.test/oig").key
     three = tmp_path / "three.policy"
     three.write_text(f"witness aclu {aclu}\nwitness monitor {monitor}\nwitness oig {oig}\ngroup all3 all aclu monitor oig\nquorum all3\n")
-    refused = verify_py(bundle, "--policy", str(three))
-    assert refused.exit_code == 1
-    assert "NOT WITNESSED" in refused.stderr and "missing: oig" in refused.stderr
+    for refused in both_verifiers(bundle, "--policy", str(three)):
+        assert refused.exit_code == 1
+        assert "NOT WITNESSED" in refused.report and "missing: oig" in refused.report
+    shown = CliRunner().invoke(app, ["checkpoint", "--show-key"], env=deployment.ledger_env)
+    assert shown.stdout.strip() == log_key == deployment.checkpoint()["verifier_key"]
 
 
 def test_a_split_view_is_refused_by_the_witness_and_kept_as_evidence_it_shows(deployment: Deployment) -> None:
