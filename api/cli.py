@@ -139,6 +139,7 @@ def serve(
     settings = Settings()
     try:
         raise_descriptor_limit(settings.max_connections)
+        settings.witness_endpoints  # noqa: B018 - LEDGER_WITNESSES refused here, not in the server's start-up
     except ValueError as error:
         fail(str(error))
     err.print(f"ledger on {settings.database_url.split('@')[-1]} at http://{host}:{port} (dashboard at /, docs at /docs)")
