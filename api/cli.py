@@ -16,28 +16,29 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
+import click
 import typer
+from typer.core import TyperGroup
 from eventsourcing.persistence import PersistenceError
 from pydantic import TypeAdapter, ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from api.errors import ANSWERED, answer_for, field_of
+from api.bootstrap import Runtime, opened_runtime
 from api.http_server import raise_descriptor_limit, server_options
 from api.settings import Settings
 from api.witness_cli import witness
-from domain.as_of import AsOf, AsOfError, Point
+from domain.as_of import AsOf
+from domain.errors import Unavailable
 from domain.envelope import Envelope, Posting
 from domain.organizations import Organization, Role
 from ledger.application import BatchRejected, Ledger
 from ledger.bundle_verifier import Tampered, describe, read_log, verify_bundle
-from ledger.checkpoints import KeyFileError
-from ledger.personal_data import MasterKeyError
-from ledger.config import DatabaseURLError
 from ledger.demo import Population, append_population
 from ledger.erasure import (
     FORGET_WAIT_SECONDS,
-    START_UP_WAIT_SECONDS,
     Erasure,
     described,
     destroy_left_behind,
@@ -53,11 +54,34 @@ from projections.definitions import definitions
 from projections.partitioned import MAX_WORKERS, PARALLEL_FROM, WorkerFailed, default_workers
 from projections.projection_faults import EventNotProjected
 from projections.render import FORMAT_HELP, Format, render
-from projections.report import ProjectionBehind, compliance_report
-from projections.runner import Projection, ReadModelOutdated
-from projections.what_if import WhatIfRefused, what_if_terms
+from projections.report import compliance_report
+from projections.runner import ReadModelOutdated
+from projections.what_if import what_if_terms
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="The settlement compliance ledger.")
+class _Answered(TyperGroup):
+    """Runs a command; an error of the tree ends it with one line and the table's exit code
+    (api/errors.py), wherever in the command it was raised."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ANSWERED as error:
+            fail(_one_line(error), answer_for(error).exit_code)
+
+
+def _one_line(error: BaseException) -> str:
+    """The error as the command line says it: naming the option at fault (--as-of, --terms)."""
+    if isinstance(error, Tampered):
+        return error.summary()
+    if isinstance(error, PolicyError):
+        return f"NOT WITNESSED as the policy demands: {error}"
+    if isinstance(error, Unavailable):
+        return f"not just now: {error}; retry shortly"
+    field = field_of(error)
+    return f"--{field.split('.')[0].replace('_', '-')}: {error}" if field else str(error)
+
+
+app = typer.Typer(cls=_Answered, no_args_is_help=True, add_completion=False, help="The settlement compliance ledger.")
 tokens = typer.Typer(no_args_is_help=True, help="Issue, list and revoke API tokens (each one is an event in the log).")
 app.add_typer(tokens, name="tokens")
 app.add_typer(witness, name="witness")
@@ -80,30 +104,37 @@ def _without_password(url: str) -> str:
 
 
 @contextmanager
-def opened_ledger(finish_forgetting: bool = True) -> Iterator[Ledger]:
-    """The ledger of LEDGER_DATABASE_URL. Opening it finishes erasing any case keys destroyed by a
-    `ledger forget` that could not finish (or was killed): briefly, warning if it cannot yet."""
+def opened(finish_forgetting: bool = True, adopt_terms: bool = False) -> Iterator[Runtime]:
+    """The runtime of LEDGER_DATABASE_URL, from the composition root (api/bootstrap.py). Opening it
+    finishes erasing any case keys destroyed by a `ledger forget` that could not finish (or was
+    killed): briefly, warning if it cannot yet."""
     settings = Settings()
     where = _without_password(settings.database_url)
+    runtime = opened_runtime(settings, finish_forgetting=finish_forgetting, adopt_terms=adopt_terms)
     try:
-        ledger = Ledger(settings.database_url, settings.signer, settings.master_key)
-    except (DatabaseURLError, KeyFileError, MasterKeyError) as error:
-        fail(str(error))
+        entered = runtime.__enter__()
     except (PersistenceError, OSError) as error:
         fail(f"cannot open the database at {where}: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
     try:
-        if finish_forgetting:
-            _finish_at_start_up(ledger)
-        yield ledger
+        _say_erasure(entered.erasure)
+        yield entered
     except PersistenceError as error:
         hint = "; run this as the schema's owner (README: Database roles)" if needs_the_owner(error) else ""
         fail(f"the database at {where} failed: {str(error).splitlines()[0] if str(error) else type(error).__name__}{hint}")
     finally:
-        ledger.close()
+        runtime.__exit__(None, None, None)
 
 
-def _finish_at_start_up(ledger: Ledger) -> None:
-    erasure = finish_erasure(ledger.store, START_UP_WAIT_SECONDS)
+@contextmanager
+def opened_ledger(finish_forgetting: bool = True) -> Iterator[Ledger]:
+    """The ledger of `opened`, for commands that need nothing else."""
+    with opened(finish_forgetting) as runtime:
+        yield runtime.ledger
+
+
+def _say_erasure(erasure: Erasure | None) -> None:
+    if erasure is None:
+        return
     if erasure.finished and erasure.cases:
         err.print(f"finished erasing the destroyed keys of forgotten {described(erasure.cases)} from the database's files")
     elif not erasure.finished:
@@ -137,9 +168,9 @@ def serve(
     import uvicorn
 
     settings = Settings()
+    settings.witness_endpoints  # noqa: B018 - a bad LEDGER_WITNESSES refused here (one line), not in the server's start-up
     try:
         raise_descriptor_limit(settings.max_connections)
-        settings.witness_endpoints  # noqa: B018 - LEDGER_WITNESSES refused here, not in the server's start-up
     except ValueError as error:
         fail(str(error))
     err.print(f"ledger on {settings.database_url.split('@')[-1]} at http://{host}:{port} (dashboard at /, docs at /docs)")
@@ -344,15 +375,10 @@ def _verify_bundle(directory: Path, public_key: str | None, saved: list[Path], p
         policy = policy_file.read_text(encoding="utf-8") if policy_file is not None else None
     except (ValueError, OSError) as error:
         fail(f"cannot use the given key or checkpoint: {error}", 2)
-    try:
-        _, _, size = read_log(str(directory))
-        with progress_bar() as bar:
-            task = bar.add_task("verifying", total=size)
-            report = verify_bundle(directory, pinned, notes, progress=lambda done: bar.update(task, completed=done), policy=policy)
-    except Tampered as problem:
-        fail(problem.summary())
-    except PolicyError as problem:
-        fail(f"NOT WITNESSED as the policy demands: {problem}")
+    _, _, size = read_log(str(directory))
+    with progress_bar() as bar:
+        task = bar.add_task("verifying", total=size)
+        report = verify_bundle(directory, pinned, notes, progress=lambda done: bar.update(task, completed=done), policy=policy)
     out.print(describe(report), highlight=False)
 
 
@@ -409,20 +435,6 @@ def verify(
         )
 
 
-def _as_of(text: str | None) -> AsOf:
-    try:
-        return AsOf.parse(text)
-    except AsOfError as error:
-        fail(f"--as-of: {error}", 2)
-
-
-def _resolved(ledger: Ledger, as_of: AsOf) -> Point:
-    try:
-        return ledger.resolve(as_of)
-    except AsOfError as error:
-        fail(f"--as-of: {error}", 2)
-
-
 @app.command()
 def report(
     as_of: Annotated[str | None, typer.Option(help="A log position, an ISO 8601 instant with offset, or a date.")] = None,
@@ -433,22 +445,15 @@ def report(
     ] = None,
 ) -> None:
     """The compliance report, as of now or any earlier point (catches the projection up first)."""
-    wanted = _as_of(as_of)
+    wanted = AsOf.parse(as_of)
     if format is Format.PDF and out_file is None and sys.stdout.isatty():
         fail("--format pdf writes a binary file: give --out FILE (or redirect the output)")
-    with opened_ledger() as ledger:
-        ledger.adopt_default_terms()
-        point = _resolved(ledger, wanted)
-        projection = Projection(ledger, Settings().projection)
+    with opened(adopt_terms=True) as runtime:
+        ledger, projection = runtime.ledger, runtime.projection
+        point = ledger.resolve(wanted)
         projection.catch_up()
-        try:
-            what_if = None if terms is None else what_if_terms(ledger, _terms_text(terms), point.position)
-        except WhatIfRefused as refused:
-            fail(f"--terms: {refused}", 2)
-        try:
-            built = compliance_report(ledger, projection, point, what_if, wait_seconds=0)
-        except (ProjectionBehind, ReadModelOutdated) as unavailable:
-            fail(f"no report just now: {unavailable}")
+        what_if = None if terms is None else what_if_terms(ledger, _terms_text(terms), point.position)
+        built = compliance_report(ledger, projection, point, what_if, wait_seconds=0)
         body = render(built, format, definitions(projection.late_report_days()))
         if format is Format.JSON:
             body += b"\n"
@@ -486,8 +491,8 @@ def rebuild(
     """Rebuild the reports' projection from the whole log into fresh tables, then switch to them.
 
     Reports keep answering from the current tables until the switch."""
-    with opened_ledger() as ledger, progress_bar() as bar:
-        projection = Projection(ledger, Settings().projection)
+    with opened() as runtime, progress_bar() as bar:
+        ledger, projection = runtime.ledger, runtime.projection
         size = ledger.store.tree_size()
         task = bar.add_task("rebuilding", total=size)
         try:
@@ -504,9 +509,8 @@ def project(
     follow: Annotated[bool, typer.Option("--follow/--once", help="Keep following the log, or stop once caught up.")] = False,
 ) -> None:
     """Bring the reports' projection up to date (for `serve` with LEDGER_PROJECTOR=external)."""
-    with opened_ledger() as ledger:
-        ledger.adopt_default_terms()
-        projection = Projection(ledger, Settings().projection)
+    with opened(adopt_terms=True) as runtime:
+        ledger, projection = runtime.ledger, runtime.projection
         if not follow:
             with progress_bar() as bar:
                 task = bar.add_task("projecting", total=ledger.store.tree_size())
@@ -537,8 +541,8 @@ def migrate(
 ) -> None:
     """Create the database's tables, or bring them up to date, as their owner (the URL's user);
     with --writer, set up the role that appends without being able to change what was appended."""
-    with opened_ledger() as ledger:  # creates the log's tables
-        projection = Projection(ledger, Settings().projection)  # and the read model's, with its first generation
+    with opened() as runtime:  # creates the log's tables
+        ledger, projection = runtime.ledger, runtime.projection  # and the read model's, with its first generation
         try:
             # rebuilt if an earlier version of the ledger wrote it, shared out as `ledger rebuild` does
             upgraded = projection.upgrade(workers=default_workers(ledger.store.tree_size()))
@@ -567,8 +571,8 @@ def demo(
     seed: Annotated[int, typer.Option(help="The same seed appends the same events (a second run appends nothing).")] = 1,
 ) -> None:
     """Append a realistic synthetic population through the normal append path (for trying the ledger)."""
-    with opened_ledger() as ledger:
-        ledger.adopt_default_terms()
+    with opened(adopt_terms=True) as runtime:  # the demo's cases are decided under the terms, as the server's are
+        ledger = runtime.ledger
         population = Population(cases, seed)
         with progress_bar() as bar:
             task = bar.add_task(f"appending {cases} families", total=cases)
@@ -585,8 +589,8 @@ def checkpoint(
         settings = Settings()
         try:
             out.print(log_verifier_key(settings.origin, settings.signer.public_key_raw), highlight=False)
-        except (KeyFileError, OSError, ValueError) as error:
-            fail(str(error))
+        except OSError as error:
+            fail(f"cannot read the signing key: {error}")
         return
     with opened_ledger() as ledger:
         signed = ledger.checkpoint()

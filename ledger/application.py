@@ -229,8 +229,8 @@ class Ledger(Application[UUID]):
         digests = batch_keys.digests
         keys = [LeafKey(e.event_id, digests[seen[e.event_id]] if e.event_id in seen else None) for e in events]
         try:
-            with self.mapper.sealing(batch_keys.keys):  # type: ignore[attr-defined]
-                stored = [self.mapper.to_stored_event(event) for event in events]
+            sealed = batch_keys.keys.sealed
+            stored = [self.mapper.to_stored_event(sealed(event)) for event in events]
             # A case's first key is stored with the first events it seals, or not at all.
             created = batch_keys.keys.created_for(e.case_id for e in events)
             # The recorder directly: Application.save() would only add snapshotting and

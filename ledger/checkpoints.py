@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from domain.errors import ConfigurationError
 from ledger import notes
 from ledger.key_files import read_or_create
 from ledger.notes import CheckpointError, parse_note
@@ -23,7 +24,7 @@ from ledger.notes import CheckpointError, parse_note
 __all__ = ["Checkpoint", "CheckpointError", "KeyFileError", "Signer", "load_or_create_signing_key", "parse_note", "verify_note"]
 
 
-class KeyFileError(ValueError):
+class KeyFileError(ConfigurationError):
     """The signing key file exists but does not hold an unencrypted Ed25519 PEM key."""
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from domain.errors import ExportError
 from ledger.application import Ledger
 from ledger.bundle_verifier import (
     BUNDLE_FORMAT,
@@ -61,10 +62,6 @@ _JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say: the date of the export is not data
 
 Progress = Callable[[int], None]
-
-
-class ExportError(Exception):
-    pass
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
+from domain.errors import ConfigurationError
 from ledger.checkpoints import ed25519_verifies
 from ledger.cosignatures import check_cosignature
 from ledger.notes import CheckpointError
@@ -44,8 +45,8 @@ MAX_RETRY_SECONDS = 300.0
 MAX_CONFLICTS = 3  # 409 answers followed in a row before waiting: the witness keeps moving
 
 
-class WitnessConfigError(ValueError):
-    pass
+class WitnessConfigError(ConfigurationError):
+    """The witnesses' settings cannot be used: nothing starts."""
 
 
 @dataclass(frozen=True)

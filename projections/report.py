@@ -14,6 +14,7 @@ from typing import Any
 
 from domain.as_of import Point
 from domain.catalog import Obligation
+from domain.errors import InvalidInput, Unavailable
 from domain.terms import KIND_OF, ObligationKind, Terms, day_of, evaluate, iso
 from domain.values import ID_PATTERN
 from ledger.application import Ledger
@@ -22,7 +23,13 @@ from projections.compliance import report_numbers
 from projections.runner import Projection
 
 
-class ProjectionBehind(Exception):
+class CursorError(InvalidInput):
+    """A page cursor (`after`) this list did not give."""
+
+    field = "after"
+
+
+class ProjectionBehind(Unavailable):
     """The projection has not yet reached the position asked for; retry shortly."""
 
     def __init__(self, position: int, tracked: int) -> None:
@@ -81,14 +88,14 @@ class OverdueCursor:
 
     @classmethod
     def parse(cls, text: str) -> "OverdueCursor":
-        """From the `next_after` of a page; ValueError if it is not one."""
+        """From the `next_after` of a page; CursorError if it is not one."""
         found = cls._TEXT.fullmatch(text)
         if found is None or found.group(3) not in _OBLIGATIONS:
-            raise ValueError("not a cursor this list gave: pass the next_after of the page before")
+            raise CursorError("not a cursor this list gave: pass the next_after of the page before")
         try:
             since = date.fromisoformat(found.group(1)).toordinal()
         except ValueError:
-            raise ValueError("not a cursor this list gave: its date is not a calendar date") from None
+            raise CursorError("not a cursor this list gave: its date is not a calendar date") from None
         return cls(since, found.group(2), found.group(3))
 
     def __str__(self) -> str:

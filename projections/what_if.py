@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from domain.catalog import Obligation
 from domain.date_ranges import CalendarDate
+from domain.errors import InvalidInput
 from domain.terms import NAMED_TERMS, Span, Terms, day_of
 from domain.values import Duration
 from ledger.application import Ledger
@@ -25,7 +26,7 @@ class WhatIf(BaseModel):
     effective_date: CalendarDate | None = None
 
 
-class WhatIfRefused(ValueError):
+class WhatIfRefused(InvalidInput):
     """A what-if terms document that cannot be applied; `location` is where in it, from `terms`."""
 
     def __init__(self, location: tuple[Any, ...], message: str) -> None:

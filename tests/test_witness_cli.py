@@ -64,4 +64,4 @@ def test_witness_status_says_when_nothing_was_refused_and_fails_without_a_state(
 def test_ledger_serve_refuses_bad_ledger_witnesses_with_a_one_line_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LEDGER_DATABASE_URL", f"sqlite:///{tmp_path}/ledger.db")
     monkeypatch.setenv("LEDGER_WITNESSES", "not-a-key http://127.0.0.1:1")
-    assert_fails_with_one_line_reason(runner.invoke(app, ["serve", "--port", "1"]), "LEDGER_WITNESSES")
+    assert_fails_with_one_line_reason(runner.invoke(app, ["serve", "--port", "1"]), "LEDGER_WITNESSES", code=2)

@@ -11,15 +11,12 @@ from pathlib import Path
 from ledger.checkpoints import load_or_create_signing_key
 from ledger.vkeys import VerifierKey
 from ledger.witness_policy import PolicyError, parse_policy
+from ledger.witnessing import WitnessConfigError
 from witness.service import Cosigner, Witness
 from witness.state import WitnessState
 
 DEFAULT_KEY_FILE = Path("var/witness/witness-key.pem")
 DEFAULT_STATE_FILE = Path("var/witness/witness.db")
-
-
-class WitnessConfigError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
