@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-from domain.errors import ConfigurationError
+from domain.errors import ConfigurationError, Unavailable
 from ledger.checkpoints import ed25519_verifies
 from ledger.cosignatures import check_cosignature
 from ledger.notes import CheckpointError
@@ -105,7 +105,7 @@ class WitnessStatus:
         }
 
 
-class WitnessUnavailable(Exception):
+class WitnessUnavailable(Unavailable):
     """The witness did not cosign this time; the message says why (no personal data, no token)."""
 
 
