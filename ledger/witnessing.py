@@ -20,10 +20,9 @@ import base64
 import http.client
 import logging
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
@@ -92,7 +91,6 @@ class WitnessStatus:
     last_error: str | None = None
     last_error_at: str | None = None
     failures: int = 0  # in a row
-    round_trips: list[float] = field(default_factory=list)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -177,7 +175,6 @@ class CosignatureCollector:
                 raise WitnessUnavailable(f"holds tree size {held}, beyond the ledger's latest checkpoint")
             proof = self.tree.consistency_proof(held, checkpoint.tree_size) if 0 < held < checkpoint.tree_size else []
             body = f"old {held}\n" + "".join(f"{_b64(node)}\n" for node in proof) + "\n" + checkpoint.note
-            started = time.perf_counter()
             code, content_type, text = self._clients[witness.name].post(body.encode())
             if code == 409 and content_type.split(";")[0].strip() == SIZE_CONTENT_TYPE:
                 held = _size(text)
@@ -186,8 +183,6 @@ class CosignatureCollector:
             if code != 200:
                 raise WitnessUnavailable(f"HTTP {code}: {text.strip().splitlines()[0][:200] if text.strip() else ''}")
             stored = self._store(witness, checkpoint, text)
-            status.round_trips.append(time.perf_counter() - started)
-            del status.round_trips[:-1000]
             self._held[witness.name] = checkpoint.tree_size
             status.cosigned_tree_size = checkpoint.tree_size
             return stored
