@@ -196,7 +196,7 @@ def test_a_witness_that_hangs_does_not_slow_appends(deployment: Deployment) -> N
         started = time.perf_counter()
         _append(deployment, f"FRTF-0009{10 + n}")
         seconds.append(time.perf_counter() - started)
-    assert max(seconds) < 1.0, seconds
+    assert max(seconds) < 2.0, seconds  # a wait on the witness would take its 10 s request timeout
     health = httpx.get(deployment.ledger.url + "/healthz", timeout=5)
     assert health.status_code == 200
     assert "witness.test/hung" in [w["name"] for w in health.json()["witnesses"]]
