@@ -21,6 +21,7 @@ from api.settings import Settings
 from ledger.application import Ledger
 from ledger.erasure import Erasure
 from ledger.publisher import publishing_checkpoints
+from ledger.witnessing import CosignatureCollector, collecting_cosignatures
 
 log = logging.getLogger("ledger.api")
 
@@ -90,8 +91,11 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             follower = threading.Thread(target=projection.follow, args=(stop,), name="projector", daemon=True)
             if settings.projector == "in-process":
                 follower.start()
+            app.state.cosignatures = collector = CosignatureCollector(
+                opened.store, opened.tree, settings.witness_endpoints, settings.witness_poll_seconds
+            )
             try:
-                with publishing_checkpoints(opened, settings.checkpoint_interval_seconds):
+                with publishing_checkpoints(opened, settings.checkpoint_interval_seconds), collecting_cosignatures(collector):
                     yield
             finally:
                 stop.set()

@@ -29,6 +29,7 @@ from api.errors import ANSWERED, answer_for, field_of
 from api.bootstrap import Runtime, opened_runtime
 from api.http_server import raise_descriptor_limit, server_options
 from api.settings import Settings
+from api.witness_cli import witness
 from domain.as_of import AsOf
 from domain.errors import Unavailable
 from domain.envelope import Posting
@@ -48,6 +49,8 @@ from ledger.erasure import (
 from ledger.export import ExportError, write_bundle
 from ledger.roles import grant_writer, needs_the_owner
 from ledger.verify import verify_log
+from ledger.vkeys import log_verifier_key
+from ledger.witness_policy import PolicyError
 from projections.definitions import definitions
 from projections.partitioned import MAX_WORKERS, PARALLEL_FROM, WorkerFailed, default_workers
 from projections.projection_faults import EventNotProjected
@@ -71,6 +74,8 @@ def _one_line(error: BaseException) -> str:
     """The error as the command line says it: naming the option at fault (--as-of, --terms)."""
     if isinstance(error, Tampered):
         return error.summary()
+    if isinstance(error, PolicyError):
+        return f"NOT WITNESSED as the policy demands: {error}"
     if isinstance(error, Unavailable):
         return f"not just now: {error}; retry shortly"
     field = field_of(error)
@@ -80,6 +85,7 @@ def _one_line(error: BaseException) -> str:
 app = typer.Typer(cls=_Answered, no_args_is_help=True, add_completion=False, help="The settlement compliance ledger.")
 tokens = typer.Typer(no_args_is_help=True, help="Issue, list and revoke API tokens (each one is an event in the log).")
 app.add_typer(tokens, name="tokens")
+app.add_typer(witness, name="witness")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -162,6 +168,7 @@ def serve(
     import uvicorn
 
     settings = Settings()
+    settings.witness_endpoints  # noqa: B018 - a bad LEDGER_WITNESSES refused here (one line), not in the server's start-up
     try:
         raise_descriptor_limit(settings.max_connections)
     except ValueError as error:
@@ -356,17 +363,18 @@ def _waiting(wait: float) -> Callable[[float, tuple[str, ...]], None]:
     return progress
 
 
-def _verify_bundle(directory: Path, public_key: str | None, saved: list[Path]) -> None:
+def _verify_bundle(directory: Path, public_key: str | None, saved: list[Path], policy_file: Path | None) -> None:
     """`ledger verify DIR`: the bundle's own verify.py code, without the database or a key file."""
     try:
         pinned = base64.b64decode(public_key, validate=True) if public_key is not None else None
         notes = [path.read_text(encoding="utf-8") for path in saved]
+        policy = policy_file.read_text(encoding="utf-8") if policy_file is not None else None
     except (ValueError, OSError) as error:
         fail(f"cannot use the given key or checkpoint: {error}", 2)
     _, _, size = read_log(str(directory))
     with progress_bar() as bar:
         task = bar.add_task("verifying", total=size)
-        report = verify_bundle(directory, pinned, notes, progress=lambda done: bar.update(task, completed=done))
+        report = verify_bundle(directory, pinned, notes, progress=lambda done: bar.update(task, completed=done), policy=policy)
     out.print(describe(report), highlight=False)
 
 
@@ -382,10 +390,14 @@ def verify(
         list[Path] | None,
         typer.Option("--checkpoint", help="Bundles: a signed checkpoint note saved earlier that the bundle must agree with."),
     ] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(help="Bundles: a witness policy (c2sp.org/tlog-policy); the last checkpoint needs its quorum of cosignatures."),
+    ] = None,
 ) -> None:
     """Recompute every leaf and the tree and check every signed checkpoint: of the database, or of a bundle."""
     if bundle is not None:
-        _verify_bundle(bundle, public_key, saved_checkpoints or [])
+        _verify_bundle(bundle, public_key, saved_checkpoints or [], policy)
         return
     settings = Settings()
     with opened_ledger() as ledger, progress_bar() as bar:  # opening it finishes any erasure left to do
@@ -565,8 +577,17 @@ def demo(
 
 
 @app.command()
-def checkpoint() -> None:
-    """Sign the current tree head and print the checkpoint (JSON)."""
+def checkpoint(
+    show_key: Annotated[bool, typer.Option("--show-key", help="Print the ledger's verifier key (C2SP note form) instead.")] = False,
+) -> None:
+    """Sign the current tree head and print the checkpoint (JSON); or print the key that verifies it."""
+    if show_key:
+        settings = Settings()
+        try:
+            out.print(log_verifier_key(settings.origin, settings.signer.public_key_raw), highlight=False)
+        except OSError as error:
+            fail(f"cannot read the signing key: {error}")
+        return
     with opened_ledger() as ledger:
         signed = ledger.signed_heads.latest()
         assert signed is not None

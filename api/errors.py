@@ -15,6 +15,8 @@ ancestor that is.
     ProjectionFailed            500   1
     Tampered, CheckpointError,
       ProofError                500   1   (the record contradicts its signature)
+    PolicyError                 409   1   (too few witnesses cosigned: ledger/witness_policy.py)
+    VerifierKeyError            422   2   (a C2SP verifier key given that cannot be used: ledger/vkeys.py)
     LedgerError (any other)     500   1
 
 A batch refused whole (BatchRejected) answers as the Refusal class of its kind: forbidden as
@@ -39,6 +41,8 @@ from ledger.append_outcomes import BatchRejected
 from ledger.bundle_verifier import Tampered
 from ledger.merkle import ProofError
 from ledger.notes import CheckpointError
+from ledger.vkeys import VerifierKeyError
+from ledger.witness_policy import PolicyError
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +63,8 @@ ANSWERS: dict[type[BaseException], Answer] = {
     Tampered: Answer(500, 1),
     CheckpointError: Answer(500, 1),
     ProofError: Answer(500, 1),
+    PolicyError: Answer(409, 1),
+    VerifierKeyError: Answer(422, 2),
     LedgerError: Answer(500, 1),
 }
 # A batch's kind names the Refusal class it answers as.

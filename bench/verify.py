@@ -15,7 +15,10 @@ to each scale, and at each scale:
              (random first size, second N), through Ledger.tree and through the API route
              (in-process ASGI client, bearer auth included), after the first proof has filled the
              tree's cache (the first proof after start-up is reported apart); the API process runs
-             no publisher or projector meanwhile (LEDGER_PROJECTOR=external).
+             no publisher or projector meanwhile (LEDGER_PROJECTOR=external);
+  witnesses  the cosignature round trip (ledger -> witness process -> stored) beside a bare HTTP
+             round trip, and verifying a checkpoint with 3 cosignatures beside its log signature
+             alone (bench/witnessing.py).
 Rates are the median of --rounds rounds, raw reads and verifications interleaved.
 Targets: verification >= 0.5 x the raw read; proofs < 5 ms at 1M leaves.
 
@@ -50,6 +53,7 @@ from ledger.application import Ledger  # noqa: E402
 from ledger.bundle_verifier import EVENTS_FILE, verify_bundle  # noqa: E402
 from ledger.checkpoints import Signer  # noqa: E402
 from ledger.verify import verify_log  # noqa: E402
+from bench import witnessing  # noqa: E402
 from bench.ingest import database  # noqa: E402
 from tests.builders import contact, separation  # noqa: E402
 
@@ -239,6 +243,8 @@ def measure_scale(url: str, signer: Signer, size: int, rounds: int, workdir: Pat
                 ),
                 None,
             ))
+        log("witnesses: cosignature round trips and cosigned checkpoint verification")
+        proofs += witnessing.measure(ledger, latencies_ms)
     return rows, proofs
 
 

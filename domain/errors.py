@@ -13,16 +13,18 @@
     ├── Unavailable                 cannot answer just now: retry
     │   ├── LedgerBusy              a batch lost too many races with other writers (ledger/append_outcomes.py)
     │   ├── ProjectionBehind        the reports' projection has not reached the point (projections/report.py)
-    │   └── ReadModelOutdated       the reports' tables are in another format (projections/runner.py)
+    │   ├── ReadModelOutdated       the reports' tables are in another format (projections/runner.py)
+    │   └── WitnessUnavailable      a witness did not cosign this time: retried (ledger/witnessing.py)
     ├── ConfigurationError          the operator's settings or key files cannot be used
     │   ├── DatabaseURLError        (ledger/config.py)
     │   ├── KeyFileError            the signing key file (ledger/checkpoints.py)
-    │   └── MasterKeyError          the personal-data master key file (ledger/personal_data.py)
+    │   ├── MasterKeyError          the personal-data master key file (ledger/personal_data.py)
+    │   └── WitnessConfigError      LEDGER_WITNESSES, or a witness's own settings (ledger/witnessing.py, witness/config.py)
     ├── ExportError                 a bundle cannot be written where asked (ledger/export.py)
     └── ProjectionFailed            the projector cannot go on (projections/projection_faults.py, partitioned.py)
 
-    (outside the root) Tampered, CheckpointError, ProofError: the offline verifier's
-    (ledger/bundle_verifier.py, notes.py, merkle.py), shipped in every bundle as a verify.py
+    (outside the root) Tampered, CheckpointError, ProofError, PolicyError, VerifierKeyError: the
+    offline verifier's (ledger/bundle_verifier.py, notes.py, merkle.py, witness_policy.py, vkeys.py), shipped in every bundle as a verify.py
     that needs nothing but the standard library, so they cannot derive from this module.
 
 How each answers (HTTP status, problem type, CLI exit code) is one table, api/errors.py, used by

@@ -1,8 +1,8 @@
 """Offline verification of an exported bundle: the bundle's format and the checks an auditor runs.
 
 Standard library only. `ledger verify DIR` calls verify_bundle() from here, and every bundle
-ships the same code as one file, verify.py, generated from this module, ledger/notes.py,
-ledger/ed25519.py and ledger/merkle.py (see ledger/export.py), so `python3 verify.py DIR` runs
+ships the same code as one file, verify.py, generated from this module and the standard-library
+modules it uses (see VERIFIER_MODULES in ledger/export.py), so `python3 verify.py DIR` runs
 on a bare Python 3.9+ without installing anything.
 
 It trusts nothing in the bundle but the signature key (which the auditor should pin with
@@ -24,9 +24,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ledger.bundle_witnesses import witnessed_bundle
 from ledger.ed25519 import verify_signature
 from ledger.merkle import EMPTY_ROOT, RootAccumulator, hash_leaf, verify_consistency
 from ledger.notes import CheckpointError, key_id, verify_note
+from ledger.witness_policy import PolicyError
 
 BUNDLE_FORMAT = "ms-l-ledger-bundle/1"
 README_FILE = "README.md"
@@ -36,7 +38,8 @@ EVENTS_FILE = "events.jsonl"
 LEAVES_FILE = "leaves.txt"
 VERIFIER_FILE = "verify.py"
 MANIFEST_FILE = "MANIFEST.sha256"
-BUNDLE_FILES = (README_FILE, LOG_FILE, CHECKPOINTS_FILE, EVENTS_FILE, LEAVES_FILE, VERIFIER_FILE)
+VERIFIER_KEY_FILE = "log.vkey"  # the log's key as a C2SP note verifier key, for a witness or a policy
+BUNDLE_FILES = (README_FILE, LOG_FILE, CHECKPOINTS_FILE, EVENTS_FILE, LEAVES_FILE, VERIFIER_FILE, VERIFIER_KEY_FILE)
 
 _DECODER = json.JSONDecoder()
 # In a line of events.jsonl the stored payload is the last member, embedded verbatim.
@@ -101,6 +104,7 @@ class BundleReport:
     events: int
     checkpoints: int
     trusted_checkpoints: int
+    witnesses: list[str] | None = None  # with a policy: those whose cosignature of the last checkpoint is valid
 
     @property
     def key_id(self) -> str:
@@ -417,8 +421,10 @@ def verify_bundle(
     public_key: bytes | None = None,
     trusted_notes: Sequence[str] = (),
     progress: Callable[[int], None] | None = None,
+    policy: str | None = None,
 ) -> BundleReport:
-    """Raises Tampered naming the first problem; `public_key` pins the key the bundle must be signed by."""
+    """Raises Tampered naming the first problem; `public_key` pins the key the bundle must be signed by;
+    `policy` (c2sp.org/tlog-policy text) demands its quorum of witnesses (PolicyError if unmet)."""
     directory = os.fspath(directory)
     origin, bundle_key, tree_size = read_log(directory)
     if public_key is not None and public_key != bundle_key:
@@ -437,7 +443,8 @@ def verify_bundle(
     digests = _digests_in_background(directory)
     events = _verify_events(directory, tree_size, heads + trusted, progress)
     _check_manifest(directory, digests())
-    return BundleReport(origin, bundle_key, public_key is not None, events, len(heads), len(trusted))
+    witnesses = None if policy is None else witnessed_bundle(directory, policy, origin, bundle_key, tree_size)
+    return BundleReport(origin, bundle_key, public_key is not None, events, len(heads), len(trusted), witnesses)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -454,8 +461,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--checkpoint", action="append", default=[], metavar="NOTE_FILE",
         help="a signed checkpoint note you saved earlier; the bundle must agree with it (repeatable)",
     )
+    parser.add_argument("--policy", metavar="POLICY_FILE", help="a witness policy (c2sp.org/tlog-policy) the last checkpoint must meet")
     args = parser.parse_args(argv)
     try:
+        policy = None
+        if args.policy is not None:
+            with open(args.policy, encoding="utf-8") as file:
+                policy = file.read()
         pinned = None if args.public_key is None else base64.b64decode(args.public_key, validate=True)
         notes = []
         for path in args.checkpoint:
@@ -471,11 +483,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"\rverified {done} events", end="", file=sys.stderr, flush=True)
 
     try:
-        report = verify_bundle(args.directory, pinned, notes, progress)
+        report = verify_bundle(args.directory, pinned, notes, progress, policy)
     except Tampered as problem:
         if tty:
             print(file=sys.stderr)
         print(problem.summary(), file=sys.stderr)
+        return 1
+    except PolicyError as problem:
+        print(f"NOT WITNESSED as the policy demands: {problem}", file=sys.stderr)
         return 1
     if tty:
         print(file=sys.stderr)
@@ -491,8 +506,9 @@ def describe(report: BundleReport) -> str:
         if report.key_pinned
         else "the key in the bundle: compare it with the key the ledger publishes, or pin it with --public-key"
     )
+    witnessed = "" if report.witnesses is None else f"\nits last checkpoint is cosigned by the policy's quorum: {', '.join(report.witnesses) or 'none needed'}"
     return (
         f"verified {report.events} events and {report.checkpoints} signed checkpoints: every leaf, root, signature "
         f"and consistency proof checks out{trusted}\n"
-        f"signed by {report.origin} key {key} (key ID {report.key_id}), {pin}"
+        f"signed by {report.origin} key {key} (key ID {report.key_id}), {pin}{witnessed}"
     )

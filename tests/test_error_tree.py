@@ -13,7 +13,7 @@ from ledger.append_outcomes import BatchRejected, Problem
 from ledger.bundle_verifier import Tampered
 
 # The offline verifier's errors ship in every bundle's standard-library-only verify.py.
-OUTSIDE_THE_ROOT = {"Tampered", "CheckpointError", "ProofError"}
+OUTSIDE_THE_ROOT = {"Tampered", "CheckpointError", "ProofError", "VerifierKeyError", "PolicyError"}
 
 
 def _our_exception_classes() -> list[type[BaseException]]:

@@ -18,6 +18,7 @@ from eventsourcing.persistence import IntegrityError, OperationalError, StoredEv
 
 from ledger.leaves import Leaf, LeafKey
 from ledger.recorders.access_log_records import AccessLogQueries
+from ledger.recorders.cosignature_records import CosignatureRecords
 from ledger.recorders.session_records import SessionRecords
 from ledger.recorders.verification_records import VerificationRecords
 from ledger.recorders.case_keys import NO_KEY_CHANGES, CaseKeyChanges, CaseKeyTable
@@ -102,7 +103,7 @@ def _clashed(error: Exception) -> bool:
     return isinstance(cause, sqlite3.OperationalError) and getattr(cause, "sqlite_errorname", "") in SQLITE_BUSY
 
 
-class LedgerRecorder(SessionRecords, VerificationRecords, AccessLogQueries, CaseKeyTable):
+class LedgerRecorder(SessionRecords, VerificationRecords, AccessLogQueries, CosignatureRecords, CaseKeyTable):
     """Mixin for an eventsourcing application recorder that keeps the ledger's extra tables."""
 
     events_table: str

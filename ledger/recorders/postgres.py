@@ -32,6 +32,7 @@ from ledger.recorders.base import LedgerRecorder, LogHead
 from ledger.recorders.case_keys import NO_KEY_CHANGES, CaseKeyChanges, CaseKeyRow, ErasureAttempt
 from ledger.recorders.postgres_erasure import vacuum_away_dead_keys
 from ledger.recorders.access_log_records import ACCESS_LOG_INDEXES, CREATE_INDEX
+from ledger.recorders.cosignature_records import COSIGNATURES, CREATE_COSIGNATURES
 from ledger.recorders.session_records import CREATE_SESSIONS, CREATE_SESSIONS_INDEX, SESSIONS
 from ledger.recorders.verification_records import CREATE_VERIFICATIONS, POSTGRES_TYPES, VERIFICATIONS
 
@@ -66,6 +67,7 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
             "access_log": Identifier(f"{prefix}_access_log"),
             "sessions": Identifier(f"{prefix}_{SESSIONS}"),
             "verifications": Identifier(f"{prefix}_{VERIFICATIONS}"),
+            "cosignatures": Identifier(f"{prefix}_{COSIGNATURES}"),
         }
         self.events_table = SQL("{schema}.{events}").format(**names).as_string()
         self.leaves_table = SQL("{schema}.{leaves}").format(**names).as_string()
@@ -74,6 +76,7 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
         self.access_log_table = SQL("{schema}.{access_log}").format(**names).as_string()
         self.sessions_table = SQL("{schema}.{sessions}").format(**names).as_string()
         self.verifications_table = SQL("{schema}.{verifications}").format(**names).as_string()
+        self.cosignatures_table = SQL("{schema}.{cosignatures}").format(**names).as_string()
         # The events at the positions given, and their leaves: recorded_at from the database's clock
         # (under the append lock, taken before this statement), never before the last leaf's; each
         # leaf hash the RFC 6962 leaf hash of its input around that recorded_at. The events go as one
@@ -150,6 +153,7 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
                     )
                     for suffix, columns in ACCESS_LOG_INDEXES
                 ),
+                SQL(CREATE_COSIGNATURES).format(table=SQL("{schema}.{cosignatures}").format(**names)),
                 SQL(
                     "CREATE OR REPLACE FUNCTION {schema}.{refuse}() RETURNS trigger LANGUAGE plpgsql AS $$ "
                     "BEGIN RAISE EXCEPTION 'the ledger is append-only: % on % refused', TG_OP, TG_TABLE_NAME "
@@ -173,7 +177,7 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
             self.lock_table_statements[0],  # SET LOCAL lock_timeout
             SQL("SELECT {schema}.{lock}()").format(**names),
         ]
-        for table in ("events", "leaves", "checkpoints", "access_log", "verifications"):
+        for table in ("events", "leaves", "checkpoints", "access_log", "verifications", "cosignatures"):
             for when, level in (("UPDATE OR DELETE", "ROW"), ("TRUNCATE", "STATEMENT")):
                 trigger = Identifier(f"{prefix}_{table}_refuse_{when.split()[0].lower()}")
                 self.sql_create_statements.append(

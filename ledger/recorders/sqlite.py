@@ -27,6 +27,7 @@ from ledger.leaves import Leaf, LeafKey, leaf_inputs, next_recorded_at
 from ledger.recorders.base import SQLITE_BUSY, LedgerRecorder, LogHead
 from ledger.recorders.case_keys import NO_KEY_CHANGES, CaseKeyChanges, CaseKeyRow, ErasureAttempt
 from ledger.recorders.access_log_records import ACCESS_LOG_INDEXES, CREATE_INDEX
+from ledger.recorders.cosignature_records import COSIGNATURES, CREATE_COSIGNATURES
 from ledger.recorders.session_records import CREATE_SESSIONS, CREATE_SESSIONS_INDEX, SESSIONS
 from ledger.recorders.verification_records import CREATE_VERIFICATIONS, SQLITE_TYPES, VERIFICATIONS
 
@@ -85,6 +86,7 @@ class LedgerSQLiteRecorder(LedgerRecorder, SQLiteApplicationRecorder):
     access_log_table = "ledger_access_log"
     sessions_table = f"ledger_{SESSIONS}"
     verifications_table = f"ledger_{VERIFICATIONS}"
+    cosignatures_table = f"ledger_{COSIGNATURES}"
     placeholder = "?"
     _ZEROS = "zeroblob(length({column}))"
     _STREAM_NIBBLE = "instr('0123456789abcdef', lower(substr(e.originator_id, -1, 1))) - 1"  # ids stored as text
@@ -142,8 +144,11 @@ class LedgerSQLiteRecorder(LedgerRecorder, SQLiteApplicationRecorder):
                 CREATE_INDEX.format(index=f"{self.access_log_table}_{suffix}", table=self.access_log_table, columns=columns)
                 for suffix, columns in ACCESS_LOG_INDEXES
             ),
+            CREATE_COSIGNATURES.format(table=self.cosignatures_table),
         ]
-        for table in (events, self.leaves_table, self.checkpoints_table, self.access_log_table, self.verifications_table):
+        for table in (
+            events, self.leaves_table, self.checkpoints_table, self.access_log_table, self.verifications_table, self.cosignatures_table
+        ):
             for operation in ("UPDATE", "DELETE"):
                 statements.append(
                     f"CREATE TRIGGER IF NOT EXISTS {table}_refuse_{operation.lower()} "
