@@ -17,6 +17,7 @@ import tarfile
 import zlib
 from collections.abc import Iterator
 
+from domain.errors import ExportError
 from ledger.application import Ledger
 from ledger.bundle_verifier import MANIFEST_FILE, VERIFIER_FILE
 from ledger.export import Snapshot, _manifest, _members
@@ -25,7 +26,7 @@ BLOCK = 512
 _GZIP = 16 + zlib.MAX_WBITS  # zlib's gzip wrapper: no file name, mtime 0
 
 
-class ExportChanged(Exception):
+class ExportChanged(ExportError):
     """The second pass over the log did not produce the bytes of the first."""
 
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from ledger.export import VERIFIER_MODULES
+
 ROOT = Path(__file__).resolve().parent.parent
 # Each project package, and the project packages it may import (besides itself).
 MAY_IMPORT = {
@@ -19,7 +21,7 @@ PROJECT = set(MAY_IMPORT) | {"examples", "tests", "bench", "features"}
 # The domain is the settlement's language: beyond the standard library, only its schemas and aggregates.
 DOMAIN_THIRD_PARTY = {"pydantic", "pydantic_core", "pydantic_extra_types", "eventsourcing"}
 # Shipped in every bundle as one verify.py: the standard library and each other only.
-OFFLINE_VERIFIER = {"ledger/bundle_verifier.py", "ledger/notes.py", "ledger/merkle.py", "ledger/ed25519.py"}
+OFFLINE_VERIFIER = {f"ledger/{module.removeprefix('ledger.')}.py" for module in VERIFIER_MODULES}
 
 
 def imported_top_levels(path: Path) -> set[str]:

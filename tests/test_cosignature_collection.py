@@ -94,7 +94,7 @@ def test_a_witness_that_holds_a_later_size_than_the_ledger_knows_is_resent_from_
     client: TestClient, tokens: Tokens, the_ledger: Ledger, witness: Witness, collector: CosignatureCollector
 ) -> None:
     """The ledger lost track (another process collected it): the 409's size is where it resumes."""
-    held = the_ledger.checkpoint()
+    held = the_ledger.signed_heads.latest()
     assert held is not None
     assert witness.add_checkpoint(f"old 0\n\n{held.note}".encode()).status == 200
     tokens.secret("KIND")

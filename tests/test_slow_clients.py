@@ -61,7 +61,7 @@ def serve(settings: Settings, signer: Signer, master_key: bytes) -> Iterator[obj
             })
             context = serving(create_app(short, ledger), **server_options(short))
             base = context.__enter__()
-            opened.appender.append(context)
+            opened.append(context)
             return Served(base, ledger, token)
 
         try:
