@@ -1,0 +1,268 @@
+"""`ledger import|export|forget|verify|checkpoint`: what goes into the log, and checking what is in it.
+"""
+
+import base64
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api import backfill_lines
+from api.command_line import (
+    app,
+    err,
+    fail,
+    opened_ledger,
+    operator_name,
+    out,
+    progress_bar,
+    unfinished_erasure,
+)
+from api.settings import Settings
+from domain.envelope import Posting
+from domain.organizations import Role
+from ledger.append_outcomes import BatchRejected
+from ledger.bundle_verifier import describe, read_log, verify_bundle
+from ledger.erasure import (
+    FORGET_WAIT_SECONDS,
+    described,
+    destroy_left_behind,
+    finish_erasure,
+    keys_left_behind,
+)
+from ledger.export import ExportError, write_bundle
+from ledger.verify import verify_log
+from ledger.vkeys import log_verifier_key
+
+
+@app.command("import")
+def import_events(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="JSON Lines of envelopes.")],
+    as_token: Annotated[str, typer.Option("--as", help="Name of the (agency) token the events are posted as.")],
+    batch_size: Annotated[int, typer.Option(min=1, max=1000, help="Events per all-or-nothing batch.")] = 500,
+    max_problems: Annotated[
+        int, typer.Option(min=1, help="Problems listed at most when lines are bad (then how many more).")
+    ] = backfill_lines.DEFAULT_MAX_PROBLEMS,
+) -> None:
+    """Append a backfill with the same validation and rules as the API.
+
+    The whole file is checked before anything is appended, and every bad line is reported (line,
+    field, message); then each batch is all or nothing.
+    """
+    with opened_ledger() as ledger:
+        principal = ledger.tokens.principal_named(as_token)
+        if principal is None:
+            fail(f"there is no live token named {as_token}")
+        if principal.role is not Role.AGENCY:
+            fail(f"{as_token} is a {principal.role} token: only agency tokens post events")
+        checked = backfill_lines.check(file, principal.organization.value)
+        if checked.problems:
+            for line in checked.report(max_problems):
+                err.print(line, highlight=False, markup=False)
+            fail(f"{file}: {len(checked.problems)} problem(s) on {checked.bad_lines} line(s); nothing was appended")
+        total = checked.postings
+        appended = replayed = 0
+        batch: list[tuple[int, Posting]] = []
+        with progress_bar() as bar:
+            task = bar.add_task(f"importing {file.name}", total=total)
+
+            def flush() -> None:
+                nonlocal appended, replayed
+                head = ledger.store.tree_size()  # a replay's receipt lies at or before it, a new event's after
+                try:
+                    result = ledger.appender.append([posting for _, posting in batch], principal)
+                except BatchRejected as rejection:
+                    problem = rejection.problems[0]
+                    fail(
+                        f"line {batch[problem.index][0]}: {problem.field or 'envelope'}: {problem.message}; "
+                        f"that batch (lines {batch[0][0]}-{batch[-1][0]}) was not appended, "
+                        f"{appended} events before it were"
+                    )
+                # The file's events, counted by their receipts: a merge appends an event of the
+                # ledger's own beside the posted one, which `result.appended` counts too.
+                already = sum(1 for receipt in result.receipts if receipt.position <= head)
+                appended += len(batch) - already
+                replayed += already
+                bar.advance(task, len(batch))
+                batch.clear()
+
+            try:
+                for numbered in backfill_lines.postings(file, principal.organization.value):
+                    batch.append(numbered)
+                    if len(batch) == batch_size:
+                        flush()
+            except backfill_lines.FileChanged as changed:
+                fail(f"{file}: {changed}; {appended} events before it were appended")
+            if batch:
+                flush()
+    err.print(f"imported {file.name}: {appended} events appended, {replayed} already in the log")
+
+
+@app.command()
+def export(
+    directory: Annotated[Path, typer.Option("--out", help="Directory to write the bundle into (created; must be empty).")],
+) -> None:
+    """Write a verifiable bundle of the whole log: events with receipts, leaves, signed checkpoints, verify.py.
+
+    Signs the current tree head first if no checkpoint covers it yet. The same log exports the same bytes.
+    """
+    with opened_ledger() as ledger, progress_bar() as bar:
+        task = bar.add_task("exporting", total=ledger.store.tree_size())
+        try:
+            snap = write_bundle(ledger, directory, progress=lambda done: bar.update(task, completed=done))
+        except (ExportError, OSError) as error:
+            fail(f"cannot export to {directory}: {error}")
+        ledger.access_log.record(operator_name(), "export", None, f"bundle of tree size {snap.tree_size} to {directory}")
+    out.print(
+        f"exported {snap.tree_size} events and {len(snap.checkpoints)} signed checkpoints to {directory}; "
+        f"verify it anywhere with: python3 {directory / 'verify.py'}",
+        highlight=False,
+    )
+
+
+@app.command()
+def forget(
+    case_id: Annotated[
+        str | None, typer.Argument(help="The case whose personal data is to be made unreadable (with --finish: optional).")
+    ] = None,
+    reason: Annotated[str | None, typer.Option(help="Why (recorded in the log; no personal data here).")] = None,
+    finish: Annotated[
+        bool, typer.Option("--finish", help="Finish forgettings already recorded (of CASE, or all); record nothing new.")
+    ] = False,
+    wait: Annotated[
+        float, typer.Option(min=0, help="Seconds to wait at most for older readers (exports, reports, backups) to end.")
+    ] = FORGET_WAIT_SECONDS,
+) -> None:
+    """Destroy a case's personal-data keys: names, contact details, addresses and notes of the case
+    read as [redacted] from then on, everywhere; every event, leaf, proof and report is unchanged.
+
+    Then erase the destroyed keys from the database's files, waiting for readers whose snapshot is
+    older (exits 1, saying what holds them, if they outlast --wait: run again with --finish)."""
+    if not finish and (case_id is None or reason is None):
+        fail("give the case and --reason (or --finish, to finish forgettings already recorded)", 2)
+    with opened_ledger(finish_forgetting=False) as ledger:
+        if finish:
+            left = keys_left_behind(ledger, None if case_id is None else [case_id])
+            if left:
+                destroyed = destroy_left_behind(ledger, left)
+                err.print(f"destroyed {destroyed} keys of forgotten {described(b.case_id for b in left)} left live by an earlier forgetting")
+        else:
+            assert case_id is not None and reason is not None
+            try:
+                receipt, destroyed = ledger.appender.forget(case_id, reason)
+            except ValueError as error:
+                fail(str(error))
+            ledger.access_log.record(operator_name(), "forget", case_id, f"{destroyed} keys destroyed: {reason}")
+            err.print(
+                f"forgot the personal data of case {case_id}: {destroyed} keys destroyed (recorded at position "
+                f"{receipt.position}); its personal data reads as redacted from now on"
+            )
+        erasure = finish_erasure(ledger.store, wait, progress=_waiting(wait))
+    if not erasure.finished:
+        fail(unfinished_erasure(erasure))
+    erased = f" of {described(erasure.cases)}" if erasure.cases else ""
+    err.print(f"erased: no copy of the destroyed keys{erased} is left in the database's files")
+
+
+def _waiting(wait: float) -> Callable[[float, tuple[str, ...]], None]:
+    said = -5.0
+
+    def progress(waited: float, held_by: tuple[str, ...]) -> None:
+        nonlocal said
+        if waited - said >= 5:  # a line every 5 seconds, not one per attempt
+            said = waited
+            err.print(f"waiting ({waited:.0f} s of at most {wait:.0f} s) for older readers to end: {'; '.join(held_by)}", highlight=False)
+
+    return progress
+
+
+def _verify_bundle(directory: Path, public_key: str | None, saved: list[Path], policy_file: Path | None) -> None:
+    """`ledger verify DIR`: the bundle's own verify.py code, without the database or a key file."""
+    try:
+        pinned = base64.b64decode(public_key, validate=True) if public_key is not None else None
+        notes = [path.read_text(encoding="utf-8") for path in saved]
+        policy = policy_file.read_text(encoding="utf-8") if policy_file is not None else None
+    except (ValueError, OSError) as error:
+        fail(f"cannot use the given key or checkpoint: {error}", 2)
+    _, _, size = read_log(str(directory))
+    with progress_bar() as bar:
+        task = bar.add_task("verifying", total=size)
+        report = verify_bundle(directory, pinned, notes, progress=lambda done: bar.update(task, completed=done), policy=policy)
+    out.print(describe(report), highlight=False)
+
+
+@app.command()
+def verify(
+    bundle: Annotated[
+        Path | None, typer.Argument(help="An exported bundle directory, verified offline (without the database).")
+    ] = None,
+    public_key: Annotated[
+        str | None, typer.Option(help="Bundles: the base64 Ed25519 key the ledger publishes, which must have signed it.")
+    ] = None,
+    saved_checkpoints: Annotated[
+        list[Path] | None,
+        typer.Option("--checkpoint", help="Bundles: a signed checkpoint note saved earlier that the bundle must agree with."),
+    ] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(help="Bundles: a witness policy (c2sp.org/tlog-policy); the last checkpoint needs its quorum of cosignatures."),
+    ] = None,
+) -> None:
+    """Recompute every leaf and the tree and check every signed checkpoint: of the database, or of a bundle."""
+    if bundle is not None:
+        _verify_bundle(bundle, public_key, saved_checkpoints or [], policy)
+        return
+    settings = Settings()
+    with opened_ledger() as ledger, progress_bar() as bar:  # opening it finishes any erasure left to do
+        task = bar.add_task("verifying", total=ledger.store.tree_size())
+        result = verify_log(
+            ledger.store,
+            ledger.signer.public_key_raw if ledger.signer else None,
+            settings.origin,
+            progress=lambda done: bar.update(task, completed=done),
+        )
+        left = keys_left_behind(ledger)
+        unerased = ledger.store.destroyed_case_keys()
+    if not result.ok:
+        where = f"position {result.first_bad_position}" if result.first_bad_position else "checkpoint"
+        fail(f"TAMPERING DETECTED at {where}: {result.problem}")
+    signed = f"; signed checkpoint at tree size {result.checkpoint_size} matches" if result.checkpoint_size is not None else ""
+    if result.checkpoints > 1:
+        signed += f", as do the {result.checkpoints - 1} published before it"
+    out.print(f"verified {result.events} events: every leaf and the tree recomputed{signed}")
+    if left:
+        fail(
+            f"FORGETTING UNFINISHED: {described(b.case_id for b in left)} "
+            f"{'were' if len(left) > 1 else 'was'} forgotten, but keys that sealed personal data before then are still "
+            f"live (a forgetting stopped before destroying them): run `ledger forget {left[0].case_id} --finish`"
+            + (" for each, or `ledger forget --finish` for all" if len(left) > 1 else "")
+        )
+    if unerased:
+        fail(
+            f"FORGETTING UNFINISHED: the destroyed keys of forgotten {described(unerased)} are still in the database's "
+            "files (a reader holds an older snapshot): run `ledger forget --finish` once it ends"
+        )
+
+
+@app.command()
+def checkpoint(
+    show_key: Annotated[bool, typer.Option("--show-key", help="Print the ledger's verifier key (C2SP note form) instead.")] = False,
+) -> None:
+    """Sign the current tree head and print the checkpoint (JSON); or print the key that verifies it."""
+    if show_key:
+        settings = Settings()
+        try:
+            out.print(log_verifier_key(settings.origin, settings.signer.public_key_raw), highlight=False)
+        except OSError as error:
+            fail(f"cannot read the signing key: {error}")
+        return
+    with opened_ledger() as ledger:
+        signed = ledger.signed_heads.latest()
+        assert signed is not None
+    out.print_json(
+        json.dumps(
+            {"tree_size": signed.tree_size, "root_hash": signed.root_hash.hex(), "timestamp": signed.timestamp, "note": signed.note}
+        )
+    )
