@@ -5,8 +5,8 @@ run a witness and write the docs. Each group of commands is a module of its own,
     api/token_commands.py   ledger tokens create|list|revoke
     api/log_commands.py     ledger import|export|forget|verify|checkpoint
     api/report_commands.py  ledger report|rebuild|project|migrate|demo
-    api/witness_cli.py      ledger witness serve|key|status
-    api/docs_cli.py         ledger docs
+    api/witness_commands.py      ledger witness serve|key|status
+    api/docs_commands.py         ledger docs
 
 Every command exits non-zero with a one-line reason on failure; long work shows a progress bar
 on a terminal.
@@ -16,16 +16,16 @@ from typing import Annotated
 
 import typer
 
-from api import docs_cli, log_commands, report_commands  # noqa: F401 - they register their commands on the app
+from api import docs_commands, log_commands, report_commands  # noqa: F401 - they register their commands on the app
 from api.command_line import app, err, fail
 from api.http_server import raise_descriptor_limit, server_options
 from api.settings import Settings
 from api.token_commands import tokens
-from api.witness_cli import witness
+from api.witness_commands import witness
 
 app.add_typer(tokens, name="tokens")
 app.add_typer(witness, name="witness")
-app.command("docs")(docs_cli.docs)
+app.command("docs")(docs_commands.docs)
 
 
 @app.command()
