@@ -31,7 +31,7 @@ from ledger.erasure import (
     Erasure,
     described,
 )
-from ledger.roles import needs_the_owner
+from ledger.postgres_grants import needs_the_owner
 from ledger.witness_policy import PolicyError
 
 

@@ -40,7 +40,7 @@ from domain.errors import (
 from ledger.append_outcomes import BatchRejected
 from ledger.bundle_verifier import Tampered
 from ledger.merkle import ProofError
-from ledger.notes import CheckpointError
+from ledger.signed_notes import CheckpointError
 from ledger.vkeys import VerifierKeyError
 from ledger.witness_policy import PolicyError
 

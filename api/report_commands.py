@@ -12,7 +12,7 @@ import typer
 from api.command_line import app, err, fail, opened, progress_bar
 from domain.as_of import AsOf
 from ledger.demo import Population, append_population
-from ledger.roles import grant_writer
+from ledger.postgres_grants import grant_writer
 from ledger.signed_heads import NotYetWitnessed
 from projections.definitions import definitions
 from projections.partitioned import (

@@ -21,7 +21,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from domain.organizations import Organization, Role
-from ledger import notes
+from ledger import signed_notes
 from ledger.application import Ledger
 from ledger.checkpoints import ed25519_verifies, load_or_create_signing_key
 from ledger.ed25519 import verify_signature
@@ -74,7 +74,7 @@ def measure(ledger: Ledger, latencies_ms: Sampler) -> Latencies:
     origin, public = ledger.signer.origin, ledger.signer.public_key_raw
     for name, verifies in (("cryptography", ed25519_verifies), ("verify.py", verify_signature)):
         samples = VERIFICATIONS[name]
-        rows.append((f"log signature alone ({name})", latencies_ms(samples, lambda v=verifies: notes.verify_note(latest.note, public, origin, v)), None))
+        rows.append((f"log signature alone ({name})", latencies_ms(samples, lambda v=verifies: signed_notes.verify_note(latest.note, public, origin, v)), None))
         rows.append((f"log sig + 3 cosigs ({name})", latencies_ms(samples, lambda v=verifies: enforce(policy, cosigned, v)), None))
     return rows
 

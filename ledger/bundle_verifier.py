@@ -27,7 +27,7 @@ from typing import Any
 from ledger.bundle_witnesses import witnessed_bundle
 from ledger.ed25519 import verify_signature
 from ledger.merkle import EMPTY_ROOT, RootAccumulator, hash_leaf, verify_consistency
-from ledger.notes import CheckpointError, key_id, verify_note
+from ledger.signed_notes import CheckpointError, key_id, verify_note
 from ledger.witness_policy import PolicyError
 
 BUNDLE_FORMAT = "ms-l-ledger-bundle/1"

@@ -1,5 +1,5 @@
 """Signed tree heads: C2SP checkpoints in Ed25519 signed notes, signed and verified with
-`cryptography`, and the signing key file. The note format itself is in ledger.notes.
+`cryptography`, and the signing key file. The note format itself is in ledger.signed_notes.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from domain.errors import ConfigurationError
-from ledger import notes
+from ledger import signed_notes
 from ledger.key_files import read_or_create
-from ledger.notes import CheckpointError, parse_note
+from ledger.signed_notes import CheckpointError, parse_note
 
 __all__ = ["Checkpoint", "CheckpointError", "KeyFileError", "Signer", "load_or_create_signing_key", "parse_note", "verify_note"]
 
@@ -49,13 +49,13 @@ class Checkpoint:
 
 class Signer:
     def __init__(self, private_key: Ed25519PrivateKey, origin: str) -> None:
-        notes.check_origin(origin)
+        signed_notes.check_origin(origin)
         self._private_key = private_key
         self._origin = origin
         self._public_key_raw = private_key.public_key().public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )
-        self._key_id = notes.key_id(origin, self._public_key_raw)
+        self._key_id = signed_notes.key_id(origin, self._public_key_raw)
 
     @property
     def origin(self) -> str:
@@ -70,9 +70,9 @@ class Signer:
         return self._key_id
 
     def sign(self, tree_size: int, root_hash: bytes, timestamp: str) -> Checkpoint:
-        text = notes.note_text(self._origin, tree_size, root_hash, timestamp)
+        text = signed_notes.note_text(self._origin, tree_size, root_hash, timestamp)
         signature = self._private_key.sign(text.encode())
-        note = f"{text}\n{notes.signature_line(self._origin, self._key_id, signature)}"
+        note = f"{text}\n{signed_notes.signature_line(self._origin, self._key_id, signature)}"
         return Checkpoint(self._origin, tree_size, root_hash, timestamp, note)
 
     def derive_secret(self, purpose: str) -> bytes:
@@ -120,4 +120,4 @@ def ed25519_verifies(public_key_raw: bytes, message: bytes, signature: bytes) ->
 def verify_note(note: str, public_key_raw: bytes, origin: str) -> tuple[int, bytes, str]:
     """(tree_size, root_hash, timestamp) of a checkpoint signed by ``public_key_raw`` as
     ``origin``. Signatures by other keys (e.g. witness cosignatures) are ignored."""
-    return notes.verify_note(note, public_key_raw, origin, ed25519_verifies)
+    return signed_notes.verify_note(note, public_key_raw, origin, ed25519_verifies)

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ledger.notes import EM_DASH, CheckpointError, _split_note
+from ledger.signed_notes import EM_DASH, CheckpointError, _split_note
 from ledger.vkeys import VerifierKey
 
 COSIGNATURE_HEADER = "cosignature/v1\n"

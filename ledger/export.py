@@ -40,7 +40,7 @@ from ledger.bundle_verifier import (
     VERIFIER_FILE,
     VERIFIER_KEY_FILE,
 )
-from ledger.notes import key_id
+from ledger.signed_notes import key_id
 from ledger.vkeys import log_verifier_key
 from ledger.witnessing import cosigned_note
 from ledger.recorders.base import LedgerRecorder, LoggedEvent, StoredCheckpoint
@@ -49,7 +49,7 @@ EVENTS_PAGE = 2_000
 LEAVES_PAGE = 20_000
 # verify.py is these modules, in this order, as one file (imports between them removed).
 VERIFIER_MODULES = (
-    "ledger.notes",
+    "ledger.signed_notes",
     "ledger.ed25519",
     "ledger.merkle",
     "ledger.vkeys",

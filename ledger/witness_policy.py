@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ledger.cosignatures import Ed25519Check, check_cosignature, checkpoint_body, signed_by_log
-from ledger.notes import CheckpointError
+from ledger.signed_notes import CheckpointError
 from ledger.vkeys import COSIGNATURE_ED25519, NOTE_ED25519, VerifierKey, VerifierKeyError, parse_verifier_key
 
 NONE = "none"

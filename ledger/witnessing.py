@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 from domain.errors import ConfigurationError, Unavailable
 from ledger.checkpoints import ed25519_verifies
 from ledger.cosignatures import check_cosignature
-from ledger.notes import CheckpointError
+from ledger.signed_notes import CheckpointError
 from ledger.recorders.base import LedgerRecorder, StoredCheckpoint
 from ledger.recorders.cosignature_records import StoredCosignature
 from ledger.tree import LogTree

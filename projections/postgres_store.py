@@ -9,7 +9,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from ledger.recorders.postgres import one_schema_change_at_a_time
-from ledger.roles import is_owner
+from ledger.postgres_grants import is_owner
 from projections.store import VERSIONED, ReadModel
 
 
@@ -29,7 +29,7 @@ class PostgresReadModel(ReadModel, PostgresTrackingRecorder):
                 cursor.execute(f"ANALYZE {self._generation_table(generation, name)}")
 
     def create_table(self) -> None:
-        # The writer role (ledger/roles.py) uses the tables `ledger migrate` made, as their owner.
+        # The writer role (ledger/postgres_grants.py) uses the tables `ledger migrate` made, as their owner.
         if not self._made_by_another_role("projection_tracking"):
             super().create_table()
 

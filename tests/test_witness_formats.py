@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger import notes
+from ledger import signed_notes
 from ledger.checkpoints import ed25519_verifies
 from ledger.cosignatures import check_cosignature, cosignature_message, signed_by_log
 from ledger.ed25519 import verify_signature
@@ -39,7 +39,7 @@ def test_the_signed_note_example_key_id_is_530d903a() -> None:
 @pytest.mark.parametrize("vector", ["signed_note_example", "go_sumdb_note"])
 def test_the_example_notes_signatures_verify_under_their_keys_and_not_once_altered(vector: str, verifies) -> None:
     key = parse_verifier_key(VECTORS[vector]["vkey"])
-    text, signatures = notes._split_note(VECTORS[vector]["note"])
+    text, signatures = signed_notes._split_note(VECTORS[vector]["note"])
     [(name, kid, signature)] = signatures
     assert (name, kid) == (key.name, key.key_id)
     assert verifies(key.public_key, text.encode(), signature)
@@ -111,7 +111,7 @@ def _cosigned(count: int) -> tuple[str, list[Cosigner]]:
     log_key = Ed25519PrivateKey.generate()
     text = "ledger.test/ms-l\n5\n" + base64.b64encode(bytes(32)).decode() + "\n"
     log = parse_verifier_key(log_verifier_key("ledger.test/ms-l", log_key.public_key().public_bytes_raw()))
-    note = text + "\n" + notes.signature_line(log.name, log.key_id, log_key.sign(text.encode()))
+    note = text + "\n" + signed_notes.signature_line(log.name, log.key_id, log_key.sign(text.encode()))
     cosigners = [Cosigner(Ed25519PrivateKey.generate(), f"w{i}.test/w") for i in range(3)]
     return note + "".join(c.cosign(text, 1_700_000_000 + i) for i, c in enumerate(cosigners[:count])), cosigners
 

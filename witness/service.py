@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger.checkpoints import ed25519_verifies
 from ledger.cosignatures import checkpoint_body, cosignature_line, cosignature_message, signed_by_log
 from ledger.merkle import verify_consistency
-from ledger.notes import CheckpointError
+from ledger.signed_notes import CheckpointError
 from ledger.vkeys import COSIGNATURE_ED25519, VerifierKey
 from witness.state import WitnessState
 

@@ -10,7 +10,7 @@ rather than a sequence's (a sequence leaves gaps when a transaction rolls back, 
 position − 1 must hold). Rows go as binary arrays, one per column. Triggers make the database itself
 refuse UPDATE, DELETE and TRUNCATE of events, leaves and checkpoints. The lock is taken through a
 function of the tables' owner, so that the writer role needs no UPDATE privilege for it, and a
-writer leaves the tables as the owner made them (see ledger/roles.py).
+writer leaves the tables as the owner made them (see ledger/postgres_grants.py).
 """
 
 import time
@@ -27,7 +27,7 @@ from psycopg.sql import SQL, Identifier
 
 from ledger.faults import reconnecting_helps
 from ledger.leaves import Leaf, LeafKey, leaf_inputs
-from ledger.roles import is_owner, needs_the_owner
+from ledger.postgres_grants import is_owner, needs_the_owner
 from ledger.recorders.base import LedgerRecorder, LogHead
 from ledger.recorders.case_keys import NO_KEY_CHANGES, CaseKeyChanges, CaseKeyRow, ErasureAttempt
 from ledger.recorders.postgres_erasure import vacuum_away_dead_keys
@@ -163,7 +163,7 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
         )
         # The append lock, as the library takes it (its comment in _lock_table says why), through a
         # function of the owner's: in PostgreSQL 15, LOCK TABLE … IN EXCLUSIVE MODE needs UPDATE,
-        # DELETE or TRUNCATE on the table, which the writer role must not have (ledger/roles.py).
+        # DELETE or TRUNCATE on the table, which the writer role must not have (ledger/postgres_grants.py).
         # SECURITY DEFINER with a fixed search_path, no arguments, and callable only by roles
         # granted EXECUTE: it can do nothing but take this one lock, for the caller's transaction.
         self.sql_create_statements += [
@@ -189,7 +189,7 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
 
     def create_table(self) -> None:
         """Creates (or brings up to date) the tables, when connected as their owner. A role that
-        is not (the writer: see ledger/roles.py) uses them as `ledger migrate` left them."""
+        is not (the writer: see ledger/postgres_grants.py) uses them as `ledger migrate` left them."""
         try:
             with self.datastore.transaction(commit=False) as cursor:
                 owner = is_owner(cursor, self.events_table)

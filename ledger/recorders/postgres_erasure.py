@@ -13,7 +13,7 @@ reused: a test found a removed key still on its page. So:
    old file. It takes an exclusive lock on the (small) table for a moment, given up after the
    caller's patience if a session holds a lock on it (again, `pg_dump`).
 
-Only the table's owner may vacuum it: the writer role owns the case-key table (ledger/roles.py).
+Only the table's owner may vacuum it: the writer role owns the case-key table (ledger/postgres_grants.py).
 """
 
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 from psycopg import errors
 from psycopg.sql import SQL
 
-from ledger.roles import is_owner
+from ledger.postgres_grants import is_owner
 
 
 def vacuum_away_dead_keys(connection: Any, table: str, patience: float) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ session of the token, and a row past its `expires_at` is dead (and purged at the
 
 The SQL is the recorders' own (their transactions and placeholders), in one place for both
 backends; the table is created with the log's tables (`ledger migrate` on PostgreSQL) and the
-writer role may select, insert and delete its rows (ledger/roles.py).
+writer role may select, insert and delete its rows (ledger/postgres_grants.py).
 """
 
 import hashlib

@@ -6,7 +6,7 @@ good row also keeps what the next check needs to go on from there without readin
 from position 1: the tree's size, root and peaks (the perfect subtrees' roots: a resumable
 ledger.merkle.RootAccumulator) and the recorded_at of its last entry. A bad row names the first
 bad position and the problem. Like the log, the table is append-only (the recorders' triggers;
-on PostgreSQL the writer role may only select and insert: ledger/roles.py).
+on PostgreSQL the writer role may only select and insert: ledger/postgres_grants.py).
 
 Resuming from a stored state is safe against an edited row: the root recomputed from the stored
 peaks and the new leaves must still equal the next signed checkpoint's, so forged peaks show as
