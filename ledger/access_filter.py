@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from domain.date_ranges import DAWN, HORIZON
 from domain.organizations import LEDGER_OPERATOR, Organization
 from domain.values import ID_PATTERN
 
@@ -14,6 +15,7 @@ from domain.values import ID_PATTERN
 ACTIONS = ("read case", "read history", "export", "forget", "view access log", "download access log")
 ORGANIZATIONS = (*(organization.value for organization in Organization), LEDGER_OPERATOR)
 FILTER_FIELDS = ("organization", "token", "action", "case_id", "from", "to")
+DAYS = f"from {DAWN.isoformat()} to {HORIZON.isoformat()}"
 
 
 class AccessLogFilter(BaseModel):
@@ -27,8 +29,8 @@ class AccessLogFilter(BaseModel):
     )
     action: Literal[ACTIONS] | None = None  # type: ignore[valid-type]
     case_id: Annotated[str, StringConstraints(pattern=ID_PATTERN)] | None = None
-    since: date | None = Field(None, alias="from", description="The first day, UTC.")
-    until: date | None = Field(None, alias="to", description="The last day, UTC (included).")
+    since: date | None = Field(None, alias="from", description=f"The first day, UTC ({DAYS}).")
+    until: date | None = Field(None, alias="to", description=f"The last day, UTC, included ({DAYS}).")
 
     @model_validator(mode="before")
     @classmethod
@@ -36,6 +38,14 @@ class AccessLogFilter(BaseModel):
         if isinstance(values, dict):
             return {key: value for key, value in values.items() if not (isinstance(value, str) and not value.strip())}
         return values
+
+    @field_validator("since", "until")
+    @classmethod
+    def _a_day_the_ledger_can_compute_with(cls, value: date | None) -> date | None:
+        # The range of every date the ledger takes (domain/date_ranges.py): the day after `to` exists.
+        if value is not None and not DAWN <= value <= HORIZON:
+            raise ValueError(f"must be a day {DAYS}")
+        return value
 
     @field_validator("organization")
     @classmethod
