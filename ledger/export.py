@@ -66,12 +66,15 @@ Progress = Callable[[int], None]
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What one export covers: positions 1..tree_size and the checkpoints up to it."""
+    """What one export covers: positions 1..tree_size and the checkpoints up to it, each with its
+    note as cosigned when the snapshot was taken (witnesses may cosign more meanwhile: an export
+    read in two passes must write the same bytes in both)."""
 
     tree_size: int
     origin: str
     public_key: bytes
     checkpoints: list[StoredCheckpoint]
+    notes: tuple[str, ...] = ()  # the checkpoints' notes, with the witnesses' cosignatures appended
 
     @property
     def name(self) -> str:
@@ -84,7 +87,8 @@ def snapshot(ledger: Ledger) -> Snapshot:
     head = ledger.signed_heads.latest()  # the latest, or the current tree head newly signed
     assert head is not None
     checkpoints = [c for c in ledger.store.checkpoints() if c.tree_size <= head.tree_size]
-    return Snapshot(head.tree_size, ledger.signer.origin, ledger.signer.public_key_raw, checkpoints)
+    notes = tuple(cosigned_note(ledger.store, checkpoint)[0] for checkpoint in checkpoints)
+    return Snapshot(head.tree_size, ledger.signer.origin, ledger.signer.public_key_raw, checkpoints, notes)
 
 
 # --- the files ------------------------------------------------------------------------------------
@@ -148,14 +152,14 @@ def _leaf_lines(store: LedgerRecorder, tree_size: int) -> Iterator[bytes]:
 
 def _checkpoint_lines(ledger: Ledger, snap: Snapshot) -> Iterator[bytes]:
     previous = 0
-    for checkpoint in snap.checkpoints:
+    for checkpoint, note in zip(snap.checkpoints, snap.notes, strict=True):
         proof = ledger.tree.consistency_proof(previous, checkpoint.tree_size) if previous else []
         record = {
             "tree_size": checkpoint.tree_size,
             "root_hash": checkpoint.root_hash.hex(),
             "timestamp": checkpoint.timestamp,
             "origin": snap.origin,
-            "note": cosigned_note(ledger.store, checkpoint)[0],  # the witnesses' cosignatures appended
+            "note": note,  # the witnesses' cosignatures appended, as the snapshot found them
             "consistency_proof": [node.hex() for node in proof],
         }
         yield (_JSON.encode(record) + "\n").encode()

@@ -9,6 +9,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from ledger import export
+from ledger.recorders.cosignature_records import StoredCosignature
+from ledger.tar_stream import tar_entries
 from tests.builders import batch, contact, separation
 from tests.harness import Tokens
 from tests.offline import verify_py
@@ -51,3 +53,20 @@ def test_a_monitor_may_not_download_the_export(client: TestClient, tokens: Token
 
     assert response.status_code == 403
     assert not [entry for entry in client.app.state.ledger.store.access_log(0, 100) if entry["action"] == "export"]  # type: ignore[attr-defined]
+
+
+def test_a_cosignature_collected_during_a_streamed_export_does_not_break_it(client: TestClient, tokens: Tokens) -> None:
+    """The export reads the log twice (sizes, then bytes): a witness cosigning a checkpoint between
+    the passes (found: ExportChanged, the archive cut short) leaves the snapshot's notes as they were."""
+    assert client.post("/v1/events", json=batch(separation("FRTF-EXP-1")), headers=tokens.get("FRTF")).status_code == 201
+    ledger = client.app.state.ledger  # type: ignore[attr-defined]
+    snap = export.snapshot(ledger)
+    entries = tar_entries(ledger, snap)
+    first = next(entries)  # the first pass is done: every member's size is known
+    ledger.store.insert_cosignature(
+        StoredCosignature(snap.tree_size, "witness.test/late", "0a0b0c0d", 1_700_000_000, "— witness.test/late x", "2026-01-01T00:00:00Z")
+    )
+    body = first + b"".join(entries)
+    with tarfile.open(fileobj=io.BytesIO(body), mode="r:") as archive:
+        checkpoints = archive.extractfile(f"{snap.name}/checkpoints.jsonl").read()  # type: ignore[union-attr]
+    assert b"witness.test/late" not in checkpoints
