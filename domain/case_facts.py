@@ -14,7 +14,8 @@ from typing import Any, NamedTuple
 from domain.catalog import CloseReason, Election, MemberRole, Obligation, Outcome, Service, ServiceEndReason
 from domain.family_case import Entry, FamilyCase
 from domain.day_spans import care_gaps, parole_cover
-from domain.terms import ClockInputs, day_of
+from domain.clocks import ClockInputs
+from domain.terms import day_of
 
 # What a fact can change (CaseFacts.apply): the children's rows, the family's row, or the clocks of
 # some obligations; EVERYTHING when whether the case counts may change.

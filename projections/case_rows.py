@@ -13,7 +13,9 @@ from typing import Any, NamedTuple
 
 from domain.case_facts import CHILDREN, EVERYTHING, FAMILY, CaseFacts, children_touched
 from domain.catalog import Obligation
-from domain.terms import KIND_OF, Clock, ClockInputs, ObligationKind, Terms, evaluate
+from domain.clocks import Clock, ClockInputs, evaluate
+from domain.obligation_status import KIND_BY_NAME, settled_status
+from domain.terms import Terms
 
 Cell = tuple[Any, ...]
 RowKey = tuple[str, str]  # ("child", member_id) | ("family", "") | ("clock", obligation)
@@ -186,13 +188,11 @@ def clock_cell(obligation: Obligation, clock: Clock) -> Cell:
 
 
 def clock_cell_of(obligation: str, start: int, met: int | None, late: bool, since: int | None, elapsed: int | None) -> Cell:
-    """Fulfilled deadlines are settled whatever the as-of date; anything else (a deadline not yet
-    met, any duration) is decided then, from the days `status_on` reads.
+    """A clock settled whatever the as-of date (`settled_status`) is counted as settled; anything
+    else is decided then, from the days `status_on` reads.
 
     Takes a clock's fields one by one, so reports can sum clock rows without building them."""
-    if met is not None and obligation not in _DURATIONS:
-        return ("obligation", obligation, "met_late" if late else "met", elapsed)
+    settled = settled_status(KIND_BY_NAME[obligation], met, late)
+    if settled is not None:
+        return ("obligation", obligation, settled.value, elapsed)
     return ("obligation", obligation, "pending", start, met, since)
-
-
-_DURATIONS = frozenset(o.value for o, kind in KIND_OF.items() if kind is ObligationKind.DURATION)

@@ -30,7 +30,8 @@ from domain.events import case_stream_id
 from domain.family_case import FamilyCase
 from domain.organizations import LEDGER_OPERATOR
 from domain.sequence_warnings import sequence_warnings
-from domain.terms import Terms, evaluate
+from domain.clocks import evaluate
+from domain.terms import Terms
 from domain.values import utc_text
 from ledger.application import Ledger
 from ledger.recorders.base import LeanRow

@@ -14,7 +14,9 @@ from typing import Any
 
 from domain.as_of import Point
 from domain.catalog import Obligation
-from domain.terms import KIND_OF, ObligationKind, Terms, day_of, evaluate, iso
+from domain.clocks import evaluate
+from domain.obligation_status import KIND_OF, ObligationKind, lapse
+from domain.terms import Terms, day_of, iso
 from domain.values import ID_PATTERN
 from ledger.application import Ledger
 from projections.case_rows import ClockRow, clock_cell
@@ -137,8 +139,7 @@ _OBLIGATIONS = frozenset(o.value for o in Obligation)
 def _overdue_row(case_id: str, obligation: str, due: int, since: int, today: int) -> dict[str, Any]:
     kind = KIND_OF[Obligation(obligation)]
     row: dict[str, Any] = {"case_id": case_id, "obligation": obligation, "kind": kind.value}
+    row["status"] = lapse(kind).value
     if kind is ObligationKind.DEADLINE:
-        row |= {"status": "overdue", "due": iso(due)}
-    else:
-        row |= {"status": "breached"}
+        row["due"] = iso(due)
     return row | {"since": iso(since), "days": today - since + 1}

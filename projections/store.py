@@ -28,7 +28,8 @@ import orjson
 from eventsourcing.persistence import Tracking
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
-from domain.terms import KIND_OF, Clock, ClockInputs
+from domain.clocks import Clock, ClockInputs
+from domain.obligation_status import KIND_BY_NAME
 from ledger.recorders.base import create_alongside_others
 from ledger.recorders.sqlite import write_transaction
 
@@ -106,11 +107,9 @@ def decode(table: str, values: Sequence[Any]) -> tuple[RowKey, Row]:
     )
     start, due, met, late, since, elapsed = values[6:12]
     obligation = values[1]
-    clock = None if start is None else Clock(start, due, met, bool(late), since, elapsed, _KIND_BY_NAME[obligation])
+    clock = None if start is None else Clock(start, due, met, bool(late), since, elapsed, KIND_BY_NAME[obligation])
     return ("clock", obligation), ClockRow(inputs, clock)
 
-
-_KIND_BY_NAME = {obligation.value: kind for obligation, kind in KIND_OF.items()}
 
 
 @dataclass
@@ -430,7 +429,9 @@ class ReadModel(FaultRecords, ABC):
         """The first `limit` clocks overdue or breached on `today` once the log held 1..position,
         longest first (since_day, then case id and obligation), after the (since, case id,
         obligation) `after` if given: (case_id, obligation, due day, since day). Read along the
-        clocks' since-day index, so the database stops at the limit instead of sorting every clock."""
+        clocks' since-day index, so the database stops at the limit instead of sorting every clock.
+        Filtered as `domain.obligation_status.lapsed_on` defines overdue or breached (tested
+        against the domain's status in tests/test_overdue_rule.py)."""
         table = self._generation_table(generation, "clocks")
         where, parameters = "", [position, position, today]
         if after is not None:

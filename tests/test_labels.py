@@ -20,7 +20,7 @@ from pypdf import PdfReader
 from domain.case_facts import REMAINING_STATUSES
 from domain.catalog import Obligation, Service
 from domain.organizations import Organization
-from domain.terms import STATUSES_OF
+from domain.obligation_status import STATUSES_OF
 from ledger.checkpoints import Signer
 from projections.case_rows import BREAKDOWNS
 from projections.chart_text import fitted
