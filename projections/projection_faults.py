@@ -22,7 +22,7 @@ The row goes once the generation has projected past it.
 from dataclasses import dataclass
 from typing import Any
 
-PROJECTION = "case_status"  # the read model's one projection (projections/store.py)
+PROJECTION = "case_status"  # the read model's one projection (projections/read_model.py)
 
 
 class EventNotProjected(Exception):
@@ -55,7 +55,7 @@ class ProjectionFault:
 
 
 class FaultRecords:
-    """The fault table's SQL, for the read model (projections.store.ReadModel), whose transactions,
+    """The fault table's SQL, for the read model (projections.read_model.ReadModel), whose transactions,
     table names and placeholders it uses."""
 
     _read: Any

@@ -20,7 +20,7 @@ from domain.terms import Terms, day_of, iso
 from domain.values import ID_PATTERN
 from ledger.application import Ledger
 from projections.case_rows import ClockRow, clock_cell
-from projections.compliance import report_numbers
+from projections.report_numbers import report_numbers
 from projections.runner import Projection
 
 

@@ -4,7 +4,7 @@ eventsourcing's ProjectionRunner subscribes to the application recorder, which S
 this loop polls the log head instead (a cheap indexed read) on both backends, so one code path
 serves the API's in-process projector and `ledger project --follow`.
 
-Code reads and writes only a generation written in its own format (projections/store.py FORMAT).
+Code reads and writes only a generation written in its own format (projections/row_format.py FORMAT).
 When the active one was written by an earlier version of the ledger, the projector (the API's,
 `ledger project`, or `ledger migrate`) rebuilds it blue/green before projecting anything more,
 and until the new generation is active reports refuse with 503 (ReadModelOutdated) rather than
@@ -31,9 +31,11 @@ from domain.values import utc_text
 from ledger.application import Ledger
 from ledger.recorders.base import create_alongside_others
 from projections import partitioned
-from projections.case_status import CaseStatusProjector, Settings
+from projections.case_status import CaseStatusProjector
+from projections.projection_settings import ProjectionSettings
 from projections.projection_faults import EventNotProjected, ProjectionFault
-from projections.store import FORMAT, open_read_model
+from projections.read_model import open_read_model
+from projections.row_format import FORMAT
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +69,9 @@ def _format(settings: Mapping[str, Any]) -> int:
 class Projection:
     """The case-status projection of one ledger: whichever generation is active."""
 
-    def __init__(self, ledger: Ledger, settings: Settings | None = None) -> None:
+    def __init__(self, ledger: Ledger, settings: ProjectionSettings | None = None) -> None:
         self.ledger = ledger
-        self.settings = settings or Settings()
+        self.settings = settings or ProjectionSettings()
         self.model = open_read_model(ledger)
         self._projector: CaseStatusProjector | None = None
         self._lock = threading.Lock()
@@ -120,12 +122,12 @@ class Projection:
         generation = self.generation()
         if self._projector is None or self._projector.generation != generation:
             stored = self.model.generations()[generation][1]
-            known = {f.name for f in fields(Settings)}
+            known = {f.name for f in fields(ProjectionSettings)}
             self._projector = CaseStatusProjector(
                 self.ledger,
                 self.model,
                 generation,
-                Settings(**{**self.settings.__dict__, **{k: v for k, v in stored.items() if k in known}}),
+                ProjectionSettings(**{**self.settings.__dict__, **{k: v for k, v in stored.items() if k in known}}),
             )
         return self._projector
 

@@ -26,7 +26,7 @@ from projections.case_rows import BREAKDOWNS
 from projections.chart_text import fitted
 from projections.chart_shapes import WIDTH, Label, svg
 from projections.charts import MAX_LABEL_WIDTH, report_charts
-from projections.compliance import DATA_QUALITY
+from projections.report_numbers import DATA_QUALITY
 from projections.definitions import DEFINITIONS, definitions
 from projections.labels import LABELS, path_parts
 from projections.render import Format, render

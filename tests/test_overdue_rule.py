@@ -26,8 +26,9 @@ from domain.terms import SETTLEMENT_2023, Terms, iso
 from ledger.application import Ledger
 from ledger.checkpoints import Signer
 from projections.case_rows import ClockRow
-from projections.compliance import report_numbers
-from projections.store import PageWrite, ReadModel, encode, open_read_model
+from projections.report_numbers import report_numbers
+from projections.read_model import ReadModel, open_read_model
+from projections.row_format import PageWrite, encode
 
 GENERATION = 7
 FIRST, LAST = date(2023, 6, 1).toordinal(), date(2028, 6, 1).toordinal()

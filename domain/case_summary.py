@@ -26,7 +26,7 @@ def child_status(facts: CaseFacts, member_id: str) -> str:
     return "reunified" if facts.reunification_of(member_id) else facts.remaining_status()
 
 
-def case_state(case: FamilyCase) -> dict[str, Any]:
+def case_summary(case: FamilyCase) -> dict[str, Any]:
     entries = list(case.effective_entries())
     members = case.members()
     facts = CaseFacts.of_case(case)
