@@ -7,7 +7,7 @@ periods are measured in occurred time, so a late report changes the past it repo
 from typing import Any
 
 from domain.case_facts import CaseFacts
-from domain.catalog import MemberRole
+from domain.vocabulary import MemberRole
 from domain.family_case import Entry, FamilyCase
 
 

@@ -9,7 +9,7 @@ only while the clock is not met, and never before its start.
 from dataclasses import dataclass
 from typing import Any
 
-from domain.catalog import Obligation
+from domain.vocabulary import Obligation
 from domain.day_spans import first_interrupted, first_uncovered
 from domain.obligation_status import AVAILABLE_SERVICE, KINDS, ClockKind, ObligationKind, ObligationStatus
 from domain.terms import Terms

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from domain.catalog import Obligation, Service
+from domain.vocabulary import Obligation, Service
 
 
 class ClockKind(StrEnum):

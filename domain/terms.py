@@ -14,7 +14,7 @@ from datetime import date
 from functools import cached_property, lru_cache
 from typing import Any
 
-from domain.catalog import Obligation
+from domain.vocabulary import Obligation
 from domain.obligation_status import AVAILABLE_SERVICE
 
 

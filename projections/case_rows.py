@@ -11,8 +11,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from domain.case_facts import CHILDREN, EVERYTHING, FAMILY, CaseFacts, children_touched
-from domain.catalog import Obligation
+from domain.case_clock_inputs import clock_input
+from domain.case_facts import CHILDREN, EVERYTHING, FAMILY, CaseFacts, Moment, children_touched
+from domain.vocabulary import Obligation
 from domain.clocks import Clock, ClockInputs, evaluate
 from domain.obligation_status import KIND_BY_NAME, settled_status
 from domain.terms import Terms
@@ -105,7 +106,7 @@ def update_rows(rows: dict[RowKey, Row], facts: CaseFacts, terms: Terms, touched
         obligations = _touched_obligations(touched)
     for obligation in obligations:
         key = _CLOCK_KEYS[obligation]
-        inputs = facts.clock_input(obligation)
+        inputs = clock_input(facts, obligation)
         existing = rows.get(key)
         if inputs is None:
             if existing is not None:
@@ -121,13 +122,13 @@ def update_rows(rows: dict[RowKey, Row], facts: CaseFacts, terms: Terms, touched
 
 def _children_and_family(facts: CaseFacts, rows: dict[RowKey, Row]) -> None:
     remaining = facts.remaining_status()
-    credited: dict[tuple[str, int], str] = {}  # each reunification's facilitator, found once
+    credited: dict[Moment, str] = {}  # each reunification's facilitator, found once
     for member_id in facts.children:
         rows[("child", member_id)] = _child_row(facts, member_id, remaining, credited)
     rows[FAMILY_ROW] = _family(facts)
 
 
-def _child_row(facts: CaseFacts, member_id: str, remaining: str, credited: dict[tuple[str, int], str]) -> ChildRow:
+def _child_row(facts: CaseFacts, member_id: str, remaining: str, credited: dict[Moment, str]) -> ChildRow:
     assert facts.nationality is not None and facts.border_sector is not None and facts.separation_date is not None
     reunion = facts.reunification_of(member_id)
     if reunion is not None and reunion not in credited:
@@ -139,7 +140,7 @@ def _child_row(facts: CaseFacts, member_id: str, remaining: str, credited: dict[
         facts.separation_date[:7],
         facts.age_band(facts.children[member_id]),
         credited[reunion] if reunion else None,
-        reunion[0][:7] if reunion else None,
+        reunion.occurred_at[:7] if reunion else None,
     )
 
 

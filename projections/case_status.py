@@ -23,7 +23,8 @@ from datetime import datetime, timedelta
 from eventsourcing.persistence import PersistenceError
 
 from domain.case_facts import EVERYTHING, CaseFacts, Fact
-from domain.catalog import AMENDMENTS, SETTLEMENT_EVENTS, Obligation
+from domain.catalog import AMENDMENTS, SETTLEMENT_EVENTS
+from domain.vocabulary import Obligation
 from domain.events import case_stream_id
 from domain.family_case import FamilyCase
 from domain.organizations import LEDGER_OPERATOR

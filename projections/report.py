@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from domain.as_of import Point
-from domain.catalog import Obligation
+from domain.vocabulary import Obligation
 from domain.clocks import evaluate
 from domain.obligation_status import KIND_OF, ObligationKind, lapse
 from domain.terms import Terms, day_of, iso

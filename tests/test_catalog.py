@@ -15,18 +15,8 @@ from uuid import uuid4
 import pytest
 from pydantic import ValidationError
 
-from domain.catalog import (
-    CASE_EVENTS,
-    CATALOG,
-    SETTLEMENT_EVENTS,
-    Child,
-    ContactAttempted,
-    MemberAdded,
-    Parent,
-    ParentLocated,
-    Payload,
-    personal_fields,
-)
+from domain.case_payloads import Child, Parent
+from domain.catalog import CASE_EVENTS, CATALOG, SETTLEMENT_EVENTS, ContactAttempted, MemberAdded, ParentLocated, Payload, personal_fields
 from domain.envelope import MAX_BATCH, SETTLEMENT_CASE_ID, EventBatch, Posting
 from domain.organizations import Organization
 from domain.permissions import POSTERS, allowed_types, may_post

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
 from domain.case_facts import REMAINING_STATUSES
-from domain.catalog import Obligation, Service
+from domain.vocabulary import Obligation, Service
 from domain.organizations import Organization
 from domain.obligation_status import STATUSES_OF
 from ledger.checkpoints import Signer

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.catalog import Obligation
+from domain.vocabulary import Obligation
 from domain.clocks import Clock, ClockInputs, evaluate
 from domain.obligation_status import KIND_OF, ObligationStatus, lapsed_on
 from domain.terms import SETTLEMENT_2023, Terms, iso

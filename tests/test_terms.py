@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.day_spans import care_gaps, parole_cover
-from domain.catalog import Obligation
+from domain.vocabulary import Obligation
 from domain.clocks import Clock, ClockInputs, evaluate
 from domain.obligation_status import KIND_OF, STATUSES_OF, ObligationKind
 from domain.terms import SETTLEMENT_2023, Span, Terms, day_of, fold_terms, iso
