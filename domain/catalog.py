@@ -126,15 +126,6 @@ def stored_data(payload: Payload) -> dict[str, Any]:
     return payload.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def personal_fields(model: type[BaseModel]) -> frozenset[str]:
-    """Top-level fields of a payload model marked as personal data."""
-    return frozenset(
-        name
-        for name, field in model.model_fields.items()
-        if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("x-personal-data")
-    )
-
-
 def _field_names(model: type[BaseModel], personal: bool) -> set[str]:
     """Names of the fields of `model` and of the models nested in it, personal or not."""
     names: set[str] = set()

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from domain.canonical_json import compact_json
 from domain.clocks import Clock, ClockInputs
 from domain.obligation_status import KIND_BY_NAME
 from projections.case_rows import FAMILY_ROW, Cell, ChildRow, ClockRow, FamilyRow, Row, RowKey, cells, clock_cell_of
@@ -57,7 +58,7 @@ def encode(case_id: str, key: RowKey, row: Row) -> tuple[str, tuple[Any, ...]]:
 
 
 def _spans(spans: tuple[tuple[int, int | None], ...]) -> str | None:
-    return json.dumps(spans, separators=(",", ":")) if spans else None
+    return compact_json(spans) if spans else None
 
 
 def decode(table: str, values: Sequence[Any]) -> tuple[RowKey, Row]:
