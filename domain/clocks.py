@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.vocabulary import Obligation
-from domain.day_spans import first_interrupted, first_uncovered
+from domain.day_spans import DaySpan, Gap, first_interrupted, first_uncovered
 from domain.obligation_status import AVAILABLE_SERVICE, KINDS, ClockKind, ObligationKind, ObligationStatus
 from domain.terms import Terms
 
@@ -29,8 +29,8 @@ class ClockInputs:
 
     anchor: int | None
     met: int | None = None
-    cover: tuple[tuple[int, int], ...] = ()
-    interrupted: tuple[tuple[int, int | None], ...] = ()
+    cover: tuple[DaySpan, ...] = ()
+    interrupted: tuple[Gap, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +86,7 @@ def evaluate(obligation: Obligation, inputs: ClockInputs, terms: Terms) -> Clock
     if kind is ClockKind.TERM:
         broken = first_uncovered(inputs.cover, start, last)
     else:
-        outages = [(o.start, o.end) for o in terms.interruptions if o.service == AVAILABLE_SERVICE[obligation]]
+        outages = [Gap(o.start, o.end) for o in terms.interruptions if o.service == AVAILABLE_SERVICE[obligation]]
         broken = first_interrupted([*inputs.interrupted, *outages], start, last)
     return Clock(start, last, last + 1 if broken is None else None, False, broken, None, ObligationKind.DURATION)
 

@@ -9,10 +9,18 @@ transactions and table names.
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 from projections.projection_faults import PROJECTION
 from projections.row_format import COLUMNS, INTEGER_COLUMNS, VERSIONED
+
+
+class GenerationState(NamedTuple):
+    """A generation's state (building, active or retired) and the settings its rows were written
+    under (its FORMAT among them)."""
+
+    state: str
+    settings: dict[str, Any]
 
 
 class Generations:
@@ -36,17 +44,17 @@ class Generations:
                 "settings TEXT NOT NULL, PRIMARY KEY (projection, generation))"
             )
 
-    def generations(self) -> dict[int, tuple[str, dict[str, Any]]]:
-        """generation → (state, settings): state is building, active or retired."""
+    def generations(self) -> dict[int, GenerationState]:
+        """Every generation of the projection, by number."""
         with self._read() as cursor:
             cursor.execute(
                 self._sql(f"SELECT generation, state, settings FROM {self._table('projection_generations')} WHERE projection = %s"),
                 (PROJECTION,),
             )
-            return {int(r["generation"]): (r["state"], json.loads(r["settings"])) for r in cursor.fetchall()}
+            return {int(r["generation"]): GenerationState(r["state"], json.loads(r["settings"])) for r in cursor.fetchall()}
 
     def active_generation(self) -> int | None:
-        active = [g for g, (state, _) in self.generations().items() if state == "active"]
+        active = [g for g, found in self.generations().items() if found.state == "active"]
         return active[0] if active else None
 
     def create_generation(self, generation: int, settings: Mapping[str, Any], state: str) -> None:

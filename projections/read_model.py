@@ -21,7 +21,7 @@ from abc import ABC, abstractmethod
 from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from eventsourcing.persistence import Tracking
 
@@ -195,18 +195,18 @@ class ReadModel(Generations, FaultRecords, ABC):
             return since, self._snapshots[key]
 
     def overdue_at(
-        self, generation: int, position: int, today: int, limit: int, after: tuple[int, str, str] | None = None
-    ) -> list[tuple[str, str, int, int]]:
+        self, generation: int, position: int, today: int, limit: int, after: "OverdueKey | None" = None
+    ) -> list["OverdueClock"]:
         """The first `limit` clocks overdue or breached on `today` once the log held 1..position,
-        longest first (since_day, then case id and obligation), after the (since, case id,
-        obligation) `after` if given: (case_id, obligation, due day, since day). Read along the
+        longest first (since_day, then case id and obligation), after the clock `after` if given.
+        Read along the
         clocks' since-day index, so the database stops at the limit instead of sorting every clock.
         Filtered as `domain.obligation_status.lapsed_on` defines overdue or breached (tested
         against the domain's status in tests/test_overdue_rule.py)."""
         table = self._generation_table(generation, "clocks")
         where, parameters = "", [position, position, today]
         if after is not None:
-            since, case_id, obligation = after
+            since, case_id, obligation = after.since, after.case_id, after.obligation
             # since_day >= … first: a bound the index's range scan starts from
             where = "AND since_day >= %s AND (since_day > %s OR case_id > %s OR (case_id = %s AND obligation > %s)) "
             parameters += [since, since, case_id, case_id, obligation]
@@ -220,7 +220,7 @@ class ReadModel(Generations, FaultRecords, ABC):
                 (*parameters, limit),
             )
             rows = cursor.fetchall()
-        return [(row["case_id"], row["obligation"], int(row["due_day"]), int(row["since_day"])) for row in rows]
+        return [OverdueClock(row["case_id"], row["obligation"], int(row["due_day"]), int(row["since_day"])) for row in rows]
 
     def rows_at(self, generation: int, table: str, position: int) -> Iterator[tuple[str, RowKey, Row]]:
         """(case_id, key, row) of every row of `table` that held once the log held 1..position."""
@@ -257,6 +257,28 @@ class ReadModel(Generations, FaultRecords, ABC):
                     listed = list(values.values()) if isinstance(values, dict) else list(values)
                     key, row = decode("clocks", listed)
                     yield listed[0], key, row
+
+
+class OverdueKey(NamedTuple):
+    """Where the overdue list is ordered: by since day, then case id and obligation."""
+
+    since: int
+    case_id: str
+    obligation: str
+
+
+class OverdueClock(NamedTuple):
+    """A clock on the overdue list: overdue (a deadline, due on `due`) or breached (a duration)
+    since `since`."""
+
+    case_id: str
+    obligation: str
+    due: int
+    since: int
+
+    @property
+    def key(self) -> OverdueKey:
+        return OverdueKey(self.since, self.case_id, self.obligation)
 
 
 def tracking_name(generation: int) -> str:

@@ -15,6 +15,7 @@ import orjson
 
 from domain.canonical_json import compact_json
 from domain.clocks import Clock, ClockInputs
+from domain.day_spans import DaySpan, Gap
 from domain.obligation_status import KIND_BY_NAME
 from projections.case_rows import FAMILY_ROW, Cell, ChildRow, ClockRow, FamilyRow, Row, RowKey, cells, clock_cell_of
 
@@ -72,8 +73,8 @@ def decode(table: str, values: Sequence[Any]) -> tuple[RowKey, Row]:
     inputs = ClockInputs(
         anchor,
         met_event,
-        tuple((s[0], s[1]) for s in json.loads(cover)) if cover else (),
-        tuple((s[0], s[1]) for s in json.loads(interrupted)) if interrupted else (),
+        tuple(DaySpan(first, last) for first, last in json.loads(cover)) if cover else (),
+        tuple(Gap(first, last) for first, last in json.loads(interrupted)) if interrupted else (),
     )
     start, due, met, late, since, elapsed = values[6:12]
     obligation = values[1]

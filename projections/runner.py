@@ -109,7 +109,7 @@ class Projection:
 
     def late_report_days(self) -> int:
         """The threshold the active generation was built with (a change needs `ledger rebuild`)."""
-        settings = self.model.generations()[self.generation()][1]
+        settings = self.model.generations()[self.generation()].settings
         return int(settings.get("late_report_days", self.settings.late_report_days))
 
     def tracked(self) -> int:
@@ -121,7 +121,7 @@ class Projection:
     def _active_projector(self) -> CaseStatusProjector:
         generation = self.generation()
         if self._projector is None or self._projector.generation != generation:
-            stored = self.model.generations()[generation][1]
+            stored = self.model.generations()[generation].settings
             known = {f.name for f in fields(ProjectionSettings)}
             self._projector = CaseStatusProjector(
                 self.ledger,
@@ -137,7 +137,7 @@ class Projection:
         if it is of a newer format (left alone: a newer version of the ledger wrote it). A failure
         is recorded as the generation's fault before it is raised; a success clears the fault."""
         with self._lock:
-            found = _format(self.model.generations()[self.generation()][1])
+            found = _format(self.model.generations()[self.generation()].settings)
             if found > FORMAT:
                 if not self._newer_seen:  # said once: the follower asks ten times a second
                     log.warning("projection paused: a newer version of the ledger wrote the active generation (format %s)", found)
@@ -180,7 +180,7 @@ class Projection:
         the active generation is of this code's format, False while another process rebuilds it.
         Raises ReadModelOutdated if a newer version of the ledger wrote it."""
         with self._lock:
-            found = _format(self.model.generations()[self.generation()][1])
+            found = _format(self.model.generations()[self.generation()].settings)
             if found > FORMAT:
                 raise ReadModelOutdated(found)
             return found == FORMAT or self._upgrade(progress, workers)
@@ -217,8 +217,8 @@ class Projection:
         number stays taken: a generation's tracking rows outlive its tables."""
         try:
             found = self.model.generations().get(building)
-            if found is not None and found[0] == "building":
-                self.model.update_settings(building, {**found[1], "heartbeat": ""})
+            if found is not None and found.state == "building":
+                self.model.update_settings(building, {**found.settings, "heartbeat": ""})
         except Exception:  # noqa: BLE001 - the database may be away: the heartbeat goes stale instead
             log.warning("an unfinished rebuild's claim is left to go stale")
 
