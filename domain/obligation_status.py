@@ -87,16 +87,13 @@ class ObligationStatus:
 
     @classmethod
     def on(cls, today: int, kind: ObligationKind, start: int, met: int | None, late: bool, since: int | None) -> "ObligationStatus":
-        """A clock's status on `today`: the one reading of DOMAIN.md §5, for a `Clock` and for the
-        report's tallies of clocks it never builds. `since` is the first day the clock counts as
-        overdue (a deadline) or breached (a duration) unless more is recorded; None if never."""
-        if met is not None and met <= today:
-            return cls(Status.MET_LATE if late else Status.MET, met)
-        if start > today:
-            return cls(Status.NOT_APPLICABLE, start)
-        if since is not None and since <= today:
-            return cls(lapse(kind), since)
-        return cls(Status.OPEN, start)
+        """A clock's status on `today` (`status_on`), with the day it counts from."""
+        status = status_on(today, kind, start, met, late, since)
+        if status is Status.MET or status is Status.MET_LATE:
+            return cls(status, met)  # type: ignore[arg-type]  # met, since the status says so
+        if status is Status.OVERDUE or status is Status.BREACHED:
+            return cls(status, since)  # type: ignore[arg-type]
+        return cls(status, start)
 
     @property
     def lapsed(self) -> bool:
@@ -105,16 +102,30 @@ class ObligationStatus:
 
 
 def status_on(today: int, kind: ObligationKind, start: int, met: int | None, late: bool, since: int | None) -> Status:
-    """The status alone (see ObligationStatus.on)."""
-    return ObligationStatus.on(today, kind, start, met, late, since).status
+    """A clock's status on `today`: the one reading of DOMAIN.md §5, for a `Clock` and for the
+    report's tallies of clocks it never builds. `since` is the first day the clock counts as
+    overdue (a deadline) or breached (a duration) unless more is recorded; None if never.
+    A plain function, no object built: a report reads every pending clock cell with it."""
+    if met is not None and met <= today:
+        return _MET_LATE if late else _MET
+    if start > today:
+        return _NOT_APPLICABLE
+    if since is not None and since <= today:
+        return _BREACHED if kind is _DURATION else _OVERDUE
+    return _OPEN
+
+
+# Bound once: an enum's member is a class attribute lookup, a third of status_on's time.
+_MET, _MET_LATE, _OPEN, _OVERDUE, _BREACHED, _NOT_APPLICABLE = Status
+_DURATION = ObligationKind.DURATION
 
 
 def settled_status(kind: ObligationKind, met: int | None, late: bool) -> Status | None:
     """The status a clock has whatever the as-of day, or None if that day decides it. A deadline
     met is met (or met late) for good: the day it was met is recorded by then, since nothing is
     recorded before it occurs. Anything else (a deadline not met, any duration) reads by the day."""
-    if met is not None and kind is ObligationKind.DEADLINE:
-        return Status.MET_LATE if late else Status.MET
+    if met is not None and kind is not _DURATION:
+        return _MET_LATE if late else _MET
     return None
 
 

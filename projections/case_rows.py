@@ -195,5 +195,5 @@ def clock_cell_of(obligation: str, start: int, met: int | None, late: bool, sinc
     Takes a clock's fields one by one, so reports can sum clock rows without building them."""
     settled = settled_status(KIND_BY_NAME[obligation], met, late)
     if settled is not None:
-        return ("obligation", obligation, settled.value, elapsed)
+        return ("obligation", obligation, settled, elapsed)
     return ("obligation", obligation, "pending", start, met, since)
