@@ -193,7 +193,16 @@ def clock_cell_of(obligation: str, start: int, met: int | None, late: bool, sinc
     else is decided then, from the days `status_on` reads.
 
     Takes a clock's fields one by one, so reports can sum clock rows without building them."""
-    settled = settled_status(KIND_BY_NAME[obligation], met, late)
-    if settled is not None:
-        return ("obligation", obligation, settled, elapsed)
+    words = _SETTLED_WHEN_MET.get(obligation) if met is not None else None
+    if words is not None:
+        return ("obligation", obligation, words[late], elapsed)
     return ("obligation", obligation, "pending", start, met, since)
+
+
+# The domain's `settled_status`, read once per obligation (on time, late): a report sums a clock
+# cell for every clock row that changed since its snapshot, so this runs thousands of times a report.
+_SETTLED_WHEN_MET: dict[str, tuple[str, str]] = {
+    name: (on_time.value, settled_status(kind, 0, late=True).value)  # type: ignore[union-attr]
+    for name, kind in KIND_BY_NAME.items()
+    if (on_time := settled_status(kind, 0, late=False)) is not None
+}
