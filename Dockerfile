@@ -9,6 +9,8 @@ COPY domain /src/domain
 COPY ledger /src/ledger
 COPY projections /src/projections
 COPY api /src/api
+COPY examples /src/examples
+COPY witness /src/witness
 RUN pip install --no-cache-dir /src \
     && rm -rf /src \
     && useradd --system --uid 10001 --user-group --home-dir /var/lib/ledger --no-create-home --shell /usr/sbin/nologin ledger \

@@ -1,9 +1,11 @@
-# `make run` serves the ledger on var/ledger.db; `make test` runs the whole suite.
+# `make run` serves the ledger on var/ledger.db (HOST= and PORT= to choose where); `make test` runs the whole suite.
 # The first use of either creates .venv and installs the project into it.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: run test bench clean browser compose
 
@@ -15,7 +17,7 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 run: $(STAMP)
-	$(BIN)/ledger serve
+	$(BIN)/ledger serve --host $(HOST) --port $(PORT)
 
 # The dashboard's browser test drives Debian's chromium (Playwright never downloads a browser):
 # installed here when missing and run as root, as CI is. Elsewhere that test skips, unless CI is set.

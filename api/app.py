@@ -10,17 +10,18 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from api import docs_pages, metrics, problems
+from api.bootstrap import opened_runtime
 from api.content_security import EveryHtmlPage
 from api.limits import BodyLimit
 from api.metrics import Metrics, RequestMetrics
 from api.request_logging import RequestLog, configure_logging
-from api.routes import audit, cases, dashboard, events, export, favicon, health, reports
+from api.routes import access_log_page, audit, auditor_pages, cases, catalog, dashboard, events, export, favicon, health, integrity_page, reports
 from api.sessions import PURPOSE, Sessions
 from api.settings import Settings
 from ledger.application import Ledger
-from ledger.erasure import START_UP_WAIT_SECONDS, finish_erasure
+from ledger.erasure import Erasure
 from ledger.publisher import publishing_checkpoints
-from projections.runner import Projection
+from ledger.witnessing import CosignatureCollector, collecting_cosignatures
 
 log = logging.getLogger("ledger.api")
 
@@ -52,10 +53,11 @@ def _settle_garbage_collector() -> None:
     gc.set_threshold(10_000, 10, 10)  # the young generation: CPython's default is 700
 
 
-def _finish_forgetting(ledger: Ledger) -> None:
-    """Erases what a `ledger forget` that could not finish (or was killed) left of destroyed keys
-    in the database's files; says so if it cannot yet (case ids only: no personal data)."""
-    erasure = finish_erasure(ledger.store, START_UP_WAIT_SECONDS)
+def _say_erasure(erasure: Erasure | None) -> None:
+    """Says what start-up erased of destroyed keys left in the database's files by a `ledger forget`
+    that could not finish (or was killed), or that it cannot yet (case counts only: no personal data)."""
+    if erasure is None:
+        return
     if erasure.finished and erasure.cases:
         log.info("finished erasing the destroyed keys of %d forgotten cases", len(erasure.cases))
     elif not erasure.finished:
@@ -73,31 +75,32 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.settings = settings
-        app.state.ledger = opened = ledger or Ledger(settings.database_url, settings.signer, settings.master_key)
-        opened.adopt_default_terms()
-        _finish_forgetting(opened)
-        app.state.sessions = Sessions(
-            (opened.signer or settings.signer).derive_secret(PURPOSE),
-            timedelta(hours=settings.dashboard_session_hours),
-            opened.store,
-        )
-        app.state.projection = projection = Projection(opened, settings.projection)
-        if ledger is None:  # this process serves the ledger it opened
-            _settle_garbage_collector()
-        stop = threading.Event()
-        follower = threading.Thread(target=projection.follow, args=(stop,), name="projector", daemon=True)
-        if settings.projector == "in-process":
-            follower.start()
-        try:
-            with publishing_checkpoints(opened, settings.checkpoint_interval_seconds):
-                yield
-        finally:
-            stop.set()
-            if follower.is_alive():
-                follower.join(timeout=30)
-            if ledger is None:
-                opened.close()
+        with opened_runtime(settings, ledger, adopt_terms=True) as runtime:
+            _say_erasure(runtime.erasure)
+            app.state.settings = settings
+            app.state.ledger = opened = runtime.ledger
+            app.state.sessions = Sessions(
+                (opened.signer or settings.signer).derive_secret(PURPOSE),
+                timedelta(hours=settings.dashboard_session_hours),
+                opened.store,
+            )
+            app.state.projection = projection = runtime.projection
+            if ledger is None:  # this process serves the ledger it opened
+                _settle_garbage_collector()
+            stop = threading.Event()
+            follower = threading.Thread(target=projection.follow, args=(stop,), name="projector", daemon=True)
+            if settings.projector == "in-process":
+                follower.start()
+            app.state.cosignatures = collector = CosignatureCollector(
+                opened.store, opened.tree, settings.witness_endpoints, settings.witness_poll_seconds
+            )
+            try:
+                with publishing_checkpoints(opened, settings.checkpoint_interval_seconds), collecting_cosignatures(collector):
+                    yield
+            finally:
+                stop.set()
+                if follower.is_alive():
+                    follower.join(timeout=30)
 
     app = FastAPI(
         title="Settlement compliance ledger",
@@ -117,6 +120,6 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     app.add_middleware(RequestLog)
     app.add_middleware(EveryHtmlPage)
-    for module in (events, cases, reports, audit, export, health, metrics, dashboard, favicon, docs_pages):
+    for module in (events, catalog, cases, reports, audit, export, health, metrics, dashboard, auditor_pages, integrity_page, access_log_page, favicon, docs_pages):
         app.include_router(module.router)
     return app

@@ -24,7 +24,7 @@ def principal(
 ) -> Principal:
     if credentials is None:
         raise HTTPException(401, "this route needs a bearer token", headers=_CHALLENGE)
-    who = ledger.authenticate(credentials.credentials)
+    who = ledger.tokens.authenticate(credentials.credentials)
     if who is None:
         raise HTTPException(401, "the token is unknown or revoked", headers=_CHALLENGE)
     return who

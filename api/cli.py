@@ -16,27 +16,30 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
+import click
 import typer
+from typer.core import TyperGroup
 from eventsourcing.persistence import PersistenceError
-from pydantic import TypeAdapter, ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from api import backfill_lines, docs_cli
+from api.errors import ANSWERED, answer_for, field_of
+from api.bootstrap import Runtime, opened_runtime
 from api.http_server import raise_descriptor_limit, server_options
 from api.settings import Settings
-from domain.as_of import AsOf, AsOfError, Point
-from domain.envelope import Envelope, Posting
+from api.witness_cli import witness
+from domain.as_of import AsOf
+from domain.errors import Unavailable
+from domain.envelope import Posting
 from domain.organizations import Organization, Role
-from ledger.application import BatchRejected, Ledger
+from ledger.append_outcomes import BatchRejected
+from ledger.application import Ledger
 from ledger.bundle_verifier import Tampered, describe, read_log, verify_bundle
-from ledger.checkpoints import KeyFileError
-from ledger.personal_data import MasterKeyError
-from ledger.config import DatabaseURLError
 from ledger.demo import Population, append_population
 from ledger.erasure import (
     FORGET_WAIT_SECONDS,
-    START_UP_WAIT_SECONDS,
     Erasure,
     described,
     destroy_left_behind,
@@ -46,21 +49,46 @@ from ledger.erasure import (
 from ledger.export import ExportError, write_bundle
 from ledger.roles import grant_writer, needs_the_owner
 from ledger.verify import verify_log
+from ledger.vkeys import log_verifier_key
+from ledger.witness_policy import PolicyError
 from projections.definitions import definitions
 from projections.partitioned import MAX_WORKERS, PARALLEL_FROM, WorkerFailed, default_workers
 from projections.projection_faults import EventNotProjected
 from projections.render import FORMAT_HELP, Format, render
-from projections.report import ProjectionBehind, compliance_report
-from projections.runner import Projection, ReadModelOutdated
-from projections.what_if import WhatIfRefused, what_if_terms
+from projections.report import compliance_report
+from projections.runner import ReadModelOutdated
+from projections.what_if import what_if_terms
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="The settlement compliance ledger.")
+class _Answered(TyperGroup):
+    """Runs a command; an error of the tree ends it with one line and the table's exit code
+    (api/errors.py), wherever in the command it was raised."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ANSWERED as error:
+            fail(_one_line(error), answer_for(error).exit_code)
+
+
+def _one_line(error: BaseException) -> str:
+    """The error as the command line says it: naming the option at fault (--as-of, --terms)."""
+    if isinstance(error, Tampered):
+        return error.summary()
+    if isinstance(error, PolicyError):
+        return f"NOT WITNESSED as the policy demands: {error}"
+    if isinstance(error, Unavailable):
+        return f"not just now: {error}; retry shortly"
+    field = field_of(error)
+    return f"--{field.split('.')[0].replace('_', '-')}: {error}" if field else str(error)
+
+
+app = typer.Typer(cls=_Answered, no_args_is_help=True, add_completion=False, help="The settlement compliance ledger.")
 tokens = typer.Typer(no_args_is_help=True, help="Issue, list and revoke API tokens (each one is an event in the log).")
 app.add_typer(tokens, name="tokens")
+app.add_typer(witness, name="witness")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
-_envelope = TypeAdapter(Envelope)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -76,30 +104,37 @@ def _without_password(url: str) -> str:
 
 
 @contextmanager
-def opened_ledger(finish_forgetting: bool = True) -> Iterator[Ledger]:
-    """The ledger of LEDGER_DATABASE_URL. Opening it finishes erasing any case keys destroyed by a
-    `ledger forget` that could not finish (or was killed): briefly, warning if it cannot yet."""
+def opened(finish_forgetting: bool = True, adopt_terms: bool = False) -> Iterator[Runtime]:
+    """The runtime of LEDGER_DATABASE_URL, from the composition root (api/bootstrap.py). Opening it
+    finishes erasing any case keys destroyed by a `ledger forget` that could not finish (or was
+    killed): briefly, warning if it cannot yet."""
     settings = Settings()
     where = _without_password(settings.database_url)
+    runtime = opened_runtime(settings, finish_forgetting=finish_forgetting, adopt_terms=adopt_terms)
     try:
-        ledger = Ledger(settings.database_url, settings.signer, settings.master_key)
-    except (DatabaseURLError, KeyFileError, MasterKeyError) as error:
-        fail(str(error))
+        entered = runtime.__enter__()
     except (PersistenceError, OSError) as error:
         fail(f"cannot open the database at {where}: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
     try:
-        if finish_forgetting:
-            _finish_at_start_up(ledger)
-        yield ledger
+        _say_erasure(entered.erasure)
+        yield entered
     except PersistenceError as error:
         hint = "; run this as the schema's owner (README: Database roles)" if needs_the_owner(error) else ""
         fail(f"the database at {where} failed: {str(error).splitlines()[0] if str(error) else type(error).__name__}{hint}")
     finally:
-        ledger.close()
+        runtime.__exit__(None, None, None)
 
 
-def _finish_at_start_up(ledger: Ledger) -> None:
-    erasure = finish_erasure(ledger.store, START_UP_WAIT_SECONDS)
+@contextmanager
+def opened_ledger(finish_forgetting: bool = True) -> Iterator[Ledger]:
+    """The ledger of `opened`, for commands that need nothing else."""
+    with opened(finish_forgetting) as runtime:
+        yield runtime.ledger
+
+
+def _say_erasure(erasure: Erasure | None) -> None:
+    if erasure is None:
+        return
     if erasure.finished and erasure.cases:
         err.print(f"finished erasing the destroyed keys of forgotten {described(erasure.cases)} from the database's files")
     elif not erasure.finished:
@@ -133,6 +168,7 @@ def serve(
     import uvicorn
 
     settings = Settings()
+    settings.witness_endpoints  # noqa: B018 - a bad LEDGER_WITNESSES refused here (one line), not in the server's start-up
     try:
         raise_descriptor_limit(settings.max_connections)
     except ValueError as error:
@@ -150,7 +186,7 @@ def create_token(
     """Issue a token. It is printed once, here, and stored only as a hash."""
     with opened_ledger() as ledger:
         try:
-            secret = ledger.issue_token(name, organization, role)
+            secret = ledger.tokens.issue(name, organization, role)
         except ValueError as error:
             fail(str(error))
     err.print(f"issued {role.value} token [bold]{name}[/] for {organization.value}; it will not be shown again:")
@@ -162,7 +198,7 @@ def list_tokens() -> None:
     """List tokens (names, organizations, roles, revoked or not; never secrets)."""
     with opened_ledger() as ledger:
         table = Table("name", "organization", "role", "revoked")
-        for token in ledger.tokens():
+        for token in ledger.tokens.listed():
             table.add_row(token["name"], token["organization"], token["role"], "yes" if token["revoked"] else "no")
     out.print(table)
 
@@ -175,29 +211,10 @@ def revoke_token(
     """Revoke a token: it stops working at once, in every API process."""
     with opened_ledger() as ledger:
         try:
-            ledger.revoke_token(name, reason)
+            ledger.tokens.revoke(name, reason)
         except ValueError as error:
             fail(str(error))
     err.print(f"revoked token {name}")
-
-
-def _read_postings(path: Path) -> Iterator[tuple[int, Posting]]:
-    """(line number, posting) for every non-blank line; raises ValueError naming the bad line."""
-    with path.open("rb") as lines:
-        for number, raw in enumerate(lines, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise ValueError(f"line {number}: not valid UTF-8") from None
-            if not line.strip():
-                continue
-            try:
-                envelope = _envelope.validate_json(line)
-            except ValidationError as error:
-                first = error.errors()[0]
-                where = ".".join(str(p) for p in first["loc"] if not (isinstance(p, str) and p[:1].isupper()))
-                raise ValueError(f"line {number}: {where or 'envelope'}: {first['msg']}") from None
-            yield number, Posting.from_envelope(envelope)
 
 
 @app.command("import")
@@ -205,19 +222,27 @@ def import_events(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="JSON Lines of envelopes.")],
     as_token: Annotated[str, typer.Option("--as", help="Name of the (agency) token the events are posted as.")],
     batch_size: Annotated[int, typer.Option(min=1, max=1000, help="Events per all-or-nothing batch.")] = 500,
+    max_problems: Annotated[
+        int, typer.Option(min=1, help="Problems listed at most when lines are bad (then how many more).")
+    ] = backfill_lines.DEFAULT_MAX_PROBLEMS,
 ) -> None:
     """Append a backfill with the same validation and rules as the API.
 
-    The whole file is validated before anything is appended; then each batch is all or nothing.
+    The whole file is checked before anything is appended, and every bad line is reported (line,
+    field, message); then each batch is all or nothing.
     """
-    try:
-        total = sum(1 for _ in _read_postings(file))
-    except ValueError as error:
-        fail(f"{file}: {error}; nothing was appended")
     with opened_ledger() as ledger:
-        principal = ledger.principal_named(as_token)
+        principal = ledger.tokens.principal_named(as_token)
         if principal is None:
             fail(f"there is no live token named {as_token}")
+        if principal.role is not Role.AGENCY:
+            fail(f"{as_token} is a {principal.role} token: only agency tokens post events")
+        checked = backfill_lines.check(file, principal.organization.value)
+        if checked.problems:
+            for line in checked.report(max_problems):
+                err.print(line, highlight=False, markup=False)
+            fail(f"{file}: {len(checked.problems)} problem(s) on {checked.bad_lines} line(s); nothing was appended")
+        total = checked.postings
         appended = replayed = 0
         batch: list[tuple[int, Posting]] = []
         with progress_bar() as bar:
@@ -225,8 +250,9 @@ def import_events(
 
             def flush() -> None:
                 nonlocal appended, replayed
+                head = ledger.store.tree_size()  # a replay's receipt lies at or before it, a new event's after
                 try:
-                    result = ledger.append([posting for _, posting in batch], principal)
+                    result = ledger.appender.append([posting for _, posting in batch], principal)
                 except BatchRejected as rejection:
                     problem = rejection.problems[0]
                     fail(
@@ -234,15 +260,21 @@ def import_events(
                         f"that batch (lines {batch[0][0]}-{batch[-1][0]}) was not appended, "
                         f"{appended} events before it were"
                     )
-                appended += result.appended
-                replayed += len(batch) - result.appended
+                # The file's events, counted by their receipts: a merge appends an event of the
+                # ledger's own beside the posted one, which `result.appended` counts too.
+                already = sum(1 for receipt in result.receipts if receipt.position <= head)
+                appended += len(batch) - already
+                replayed += already
                 bar.advance(task, len(batch))
                 batch.clear()
 
-            for numbered in _read_postings(file):
-                batch.append(numbered)
-                if len(batch) == batch_size:
-                    flush()
+            try:
+                for numbered in backfill_lines.postings(file, principal.organization.value):
+                    batch.append(numbered)
+                    if len(batch) == batch_size:
+                        flush()
+            except backfill_lines.FileChanged as changed:
+                fail(f"{file}: {changed}; {appended} events before it were appended")
             if batch:
                 flush()
     err.print(f"imported {file.name}: {appended} events appended, {replayed} already in the log")
@@ -262,7 +294,7 @@ def export(
             snap = write_bundle(ledger, directory, progress=lambda done: bar.update(task, completed=done))
         except (ExportError, OSError) as error:
             fail(f"cannot export to {directory}: {error}")
-        ledger.record_access(_operator(), "export", None, f"bundle of tree size {snap.tree_size} to {directory}")
+        ledger.access_log.record(_operator(), "export", None, f"bundle of tree size {snap.tree_size} to {directory}")
     out.print(
         f"exported {snap.tree_size} events and {len(snap.checkpoints)} signed checkpoints to {directory}; "
         f"verify it anywhere with: python3 {directory / 'verify.py'}",
@@ -304,10 +336,10 @@ def forget(
         else:
             assert case_id is not None and reason is not None
             try:
-                receipt, destroyed = ledger.forget_personal_data(case_id, reason)
+                receipt, destroyed = ledger.appender.forget(case_id, reason)
             except ValueError as error:
                 fail(str(error))
-            ledger.record_access(_operator(), "forget", case_id, f"{destroyed} keys destroyed: {reason}")
+            ledger.access_log.record(_operator(), "forget", case_id, f"{destroyed} keys destroyed: {reason}")
             err.print(
                 f"forgot the personal data of case {case_id}: {destroyed} keys destroyed (recorded at position "
                 f"{receipt.position}); its personal data reads as redacted from now on"
@@ -331,20 +363,18 @@ def _waiting(wait: float) -> Callable[[float, tuple[str, ...]], None]:
     return progress
 
 
-def _verify_bundle(directory: Path, public_key: str | None, saved: list[Path]) -> None:
+def _verify_bundle(directory: Path, public_key: str | None, saved: list[Path], policy_file: Path | None) -> None:
     """`ledger verify DIR`: the bundle's own verify.py code, without the database or a key file."""
     try:
         pinned = base64.b64decode(public_key, validate=True) if public_key is not None else None
         notes = [path.read_text(encoding="utf-8") for path in saved]
+        policy = policy_file.read_text(encoding="utf-8") if policy_file is not None else None
     except (ValueError, OSError) as error:
         fail(f"cannot use the given key or checkpoint: {error}", 2)
-    try:
-        _, _, size = read_log(str(directory))
-        with progress_bar() as bar:
-            task = bar.add_task("verifying", total=size)
-            report = verify_bundle(directory, pinned, notes, progress=lambda done: bar.update(task, completed=done))
-    except Tampered as problem:
-        fail(problem.summary())
+    _, _, size = read_log(str(directory))
+    with progress_bar() as bar:
+        task = bar.add_task("verifying", total=size)
+        report = verify_bundle(directory, pinned, notes, progress=lambda done: bar.update(task, completed=done), policy=policy)
     out.print(describe(report), highlight=False)
 
 
@@ -360,10 +390,14 @@ def verify(
         list[Path] | None,
         typer.Option("--checkpoint", help="Bundles: a signed checkpoint note saved earlier that the bundle must agree with."),
     ] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(help="Bundles: a witness policy (c2sp.org/tlog-policy); the last checkpoint needs its quorum of cosignatures."),
+    ] = None,
 ) -> None:
     """Recompute every leaf and the tree and check every signed checkpoint: of the database, or of a bundle."""
     if bundle is not None:
-        _verify_bundle(bundle, public_key, saved_checkpoints or [])
+        _verify_bundle(bundle, public_key, saved_checkpoints or [], policy)
         return
     settings = Settings()
     with opened_ledger() as ledger, progress_bar() as bar:  # opening it finishes any erasure left to do
@@ -397,20 +431,6 @@ def verify(
         )
 
 
-def _as_of(text: str | None) -> AsOf:
-    try:
-        return AsOf.parse(text)
-    except AsOfError as error:
-        fail(f"--as-of: {error}", 2)
-
-
-def _resolved(ledger: Ledger, as_of: AsOf) -> Point:
-    try:
-        return ledger.resolve(as_of)
-    except AsOfError as error:
-        fail(f"--as-of: {error}", 2)
-
-
 @app.command()
 def report(
     as_of: Annotated[str | None, typer.Option(help="A log position, an ISO 8601 instant with offset, or a date.")] = None,
@@ -421,22 +441,15 @@ def report(
     ] = None,
 ) -> None:
     """The compliance report, as of now or any earlier point (catches the projection up first)."""
-    wanted = _as_of(as_of)
+    wanted = AsOf.parse(as_of)
     if format is Format.PDF and out_file is None and sys.stdout.isatty():
         fail("--format pdf writes a binary file: give --out FILE (or redirect the output)")
-    with opened_ledger() as ledger:
-        ledger.adopt_default_terms()
-        point = _resolved(ledger, wanted)
-        projection = Projection(ledger, Settings().projection)
+    with opened(adopt_terms=True) as runtime:
+        ledger, projection = runtime.ledger, runtime.projection
+        point = ledger.reader.resolve(wanted)
         projection.catch_up()
-        try:
-            what_if = None if terms is None else what_if_terms(ledger, _terms_text(terms), point.position)
-        except WhatIfRefused as refused:
-            fail(f"--terms: {refused}", 2)
-        try:
-            built = compliance_report(ledger, projection, point, what_if, wait_seconds=0)
-        except (ProjectionBehind, ReadModelOutdated) as unavailable:
-            fail(f"no report just now: {unavailable}")
+        what_if = None if terms is None else what_if_terms(ledger, _terms_text(terms), point.position)
+        built = compliance_report(ledger, projection, point, what_if, wait_seconds=0)
         body = render(built, format, definitions(projection.late_report_days()))
         if format is Format.JSON:
             body += b"\n"
@@ -474,8 +487,8 @@ def rebuild(
     """Rebuild the reports' projection from the whole log into fresh tables, then switch to them.
 
     Reports keep answering from the current tables until the switch."""
-    with opened_ledger() as ledger, progress_bar() as bar:
-        projection = Projection(ledger, Settings().projection)
+    with opened() as runtime, progress_bar() as bar:
+        ledger, projection = runtime.ledger, runtime.projection
         size = ledger.store.tree_size()
         task = bar.add_task("rebuilding", total=size)
         try:
@@ -492,9 +505,8 @@ def project(
     follow: Annotated[bool, typer.Option("--follow/--once", help="Keep following the log, or stop once caught up.")] = False,
 ) -> None:
     """Bring the reports' projection up to date (for `serve` with LEDGER_PROJECTOR=external)."""
-    with opened_ledger() as ledger:
-        ledger.adopt_default_terms()
-        projection = Projection(ledger, Settings().projection)
+    with opened(adopt_terms=True) as runtime:
+        ledger, projection = runtime.ledger, runtime.projection
         if not follow:
             with progress_bar() as bar:
                 task = bar.add_task("projecting", total=ledger.store.tree_size())
@@ -525,8 +537,8 @@ def migrate(
 ) -> None:
     """Create the database's tables, or bring them up to date, as their owner (the URL's user);
     with --writer, set up the role that appends without being able to change what was appended."""
-    with opened_ledger() as ledger:  # creates the log's tables
-        projection = Projection(ledger, Settings().projection)  # and the read model's, with its first generation
+    with opened() as runtime:  # creates the log's tables
+        ledger, projection = runtime.ledger, runtime.projection  # and the read model's, with its first generation
         try:
             # rebuilt if an earlier version of the ledger wrote it, shared out as `ledger rebuild` does
             upgraded = projection.upgrade(workers=default_workers(ledger.store.tree_size()))
@@ -555,8 +567,8 @@ def demo(
     seed: Annotated[int, typer.Option(help="The same seed appends the same events (a second run appends nothing).")] = 1,
 ) -> None:
     """Append a realistic synthetic population through the normal append path (for trying the ledger)."""
-    with opened_ledger() as ledger:
-        ledger.adopt_default_terms()
+    with opened(adopt_terms=True) as runtime:  # the demo's cases are decided under the terms, as the server's are
+        ledger = runtime.ledger
         population = Population(cases, seed)
         with progress_bar() as bar:
             task = bar.add_task(f"appending {cases} families", total=cases)
@@ -565,16 +577,28 @@ def demo(
 
 
 @app.command()
-def checkpoint() -> None:
-    """Sign the current tree head and print the checkpoint (JSON)."""
+def checkpoint(
+    show_key: Annotated[bool, typer.Option("--show-key", help="Print the ledger's verifier key (C2SP note form) instead.")] = False,
+) -> None:
+    """Sign the current tree head and print the checkpoint (JSON); or print the key that verifies it."""
+    if show_key:
+        settings = Settings()
+        try:
+            out.print(log_verifier_key(settings.origin, settings.signer.public_key_raw), highlight=False)
+        except OSError as error:
+            fail(f"cannot read the signing key: {error}")
+        return
     with opened_ledger() as ledger:
-        signed = ledger.checkpoint()
+        signed = ledger.signed_heads.latest()
         assert signed is not None
     out.print_json(
         json.dumps(
             {"tree_size": signed.tree_size, "root_hash": signed.root_hash.hex(), "timestamp": signed.timestamp, "note": signed.note}
         )
     )
+
+
+app.command("docs")(docs_cli.docs)
 
 
 def main() -> None:

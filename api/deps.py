@@ -3,10 +3,9 @@
 from typing import Annotated
 
 from fastapi import Depends, Query
-from fastapi.exceptions import RequestValidationError
 
 from api.auth import get_ledger
-from domain.as_of import AsOf, AsOfError, Point
+from domain.as_of import AsOf, Point
 from ledger.application import Ledger
 
 AS_OF_HELP = (
@@ -21,11 +20,9 @@ def as_of_point(
     ledger: Annotated[Ledger, Depends(get_ledger)],
     as_of: Annotated[str | None, Query(description=AS_OF_HELP, max_length=64)] = None,
 ) -> Point:
-    """The point `as_of` stands for, resolved once, by the rule every door shares (ledger/as_of.py)."""
-    try:
-        return ledger.resolve(AsOf.parse(as_of))
-    except AsOfError as error:
-        raise RequestValidationError([{"loc": ("query", "as_of"), "msg": str(error), "type": "value_error"}]) from None
+    """The point `as_of` stands for, resolved once, by the rule every door shares (ledger/as_of.py);
+    an AsOfError is a 422 naming `as_of` (api/errors.py)."""
+    return ledger.reader.resolve(AsOf.parse(as_of))
 
 
 AsOfDep = Annotated[Point, Depends(as_of_point)]

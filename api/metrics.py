@@ -8,7 +8,7 @@ process projects), and the latest signed checkpoint.
 """
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Annotated
 
@@ -18,7 +18,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ledger.application import AppendResult
+from ledger.append_outcomes import AppendResult
+from ledger.witnessing import WitnessStatus
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -120,6 +121,27 @@ class _LedgerState(Collector):
             yield GaugeMetricFamily(
                 "ledger_checkpoint_timestamp_seconds", "When the latest checkpoint was signed (Unix time).", value=_unix(latest[0].timestamp)
             )
+        collector = getattr(state, "cosignatures", None)
+        if collector is not None and collector.status:
+            yield from _witness_metrics(collector.status.values())
+
+
+def _witness_metrics(statuses: Iterable[WitnessStatus]) -> Iterator[GaugeMetricFamily]:
+    """Per witness, this process's view: up (its last attempt cosigned or had nothing to do), the
+    tree size it last cosigned, failures in a row, and the last error (its kind as a label)."""
+    up = GaugeMetricFamily("ledger_witness_up", "1 if the witness's last attempt succeeded, 0 if it failed.", labels=["witness"])
+    size = GaugeMetricFamily("ledger_witness_cosigned_tree_size", "Tree size of the latest checkpoint the witness cosigned.", labels=["witness"])
+    failures = GaugeMetricFamily("ledger_witness_failures", "Failed attempts in a row (retried with backoff).", labels=["witness"])
+    error = GaugeMetricFamily(
+        "ledger_witness_last_error_seconds", "When the witness last failed (Unix time), with the error.", labels=["witness", "error"]
+    )
+    for status in statuses:
+        up.add_metric([status.name], 1 if status.up else 0)
+        size.add_metric([status.name], status.cosigned_tree_size or 0)
+        failures.add_metric([status.name], status.failures)
+        if status.last_error and status.last_error_at:
+            error.add_metric([status.name, status.last_error.split(":")[0].split(" (")[0]], _unix(status.last_error_at))
+    yield from (up, size, failures, error)
 
 
 def _unix(instant: str) -> float:

@@ -22,6 +22,8 @@ from starlette.exceptions import HTTPException
 from starlette.types import Scope
 
 from domain.catalog import CATALOG
+from api.errors import answer_for, field_of
+from domain.errors import InvalidInput, LedgerError, Unavailable
 from ledger.append_outcomes import BatchRejected, LedgerBusy
 from ledger.faults import UNAVAILABLE, classify
 
@@ -40,13 +42,13 @@ PROBLEM_TYPES: Mapping[int, tuple[str, str]] = {
     413: ("body-too-large", "The body is too large"),
     422: ("invalid", "Invalid input"),
     431: ("headers-too-large", "The request's head is too large"),
+    500: ("internal", "The ledger failed to answer"),
     503: ("unavailable", "Temporarily unavailable"),
     507: ("storage-full", "The database has no room left"),
 }
 # The route that appends: the only one whose refusals say that nothing was appended.
 APPEND_PATH = "/v1/events"
 NOTHING_APPENDED = "nothing was appended"
-_KIND_STATUS = {"forbidden": 403, "conflict": 409, "invalid": 422}
 # Why FastAPI could not parse a body (it answers them all with "There was an error parsing the body").
 _UNPARSABLE = {
     UnicodeDecodeError: "the body is not valid UTF-8",
@@ -109,6 +111,22 @@ def _validation_errors(error: RequestValidationError) -> list[dict[str, Any]]:
     return result
 
 
+def answer(scope: Scope, error: LedgerError) -> JSONResponse:
+    """The problem an error of the tree answers with, by the one table (api/errors.py)."""
+    status = answer_for(error).status
+    if isinstance(error, BatchRejected):
+        errors = [{"index": p.index, "field": p.field, "message": p.message} for p in error.problems]
+        return problem(status, f"{errors[0]['message']}; {NOTHING_APPENDED}", errors, extensions=error.extensions)
+    if isinstance(error, InvalidInput):
+        errors = [{"index": None, "field": field_of(error) or "body", "message": getattr(error, "message", str(error))}]
+        return problem(status, refused_write(scope, f"{len(errors)} invalid field(s)"), errors)
+    if isinstance(error, LedgerBusy):
+        return problem(status, str(error), headers={"Retry-After": str(error.retry_after_seconds)})
+    if isinstance(error, Unavailable):
+        return problem(status, f"{error}; retry shortly", headers={"Retry-After": str(error.retry_after_seconds)})
+    return problem(status, str(error))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -122,15 +140,9 @@ def install(app: FastAPI) -> None:
             detail = refused_write(request.scope, _UNPARSABLE.get(type(error.__cause__), detail))
         return problem(error.status_code, detail, headers=error.headers)
 
-    @app.exception_handler(BatchRejected)
-    async def rejected(_: Request, error: BatchRejected) -> JSONResponse:
-        errors = [{"index": p.index, "field": p.field, "message": p.message} for p in error.problems]
-        status = _KIND_STATUS[error.kind]
-        return problem(status, f"{errors[0]['message']}; {NOTHING_APPENDED}", errors, extensions=error.extensions)
-
-    @app.exception_handler(LedgerBusy)
-    async def busy(_: Request, error: LedgerBusy) -> JSONResponse:
-        return problem(503, str(error), headers={"Retry-After": "1"})
+    @app.exception_handler(LedgerError)
+    async def answered(request: Request, error: LedgerError) -> JSONResponse:
+        return answer(request.scope, error)
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)

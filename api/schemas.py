@@ -165,6 +165,21 @@ class Checkpoint(BaseModel):
     timestamp: str
     note: str = Field(description="The C2SP signed note: origin, size, base64 root, timestamp, blank line, signature.")
     public_key: str = Field(description="Ed25519 public key, base64 of the raw 32 bytes.")
+    verifier_key: str = Field(
+        description="The same key as a C2SP note verifier key, `<origin>+<key ID hex>+<base64(0x01 || key)>`."
+    )
+    cosigned_note: str = Field(description="`note` with every witness cosignature collected (cosignature/v1 lines).")
+    cosignatures: list["Cosignature"] = Field(description="The witnesses' cosignatures of this checkpoint.")
+
+
+class Cosignature(BaseModel):
+    witness: str = Field(description="The witness's name (its key name).")
+    key_id: str = Field(description="Its cosignature/v1 key ID, hex.")
+    cosigned_at: int = Field(description="The cosignature's timestamp, POSIX seconds.")
+    line: str = Field(description="The note signature line.")
+
+
+WITNESSED_CHECKPOINT = "Witness mode only: the cosigned checkpoint note at the proof's tree size, which met the quorum."
 
 
 class InclusionProof(BaseModel):
@@ -173,6 +188,7 @@ class InclusionProof(BaseModel):
     leaf_hash: str
     audit_path: list[str]
     root_hash: str
+    checkpoint: str | None = Field(default=None, description=WITNESSED_CHECKPOINT)
 
 
 class ConsistencyProof(BaseModel):
@@ -181,6 +197,7 @@ class ConsistencyProof(BaseModel):
     proof: list[str]
     first_root: str
     second_root: str
+    checkpoint: str | None = Field(default=None, description=WITNESSED_CHECKPOINT)
 
 
 class ProjectionFault(BaseModel):
@@ -200,11 +217,21 @@ class ProjectionHealth(BaseModel):
     )
 
 
+class WitnessHealth(BaseModel):
+    name: str
+    url: str
+    up: bool | None = Field(description="Whether its last attempt succeeded; null before the first.")
+    cosigned_tree_size: int | None
+    last_error: str | None
+    last_error_at: str | None
+
+
 class Health(BaseModel):
     status: str = Field(description="ok; stalled (the projection cannot get past `projection.fault`); or unavailable.")
     database: str
     tree_size: int | None
     projection: ProjectionHealth | None = None
+    witnesses: list[WitnessHealth] = Field(default=[], description="The witnesses that cosign checkpoints; one down does not make the ledger unhealthy.")
 
 
 class ReportCheckpoint(BaseModel):
@@ -277,7 +304,7 @@ DataQuality = create_model(
 
 
 class ComplianceReport(BaseModel):
-    """The report of DESIGN.md §3; every number is defined at /v1/reports/definitions."""
+    """The compliance report; every number is defined at /v1/reports/definitions (and in docs/definitions.md)."""
 
     as_of: str = Field(description="Only what was recorded by this instant counts.")
     checkpoint: ReportCheckpoint
@@ -303,6 +330,7 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     503: {**_PROBLEM, "description": "Temporarily unavailable; retry after `Retry-After` seconds."},
 }
 NOT_FOUND = {404: {**_PROBLEM, "description": "Not found."}}
+NOT_WITNESSED = {409: {**_PROBLEM, "description": "Witness mode: no checkpoint at that size, or too few of the witnesses cosigned it (named)."}}
 
 
 class OverdueClock(BaseModel):

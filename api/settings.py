@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ledger.checkpoints import Signer, load_or_create_signing_key
 from ledger.personal_data import load_or_create_master_key
+from ledger.witnessing import WitnessEndpoint, parse_witnesses
 from projections.projection_settings import ProjectionSettings
 
 
@@ -65,6 +66,13 @@ class Settings(BaseSettings):
         ge=0,
         description="The API signs a checkpoint this often if the log has grown (0: only on demand).",
     )
+    witnesses: str = Field(
+        default="",
+        description="Witnesses that cosign each checkpoint: `<verifier key> <URL>` entries separated by `;` or newlines (ledger/witnessing.py).",
+    )
+    witness_poll_seconds: float = Field(
+        default=1.0, gt=0, le=3600, description="How often each witness's collector looks for a checkpoint it has not cosigned."
+    )
     dashboard_session_hours: float = Field(
         default=8, gt=0, le=24 * 30, description="A dashboard sign-in lasts this long (revoking the token ends it at once)."
     )
@@ -79,6 +87,10 @@ class Settings(BaseSettings):
     @cached_property
     def master_key(self) -> bytes:
         return load_or_create_master_key(self.encryption_key_file)
+
+    @cached_property
+    def witness_endpoints(self) -> list[WitnessEndpoint]:
+        return parse_witnesses(self.witnesses)
 
     @cached_property
     def signer(self) -> Signer:

@@ -135,26 +135,26 @@ def raw_save_rate(url: str, events: int, per_save: int) -> float:
 
 
 def seed_ledger(ledger: Ledger) -> tuple[str, str]:
-    frtf = ledger.issue_token("bench-frtf", Organization.FRTF, Role.AGENCY)
-    kind = ledger.issue_token("bench-kind", Organization.KIND, Role.AGENCY)
-    principal = ledger.principal_named("bench-frtf")
+    frtf = ledger.tokens.issue("bench-frtf", Organization.FRTF, Role.AGENCY)
+    kind = ledger.tokens.issue("bench-kind", Organization.KIND, Role.AGENCY)
+    principal = ledger.tokens.principal_named("bench-frtf")
     assert principal is not None
     for start in range(0, CASES, 100):
         batch = EventBatch.model_validate({"events": [separation(f"FRTF-{n:05d}") for n in range(start, start + 100)]})
-        ledger.append(postings(batch), principal)
+        ledger.appender.append(postings(batch), principal)
     return frtf, kind
 
 
 def ledger_append_rate(url: str, events: int, per_batch: int) -> float:
     with Ledger(url, master_key=MASTER_KEY) as ledger:
         seed_ledger(ledger)
-        principal = ledger.principal_named("bench-kind")
+        principal = ledger.tokens.principal_named("bench-kind")
         assert principal is not None
         batches = [postings(EventBatch.model_validate(body)) for body in bodies(events, per_batch)]
 
         def work() -> int:
             for batch in batches:
-                ledger.append(batch, principal)
+                ledger.appender.append(batch, principal)
             return len(batches) * per_batch
 
         return timed(work)

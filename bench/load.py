@@ -71,8 +71,8 @@ class Figures:
 
 def measure(url: str, plan: Plan) -> Figures:
     with Ledger(url, master_key=MASTER_KEY) as ledger:
-        frtf = ledger.issue_token("bench-frtf", Organization.FRTF, Role.AGENCY)
-        tokens = [ledger.issue_token(f"bench-{org.lower()}", Organization(org), Role.AGENCY) for org in OUTREACH]
+        frtf = ledger.tokens.issue("bench-frtf", Organization.FRTF, Role.AGENCY)
+        tokens = [ledger.tokens.issue(f"bench-{org.lower()}", Organization(org), Role.AGENCY) for org in OUTREACH]
     with tempfile.TemporaryDirectory() as key_dir, server(url, key_dir) as base:
         open_cases(base, frtf, plan)
         outcomes, seconds = run_clients(base, tokens, plan)
@@ -115,8 +115,8 @@ def family_growth(url: str) -> Growth:
     """The family grown post by post through the server, each post timed, with another agency's
     one-event post sent as each starts."""
     with Ledger(url, master_key=MASTER_KEY) as ledger:
-        frtf = ledger.issue_token("bench-family-frtf", Organization.FRTF, Role.AGENCY)
-        kind = ledger.issue_token("bench-family-kind", Organization.KIND, Role.AGENCY)
+        frtf = ledger.tokens.issue("bench-family-frtf", Organization.FRTF, Role.AGENCY)
+        kind = ledger.tokens.issue("bench-family-kind", Organization.KIND, Role.AGENCY)
     posts_ms: list[float] = []
     others_ms: list[float] = []
     with tempfile.TemporaryDirectory() as key_dir, server(url, key_dir) as base:

@@ -149,7 +149,7 @@ def latencies(call: Callable[[], object], requests: int) -> tuple[float, float]:
 def measure(url: str, events: int, requests: int, rounds: int) -> list[tuple[str, str, str]]:
     rows = []
     with Ledger(url) as ledger:
-        ledger.adopt_default_terms()
+        ledger.appender.adopt_default_terms()
         started = time.perf_counter()
         append_population(ledger, Population(int(events / EVENTS_PER_FAMILY), seed=11))
         size = ledger.store.tree_size()
@@ -175,10 +175,10 @@ def measure(url: str, events: int, requests: int, rounds: int) -> list[tuple[str
         projection.catch_up()
         head = ledger.store.tree_size()
         rng = random.Random(5)
-        p50, p95 = latencies(lambda: render_json(compliance_report(ledger, projection, ledger.resolve(AsOf.now()))), requests)
+        p50, p95 = latencies(lambda: render_json(compliance_report(ledger, projection, ledger.reader.resolve(AsOf.now()))), requests)
         rows.append(("latest report p50 / p95", f"{p50:.1f} / {p95:.1f} ms", "target p50 < 50 ms at 1M"))
         p50, p95 = latencies(
-            lambda: render_json(compliance_report(ledger, projection, ledger.resolve(AsOf(position=rng.randrange(1, head))))), requests
+            lambda: render_json(compliance_report(ledger, projection, ledger.reader.resolve(AsOf(position=rng.randrange(1, head))))), requests
         )
         rows.append(("as-of report p50 / p95", f"{p50:.1f} / {p95:.1f} ms", "target p50 < 200 ms at 1M"))
     rows += dashboard_latencies(url, requests)
@@ -192,7 +192,7 @@ def dashboard_latencies(url: str, requests: int) -> list[tuple[str, str, str]]:
             database_url=url, signing_key_file=Path(keys) / "key.pem", projector="external", log_level="WARNING"
         )
         with TestClient(create_app(settings, ledger)) as client:
-            secret = ledger.issue_token(f"bench-{uuid4().hex[:8]}", Organization.MONITOR, Role.MONITOR)
+            secret = ledger.tokens.issue(f"bench-{uuid4().hex[:8]}", Organization.MONITOR, Role.MONITOR)
             client.app.state.projection.catch_up()  # type: ignore[attr-defined]  # the token's event
             form = client.get("/sign-in").text
             csrf = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]

@@ -15,7 +15,10 @@ to each scale, and at each scale:
              (random first size, second N), through Ledger.tree and through the API route
              (in-process ASGI client, bearer auth included), after the first proof has filled the
              tree's cache (the first proof after start-up is reported apart); the API process runs
-             no publisher or projector meanwhile (LEDGER_PROJECTOR=external).
+             no publisher or projector meanwhile (LEDGER_PROJECTOR=external);
+  witnesses  the cosignature round trip (ledger -> witness process -> stored) beside a bare HTTP
+             round trip, and verifying a checkpoint with 3 cosignatures beside its log signature
+             alone (bench/witnessing.py).
 Rates are the median of --rounds rounds, raw reads and verifications interleaved.
 Targets: verification >= 0.5 x the raw read; proofs < 5 ms at 1M leaves.
 
@@ -50,6 +53,7 @@ from ledger.application import Ledger  # noqa: E402
 from ledger.bundle_verifier import EVENTS_FILE, verify_bundle  # noqa: E402
 from ledger.checkpoints import Signer  # noqa: E402
 from ledger.verify import verify_log  # noqa: E402
+from bench import witnessing  # noqa: E402
 from bench.ingest import database  # noqa: E402
 from tests.builders import contact, separation  # noqa: E402
 
@@ -66,7 +70,7 @@ def log(message: str) -> None:
 
 def grow(ledger: Ledger, target: int) -> float:
     """Appends until the log holds `target` events; returns the append rate (events/s)."""
-    frtf, kind = ledger.principal_named("bench-frtf"), ledger.principal_named("bench-kind")
+    frtf, kind = ledger.tokens.principal_named("bench-frtf"), ledger.tokens.principal_named("bench-kind")
     assert frtf is not None and kind is not None
     started, before = time.perf_counter(), ledger.store.tree_size()
     identified = ledger.store.tree_size() > CASES
@@ -81,9 +85,9 @@ def grow(ledger: Ledger, target: int) -> float:
         else:
             envelopes = [contact(f"FRTF-{random.randrange(CASES):06d}") for _ in range(count)]
             principal = kind
-        ledger.append(postings(EventBatch.model_validate({"events": envelopes})), principal)
+        ledger.appender.append(postings(EventBatch.model_validate({"events": envelopes})), principal)
         if ledger.store.tree_size() // CHECKPOINT_EVERY > size // CHECKPOINT_EVERY:
-            ledger.sign_checkpoint()
+            ledger.signed_heads.sign()
         if ledger.store.tree_size() // 100_000 > size // 100_000:
             log(f"appended {ledger.store.tree_size():,}")
     return (ledger.store.tree_size() - before) / (time.perf_counter() - started)
@@ -215,7 +219,7 @@ def measure_scale(url: str, signer: Signer, size: int, rounds: int, workdir: Pat
             checkpoint_interval_seconds=0,
             projector="external",
         )
-        secret = ledger.issue_token(f"bench-auditor-{n}", Organization.OIG, Role.AUDITOR)
+        secret = ledger.tokens.issue(f"bench-auditor-{n}", Organization.OIG, Role.AUDITOR)
         size_now = ledger.store.tree_size()
         with TestClient(create_app(settings, ledger)) as client:
             headers = {"Authorization": f"Bearer {secret}"}
@@ -239,6 +243,8 @@ def measure_scale(url: str, signer: Signer, size: int, rounds: int, workdir: Pat
                 ),
                 None,
             ))
+        log("witnesses: cosignature round trips and cosigned checkpoint verification")
+        proofs += witnessing.measure(ledger, latencies_ms)
     return rows, proofs
 
 
@@ -259,13 +265,13 @@ def main() -> None:
     for backend in args.backends.split(","):
         with database(backend, args.postgres_url) as url, tempfile.TemporaryDirectory() as workdir:
             with Ledger(url, signer, MASTER_KEY) as ledger:
-                ledger.issue_token("bench-frtf", Organization.FRTF, Role.AGENCY)
-                ledger.issue_token("bench-kind", Organization.KIND, Role.AGENCY)
+                ledger.tokens.issue("bench-frtf", Organization.FRTF, Role.AGENCY)
+                ledger.tokens.issue("bench-kind", Organization.KIND, Role.AGENCY)
             for scale in scales:
                 print(f"{backend}: growing the log to {scale:,} events", file=sys.stderr, flush=True)
                 with Ledger(url, signer, MASTER_KEY) as ledger:
                     append_rate = grow(ledger, scale)
-                    ledger.sign_checkpoint()
+                    ledger.signed_heads.sign()
                     size = ledger.store.tree_size()
                 rows, proofs = measure_scale(url, signer, size, args.rounds, Path(workdir))
                 results.append((backend, size, append_rate, rows, proofs))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Self
 
+from domain.errors import InvalidInput
 from domain.values import utc_text
 
 # The instant of the empty log (position 0), and of any point before the first event.
@@ -19,8 +20,10 @@ MAX_POSITION = 2**62
 HELP = "as_of must be a log position, an ISO 8601 date, or a date-time with a UTC offset (e.g. 2023-02-01T00:00:00Z)"
 
 
-class AsOfError(ValueError):
+class AsOfError(InvalidInput):
     """An as_of that cannot be read, or that points past what the ledger can report."""
+
+    field = "as_of"  # every door names it so (the CLI: --as-of)
 
 
 @dataclass(frozen=True, slots=True)

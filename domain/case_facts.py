@@ -2,9 +2,9 @@
 
 `CaseFacts` is the single reading of a case that both the case view and the compliance report
 use: who the children are, each child's status, the family's milestones and services, and the
-facts every obligation clock hangs on (read off by domain/case_clock_inputs.py). It folds one fact at a time, so a projection can keep it up to
-date event by event; a correction or retraction changes the past, so the caller folds the case's
-effective entries again (`CaseFacts.of`). Periods are measured in occurred time (UTC dates).
+facts every obligation clock hangs on (read off by domain/case_clock_inputs.py). It folds one
+fact at a time, so a projection can keep it up to date event by event; a correction or retraction
+changes the past, so the caller folds the case's effective entries again (`CaseFacts.of`). Periods are measured in occurred time (UTC dates).
 """
 
 from collections.abc import Iterable, Mapping

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, cr
 
 from domain.canonical_json import canonical_json
 from domain.catalog import CASE_EVENTS, SETTLEMENT_EVENTS, Payload, personal_values
+from domain.catalog_guide import description
 from domain.date_ranges import INSTANT_RANGE, Instant
 from domain.values import CaseId, EventId
 
@@ -49,7 +50,7 @@ def _envelope_model(type_name: str, payload: type[Payload]) -> type[EnvelopeBase
     return create_model(
         f"{type_name}Envelope",
         __base__=EnvelopeBase,
-        __doc__=payload.__doc__,
+        __doc__=description(type_name),  # its purpose, and who may post it
         case_id=case_id,
         type=(Literal[type_name], ...),  # type: ignore[valid-type]
         data=(payload, ...),

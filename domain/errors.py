@@ -1,7 +1,44 @@
-"""Why the domain refuses a posting. Each names the envelope field at fault, for the caller."""
+"""Every error the ledger raises on purpose, in one tree rooted at `LedgerError`.
+
+    LedgerError                     something the ledger refuses, or cannot do, said to a person
+    ├── Refusal                     a posting the case's rules do not allow (names the field)
+    │   ├── CaseConflict            … contradicts the case's recorded state
+    │   ├── InvalidReference        … names a member or event the case does not have
+    │   └── NotPermitted            … is not this organization's to post
+    ├── BatchRejected               a batch refused whole: forbidden, conflict or invalid (ledger/append_outcomes.py)
+    ├── InvalidInput                a value given by a caller that cannot be used
+    │   ├── AsOfError               an as-of that is no point of the log (domain/as_of.py)
+    │   │   └── BeyondTheLog        … past the latest point that can be reported (ledger/as_of.py)
+    │   └── WhatIfRefused           what-if terms that cannot be applied (projections/what_if.py)
+    ├── Unavailable                 cannot answer just now: retry
+    │   ├── LedgerBusy              a batch lost too many races with other writers (ledger/append_outcomes.py)
+    │   ├── ProjectionBehind        the reports' projection has not reached the point (projections/report.py)
+    │   ├── ReadModelOutdated       the reports' tables are in another format (projections/runner.py)
+    │   └── WitnessUnavailable      a witness did not cosign this time: retried (ledger/witnessing.py)
+    ├── ConfigurationError          the operator's settings or key files cannot be used
+    │   ├── DatabaseURLError        (ledger/config.py)
+    │   ├── KeyFileError            the signing key file (ledger/checkpoints.py)
+    │   ├── MasterKeyError          the personal-data master key file (ledger/personal_data.py)
+    │   └── WitnessConfigError      LEDGER_WITNESSES, or a witness's own settings (ledger/witnessing.py, witness/config.py)
+    ├── ExportError                 a bundle cannot be written where asked (ledger/export.py)
+    └── ProjectionFailed            the projector cannot go on (projections/projection_faults.py, partitioned.py)
+
+    (outside the root) Tampered, CheckpointError, ProofError, PolicyError, VerifierKeyError: the
+    offline verifier's (ledger/bundle_verifier.py, notes.py, merkle.py, witness_policy.py, vkeys.py), shipped in every bundle as a verify.py
+    that needs nothing but the standard library, so they cannot derive from this module.
+
+How each answers (HTTP status, problem type, CLI exit code) is one table, api/errors.py, used by
+the API, the dashboard and the CLI. The roots are defined here; each layer defines its subclasses
+where they arise. Errors that are not ours (the database unreachable, a disk full) keep their own
+types: ledger/faults.py classifies them.
+"""
 
 
-class Refusal(Exception):
+class LedgerError(Exception):
+    """The root: an error the ledger raises on purpose, with a message meant for a person."""
+
+
+class Refusal(LedgerError):
     """A posting the rules do not allow; nothing of its batch is appended."""
 
     def __init__(self, message: str, field: str = "") -> None:
@@ -20,3 +57,27 @@ class InvalidReference(Refusal):
 
 class NotPermitted(Refusal):
     """The posting's organization may not do this (e.g. correct another organization's entry)."""
+
+
+class InvalidInput(LedgerError, ValueError):
+    """A value a caller gave that cannot be used. `field`: where it was given (e.g. `as_of`)."""
+
+    field = ""
+
+
+class Unavailable(LedgerError):
+    """The ledger cannot answer just now; the same request later may succeed."""
+
+    retry_after_seconds = 2
+
+
+class ConfigurationError(LedgerError, ValueError):
+    """The operator's settings or key files cannot be used: the ledger does not start."""
+
+
+class ExportError(LedgerError):
+    """A bundle cannot be written where it was asked for."""
+
+
+class ProjectionFailed(LedgerError):
+    """The projector cannot go on; what it wrote so far is kept, unfinished."""

@@ -89,7 +89,7 @@ class CloseReason(StrEnum):
 
 
 class Obligation(StrEnum):
-    """The clocks compliance is measured against (DOMAIN.md §5)."""
+    """The clocks compliance is measured against (docs/obligations.md)."""
 
     FIRST_OUTREACH = "first_outreach"
     PAROLE_DECISION = "parole_decision"

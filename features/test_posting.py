@@ -59,7 +59,7 @@ def posted_contact(world: World, agency: str, case_id: str) -> None:
 @given(parsers.parse("{agency}'s token has been revoked"))
 def revoked(world: World, agency: str) -> None:
     name = world.headers[agency]["Authorization"].removeprefix("Bearer ").split(".")[0]
-    world.client.app.state.ledger.revoke_token(name, "rotated after a laptop was lost")  # type: ignore[attr-defined]
+    world.client.app.state.ledger.tokens.revoke(name, "rotated after a laptop was lost")  # type: ignore[attr-defined]
 
 
 @when(parsers.parse('{agency} posts a contact attempt for {case_id} with outcome "{outcome}"'))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.access import Principal
-from domain.errors import InvalidReference, NotPermitted, Refusal
+from domain.errors import InvalidReference, LedgerError, NotPermitted, Refusal, Unavailable
 from domain.organizations import Role
 from domain.permissions import allowed_types, may_post, not_permitted
 from ledger.receipts import ProposedReceipt, Receipt
@@ -24,7 +24,7 @@ class Problem:
     message: str
 
 
-class BatchRejected(Exception):
+class BatchRejected(LedgerError):
     """Nothing of the batch was appended. `kind` is forbidden, conflict or invalid; `extensions`
     are further members for the problem's answer (e.g. `may_post`)."""
 
@@ -35,8 +35,10 @@ class BatchRejected(Exception):
         self.extensions = dict(extensions or {})
 
 
-class LedgerBusy(Exception):
+class LedgerBusy(Unavailable):
     """The batch lost too many races with other writers; nothing was appended. Retry later."""
+
+    retry_after_seconds = 1
 
 
 @dataclass(frozen=True, slots=True)

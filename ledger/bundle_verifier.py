@@ -1,8 +1,8 @@
 """Offline verification of an exported bundle: the bundle's format and the checks an auditor runs.
 
 Standard library only. `ledger verify DIR` calls verify_bundle() from here, and every bundle
-ships the same code as one file, verify.py, generated from this module, ledger/notes.py,
-ledger/ed25519.py and ledger/merkle.py (see ledger/export.py), so `python3 verify.py DIR` runs
+ships the same code as one file, verify.py, generated from this module and the standard-library
+modules it uses (see VERIFIER_MODULES in ledger/export.py), so `python3 verify.py DIR` runs
 on a bare Python 3.9+ without installing anything.
 
 It trusts nothing in the bundle but the signature key (which the auditor should pin with
@@ -24,9 +24,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ledger.bundle_witnesses import witnessed_bundle
 from ledger.ed25519 import verify_signature
 from ledger.merkle import EMPTY_ROOT, RootAccumulator, hash_leaf, verify_consistency
 from ledger.notes import CheckpointError, key_id, verify_note
+from ledger.witness_policy import PolicyError
 
 BUNDLE_FORMAT = "ms-l-ledger-bundle/1"
 README_FILE = "README.md"
@@ -36,7 +38,8 @@ EVENTS_FILE = "events.jsonl"
 LEAVES_FILE = "leaves.txt"
 VERIFIER_FILE = "verify.py"
 MANIFEST_FILE = "MANIFEST.sha256"
-BUNDLE_FILES = (README_FILE, LOG_FILE, CHECKPOINTS_FILE, EVENTS_FILE, LEAVES_FILE, VERIFIER_FILE)
+VERIFIER_KEY_FILE = "log.vkey"  # the log's key as a C2SP note verifier key, for a witness or a policy
+BUNDLE_FILES = (README_FILE, LOG_FILE, CHECKPOINTS_FILE, EVENTS_FILE, LEAVES_FILE, VERIFIER_FILE, VERIFIER_KEY_FILE)
 
 _DECODER = json.JSONDecoder()
 # In a line of events.jsonl the stored payload is the last member, embedded verbatim.
@@ -69,15 +72,25 @@ def leaf_input(position: int, stream_id: str, version: int, event_type: str, rec
 class Tampered(Exception):
     """The bundle is not what the ledger signed. `position` or `checkpoint` (a tree size) says where."""
 
-    def __init__(self, message: str, position: int | None = None, checkpoint: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        position: int | None = None,
+        checkpoint: int | None = None,
+        event_id: object = None,
+        case_id: object = None,
+    ) -> None:
         super().__init__(message)
         self.position = position
         self.checkpoint = checkpoint
+        self.event_id = event_id if type(event_id) is str else None  # as the bundle's line claims them
+        self.case_id = case_id if type(case_id) is str else None
 
     def summary(self) -> str:
-        """One line, naming where, as `ledger verify` (database) says it."""
+        """One line, naming where (the position, its event and case), as `ledger verify` (database) says it."""
         if self.position is not None:
-            return f"TAMPERING DETECTED at position {self.position}: {self}"
+            names = f" (event {self.event_id or 'unknown'}, case {self.case_id or 'unknown'})"
+            return f"TAMPERING DETECTED at position {self.position}: {self}{names}"
         if self.checkpoint is not None:
             return f"TAMPERING DETECTED at checkpoint: {self}"
         return f"NOT VERIFIED: {self}"
@@ -91,6 +104,7 @@ class BundleReport:
     events: int
     checkpoints: int
     trusted_checkpoints: int
+    witnesses: list[str] | None = None  # with a policy: those whose cosignature of the last checkpoint is valid
 
     @property
     def key_id(self) -> str:
@@ -232,20 +246,23 @@ def _json_object(text: str) -> dict | None:
     return value if end == len(text) and type(value) is dict else None
 
 
-def _event_leaf(line: bytes, number: int, position: int) -> tuple[bytes, bytes, str]:
-    """The leaf recomputed from one line of events.jsonl (as bytes and as hex), and its
-    recorded_at, once the line's receipt agrees with the stored payload it carries."""
+def _event_leaf(line: bytes, number: int, position: int) -> tuple[bytes, bytes, str, dict]:
+    """The leaf recomputed from one line of events.jsonl (as bytes and as hex), its recorded_at,
+    and the names of its event and case (for a problem found later), once the line's receipt
+    agrees with the stored payload it carries."""
+    names: dict = {}
     try:
         text = line.decode("utf-8")
         record = _json_object(text)
         if record is None:
             raise ValueError
+        names = {"event_id": record.get("event_id"), "case_id": record.get("case_id")}
         claimed = record["position"]
         if type(claimed) is not int or claimed != position:
             raise Tampered(
                 f"position {position} is missing or out of order: line {number} of {EVENTS_FILE} "
                 f"holds position {claimed}",
-                position=position,
+                position=position, **names,
             )
         if "payload" in record:  # embedded verbatim: its exact bytes are the rest of the line
             start = text.find(PAYLOAD_MEMBER)
@@ -262,18 +279,18 @@ def _event_leaf(line: bytes, number: int, position: int) -> tuple[bytes, bytes, 
         leaf_hex = leaf.hex()
         if record["leaf_hash"] != leaf_hex:
             raise Tampered(
-                f"position {position} does not match its leaf: the event or its receipt was altered", position=position
+                f"position {position} does not match its leaf: the event or its receipt was altered", position=position, **names
             )
         # event_id and case_id are not in the leaf: they must be the stored payload's own. (Once the
         # leaf matches, the embedded payload is exactly the stored bytes, so `stored` is their parse.)
         receipt_ids = (record["event_id"], record["case_id"])
         if type(stored) is not dict or (stored.get("event_id"), stored.get("case_id")) != receipt_ids:
-            raise Tampered("the receipt's event_id or case_id is not the stored event's", position=position)
+            raise Tampered("the receipt's event_id or case_id is not the stored event's", position=position, **names)
         if type(recorded_at) is not str:
             raise TypeError
-        return leaf, leaf_hex.encode(), recorded_at
+        return leaf, leaf_hex.encode(), recorded_at, names
     except (KeyError, TypeError, ValueError):  # ValueError: bad UTF-8, base64 or JSON
-        raise Tampered(f"line {number} of {EVENTS_FILE} is not an event record", position=position) from None
+        raise Tampered(f"line {number} of {EVENTS_FILE} is not an event record", position=position, **names) from None
 
 
 def _verify_events(
@@ -309,16 +326,17 @@ def _verify_events(
             position = number
             if position > tree_size:
                 raise Tampered(f"position {position} is beyond the bundle's tree size {tree_size}", position=position)
-            leaf, leaf_hex, recorded_at = _event_leaf(line, number, position)
+            leaf, leaf_hex, recorded_at, names = _event_leaf(line, number, position)
             listed = next(leaves, None)
             if listed != leaf_hex:
                 raise Tampered(
                     f"position {position}: {LEAVES_FILE} "
                     + ("ends before the events do" if listed is None else "holds another leaf than the event's"),
                     position=position,
+                    **names,
                 )
             if recorded_at < last_recorded_at:
-                raise Tampered(f"position {position} was recorded before the position preceding it", position=position)
+                raise Tampered(f"position {position} was recorded before the position preceding it", position=position, **names)
             last_recorded_at = recorded_at
             roots.append(leaf)
             if position in due:
@@ -403,8 +421,10 @@ def verify_bundle(
     public_key: bytes | None = None,
     trusted_notes: Sequence[str] = (),
     progress: Callable[[int], None] | None = None,
+    policy: str | None = None,
 ) -> BundleReport:
-    """Raises Tampered naming the first problem; `public_key` pins the key the bundle must be signed by."""
+    """Raises Tampered naming the first problem; `public_key` pins the key the bundle must be signed by;
+    `policy` (c2sp.org/tlog-policy text) demands its quorum of witnesses (PolicyError if unmet)."""
     directory = os.fspath(directory)
     origin, bundle_key, tree_size = read_log(directory)
     if public_key is not None and public_key != bundle_key:
@@ -423,7 +443,8 @@ def verify_bundle(
     digests = _digests_in_background(directory)
     events = _verify_events(directory, tree_size, heads + trusted, progress)
     _check_manifest(directory, digests())
-    return BundleReport(origin, bundle_key, public_key is not None, events, len(heads), len(trusted))
+    witnesses = None if policy is None else witnessed_bundle(directory, policy, origin, bundle_key, tree_size)
+    return BundleReport(origin, bundle_key, public_key is not None, events, len(heads), len(trusted), witnesses)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -440,8 +461,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--checkpoint", action="append", default=[], metavar="NOTE_FILE",
         help="a signed checkpoint note you saved earlier; the bundle must agree with it (repeatable)",
     )
+    parser.add_argument("--policy", metavar="POLICY_FILE", help="a witness policy (c2sp.org/tlog-policy) the last checkpoint must meet")
     args = parser.parse_args(argv)
     try:
+        policy = None
+        if args.policy is not None:
+            with open(args.policy, encoding="utf-8") as file:
+                policy = file.read()
         pinned = None if args.public_key is None else base64.b64decode(args.public_key, validate=True)
         notes = []
         for path in args.checkpoint:
@@ -457,11 +483,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"\rverified {done} events", end="", file=sys.stderr, flush=True)
 
     try:
-        report = verify_bundle(args.directory, pinned, notes, progress)
+        report = verify_bundle(args.directory, pinned, notes, progress, policy)
     except Tampered as problem:
         if tty:
             print(file=sys.stderr)
         print(problem.summary(), file=sys.stderr)
+        return 1
+    except PolicyError as problem:
+        print(f"NOT WITNESSED as the policy demands: {problem}", file=sys.stderr)
         return 1
     if tty:
         print(file=sys.stderr)
@@ -477,8 +506,9 @@ def describe(report: BundleReport) -> str:
         if report.key_pinned
         else "the key in the bundle: compare it with the key the ledger publishes, or pin it with --public-key"
     )
+    witnessed = "" if report.witnesses is None else f"\nits last checkpoint is cosigned by the policy's quorum: {', '.join(report.witnesses) or 'none needed'}"
     return (
         f"verified {report.events} events and {report.checkpoints} signed checkpoints: every leaf, root, signature "
         f"and consistency proof checks out{trusted}\n"
-        f"signed by {report.origin} key {key} (key ID {report.key_id}), {pin}"
+        f"signed by {report.origin} key {key} (key ID {report.key_id}), {pin}{witnessed}"
     )

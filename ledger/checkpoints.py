@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from domain.errors import ConfigurationError
 from ledger import notes
 from ledger.key_files import read_or_create
 from ledger.notes import CheckpointError, parse_note
@@ -23,7 +24,7 @@ from ledger.notes import CheckpointError, parse_note
 __all__ = ["Checkpoint", "CheckpointError", "KeyFileError", "Signer", "load_or_create_signing_key", "parse_note", "verify_note"]
 
 
-class KeyFileError(ValueError):
+class KeyFileError(ConfigurationError):
     """The signing key file exists but does not hold an unencrypted Ed25519 PEM key."""
 
 
@@ -108,7 +109,7 @@ def load_or_create_signing_key(path: Path) -> Ed25519PrivateKey:
     return _read_signing_key(path)
 
 
-def _cryptography_verifies(public_key_raw: bytes, message: bytes, signature: bytes) -> bool:
+def ed25519_verifies(public_key_raw: bytes, message: bytes, signature: bytes) -> bool:
     try:
         Ed25519PublicKey.from_public_bytes(public_key_raw).verify(signature, message)
     except (InvalidSignature, ValueError):
@@ -119,4 +120,4 @@ def _cryptography_verifies(public_key_raw: bytes, message: bytes, signature: byt
 def verify_note(note: str, public_key_raw: bytes, origin: str) -> tuple[int, bytes, str]:
     """(tree_size, root_hash, timestamp) of a checkpoint signed by ``public_key_raw`` as
     ``origin``. Signatures by other keys (e.g. witness cosignatures) are ignored."""
-    return notes.verify_note(note, public_key_raw, origin, _cryptography_verifies)
+    return notes.verify_note(note, public_key_raw, origin, ed25519_verifies)

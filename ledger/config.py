@@ -2,11 +2,13 @@
 
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from domain.errors import ConfigurationError
+
 SQLITE_RECORDER = "ledger.recorders.sqlite:LedgerSQLiteRecorder"
 POSTGRES_RECORDER = "ledger.recorders.postgres:LedgerPostgresRecorder"
 
 
-class DatabaseURLError(ValueError):
+class DatabaseURLError(ConfigurationError):
     pass
 
 

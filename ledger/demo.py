@@ -273,14 +273,14 @@ def append_population(ledger: Ledger, population: Population, progress: Callable
     def principal(organization: Organization) -> Any:
         if organization not in principals:
             name = f"demo-{organization.value.lower()}"
-            if ledger.principal_named(name) is None:
-                ledger.issue_token(name, organization, Role.AGENCY)
-            principals[organization] = ledger.principal_named(name)
+            if ledger.tokens.principal_named(name) is None:
+                ledger.tokens.issue(name, organization, Role.AGENCY)
+            principals[organization] = ledger.tokens.principal_named(name)
         return principals[organization]
 
     def append(organization: Organization, envelopes: list[dict[str, Any]]) -> int:
         batch = EventBatch.model_validate({"events": envelopes})
-        return ledger.append(postings(batch), principal(organization)).appended
+        return ledger.appender.append(postings(batch), principal(organization)).appended
 
     def told(families: int) -> None:
         if progress and families:
@@ -303,7 +303,7 @@ def append_population(ledger: Ledger, population: Population, progress: Callable
                     batch = entries[start : start + BATCH]
                     appended += append(organization, [envelope for envelope, _ in batch])
                     told(sum(last for _, last in batch))
-    terms = ledger.terms_at(ledger.store.tree_size())
+    terms = ledger.reader.terms_at(ledger.store.tree_size())
     in_force = {(e.court_order_id, e.obligation.value) for e in terms.extensions}
     outages = {(o.service, iso(o.start), iso(o.end), o.cause) for o in terms.interruptions}
     for number, (organization, envelope) in enumerate(SETTLEMENT_EVENTS):

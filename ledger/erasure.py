@@ -71,7 +71,7 @@ def keys_left_behind(ledger: Ledger, case_ids: Iterable[str] | None = None) -> l
     wanted = None if case_ids is None else set(case_ids)
     forgotten: dict[str, int] = {}
     for notification in ledger.store.select_notifications(start=None, limit=2**62, topics=[FORGOTTEN]):
-        case_id = ledger.decode(notification).case_id
+        case_id = ledger.reader.decode(notification).case_id
         if wanted is None or case_id in wanted:
             forgotten[case_id] = notification.id
     live = ledger.store.case_keys(sorted(forgotten))

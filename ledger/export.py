@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from domain.errors import ExportError
 from ledger.application import Ledger
 from ledger.bundle_verifier import (
     BUNDLE_FORMAT,
@@ -37,22 +38,30 @@ from ledger.bundle_verifier import (
     MANIFEST_FILE,
     README_FILE,
     VERIFIER_FILE,
+    VERIFIER_KEY_FILE,
 )
 from ledger.notes import key_id
+from ledger.vkeys import log_verifier_key
+from ledger.witnessing import cosigned_note
 from ledger.recorders.base import LedgerRecorder, LoggedEvent, StoredCheckpoint
 
 EVENTS_PAGE = 2_000
 LEAVES_PAGE = 20_000
 # verify.py is these modules, in this order, as one file (imports between them removed).
-VERIFIER_MODULES = ("ledger.notes", "ledger.ed25519", "ledger.merkle", "ledger.bundle_verifier")
+VERIFIER_MODULES = (
+    "ledger.notes",
+    "ledger.ed25519",
+    "ledger.merkle",
+    "ledger.vkeys",
+    "ledger.cosignatures",
+    "ledger.witness_policy",
+    "ledger.bundle_witnesses",
+    "ledger.bundle_verifier",
+)
 _JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say: the date of the export is not data
 
 Progress = Callable[[int], None]
-
-
-class ExportError(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -72,7 +81,7 @@ class Snapshot:
 def snapshot(ledger: Ledger) -> Snapshot:
     if ledger.signer is None:
         raise ExportError("exporting needs the ledger's signing key (its public half goes in the bundle)")
-    head = ledger.checkpoint()  # the latest, or the current tree head newly signed
+    head = ledger.signed_heads.latest()  # the latest, or the current tree head newly signed
     assert head is not None
     checkpoints = [c for c in ledger.store.checkpoints() if c.tree_size <= head.tree_size]
     return Snapshot(head.tree_size, ledger.signer.origin, ledger.signer.public_key_raw, checkpoints)
@@ -146,7 +155,7 @@ def _checkpoint_lines(ledger: Ledger, snap: Snapshot) -> Iterator[bytes]:
             "root_hash": checkpoint.root_hash.hex(),
             "timestamp": checkpoint.timestamp,
             "origin": snap.origin,
-            "note": checkpoint.note,
+            "note": cosigned_note(ledger.store, checkpoint)[0],  # the witnesses' cosignatures appended
             "consistency_proof": [node.hex() for node in proof],
         }
         yield (_JSON.encode(record) + "\n").encode()
@@ -159,6 +168,7 @@ def _log_json(snap: Snapshot) -> bytes:
         "origin": snap.origin,
         "public_key": base64.b64encode(snap.public_key).decode("ascii"),
         "key_id": key_id(snap.origin, snap.public_key).hex(),
+        "verifier_key": log_verifier_key(snap.origin, snap.public_key),
         "tree_size": snap.tree_size,
         "checkpoints": len(snap.checkpoints),
     }
@@ -183,6 +193,7 @@ def _members(ledger: Ledger, snap: Snapshot, progress: Progress | None) -> Itera
     yield EVENTS_FILE, _event_lines(ledger.store, snap.tree_size, progress)
     yield LEAVES_FILE, _leaf_lines(ledger.store, snap.tree_size)
     yield VERIFIER_FILE, [verifier_source().encode()]
+    yield VERIFIER_KEY_FILE, [(log_verifier_key(snap.origin, snap.public_key) + "\n").encode()]
 
 
 def _manifest(digests: dict[str, str]) -> bytes:
@@ -307,7 +318,7 @@ def _top_level_names(node: ast.stmt) -> list[str]:
 
 
 VERIFIER_HEADER = '''#!/usr/bin/env python3
-"""Verify this ledger bundle offline: python3 verify.py [DIR] [--public-key BASE64] [--checkpoint NOTE]
+"""Verify this ledger bundle offline: python3 verify.py [DIR] [--public-key BASE64] [--checkpoint NOTE] [--policy FILE]
 
 Standard library only (Python 3.9+). Recomputes every leaf from events.jsonl, the Merkle root at
 every signed checkpoint, each checkpoint's Ed25519 signature and its consistency with the one
@@ -331,6 +342,7 @@ Signing key (Ed25519, base64 of the raw 32 bytes): `{key}` (key ID `{key_id}`).
     python3 verify.py .                          # or: ledger verify DIR
     python3 verify.py . --public-key {key}
     python3 verify.py . --checkpoint saved.note  # a checkpoint you fetched earlier
+    python3 verify.py . --policy witnesses.policy  # demand a quorum of witnesses' cosignatures
 
 `verify.py` needs nothing but Python 3.9 or newer. It recomputes every leaf from the events, the
 Merkle tree root at every signed checkpoint, each checkpoint's Ed25519 signature, and each
@@ -340,6 +352,10 @@ returns it): otherwise the key in `log.json` is trusted, and whoever rewrote the
 replaced it. `--checkpoint` checks the bundle against a signed checkpoint you saved before (the
 `note` of `GET /v1/checkpoint`), which also catches a bundle cut short. `sha256sum -c MANIFEST.sha256`
 checks the files are as exported (the manifest is not signed; the checkpoints are).
+`--policy` reads a witness policy (c2sp.org/tlog-policy: `log`, `witness`, `group` and `quorum`
+lines) and refuses the bundle unless its last checkpoint, covering every event, carries that
+quorum of valid witness cosignatures, naming the witnesses missing or invalid: the witnesses
+checked that the ledger showed them this same history, so no one was shown another.
 
 ## Files
 
@@ -351,9 +367,11 @@ checks the files are as exported (the manifest is not signed; the checkpoints ar
   Re-formatting a line (e.g. with `jq`) changes those bytes: verify the files as exported.
 - `leaves.txt`: line P is the Merkle leaf hash of position P (lowercase hex).
 - `checkpoints.jsonl`: every checkpoint published up to this export, oldest first: `tree_size`,
-  `root_hash` (hex), `timestamp`, `origin`, `note` (the C2SP signed note, c2sp.org/tlog-checkpoint)
-  and `consistency_proof` (hex, RFC 6962) from the previous checkpoint (empty for the first).
+  `root_hash` (hex), `timestamp`, `origin`, `note` (the C2SP signed note, c2sp.org/tlog-checkpoint,
+  with the witnesses' cosignature lines collected at export, c2sp.org/tlog-cosignature) and `consistency_proof` (hex, RFC 6962) from the previous checkpoint (empty for the first).
 - `log.json`: the bundle format, origin, public key and tree size.
+- `log.vkey`: the log's key as a C2SP note verifier key (`<origin>+<key ID>+<base64>`), the form a
+  witness's configuration and a policy's `log` line take.
 - `MANIFEST.sha256`: the SHA-256 of every other file.
 
 ## How a leaf is made

@@ -8,11 +8,8 @@ JSON makes it raise, and that event goes the library's way instead: either way t
 library's.
 """
 
-import copy
 import json
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from json.encoder import c_make_encoder, encode_basestring
 from typing import Any
@@ -23,10 +20,13 @@ from eventsourcing.utils import get_topic
 
 from domain.catalog import CATALOG, has_personal_values
 from domain.events import LedgerEvent
-from ledger.personal_data import CaseKeys
+from ledger.personal_data import in_clear
 
 
 class LedgerMapper(Mapper[UUID]):
+    """Refuses, whoever calls it, to store a personal value in clear: the append path seals each
+    event first (CaseKeys.sealed), explicitly."""
+
     def __init__(self, transcoder: Any, compressor: Any = None, cipher: Any = None) -> None:
         super().__init__(transcoder, compressor=compressor, cipher=cipher)
         self._fast = (
@@ -38,25 +38,15 @@ class LedgerMapper(Mapper[UUID]):
         if self._fast:
             self._datetime_name = transcoder.types[datetime].name
             self._encode = _plain_json_encoder()
-        self._sealing = threading.local()
-
-    @contextmanager
-    def sealing(self, keys: CaseKeys) -> Iterator[None]:
-        """Within this block (in this thread), personal values are stored sealed with `keys`."""
-        self._sealing.keys = keys
-        try:
-            yield
-        finally:
-            self._sealing.keys = None
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
-        if isinstance(domain_event, LedgerEvent) and domain_event.type in CATALOG and has_personal_values(domain_event.data):
-            keys: CaseKeys | None = getattr(self._sealing, "keys", None)
-            if keys is None:
-                raise LookupError("personal data outside a sealing block: refusing to store it in clear")
-            sealed = copy.copy(domain_event)  # the event itself is immutable, and shared
-            object.__setattr__(sealed, "data", keys.seal(domain_event.case_id, domain_event.data))
-            domain_event = sealed
+        if (
+            isinstance(domain_event, LedgerEvent)
+            and domain_event.type in CATALOG
+            and has_personal_values(domain_event.data)
+            and in_clear(domain_event.data)
+        ):
+            raise LookupError("personal data not sealed: refusing to store it in clear")
         if not self._fast or not isinstance(domain_event, LedgerEvent) or getattr(type(domain_event), "class_version", 1) > 1:
             return super().to_stored_event(domain_event)
         state = dict(vars(domain_event))

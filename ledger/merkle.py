@@ -64,6 +64,20 @@ class RootAccumulator:
         self._peaks.append(node)
         self._size += 1
 
+    @property
+    def peaks(self) -> tuple[bytes, ...]:
+        """The perfect subtrees' roots, left to right: all it takes to go on from this size."""
+        return tuple(self._peaks)
+
+    @classmethod
+    def resumed(cls, size: int, peaks: Sequence[bytes]) -> "RootAccumulator":
+        """The accumulator of a tree of `size` leaves, from its `peaks` (one per set bit of size)."""
+        if size < 0 or len(peaks) != bin(size).count("1") or any(len(peak) != HASH_SIZE for peak in peaks):
+            raise ValueError(f"a tree of {size} leaves has {bin(max(size, 0)).count('1')} peaks of {HASH_SIZE} bytes")
+        accumulator = cls()
+        accumulator._size, accumulator._peaks = size, list(peaks)
+        return accumulator
+
     def root(self) -> bytes:
         if not self._peaks:
             return EMPTY_ROOT

@@ -15,6 +15,7 @@ append's transaction (ledger/recorders/case_keys.py): a refused batch leaves no 
 """
 
 import base64
+import copy
 import hashlib
 import hmac
 import os
@@ -29,10 +30,16 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
+from cryptography.hazmat.primitives.keywrap import (
+    InvalidUnwrap,
+    aes_key_unwrap,
+    aes_key_wrap,
+)
 
-from domain.catalog import personal_values
+from domain.catalog import has_personal_values, personal_values
 from domain.envelope import Posting
+from domain.errors import ConfigurationError
+from domain.events import LedgerEvent
 from domain.values import SEALED_PREFIX, utc_text
 from ledger.key_files import read_or_create
 from ledger.recorders.base import LedgerRecorder
@@ -49,7 +56,7 @@ def key_ids_sealed_in(stored_state: bytes) -> set[str]:
     return {match.decode() for match in _SEALED_KEY_ID.findall(stored_state)}
 
 
-class MasterKeyError(ValueError):
+class MasterKeyError(ConfigurationError):
     """The master key file exists but does not hold a 32-byte key."""
 
 
@@ -119,6 +126,14 @@ class CaseKeys:
         if key is None:
             raise LookupError(f"no key to seal the personal data of case {case_id}: refusing to store it in clear")
         return personal_values(data, lambda value: key.seal(case_id, value))
+
+    def sealed(self, event: LedgerEvent) -> LedgerEvent:
+        """The event as it is stored: a copy with its personal values sealed, or itself if it has none."""
+        if not has_personal_values(event.data):
+            return event
+        copied = copy.copy(event)  # the event itself is immutable, and shared by the kept cases
+        object.__setattr__(copied, "data", self.seal(event.case_id, event.data))
+        return copied
 
     def hasher(self, case_id: str) -> Callable[[str], str] | None:
         key = self._keys.get(case_id)
@@ -214,3 +229,16 @@ class PersonalData:
                 self._unwrapped.clear()
             self._unwrapped[wrapped] = key
         return key
+
+
+def in_clear(data: Any) -> bool:
+    """Whether any personal value in `data` is not sealed (so must never be stored as it is)."""
+    clear = False
+
+    def check(value: str) -> str:
+        nonlocal clear
+        clear = clear or not value.startswith(SEALED_PREFIX)
+        return value
+
+    personal_values(data, check)
+    return clear

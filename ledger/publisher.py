@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 def _publish_until(ledger: Ledger, interval_seconds: float, stop: threading.Event) -> None:
     while not stop.wait(interval_seconds):
         try:
-            ledger.checkpoint()  # the latest, or the grown tree head newly signed
+            ledger.signed_heads.latest()  # the latest, or the grown tree head newly signed
         except Exception as error:  # noqa: BLE001 - the next tick retries; a dead publisher would not
             logger.warning("publishing a checkpoint failed (%s); retrying in %ss", type(error).__name__, interval_seconds)
 

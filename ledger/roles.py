@@ -3,7 +3,8 @@
 The owner (the role in `ledger migrate`'s URL) creates and owns every table, trigger and function.
 The writer (the role the API and the projector connect as) gets no more than its work needs:
 
-- the log's immutable tables (events, leaves, checkpoints, access log): SELECT and INSERT only.
+- the log's immutable tables (events, leaves, checkpoints, access log, the integrity checks'
+  verifications, witnesses' cosignatures): SELECT and INSERT only.
   No UPDATE, DELETE or TRUNCATE, and, not owning them, it cannot drop their triggers either;
 - the dashboard's sessions: SELECT, INSERT and DELETE (signing in and out, revoking a token and
   purging expired sessions); not UPDATE: a session is never extended or moved to another token;
@@ -24,7 +25,7 @@ from psycopg import sql
 from ledger.recorders.session_records import SESSIONS
 
 # The log's tables by their suffix after the events table's prefix (`ledger_`).
-IMMUTABLE = ("events", "leaves", "checkpoints", "access_log")
+IMMUTABLE = ("events", "leaves", "checkpoints", "access_log", "verifications", "cosignatures")
 KEYS = "case_keys"
 
 

@@ -5,15 +5,19 @@ recorded_at shows), checks positions run 1..n without gaps and every event has e
 checks each checkpoint's signature, and recomputes the tree root at each checkpoint's size and
 checks it against the checkpoint (so each checkpoint is also consistent with the next: both roots
 come from the one sequence of leaves).
+
+A problem at a position names the event there and its case (read from the stored event, or, if
+its row is gone, the event id its leaf row keeps), so an auditor can go straight to the case.
 """
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ledger.checkpoints import CheckpointError, verify_note
 from ledger.leaves import leaf_hash_of
 from ledger.merkle import EMPTY_ROOT, RootAccumulator
-from ledger.recorders.base import LedgerRecorder
+from ledger.recorders.base import LedgerRecorder, LoggedEvent
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,8 @@ class Verification:
     first_bad_position: int | None = None
     problem: str | None = None
     checkpoints: int = 0
+    event_id: str | None = None  # of the first bad position, when known
+    case_id: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -42,7 +48,9 @@ def verify_log(
     last_recorded_at = ""
 
     def bad(position: int | None, problem: str) -> Verification:
-        return Verification(roots.size, checkpoint.tree_size if checkpoint else None, position, problem)
+        event_id = None if position is None else store.leaf_event_id(position)
+        problem = problem if position is None else named(problem, event_id, None)
+        return Verification(roots.size, checkpoint.tree_size if checkpoint else None, position, problem, 0, event_id)
 
     # The checkpoints first: if a row was edited, say so, rather than blame the events.
     if public_key is not None and origin is not None:
@@ -58,18 +66,14 @@ def verify_log(
 
     for logged in store.iter_logged():
         position = roots.size + 1
-        if logged.position != position:
-            return bad(position, f"position {position} is missing: the log jumps to {logged.position}")
-        if logged.leaf_hash is None or logged.recorded_at is None:
-            return bad(position, f"position {position} has an event but no leaf")
-        stored = logged.stored
-        recomputed = leaf_hash_of(
-            position, stored.originator_id, stored.originator_version, stored.topic, logged.recorded_at, stored.state
-        )
-        if recomputed != logged.leaf_hash:
-            return bad(position, f"position {position} does not match its leaf: the event or its leaf was altered")
-        if logged.recorded_at < last_recorded_at:
-            return bad(position, f"position {position} was recorded before the position preceding it")
+        problem = entry_problem(logged, position, last_recorded_at)
+        if problem is not None:
+            event_id, case_id = entry_names(store, logged, position)
+            return Verification(
+                roots.size, checkpoint.tree_size if checkpoint else None, position, named(problem, event_id, case_id), 0, event_id, case_id
+            )
+        assert logged.leaf_hash is not None and logged.recorded_at is not None
+        recomputed = logged.leaf_hash
         last_recorded_at = logged.recorded_at
         roots.append(recomputed)
         if roots.size in due and roots.root() != due[roots.size].root_hash:
@@ -89,3 +93,37 @@ def verify_log(
     if roots.size < checkpoint.tree_size:
         return bad(roots.size + 1, f"the log ends at {roots.size} but the checkpoint covers {checkpoint.tree_size}")
     return Verification(roots.size, checkpoint.tree_size, checkpoints=len(published))
+
+
+def entry_problem(logged: LoggedEvent, position: int, last_recorded_at: str) -> str | None:
+    """What is wrong with the log's entry expected at `position`, or None: its event and its leaf
+    must both be there, the leaf recomputed from the stored event must be the stored one, and it
+    may not be recorded before the entry preceding it."""
+    if logged.position != position:
+        return f"position {position} is missing: the log jumps to {logged.position}"
+    if logged.leaf_hash is None or logged.recorded_at is None:
+        return f"position {position} has an event but no leaf"
+    stored = logged.stored
+    recomputed = leaf_hash_of(position, stored.originator_id, stored.originator_version, stored.topic, logged.recorded_at, stored.state)
+    if recomputed != logged.leaf_hash:
+        return f"position {position} does not match its leaf: the event or its leaf was altered"
+    if logged.recorded_at < last_recorded_at:
+        return f"position {position} was recorded before the position preceding it"
+    return None
+
+
+def entry_names(store: LedgerRecorder, logged: LoggedEvent, position: int) -> tuple[str | None, str | None]:
+    """(event id, case id) of the entry at `position` as the database holds it: the stored event's
+    own (even if edited: what it claims now), or, its row gone, the event id its leaf row keeps."""
+    if logged.position == position:
+        try:
+            state = json.loads(logged.stored.state)
+            return str(state["event_id"]), str(state["case_id"])
+        except (ValueError, KeyError, TypeError):  # not the JSON the ledger writes: edited
+            pass
+    return store.leaf_event_id(position), None
+
+
+def named(problem: str, event_id: str | None, case_id: str | None) -> str:
+    """The problem with the event and case it concerns, as far as they are known."""
+    return f"{problem} (event {event_id or 'unknown'}, case {case_id or 'unknown'})"

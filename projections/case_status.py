@@ -95,7 +95,7 @@ class CaseStatusProjector:
         self.open_rows: OpenRows | None = None  # bulk mode's rows not yet written
         self.position = self.model.tracked(self.generation)
         self.cells: Counter[Cell] = self.model.cells_at(self.generation, self.position)
-        self.terms: Terms = self.ledger.terms_at(self.position)
+        self.terms: Terms = self.ledger.reader.terms_at(self.position)
         self.last_snapshot = self.model.latest_snapshot(self.generation)
         self.cases: OrderedDict[str, ProjectedCase] = OrderedDict()
 
@@ -240,7 +240,7 @@ class CaseStatusProjector:
     def _replayed(self, case_id: str, position: int) -> FamilyCase:
         """The case from its events among positions 1..position."""
         case = None
-        for event in self.ledger.stream_through(case_stream_id(case_id), position):
+        for event in self.ledger.reader.stream_through(case_stream_id(case_id), position):
             case = event.mutate(case)
         if case is None:
             return FamilyCase.before_any_event(case_id)

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from domain.errors import ProjectionFailed
 from ledger.application import Ledger
 from projections.case_rows import Cell
 from projections.case_status import CaseStatusProjector
@@ -36,7 +37,7 @@ def default_workers(events: int) -> int:
     return 1 if events < PARALLEL_FROM else max(1, min(os.cpu_count() or 1, MAX_WORKERS))
 
 
-class WorkerFailed(RuntimeError):
+class WorkerFailed(ProjectionFailed):
     """A worker of a shared bulk load failed: the generation it was filling is unfinished."""
 
 

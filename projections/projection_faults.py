@@ -22,10 +22,12 @@ The row goes once the generation has projected past it.
 from dataclasses import dataclass
 from typing import Any
 
+from domain.errors import ProjectionFailed
+
 PROJECTION = "case_status"  # the read model's one projection (projections/read_model.py)
 
 
-class EventNotProjected(Exception):
+class EventNotProjected(ProjectionFailed):
     """Projecting the event at `position` raised an `error_type`. The original is the cause; its
     message is not repeated here, as it may quote the event's personal data."""
 

@@ -13,10 +13,11 @@ from datetime import date
 from typing import Any
 
 from domain.as_of import Point
-from domain.vocabulary import Obligation
 from domain.clocks import evaluate
+from domain.errors import InvalidInput, Unavailable
 from domain.obligation_status import KIND_BY_NAME, ObligationKind, Status, lapse
 from domain.terms import Terms, day_of, iso
+from domain.vocabulary import Obligation
 from domain.values import ID_PATTERN
 from ledger.application import Ledger
 from projections.case_rows import ClockRow, clock_cell
@@ -25,7 +26,13 @@ from projections.report_numbers import report_numbers
 from projections.runner import Projection
 
 
-class ProjectionBehind(Exception):
+class CursorError(InvalidInput):
+    """A page cursor (`after`) this list did not give."""
+
+    field = "after"
+
+
+class ProjectionBehind(Unavailable):
     """The projection has not yet reached the position asked for; retry shortly."""
 
     def __init__(self, position: int, tracked: int) -> None:
@@ -50,7 +57,7 @@ def compliance_report(
     position, instant = point.position, point.instant
     generation = _readable_at(projection, position, wait_seconds)
     cells = projection.model.cells_at(generation, position)
-    terms = ledger.terms_at(position)
+    terms = ledger.reader.terms_at(position)
     if what_if is not None:
         cells = Counter({cell: n for cell, n in cells.items() if cell[0] != "obligation"})
         for _, key, row in projection.model.rows_at(generation, "clocks", position):
@@ -84,14 +91,14 @@ class OverdueCursor:
 
     @classmethod
     def parse(cls, text: str) -> "OverdueCursor":
-        """From the `next_after` of a page; ValueError if it is not one."""
+        """From the `next_after` of a page; CursorError if it is not one."""
         found = cls._TEXT.fullmatch(text)
         if found is None or found.group(3) not in _OBLIGATIONS:
-            raise ValueError("not a cursor this list gave: pass the next_after of the page before")
+            raise CursorError("not a cursor this list gave: pass the next_after of the page before")
         try:
             since = date.fromisoformat(found.group(1)).toordinal()
         except ValueError:
-            raise ValueError("not a cursor this list gave: its date is not a calendar date") from None
+            raise CursorError("not a cursor this list gave: its date is not a calendar date") from None
         return cls(since, found.group(2), found.group(3))
 
     def __str__(self) -> str:
@@ -118,7 +125,7 @@ def overdue_obligations(
     rows = projection.model.overdue_at(generation, position, today, limit, key)
     # The counts are the report's own (summed from the cells, not by scanning every clock row),
     # so the list and the report can never disagree on how many are overdue or breached.
-    numbers = report_numbers(projection.model.cells_at(generation, position), today, ledger.terms_at(position))
+    numbers = report_numbers(projection.model.cells_at(generation, position), today, ledger.reader.terms_at(position))
     overdue = sum(tallies.get(Status.OVERDUE, 0) for tallies in numbers["obligations"].values())
     breached = sum(tallies.get(Status.BREACHED, 0) for tallies in numbers["obligations"].values())
     listed = [_overdue_row(row, today) for row in rows]

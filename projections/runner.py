@@ -27,6 +27,7 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
+from domain.errors import Unavailable
 from domain.values import utc_text
 from ledger.application import Ledger
 from ledger.recorders.base import create_alongside_others
@@ -43,7 +44,7 @@ HEARTBEAT = timedelta(seconds=15)  # how often a build says it is alive
 STALE_BUILD = timedelta(minutes=10)  # a build silent this long has died
 
 
-class ReadModelOutdated(Exception):
+class ReadModelOutdated(Unavailable):
     """The active generation was written in another format than this code's: reports cannot be
     answered from it until it is rebuilt (or, if newer, until this process is upgraded)."""
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from domain.vocabulary import Obligation
 from domain.date_ranges import CalendarDate
+from domain.errors import InvalidInput
 from domain.terms import NAMED_TERMS, Span, Terms, day_of
 from domain.values import Duration
 from ledger.application import Ledger
@@ -25,7 +26,7 @@ class WhatIf(BaseModel):
     effective_date: CalendarDate | None = None
 
 
-class WhatIfRefused(ValueError):
+class WhatIfRefused(InvalidInput):
     """A what-if terms document that cannot be applied; `location` is where in it, from `terms`."""
 
     def __init__(self, location: tuple[Any, ...], message: str) -> None:
@@ -52,7 +53,7 @@ def what_if_terms(ledger: Ledger, text: str, position: int) -> Terms:
         first = error.errors()[0]
         location = () if first["type"] == "json_invalid" else tuple(first["loc"])
         raise WhatIfRefused(location, first["msg"]) from None
-    recorded = ledger.terms_at(position)
+    recorded = ledger.reader.terms_at(position)
     changed = {obligation: Span(d.years, d.months, d.days) for obligation, d in document.obligations.items()}
     return Terms(
         version=recorded.version,

@@ -6,7 +6,8 @@ without one, or for an entry without a route), with a URL that reaches it and ho
 - `bearer(roles)`: a live bearer token of one of `roles`, else 403; no, unknown, malformed or
   revoked token: 401 (`bearer(*Role)` is any live token);
 - `session`: the dashboard, signed in with a monitor or auditor token through the sign-in form; a
-  bearer header is no session: it is sent to the sign-in page (303);
+  bearer header is no session: it is sent to the sign-in page (303); `auditor_session`: the
+  auditors' pages, the same but for auditors only (a signed-in monitor gets 403);
 - `form`: the dashboard's forms, which need the form's CSRF secret: without it 400, whatever
   bearer header comes along.
 """
@@ -37,6 +38,10 @@ def session(url: str) -> Access:
     return Access(url, "session", READERS)
 
 
+def auditor_session(url: str) -> Access:
+    return Access(url, "session", frozenset({Role.AUDITOR}))
+
+
 def form(url: str) -> Access:
     return Access(url, "form")
 
@@ -45,6 +50,7 @@ def table(case_id: str) -> dict[tuple[str, str], Access]:
     """(method, route template) → how to reach it and who may; `case_id` names an existing case."""
     return {
         ("POST", "/v1/events"): bearer("/v1/events", Role.AGENCY),
+        ("GET", "/v1/catalog"): bearer("/v1/catalog", *Role),
         ("GET", "/v1/cases/{case_id}"): bearer(f"/v1/cases/{case_id}", Role.AGENCY, Role.AUDITOR),
         ("GET", "/v1/cases/{case_id}/events"): bearer(f"/v1/cases/{case_id}/events", Role.AGENCY, Role.AUDITOR),
         ("GET", "/v1/reports/compliance"): bearer("/v1/reports/compliance", Role.MONITOR, Role.AUDITOR),
@@ -71,4 +77,10 @@ def table(case_id: str) -> dict[tuple[str, str], Access]:
         ("GET", "/"): session("/"),
         ("GET", "/download/compliance.{format}"): session("/download/compliance.csv"),
         ("GET", "/download/overdue.csv"): session("/download/overdue.csv"),
+        ("GET", "/audit/cases"): auditor_session(f"/audit/cases?case_id={case_id}"),
+        ("GET", "/audit/integrity"): auditor_session("/audit/integrity"),
+        ("GET", "/audit/export.tar.gz"): auditor_session("/audit/export.tar.gz"),
+        ("POST", "/audit/integrity"): form("/audit/integrity"),
+        ("GET", "/audit/access-log"): auditor_session("/audit/access-log?action=read+history"),
+        ("GET", "/audit/access-log.csv"): auditor_session("/audit/access-log.csv?organization=oig"),
     }

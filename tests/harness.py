@@ -25,7 +25,7 @@ class Tokens:
         key = (organization, role)
         if key not in self._issued:
             name = f"{organization.lower()}-{role}-{uuid4().hex[:6]}"
-            self._issued[key] = self._ledger.issue_token(name, Organization(organization), Role(role))
+            self._issued[key] = self._ledger.tokens.issue(name, Organization(organization), Role(role))
         return self._issued[key]
 
     def get(self, organization: str, role: str = "agency") -> dict[str, str]:

@@ -19,11 +19,11 @@ Number = int | float | None
 
 def demo_report(directory: Path, signer: Signer, master_key: bytes, cases: int = 60, seed: int = 3) -> dict[str, Any]:
     with Ledger(f"sqlite:///{directory}/ledger.db", signer, master_key) as ledger:
-        ledger.adopt_default_terms()
+        ledger.appender.adopt_default_terms()
         append_population(ledger, Population(cases, seed, TODAY))
         projection = Projection(ledger)
         projection.catch_up()
-        return compliance_report(ledger, projection, ledger.resolve(AsOf.now()), None, 0)
+        return compliance_report(ledger, projection, ledger.reader.resolve(AsOf.now()), None, 0)
 
 
 def json_numbers(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Number]]:

@@ -219,7 +219,7 @@ def test_a_revoked_token_stops_working_at_once(client: TestClient, tokens: Token
     assert post(client, headers, separation("FRTF-1")).status_code == 201
     name = headers["Authorization"].removeprefix("Bearer ").split(".")[0]
 
-    client.app.state.ledger.revoke_token(name, "rotated")  # type: ignore[attr-defined]
+    client.app.state.ledger.tokens.revoke(name, "rotated")  # type: ignore[attr-defined]
 
     assert post(client, headers, separation("FRTF-2")).status_code == 401
 

@@ -11,7 +11,8 @@ from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEv
 from domain.access import Principal
 from domain.envelope import EventBatch, Posting, postings
 from domain.organizations import Organization, Role
-from ledger.application import BatchRejected, Ledger
+from ledger.append_outcomes import BatchRejected
+from ledger.application import Ledger
 from ledger.checkpoints import Signer
 from ledger.leaves import LeafKey, leaf_hash_of
 from ledger.recorders.base import LogHead
@@ -85,9 +86,9 @@ def two_ledgers(
 ) -> Iterator[tuple[Ledger, Ledger, Principal, Principal]]:
     """Two Ledger instances on one database, as two API processes would be."""
     with Ledger(database_url, signer, master_key) as first, Ledger(database_url, signer, master_key) as second:
-        first.issue_token("frtf-a", Organization.FRTF, Role.AGENCY)
-        first.issue_token("kind-a", Organization.KIND, Role.AGENCY)
-        frtf, kind = first.principal_named("frtf-a"), first.principal_named("kind-a")
+        first.tokens.issue("frtf-a", Organization.FRTF, Role.AGENCY)
+        first.tokens.issue("kind-a", Organization.KIND, Role.AGENCY)
+        frtf, kind = first.tokens.principal_named("frtf-a"), first.tokens.principal_named("kind-a")
         assert frtf is not None and kind is not None
         yield first, second, frtf, kind
 
@@ -96,13 +97,13 @@ def test_a_case_moved_on_by_another_writer_is_decided_on_its_real_state(
     two_ledgers: tuple[Ledger, Ledger, Principal, Principal],
 ) -> None:
     first, second, frtf, kind = two_ledgers
-    first.append(parsed(separation("FRTF-1")), frtf)
-    first.append(parsed(contact("FRTF-1")), kind)  # first now trusts its view: the case at version 2
-    second.append(parsed(contact("FRTF-1")), kind)  # ... which is stale from here: version 3
+    first.appender.append(parsed(separation("FRTF-1")), frtf)
+    first.appender.append(parsed(contact("FRTF-1")), kind)  # first now trusts its view: the case at version 2
+    second.appender.append(parsed(contact("FRTF-1")), kind)  # ... which is stale from here: version 3
 
-    receipt = first.append(parsed(contact("FRTF-1", expected_version=3)), kind).receipts[0]
+    receipt = first.appender.append(parsed(contact("FRTF-1", expected_version=3)), kind).receipts[0]
     with pytest.raises(BatchRejected) as refused:
-        first.append(parsed(contact("FRTF-1", expected_version=3)), kind)
+        first.appender.append(parsed(contact("FRTF-1", expected_version=3)), kind)
 
     assert (receipt.version, receipt.position) == (4, 6)  # two token events, then the case's four
     assert refused.value.kind == "conflict" and "at version 4" in refused.value.problems[0].message
@@ -113,16 +114,16 @@ def test_an_id_another_writer_appended_is_a_replay_even_when_not_read_first(
     two_ledgers: tuple[Ledger, Ledger, Principal, Principal],
 ) -> None:
     first, second, frtf, kind = two_ledgers
-    first.append(parsed(separation("FRTF-1"), separation("FRTF-2")), frtf)
+    first.appender.append(parsed(separation("FRTF-1"), separation("FRTF-2")), frtf)
     envelope = contact("FRTF-2")
-    original = second.append(parsed(envelope), kind)
+    original = second.appender.append(parsed(envelope), kind)
 
-    again = first.append(parsed(envelope), kind)
+    again = first.appender.append(parsed(envelope), kind)
     changed = {**envelope, "data": {**envelope["data"], "outcome": "reached"}}
 
     assert (again.appended, again.receipts) == (0, original.receipts)
     with pytest.raises(BatchRejected) as refused:
-        first.append(parsed(changed), kind)
+        first.appender.append(parsed(changed), kind)
     assert refused.value.kind == "conflict" and refused.value.problems[0].field == "event_id"
     assert first.store.tree_size() == 5
 

@@ -72,38 +72,38 @@ def test_a_date_stands_for_the_last_microsecond_of_that_day_utc() -> None:
 
 def test_now_is_the_head_at_an_instant_no_later_append_can_be_recorded_at(ledger: Ledger) -> None:
     first = ledger.store.append(stored(3))
-    now = ledger.resolve(AsOf.now())
+    now = ledger.reader.resolve(AsOf.now())
     assert now.now and now.position == 3 and now.instant >= first[-1].recorded_at
     later = ledger.store.append(stored(1))
     assert later[0].recorded_at > now.instant
-    assert ledger.resolve(AsOf(instant=now.instant)).position == 3  # asked again: the same point
+    assert ledger.reader.resolve(AsOf(instant=now.instant)).position == 3  # asked again: the same point
 
 
 def test_an_instant_before_the_last_recorded_one_resolves_to_what_was_recorded_by_then(ledger: Ledger) -> None:
     first = ledger.store.append(stored(2))
     time.sleep(0.002)
     ledger.store.append(stored(2))
-    point = ledger.resolve(AsOf(instant=first[-1].recorded_at))
+    point = ledger.reader.resolve(AsOf(instant=first[-1].recorded_at))
     assert (point.position, point.instant, point.now) == (2, first[-1].recorded_at, False)
-    assert ledger.resolve(AsOf(day=date(2020, 1, 1))).position == 0
+    assert ledger.reader.resolve(AsOf(day=date(2020, 1, 1))).position == 0
 
 
 def test_today_means_now_and_a_later_date_or_instant_is_refused_naming_the_latest_point(ledger: Ledger) -> None:
     ledger.store.append(stored(2))
-    today = ledger.resolve(AsOf(day=TODAY))
+    today = ledger.reader.resolve(AsOf(day=TODAY))
     assert today.now and today.position == 2 and today.day == TODAY
     for beyond in (AsOf(day=TODAY + timedelta(days=1)), AsOf(instant=utc_text(datetime.now(UTC) + timedelta(seconds=2)))):
         with pytest.raises(BeyondTheLog, match="the latest point that can be reported is") as refused:
-            ledger.resolve(beyond)
+            ledger.reader.resolve(beyond)
         assert refused.value.latest.position == 2
 
 
 def test_a_position_stands_for_when_it_was_recorded_and_one_beyond_the_log_is_refused(ledger: Ledger) -> None:
     leaves = ledger.store.append(stored(2))
-    assert ledger.resolve(AsOf(position=0)).instant == BEGINNING
-    assert ledger.resolve(AsOf(position=2)).instant == leaves[1].recorded_at
+    assert ledger.reader.resolve(AsOf(position=0)).instant == BEGINNING
+    assert ledger.reader.resolve(AsOf(position=2)).instant == leaves[1].recorded_at
     with pytest.raises(BeyondTheLog, match="as_of position 3 is beyond the log.*log position 2"):
-        ledger.resolve(AsOf(position=3))
+        ledger.reader.resolve(AsOf(position=3))
 
 
 @contextmanager
@@ -142,7 +142,7 @@ def _in_thread(work: "callable") -> tuple[threading.Thread, list[object]]:  # ty
 def test_now_waits_for_the_appends_in_flight_and_stands_after_them(ledger: Ledger) -> None:
     ledger.store.append(stored(1))
     with append_lock_held(ledger):
-        thread, done = _in_thread(lambda: ledger.resolve(AsOf.now()))
+        thread, done = _in_thread(lambda: ledger.reader.resolve(AsOf.now()))
         thread.join(timeout=0.5)
         assert not done, "now was resolved while an append was still running"
         released = utc_text(datetime.now(UTC))

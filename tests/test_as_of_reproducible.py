@@ -66,8 +66,8 @@ def _reader(url: str, token: str, stop: threading.Event, taken: list[tuple[str, 
 
 def test_every_report_asked_again_with_its_own_as_of_gives_the_same_bytes(servers: tuple[str, str, Ledger]) -> None:
     first_url, second_url, ledger = servers
-    frtf = [ledger.issue_token(f"frtf-{i}", Organization.FRTF, Role.AGENCY) for i in range(2)]
-    monitor = ledger.issue_token("monitor", Organization.MONITOR, Role.MONITOR)
+    frtf = [ledger.tokens.issue(f"frtf-{i}", Organization.FRTF, Role.AGENCY) for i in range(2)]
+    monitor = ledger.tokens.issue("monitor", Organization.MONITOR, Role.MONITOR)
     stop = threading.Event()
     errors: list[str] = []
     taken: list[tuple[str, bytes]] = []

@@ -323,3 +323,12 @@ def test_a_missing_file_is_named(bundle: Path) -> None:
     report = rejected(bundle)
 
     assert report == "NOT VERIFIED: leaves.txt is missing"
+
+
+def test_a_tampered_position_is_named_with_its_event_and_case(bundle: Path) -> None:
+    [line] = [row for row, _ in events(bundle) if row["position"] == 5]
+    edit_payload(bundle, 5, '"GT"', '"HN"')
+
+    report = rejected(bundle)
+
+    assert report.endswith(f"(event {line['event_id']}, case {line['case_id']})"), report

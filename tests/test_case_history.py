@@ -220,7 +220,7 @@ def test_each_page_that_reveals_personal_data_is_in_the_access_log_and_corrected
     ]
 
     ledger: Ledger = client.app.state.ledger  # type: ignore[attr-defined]
-    ledger.forget_personal_data(CASE, "the family asked")
+    ledger.appender.forget(CASE, "the family asked")
     forgotten = page(client, tokens, limit=2)
     assert forgotten["events"][1]["corrections"][0]["changes"] == {"contact_detail": REDACTED}
     assert forgotten["events"][0]["data"]["parents"][0]["name"] == REDACTED

@@ -143,7 +143,7 @@ def history(attacker: Attacker, database_url: str) -> Attacker:
     """test_tampering's signed 12-event log, with checkpoints at 5 and 9 published before the one at 12."""
     with Ledger(database_url, Settings().signer, Settings().master_key) as ledger:  # the CLI's key and origin (the cli fixture's environment)
         for size in (5, 9):
-            ledger.sign_checkpoint(size)
+            ledger.signed_heads.sign(size)
         assert published(ledger) == [5, 9, LOG_SIZE]
     return attacker
 

@@ -19,9 +19,11 @@ from typer.testing import CliRunner, Result
 
 from api.cli import app
 from domain.organizations import Organization, Role
+from examples import journey
 from ledger.application import Ledger
 from ledger.checkpoints import load_or_create_signing_key, verify_note
 from tests.builders import contact, preference, separation
+from tests.test_refusals_write_nothing import row_counts
 
 CLI_ORIGIN = "cli.test/ms-l"
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -53,6 +55,19 @@ def assert_fails_with_one_line_reason(result: Result, *fragments: str, code: int
     for fragment in fragments:
         assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
     return lines[0]
+
+
+def assert_import_refused(result: Result, *fragments: str) -> list[str]:
+    """Exited 1 on purpose, with each problem found on its own line and a last `error:` line saying
+    that nothing was appended; returns the problems' lines."""
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), f"the command crashed instead of failing: {result.exception!r}"
+    assert "Traceback" not in result.output
+    *problems, last = plain(result.stderr).strip().splitlines()
+    assert last.startswith("error: ") and "nothing was appended" in last, last
+    for fragment in fragments:
+        assert fragment in plain(result.stderr), f"{fragment!r} not in {result.stderr!r}"
+    return problems
 
 
 def assert_succeeded(result: Result) -> None:
@@ -96,7 +111,7 @@ def write_jsonl(path: Path, lines: Iterable[dict[str, Any] | str | bytes]) -> Pa
 
 
 def topics_in_log(ledger: Ledger, topic: str) -> list[Any]:
-    return [ledger.decode(n) for n in ledger.store.select_notifications(start=None, limit=1000, topics=[topic])]
+    return [ledger.reader.decode(n) for n in ledger.store.select_notifications(start=None, limit=1000, topics=[topic])]
 
 
 def event_ids_in_log(ledger: Ledger, envelopes: Iterable[dict[str, Any]]) -> set[str]:
@@ -117,10 +132,10 @@ def test_tokens_create_prints_the_secret_once_on_stdout_and_the_secret_authentic
     assert secret.startswith("kind-intake.")
     assert secret not in result.stderr
     assert result.output.count(secret) == 1, "the secret is shown exactly once"
-    principal = ledger.authenticate(secret)
+    principal = ledger.tokens.authenticate(secret)
     assert principal is not None
     assert (principal.name, principal.organization, principal.role) == ("kind-intake", Organization.KIND, Role.AGENCY)
-    assert ledger.authenticate(secret + "x") is None
+    assert ledger.tokens.authenticate(secret + "x") is None
 
 
 def test_tokens_create_refuses_a_name_already_issued_with_a_one_line_reason_and_keeps_the_first_token(
@@ -132,7 +147,7 @@ def test_tokens_create_refuses_a_name_already_issued_with_a_one_line_reason_and_
 
     assert_fails_with_one_line_reason(again, "kind-intake", "already exists")
     assert again.stdout == "", "no second secret is printed"
-    assert ledger.authenticate(first) is not None
+    assert ledger.tokens.authenticate(first) is not None
     assert len(topics_in_log(ledger, "TokenIssued")) == 1
 
 
@@ -165,13 +180,13 @@ def test_tokens_list_shows_names_organizations_roles_and_revocation_but_never_a_
 
 def test_tokens_revoke_stops_the_token_authenticating_at_once(cli: Run, ledger: Ledger) -> None:
     secret = issue(cli, "kind-intake", "KIND")
-    assert ledger.authenticate(secret) is not None
+    assert ledger.tokens.authenticate(secret) is not None
 
     result = cli("tokens", "revoke", "kind-intake", "--reason", "left the project")
 
     assert_succeeded(result)
-    assert ledger.authenticate(secret) is None
-    assert ledger.principal_named("kind-intake") is None
+    assert ledger.tokens.authenticate(secret) is None
+    assert ledger.tokens.principal_named("kind-intake") is None
 
 
 def test_tokens_revoke_of_an_unknown_name_exits_1_with_a_one_line_reason(cli: Run, ledger: Ledger) -> None:
@@ -203,7 +218,7 @@ def test_issuing_and_revoking_a_token_are_events_in_the_log_that_never_hold_the_
     assert (issued.data["organization"], issued.data["role"]) == ("KIND", "agency")
     assert revoked.data["reason"] == "left the project"
     assert issued.case_id == revoked.case_id == "token:kind-intake"
-    logged = ledger.log(0, 100)
+    logged = ledger.reader.log(0, 100)
     assert [entry.position for entry, _ in logged] == [1, 2]
     assert [event.type for _, event in logged] == ["TokenIssued", "TokenRevoked"]
     assert all(entry.leaf_hash is not None for entry, _ in logged), "token events are leaves of the tree"
@@ -233,9 +248,9 @@ def test_import_appends_every_envelope_of_a_valid_file_as_the_named_token(
     assert "3 events appended, 0 already in the log" in one_line(second.stderr)
     assert ledger.store.tree_size() - 2 == 6  # two token events
     assert event_ids_in_log(ledger, separations + outreach) == {e["event_id"] for e in separations + outreach}
-    case = ledger.case("FRTF-000002")
+    case = ledger.reader.case("FRTF-000002")
     assert case is not None
-    history = ledger.history("FRTF-000002")
+    history = ledger.reader.history("FRTF-000002")
     assert history is not None
     posted_by = {(item.event.type, item.event.organization) for item in history.items}
     assert posted_by == {("SeparationIdentified", "FRTF"), ("ContactAttempted", "KIND"), ("PreferenceRecorded", "KIND")}
@@ -277,9 +292,10 @@ def test_a_file_with_one_invalid_line_in_the_middle_exits_1_naming_the_line_and_
 
     result = cli("import", backfill, "--as", "frtf-intake", "--batch-size", "1")
 
-    reason = assert_fails_with_one_line_reason(result, "line 3", "nothing was appended")
+    problems = assert_import_refused(result, "line 3")
+    assert problems and all(line.startswith("line 3: ") for line in problems), problems
     if named:
-        assert named in reason
+        assert any(named in line for line in problems)
     assert ledger.store.tree_size() == 1, "only the token's own event"
 
 
@@ -292,8 +308,68 @@ def test_a_file_with_a_line_that_is_not_utf8_exits_1_naming_the_line_and_appends
 
     result = cli("import", backfill, "--as", "frtf-intake", "--batch-size", "1")
 
-    assert_fails_with_one_line_reason(result, "line 3", "nothing was appended")
+    assert assert_import_refused(result) == ["line 3: line: not valid UTF-8"]
     assert ledger.store.tree_size() == 1
+
+
+def test_a_file_with_many_bad_lines_reports_every_one_with_its_line_and_field_and_writes_nothing(
+    cli: Run, database_url: str, tmp_path: Path
+) -> None:
+    issue(cli, "frtf-intake", "FRTF")
+    bad_enum = separation("FRTF-000002")
+    bad_enum["data"] = {**bad_enum["data"], "certainty": "bogus"}
+    lines = [
+        separation("FRTF-000001"),
+        bad_enum,
+        "",
+        '{"event_id": ',
+        {**separation("FRTF-000003"), "type": "Nonsense"},
+        contact("FRTF-000001"),  # FRTF may not post ContactAttempted
+        separation("FRTF-000004"),
+    ]
+    backfill = write_jsonl(tmp_path / "backfill.jsonl", lines)
+    before = row_counts(database_url)
+
+    result = cli("import", backfill, "--as", "frtf-intake")
+
+    problems = assert_import_refused(result, "4 problem(s) on 4 line(s)")
+    assert [line.split(":")[0] + ":" + line.split(":")[1] for line in problems] == [
+        "line 2: data.certainty",
+        "line 4: line",
+        "line 5: type",
+        "line 6: type",
+    ]
+    assert "FRTF may not post ContactAttempted; FRTF may post SeparationIdentified" in problems[3]
+    assert row_counts(database_url) == before
+
+
+@pytest.mark.parametrize(("cap", "shown"), [(None, 50), (5, 5)])
+def test_problems_past_the_cap_are_counted_not_listed(
+    cli: Run, database_url: str, tmp_path: Path, cap: int | None, shown: int
+) -> None:
+    issue(cli, "frtf-intake", "FRTF")
+    backfill = write_jsonl(tmp_path / "backfill.jsonl", [separation(f"FRTF-{i:06}", certainty="bogus") for i in range(60)])
+    before = row_counts(database_url)
+
+    result = cli("import", backfill, "--as", "frtf-intake", *(["--max-problems", cap] if cap else []))
+
+    problems = assert_import_refused(result, "60 problem(s) on 60 line(s)")
+    assert problems[:shown] == [f"line {n}: certainty: Extra inputs are not permitted" for n in range(1, shown + 1)]
+    assert problems[shown:] == [f"... and {60 - shown} more"]
+    assert row_counts(database_url) == before
+
+
+def test_the_example_journey_imports_file_by_file_each_as_its_organizations_token(cli: Run, ledger: Ledger) -> None:
+    ledger.appender.adopt_default_terms()  # as the API does on its first start: the court order extends them
+    for organization in dict.fromkeys(example.organization for example in journey()):
+        issue(cli, f"{organization.lower()}-examples", organization)
+    for example in journey():
+        result = cli("import", example.path, "--as", f"{example.organization.lower()}-examples")
+        assert_succeeded(result)
+        assert f"{len(example.envelopes)} events appended, 0 already in the log" in one_line(result.stderr)
+    assert event_ids_in_log(ledger, [e for example in journey() for e in example.envelopes]) == {
+        e["event_id"] for example in journey() for e in example.envelopes
+    }
 
 
 def test_a_later_batch_that_breaks_a_domain_rule_is_not_appended_at_all_while_earlier_batches_stay(
@@ -347,7 +423,12 @@ def test_importing_an_event_type_the_tokens_organization_may_not_post_exits_1_an
 
     result = cli("import", backfill, "--as", "kind-outreach")
 
-    assert_fails_with_one_line_reason(result, "line 1", "KIND may not post SeparationIdentified")
+    problems = assert_import_refused(result)
+    assert [line.split(";")[0] for line in problems] == [
+        "line 1: type: KIND may not post SeparationIdentified",
+        "line 2: type: KIND may not post SeparationIdentified",
+    ]
+    assert "KIND may post ContactAttempted" in problems[0]
     assert ledger.store.tree_size() == 1
 
 
@@ -384,7 +465,7 @@ def test_checkpoint_prints_json_of_a_tree_head_signed_over_the_whole_log(
     )
     size, root, timestamp = verify_note(printed["note"], public_key, CLI_ORIGIN)
     assert (size, root.hex(), timestamp) == (5, printed["root_hash"], printed["timestamp"])
-    assert ledger.checkpoint(5) is not None, "the signed checkpoint is stored"
+    assert ledger.signed_heads.at(5) is not None, "the signed checkpoint is stored"
 
 
 def test_the_signing_key_file_is_created_by_the_first_command_with_mode_0600(cli: Run, key_file: Path) -> None:

@@ -40,11 +40,11 @@ def test_the_demos_progress_moves_family_by_family_as_each_is_wholly_recorded(le
     nothing_to_post = len(stories) - len(last)
 
     def recorded(envelope: dict[str, Any]) -> bool:
-        page = ledger.history(envelope["case_id"], 0, 1000)
+        page = ledger.reader.history(envelope["case_id"], 0, 1000)
         return page is not None and any(item.receipt.event_id == envelope["event_id"] for item in page.items)
 
     told: list[tuple[int, int]] = []  # (families told of, families whose last event was recorded then)
-    ledger.adopt_default_terms()
+    ledger.appender.adopt_default_terms()
     append_population(ledger, population, lambda families: told.append((families, sum(map(recorded, last)))))
     done = list(accumulate(families for families, _ in told))
     assert done[-1] == 30 and all(families > 0 for families, _ in told)
@@ -53,19 +53,19 @@ def test_the_demos_progress_moves_family_by_family_as_each_is_wholly_recorded(le
 
 
 def test_demos_of_other_seeds_and_sizes_on_one_database_record_each_court_order_once(cli: Run, ledger: Ledger) -> None:
-    ledger.adopt_default_terms()
+    ledger.appender.adopt_default_terms()
     by_hand = dict(SETTLEMENT_EVENTS[2][1])  # one of the demo's orders, recorded by DOJ before any demo ran
-    doj = ledger.authenticate(Tokens(ledger).secret("DOJ"))
+    doj = ledger.tokens.authenticate(Tokens(ledger).secret("DOJ"))
     assert by_hand["data"]["obligation"] == "parole_term" and doj is not None
     envelope = {"event_id": str(uuid4()), "case_id": "SETTLEMENT", **by_hand}
-    assert ledger.append(postings(EventBatch.model_validate({"events": [envelope]})), doj).appended == 1
+    assert ledger.appender.append(postings(EventBatch.model_validate({"events": [envelope]})), doj).appended == 1
     assert_succeeded(cli("demo", "--cases", 30, "--seed", 1))
     assert_succeeded(cli("demo", "--cases", 45, "--seed", 2))
     extensions = json.loads(cli("report").stdout)["terms"]["extensions"]
     orders = [(e["court_order_id"], e["obligation"]) for e in extensions]
     assert len(orders) == 3 and len(set(orders)) == 3, orders
     settlement_events = [
-        ledger.decode(n).type
+        ledger.reader.decode(n).type
         for n in ledger.store.select_notifications(start=None, limit=100_000, topics=["DeadlineExtended", "ServiceInterrupted"])
     ]
     assert sorted(settlement_events) == ["DeadlineExtended"] * 3 + ["ServiceInterrupted"]

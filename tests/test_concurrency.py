@@ -17,7 +17,9 @@ from api.app import create_app
 from api.settings import Settings
 from domain.envelope import EventBatch, postings
 from domain.organizations import Organization, Role
-from ledger.application import Ledger, LedgerBusy
+from ledger.append_outcomes import LedgerBusy
+from ledger.application import Ledger
+from ledger.appending import Appender
 from ledger.checkpoints import Signer
 from ledger.verify import verify_log
 from tests.builders import contact, separation
@@ -57,8 +59,8 @@ def writer(base_url: str, token: str, seed: int, sent: list[dict[str, Any]], err
 
 def test_concurrent_writers_lose_nothing_and_duplicate_nothing(server: tuple[str, Ledger]) -> None:
     base_url, ledger = server
-    frtf = ledger.issue_token("frtf-load", Organization.FRTF, Role.AGENCY)
-    kind = ledger.issue_token("kind-load", Organization.KIND, Role.AGENCY)
+    frtf = ledger.tokens.issue("frtf-load", Organization.FRTF, Role.AGENCY)
+    kind = ledger.tokens.issue("kind-load", Organization.KIND, Role.AGENCY)
     with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {frtf}"}) as http:
         response = http.post("/v1/events", json={"events": [separation(case) for case in CASES]})
         assert response.status_code == 201, response.text
@@ -74,7 +76,7 @@ def test_concurrent_writers_lose_nothing_and_duplicate_nothing(server: tuple[str
     assert errors == []
     assert len(sent) == THREADS * EVENTS_PER_THREAD
     logged = list(ledger.store.iter_logged())
-    decoded = [ledger.decode(entry.stored) for entry in logged]
+    decoded = [ledger.reader.decode(entry.stored) for entry in logged]
     contacts = Counter(event.event_id for event in decoded if event.type == "ContactAttempted")
     assert contacts == Counter(envelope["event_id"] for envelope in sent)  # each exactly once
     assert [entry.position for entry in logged] == list(range(1, len(logged) + 1))  # gap-free
@@ -83,7 +85,7 @@ def test_concurrent_writers_lose_nothing_and_duplicate_nothing(server: tuple[str
         assert versions == list(range(1, len(versions) + 1))
     recorded = [entry.recorded_at or "" for entry in logged]
     assert recorded == sorted(recorded)  # recorded_at never decreases with position
-    ledger.sign_checkpoint()
+    ledger.signed_heads.sign()
     verification = verify_log(ledger.store, ledger.signer.public_key_raw if ledger.signer else None, ORIGIN)
     assert verification.ok, verification.problem
     assert verification.events == len(logged)
@@ -96,25 +98,25 @@ def test_writers_in_separate_ledger_processes_retry_lost_races(
     connection pool and its own in-process lock, so their races surface as conflicts the append
     path must absorb by deciding again."""
     lost_races: list[int] = []
-    decide_and_save = Ledger._decide_and_save
+    decide_and_save = Appender._decide_and_save
 
-    def counting(self: Ledger, *args: Any) -> Any:
+    def counting(self: Appender, *args: Any) -> Any:
         result = decide_and_save(self, *args)
         if result is None:  # the save clashed with the other ledger's: nothing was appended
             lost_races.append(1)
         return result
 
-    monkeypatch.setattr(Ledger, "_decide_and_save", counting)
+    monkeypatch.setattr(Appender, "_decide_and_save", counting)
     with Ledger(database_url, signer, master_key) as first, Ledger(database_url, signer, master_key) as second:
-        first.issue_token("frtf-p", Organization.FRTF, Role.AGENCY)
-        first.issue_token("kind-p", Organization.KIND, Role.AGENCY)
-        frtf, kind = first.principal_named("frtf-p"), first.principal_named("kind-p")
+        first.tokens.issue("frtf-p", Organization.FRTF, Role.AGENCY)
+        first.tokens.issue("kind-p", Organization.KIND, Role.AGENCY)
+        frtf, kind = first.tokens.principal_named("frtf-p"), first.tokens.principal_named("kind-p")
         assert frtf is not None and kind is not None
 
         def parsed(*envelopes: dict[str, Any]) -> list[Any]:
             return postings(EventBatch.model_validate({"events": list(envelopes)}))
 
-        first.append(parsed(*(separation(case) for case in CASES[:3])), frtf)
+        first.appender.append(parsed(*(separation(case) for case in CASES[:3])), frtf)
         sent: list[str] = []
         failures: list[BaseException] = []
         busy: list[int] = []
@@ -126,7 +128,7 @@ def test_writers_in_separate_ledger_processes_retry_lost_races(
                     chunk = [contact(rng.choice(CASES[:3])) for _ in range(rng.choice([1, 4]))]
                     for _ in range(5):  # as a client honouring 503 Retry-After would
                         try:
-                            ledger.append(parsed(*chunk), kind)
+                            ledger.appender.append(parsed(*chunk), kind)
                             break
                         except LedgerBusy:
                             busy.append(seed)
@@ -145,7 +147,7 @@ def test_writers_in_separate_ledger_processes_retry_lost_races(
         assert failures == []
         assert lost_races, "the writers never raced: this test proved nothing"
         assert len(busy) <= 3, f"{len(busy)} appends out of 150 were refused as busy"
-        logged = [first.decode(entry.stored) for entry in first.store.iter_logged()]
+        logged = [first.reader.decode(entry.stored) for entry in first.store.iter_logged()]
         assert Counter(e.event_id for e in logged if e.type == "ContactAttempted") == Counter(sent)
         assert first.store.tree_size() == len(logged)
         assert verify_log(first.store, None, None).ok

@@ -43,9 +43,9 @@ def served(tmp_path: Path, signer: Signer, master_key: bytes) -> Iterator[tuple[
     """A real server on a SQLite ledger holding 150 demo families: (base URL, monitor token, ledger)."""
     settings = Settings(database_url=f"sqlite:///{tmp_path}/ledger.db", signing_key_file=tmp_path / "key.pem")
     with Ledger(settings.database_url, signer, master_key) as ledger:
-        ledger.adopt_default_terms()
+        ledger.appender.adopt_default_terms()
         append_population(ledger, Population(150, 7))
-        token = ledger.issue_token("court-monitor", Organization.MONITOR, Role.MONITOR)
+        token = ledger.tokens.issue("court-monitor", Organization.MONITOR, Role.MONITOR)
         with serving(create_app(settings, ledger), log_config=None) as base_url:
             yield base_url, token, ledger
 

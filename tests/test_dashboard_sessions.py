@@ -131,7 +131,7 @@ def test_signing_in_again_ends_the_session_the_browser_had(client: TestClient, t
     csrf = csrf_of(client.get("/").text)
     auditor = tokens.secret("OIG", "auditor")
     again = client.post("/sign-in", data={"token": auditor, "csrf": csrf}, follow_redirects=False)
-    assert (again.status_code, again.headers["location"]) == (303, "/")
+    assert (again.status_code, again.headers["location"]) == (303, "/audit/cases")
     assert client.get("/", follow_redirects=False).status_code == 200
     assert opened_with(client, copied)["/"] == "303 /sign-in?notice=expired"
     assert [row["token_name"] for row in stored_sessions(settings.database_url)] == [auditor.split(".")[0]]
@@ -148,7 +148,7 @@ def test_revoking_the_token_ends_every_session_of_it_in_every_process(
     sign_in(TestClient(client.app), other)  # another token's session, which stays
     assert {row["token_name"] for row in stored_sessions(settings.database_url)} == {secret.split(".")[0], other.split(".")[0]}
 
-    client.app.state.ledger.revoke_token(secret.split(".")[0], "left the monitor's office")  # type: ignore[attr-defined]
+    client.app.state.ledger.tokens.revoke(secret.split(".")[0], "left the monitor's office")  # type: ignore[attr-defined]
     assert [row["token_name"] for row in stored_sessions(settings.database_url)] == [other.split(".")[0]]
     for app in (client, second_app):
         for cookie in copies:

@@ -23,10 +23,10 @@ def test_the_database_and_its_wal_and_shm_files_are_created_owner_only(tmp_path:
     previous = os.umask(umask)
     try:
         with Ledger(f"sqlite:///{path}", signer, master_key) as ledger:
-            ledger.adopt_default_terms()
-            ledger.issue_token("frtf-intake", Organization.FRTF, Role.AGENCY)
+            ledger.appender.adopt_default_terms()
+            ledger.tokens.issue("frtf-intake", Organization.FRTF, Role.AGENCY)
             Projection(ledger).catch_up()  # the read model's tables, in the same file
-            ledger.sign_checkpoint()
+            ledger.signed_heads.sign()
             modes = {file.name: mode(file) for file in path.parent.iterdir()}
     finally:
         os.umask(previous)
@@ -40,5 +40,5 @@ def test_a_database_file_already_there_keeps_its_mode(tmp_path: Path, signer: Si
         pass
     path.chmod(0o640)
     with Ledger(f"sqlite:///{path}", signer) as ledger:
-        ledger.adopt_default_terms()
+        ledger.appender.adopt_default_terms()
         assert mode(path) == 0o640 and mode(path.with_name("ledger.db-wal")) == 0o640

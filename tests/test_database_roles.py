@@ -76,18 +76,18 @@ def test_the_writer_appends_projects_and_forgets_but_cannot_change_the_log(
     # Everything the API does, as the writer: start (tables are not made again), adopt the terms,
     # issue a token, append with personal data (a case key), project, sign, forget the case.
     with Ledger(writer_url, signer, master_key) as ledger:
-        assert ledger.adopt_default_terms()
-        ledger.issue_token("frtf-writer", Organization.FRTF, Role.AGENCY)
-        ledger.issue_token("kind-writer", Organization.KIND, Role.AGENCY)
-        frtf, kind = ledger.principal_named("frtf-writer"), ledger.principal_named("kind-writer")
+        assert ledger.appender.adopt_default_terms()
+        ledger.tokens.issue("frtf-writer", Organization.FRTF, Role.AGENCY)
+        ledger.tokens.issue("kind-writer", Organization.KIND, Role.AGENCY)
+        frtf, kind = ledger.tokens.principal_named("frtf-writer"), ledger.tokens.principal_named("kind-writer")
         assert frtf is not None and kind is not None
-        ledger.append(parsed(separation("FRTF-0001"), separation("FRTF-0002")), frtf)
-        ledger.append(parsed(contact("FRTF-0001")), kind)
+        ledger.appender.append(parsed(separation("FRTF-0001"), separation("FRTF-0002")), frtf)
+        ledger.appender.append(parsed(contact("FRTF-0001")), kind)
         projection = Projection(ledger)
         projection.catch_up()
         assert projection.tracked() == ledger.store.tree_size()
-        ledger.sign_checkpoint()
-        _, destroyed = ledger.forget_personal_data("FRTF-0001", "the family asked")
+        ledger.signed_heads.sign()
+        _, destroyed = ledger.appender.forget("FRTF-0001", "the family asked")
         assert destroyed == 1
         assert finish_erasure(ledger.store, 30).finished  # the keys' old row versions vacuumed away
         assert verify_log(ledger.store, signer.public_key_raw, signer.origin).ok
@@ -119,9 +119,9 @@ def test_the_writer_appends_projects_and_forgets_but_cannot_change_the_log(
     rebuilt = run(ledger_cli, postgres_schema_url, "rebuild")
     assert rebuilt.exit_code == 0, rebuilt.output
     with Ledger(writer_url, signer, master_key) as ledger:
-        kind = ledger.principal_named("kind-writer")
+        kind = ledger.tokens.principal_named("kind-writer")
         assert kind is not None
-        ledger.append(parsed(contact("FRTF-0002")), kind)
+        ledger.appender.append(parsed(contact("FRTF-0002")), kind)
         projection = Projection(ledger)
         assert projection.generation() == 2
         projection.catch_up()
@@ -148,7 +148,7 @@ def test_the_writer_keeps_the_dashboards_sessions_and_cannot_extend_one(
     writer_url = as_role(postgres_schema_url, writer)
     settings = Settings(database_url=writer_url, signing_key_file=tmp_path / "key.pem", origin=ORIGIN)
     with Ledger(writer_url, signer, master_key) as ledger, TestClient(create_app(settings, ledger)) as client:
-        monitor = ledger.issue_token("monitor-writer", Organization.MONITOR, Role.MONITOR)
+        monitor = ledger.tokens.issue("monitor-writer", Organization.MONITOR, Role.MONITOR)
         sign_in(client, monitor)
         copied = client.cookies[COOKIE]
         assert client.get("/", follow_redirects=False).status_code == 200
@@ -157,9 +157,9 @@ def test_the_writer_keeps_the_dashboards_sessions_and_cannot_extend_one(
         assert client.get("/", follow_redirects=False).headers["location"] == "/sign-in?notice=expired"
         client.cookies.clear()
         sign_in(client, monitor)
-        ledger.revoke_token("monitor-writer", "rotated")
+        ledger.tokens.revoke("monitor-writer", "rotated")
         assert client.get("/", follow_redirects=False).headers["location"] == "/sign-in?notice=revoked"
-        sign_in(client, ledger.issue_token("auditor-writer", Organization.OIG, Role.AUDITOR))
+        sign_in(client, ledger.tokens.issue("auditor-writer", Organization.OIG, Role.AUDITOR))
     schema = parse_qs(urlsplit(postgres_schema_url).query)["schema"][0]
     with psycopg.connect(as_role(postgres_schema_url, writer, with_query=False)) as connection:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):

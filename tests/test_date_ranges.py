@@ -238,16 +238,16 @@ def test_dates_at_9999_already_in_a_log_are_projected_and_ledger_rebuild_succeed
     good and `ledger rebuild` failed ("year 10000 is out of range"); the arithmetic now saturates."""
     ledger = client.app.state.ledger  # type: ignore[attr-defined]
     monitor = tokens.get("MONITOR", "monitor")
-    cbp, doj = (ledger.authenticate(tokens.secret(org)) for org in ("CBP", "DOJ"))
+    cbp, doj = (ledger.tokens.authenticate(tokens.secret(org)) for org in ("CBP", "DOJ"))
     assert client.post("/v1/events", json=batch(separation("FRTF-1")), headers=tokens.get("FRTF")).status_code == 201
 
     def stored(case_id: str, event_type: str, data: dict[str, Any]) -> Posting:
         return Posting(str(uuid4()), case_id, event_type, "2025-07-15T00:00:00.000000Z", data)
 
-    ledger.append([stored("FRTF-1", "ArrivedInUS", {"port_of_entry": "El Paso", "parole_start": "2025-06-01", "parole_end": "9999-12-31"})], cbp)
+    ledger.appender.append([stored("FRTF-1", "ArrivedInUS", {"port_of_entry": "El Paso", "parole_start": "2025-06-01", "parole_end": "9999-12-31"})], cbp)
     terms = {"terms_version": 2, "effective_date": "9999-12-31", "obligations": {"parole_term": {"years": 3}, "parole_renewal": {"days": 90}}}
     extension = {"court_order_id": "ECF 9", "obligation": "parole_renewal", "extension": {"months": 6}, "effective_date": "2025-07-15"}
-    ledger.append([stored(SETTLEMENT_CASE_ID, "TermsAdopted", terms), stored(SETTLEMENT_CASE_ID, "DeadlineExtended", extension)], doj)
+    ledger.appender.append([stored(SETTLEMENT_CASE_ID, "TermsAdopted", terms), stored(SETTLEMENT_CASE_ID, "DeadlineExtended", extension)], doj)
 
     report = client.get(REPORT, headers=monitor)
     assert report.status_code == 200, report.text

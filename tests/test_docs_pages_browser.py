@@ -41,8 +41,8 @@ def served(tmp_path: Path, signer: Signer, master_key: bytes) -> Iterator[tuple[
     """A real server: (base URL, an auditor's token)."""
     settings = Settings(database_url=f"sqlite:///{tmp_path}/ledger.db", signing_key_file=tmp_path / "key.pem", log_level="WARNING")
     with Ledger(settings.database_url, signer, master_key) as ledger:
-        ledger.adopt_default_terms()
-        token = ledger.issue_token("oig-auditor", Organization.OIG, Role.AUDITOR)
+        ledger.appender.adopt_default_terms()
+        token = ledger.tokens.issue("oig-auditor", Organization.OIG, Role.AUDITOR)
         with serving(create_app(settings, ledger), log_config=None) as base_url:
             yield base_url, token
 
@@ -59,7 +59,7 @@ def offline(browser: Any, served: tuple[str, str]) -> Iterator[tuple[Any, list[s
         if route.request.url.startswith(base + "/"):
             route.continue_()
         else:
-            elsewhere.append(route.request.url)
+            elsewhere.appender.append(route.request.url)
             route.abort()
 
     context.route("**/*", only_the_ledger)

@@ -111,8 +111,8 @@ def older_reader(database_url: str) -> Iterator[OlderReader]:
 @pytest.fixture
 def family(ledger: Ledger) -> list[bytes]:
     """FRTF-1 with a parent's name and a phone number tried: its wrapped key."""
-    ledger.issue_token("frtf-forgetting", Organization.FRTF, Role.AGENCY)
-    ledger.issue_token("kind-forgetting", Organization.KIND, Role.AGENCY)
+    ledger.tokens.issue("frtf-forgetting", Organization.FRTF, Role.AGENCY)
+    ledger.tokens.issue("kind-forgetting", Organization.KIND, Role.AGENCY)
     identified = separation("FRTF-1")
     identified["data"]["parents"] = [{"member_id": "P1", "name": NAME}]
     tried = contact("FRTF-1", outcome="reached")
@@ -125,16 +125,16 @@ def family(ledger: Ledger) -> list[bytes]:
 
 
 def post(ledger: Ledger, token: str, *envelopes: dict[str, Any]) -> None:
-    principal = ledger.principal_named(token)
+    principal = ledger.tokens.principal_named(token)
     assert principal is not None
-    ledger.append(postings(EventBatch.model_validate(batch(*envelopes))), principal)
+    ledger.appender.append(postings(EventBatch.model_validate(batch(*envelopes))), principal)
 
 
 def readable(ledger: Ledger, case_id: str) -> list[str]:
     """The personal values of the case that still open."""
     values = []
-    for event in ledger.stream_through(case_stream_id(case_id), ledger.store.tree_size()):
-        revealed, _ = ledger.reveal(case_id, event.data)
+    for event in ledger.reader.stream_through(case_stream_id(case_id), ledger.store.tree_size()):
+        revealed, _ = ledger.reader.reveal(case_id, event.data)
         values += [parent["name"] for parent in revealed.get("parents", []) if "name" in parent]
         values += [revealed["contact_detail"]] if "contact_detail" in revealed else []
     return [value for value in values if value != REDACTED]
@@ -219,7 +219,7 @@ def test_a_forgetting_killed_before_its_erasure_is_finished_by_the_next_start_up
     with older_reader(database_url):
         _forget_in_a_process_killed_while_it_waits(database_url, tmp_path)
         # Recorded and destroyed in one transaction: unreadable from the kill on...
-        assert [e.type for e in ledger.stream_through(case_stream_id("FRTF-1"), ledger.store.tree_size())][-1] == "PersonalDataForgotten"
+        assert [e.type for e in ledger.reader.stream_through(case_stream_id("FRTF-1"), ledger.store.tree_size())][-1] == "PersonalDataForgotten"
         assert readable(ledger, "FRTF-1") == []
         # ...with the key's old bytes still in the files, and the work left on record.
         assert family[0] in stored_raw(database_url)
@@ -273,7 +273,7 @@ def test_verify_reports_a_forgetting_whose_keys_were_left_live_and_finish_destro
 
 def test_erasure_waits_a_bounded_time_and_a_start_up_with_nothing_to_erase_does_nothing(ledger: Ledger, family: list[bytes]) -> None:
     assert finish_erasure(ledger.store, 0).finished  # nothing destroyed: nothing to wait for
-    ledger.forget_personal_data("FRTF-1", "the family asked")
+    ledger.appender.forget("FRTF-1", "the family asked")
     with older_reader(ledger.database_url):
         erasure = finish_erasure(ledger.store, 1.0)
     assert not erasure.finished and erasure.cases == ("FRTF-1",) and erasure.held_by

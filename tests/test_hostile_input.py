@@ -36,7 +36,7 @@ SQL_INJECTIONS = [
 def log_length(client: TestClient) -> tuple[int, int]:
     """(the Merkle tree's size, the number of entries in the log)."""
     ledger = client.app.state.ledger  # type: ignore[attr-defined]
-    return ledger.store.tree_size(), len(ledger.log(0, 1_000_000))
+    return ledger.store.tree_size(), len(ledger.reader.log(0, 1_000_000))
 
 
 @pytest.fixture

@@ -57,18 +57,18 @@ def calls(work: Callable[[], Any]) -> int:
 @pytest.fixture
 def grown(ledger: Ledger) -> Iterator[tuple[Ledger, Projection]]:
     """A small case (one child, one parent) and a large one (1,800 members more), projected."""
-    ledger.adopt_default_terms()
+    ledger.appender.adopt_default_terms()
     projection = Projection(ledger)
-    ledger.append(validated(separation("FRTF-SMALL"), separation("FRTF-LARGE")), FRTF)
+    ledger.appender.append(validated(separation("FRTF-SMALL"), separation("FRTF-LARGE")), FRTF)
     for post in range(18):
-        ledger.append(validated(*(member_added("FRTF-LARGE", f"M{post}-{n}") for n in range(100))), FRTF)
+        ledger.appender.append(validated(*(member_added("FRTF-LARGE", f"M{post}-{n}") for n in range(100))), FRTF)
     projection.catch_up()
     yield ledger, projection
 
 
 def posted_and_projected(ledger: Ledger, projection: Projection, principal: Principal, posted: list[Posting]) -> int:
     def work() -> None:
-        ledger.append(posted, principal)
+        ledger.appender.append(posted, principal)
         projection.catch_up()
 
     return calls(work)
@@ -78,7 +78,7 @@ def test_adding_members_to_a_large_case_costs_what_it_costs_on_a_small_one(grown
     ledger, projection = grown
     small = posted_and_projected(ledger, projection, FRTF, validated(*(member_added("FRTF-SMALL", f"S{n}") for n in range(100))))
     large = posted_and_projected(ledger, projection, FRTF, validated(*(member_added("FRTF-LARGE", f"L{n}") for n in range(100))))
-    assert len(ledger.case("FRTF-LARGE").members()) == 2 + 1900  # type: ignore[union-attr]
+    assert len(ledger.reader.case("FRTF-LARGE").members()) == 2 + 1900  # type: ignore[union-attr]
     assert large < 1.2 * small, f"100 MemberAdded: {large} calls on a case of 1,802 members, {small} on one of 2"
 
 

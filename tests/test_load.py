@@ -42,8 +42,8 @@ def loaded(
     keys = tmp_path_factory.mktemp("load-keys")
     settings = Settings(database_url=module_database_url, signing_key_file=keys / "signing-key.pem", origin=ORIGIN, log_level="WARNING")
     with Ledger(settings.database_url, signer, master_key) as ledger:
-        frtf = ledger.issue_token("frtf-load", Organization.FRTF, Role.AGENCY)
-        tokens = [ledger.issue_token(f"{org.lower()}-load", Organization(org), Role.AGENCY) for org in OUTREACH]
+        frtf = ledger.tokens.issue("frtf-load", Organization.FRTF, Role.AGENCY)
+        tokens = [ledger.tokens.issue(f"{org.lower()}-load", Organization(org), Role.AGENCY) for org in OUTREACH]
         app = create_app(settings, ledger)
         with serving(app, **server_options(settings)) as base_url:  # served as `ledger serve` serves
             open_cases(base_url, frtf, PLAN)
@@ -68,7 +68,7 @@ def test_sixteen_clients_lose_nothing_and_duplicate_nothing(loaded: Loaded) -> N
     assert len(acknowledged) == PLAN.clients * PLAN.events_per_client  # every event posted was acknowledged
 
     logged = list(ledger.store.iter_logged())
-    events = [ledger.decode(entry.stored) for entry in logged]
+    events = [ledger.reader.decode(entry.stored) for entry in logged]
     contacts = Counter(event.event_id for event in events if event.type == "ContactAttempted")
     assert contacts == Counter(acknowledged.keys())  # each exactly once, and nothing unacknowledged
     where = {event.event_id: entry.position for entry, event in zip(logged, events, strict=True)}
@@ -83,7 +83,7 @@ def test_positions_and_case_versions_stay_gap_free_under_load(loaded: Loaded) ->
     assert [entry.position for entry in logged] == list(range(1, len(logged) + 1))
     versions: dict[str, list[int]] = {}
     for entry in logged:
-        event = ledger.decode(entry.stored)
+        event = ledger.reader.decode(entry.stored)
         versions.setdefault(str(event.originator_id), []).append(entry.stored.originator_version)
     assert all(numbers == list(range(1, len(numbers) + 1)) for numbers in versions.values())
     recorded = [entry.recorded_at or "" for entry in logged]
@@ -92,7 +92,7 @@ def test_positions_and_case_versions_stay_gap_free_under_load(loaded: Loaded) ->
 
 def test_the_merkle_tree_after_the_load_matches_the_log_and_a_signed_checkpoint(loaded: Loaded) -> None:
     ledger, _, _ = loaded
-    checkpoint = ledger.sign_checkpoint()
+    checkpoint = ledger.signed_heads.sign()
     assert checkpoint.tree_size == ledger.store.tree_size()
     assert ledger.signer is not None
     verification = verify_log(ledger.store, ledger.signer.public_key_raw, ORIGIN)
@@ -103,7 +103,7 @@ def test_the_merkle_tree_after_the_load_matches_the_log_and_a_signed_checkpoint(
 def test_the_live_projection_after_the_load_equals_a_rebuild_byte_for_byte(loaded: Loaded) -> None:
     ledger, projection, _ = loaded
     head = ledger.store.tree_size()
-    points = [ledger.resolve(AsOf(position=p)) for p in (head // 3, 2 * head // 3, head)]
+    points = [ledger.reader.resolve(AsOf(position=p)) for p in (head // 3, 2 * head // 3, head)]
     live = [render_json(compliance_report(ledger, projection, point, wait_seconds=0)) for point in points]
     Projection(ledger).rebuild()
     rebuilt = [render_json(compliance_report(ledger, projection, point, wait_seconds=0)) for point in points]

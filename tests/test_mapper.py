@@ -61,16 +61,13 @@ def test_a_value_plain_json_cannot_hold_goes_the_librarys_way(mappers: tuple[Map
         ledger.to_stored_event(event)
 
 
-def test_personal_values_are_stored_sealed_and_never_outside_a_sealing_block(
-    mappers: tuple[Mapper[Any], LedgerMapper]
-) -> None:
+def test_personal_values_are_stored_sealed_and_never_unsealed(mappers: tuple[Mapper[Any], LedgerMapper]) -> None:
     _, ledger = mappers
     event = case_events()[0]
     object.__setattr__(event, "data", {**event.data, "children": [{"member_id": "C1", "birth_year": 2014, "name": "Ana María"}]})
     with pytest.raises(LookupError, match="refusing to store it in clear"):
         ledger.to_stored_event(event)
     key = CaseKey("k1", bytes(32))
-    with ledger.sealing(CaseKeys({"FRTF-000123": key})):
-        stored = ledger.to_stored_event(event)
+    stored = ledger.to_stored_event(CaseKeys({"FRTF-000123": key}).sealed(event))
     assert b"Ana Mar" not in stored.state and b'"name":"sealed:v1:k1:' in stored.state
     assert event.data["children"][0]["name"] == "Ana María"  # the event itself is untouched

@@ -328,3 +328,17 @@ def test_every_consistency_proof_verifies_and_fails_against_a_different_tree(
         assert not verify_consistency(first, second, roots[first], other_roots[second], proof)
         if altered_at < first:
             assert not verify_consistency(first, second, other_roots[first], roots[second], proof)
+
+
+def test_an_accumulator_resumed_from_its_peaks_goes_on_as_the_one_it_came_from() -> None:
+    leaves = [hashlib.sha256(bytes([i])).digest() for i in range(37)]
+    for size in (0, 1, 5, 16, 23):
+        before = RootAccumulator()
+        for leaf in leaves[:size]:
+            before.append(leaf)
+        resumed = RootAccumulator.resumed(size, before.peaks)
+        for leaf in leaves[size:]:
+            resumed.append(leaf)
+        assert resumed.root() == root_of(leaves), size
+    with pytest.raises(ValueError):
+        RootAccumulator.resumed(5, before.peaks[:1])

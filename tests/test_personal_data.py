@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from api.cli import app
 from domain.envelope import EventBatch, postings
 from domain.organizations import Organization, Role
-from ledger.application import BatchRejected, Ledger
+from ledger.append_outcomes import BatchRejected
+from ledger.application import Ledger
 from ledger.personal_data import REDACTED
 from ledger.verify import verify_log
 from tests.builders import batch, contact, envelope, separation
@@ -134,27 +135,27 @@ def test_sealed_values_cannot_be_posted_and_a_ledger_without_a_key_takes_no_pers
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "data.parents[0].name"
     with Ledger(database_url) as keyless:
-        keyless.issue_token("frtf-keyless", Organization.FRTF, Role.AGENCY)
-        principal = keyless.principal_named("frtf-keyless")
+        keyless.tokens.issue("frtf-keyless", Organization.FRTF, Role.AGENCY)
+        principal = keyless.tokens.principal_named("frtf-keyless")
         assert principal is not None
         with pytest.raises(BatchRejected) as refused:
-            keyless.append(postings(EventBatch.model_validate(batch(separation("FRTF-4")))), principal)
+            keyless.appender.append(postings(EventBatch.model_validate(batch(separation("FRTF-4")))), principal)
         assert refused.value.problems[0].field == "data"
 
 
 def test_a_sealed_value_does_not_open_under_another_case(ledger: Ledger) -> None:
-    ledger.issue_token("frtf-sealing", Organization.FRTF, Role.AGENCY)
-    principal = ledger.principal_named("frtf-sealing")
+    ledger.tokens.issue("frtf-sealing", Organization.FRTF, Role.AGENCY)
+    principal = ledger.tokens.principal_named("frtf-sealing")
     assert principal is not None
     first, second = separation("FRTF-1"), separation("FRTF-2")
     first["data"]["parents"] = [{"member_id": "P1", "name": NAME}]
     second["data"]["parents"] = [{"member_id": "P1", "name": "Otra Persona"}]
-    ledger.append(postings(EventBatch.model_validate(batch(first, second))), principal)
-    [sealed] = [event.data for _, event in ledger.log(0, 100) if event.case_id == "FRTF-1"]
+    ledger.appender.append(postings(EventBatch.model_validate(batch(first, second))), principal)
+    [sealed] = [event.data for _, event in ledger.reader.log(0, 100) if event.case_id == "FRTF-1"]
     assert sealed["parents"][0]["name"].startswith("sealed:v1:")
-    revealed, opened = ledger.reveal("FRTF-1", sealed)
+    revealed, opened = ledger.reader.reveal("FRTF-1", sealed)
     assert (revealed["parents"][0]["name"], opened) == (NAME, 1)
-    revealed, opened = ledger.reveal("FRTF-2", sealed)
+    revealed, opened = ledger.reader.reveal("FRTF-2", sealed)
     assert (revealed["parents"][0]["name"], opened) == (REDACTED, 0)
 
 

@@ -114,8 +114,8 @@ def test_a_postgres_restart_mid_posting_loses_nothing_and_the_api_recovers_by_it
     cluster: Cluster, served: tuple[str, Ledger, FastAPI]
 ) -> None:
     base_url, ledger, app = served
-    frtf = ledger.issue_token("frtf-restart", Organization.FRTF, Role.AGENCY)
-    kind = ledger.issue_token("kind-restart", Organization.KIND, Role.AGENCY)  # KIND reaches out to families
+    frtf = ledger.tokens.issue("frtf-restart", Organization.FRTF, Role.AGENCY)
+    kind = ledger.tokens.issue("kind-restart", Organization.KIND, Role.AGENCY)  # KIND reaches out to families
     with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {frtf}"}) as http:
         assert http.post("/v1/events", json={"events": [separation(case) for case in CASES]}).status_code == 201
 
@@ -148,7 +148,7 @@ def test_a_postgres_restart_mid_posting_loses_nothing_and_the_api_recovers_by_it
 
     # Every acknowledged event is in the log exactly once, each batch whole and contiguous.
     logged = list(ledger.store.iter_logged())
-    decoded = {entry.position: ledger.decode(entry.stored) for entry in logged}
+    decoded = {entry.position: ledger.reader.decode(entry.stored) for entry in logged}
     where = {event.event_id: position for position, event in decoded.items() if event.type == "ContactAttempted"}
     acknowledged_ids = [event_id for ids, _, _ in outcomes.acknowledged for event_id in ids]
     assert Counter(event.event_id for event in decoded.values() if event.type == "ContactAttempted") == Counter(
@@ -158,7 +158,7 @@ def test_a_postgres_restart_mid_posting_loses_nothing_and_the_api_recovers_by_it
         assert [where[event_id] for event_id in ids] == positions  # the receipts tell the truth
         assert positions == list(range(positions[0], positions[0] + len(ids)))  # one transaction, in one piece
     assert [entry.position for entry in logged] == list(range(1, len(logged) + 1))  # gap-free
-    ledger.sign_checkpoint()
+    ledger.signed_heads.sign()
     verification = verify_log(ledger.store, ledger.signer.public_key_raw if ledger.signer else None, ORIGIN)
     assert verification.ok, verification.problem
 
@@ -166,7 +166,7 @@ def test_a_postgres_restart_mid_posting_loses_nothing_and_the_api_recovers_by_it
     projection = app.state.projection
     head = ledger.store.tree_size()
     assert projection.wait_for(head, timeout=30)
-    point = ledger.resolve(AsOf(position=head))
+    point = ledger.reader.resolve(AsOf(position=head))
     live = render_json(compliance_report(ledger, projection, point, wait_seconds=0))
     projection.rebuild()
     assert render_json(compliance_report(ledger, projection, point, wait_seconds=0)) == live

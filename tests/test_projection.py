@@ -38,12 +38,12 @@ TODAY = date(2026, 11, 1)
 
 
 def populate(ledger: Ledger, cases: int, seed: int = 7) -> int:
-    ledger.adopt_default_terms()
+    ledger.appender.adopt_default_terms()
     return append_population(ledger, Population(cases, seed, TODAY))
 
 
 def report_bytes(ledger: Ledger, projection: Projection, as_of: int | str) -> bytes:
-    return render_json(compliance_report(ledger, projection, ledger.resolve(AsOf.parse(str(as_of))), wait_seconds=0))
+    return render_json(compliance_report(ledger, projection, ledger.reader.resolve(AsOf.parse(str(as_of))), wait_seconds=0))
 
 
 def recount(model: ReadModel, generation: int, position: int) -> Counter[Any]:
@@ -61,7 +61,7 @@ def without_data_quality(counter: Counter[Any]) -> Counter[Any]:
 
 def test_the_live_projection_equals_a_rebuild_byte_for_byte(ledger: Ledger) -> None:
     projection = Projection(ledger, ProjectionSettings(page_size=97, snapshot_every=300))
-    ledger.adopt_default_terms()
+    ledger.appender.adopt_default_terms()
     for seed in range(3):  # appended and projected in turns, so pages fall in different places
         append_population(ledger, Population(60, seed, TODAY))
         projection.catch_up()
@@ -85,7 +85,7 @@ def test_the_live_projection_equals_a_rebuild_byte_for_byte(ledger: Ledger) -> N
 @pytest.mark.parametrize("workers", [2, 3])
 def test_a_rebuild_shared_by_several_processes_equals_the_live_projection(ledger: Ledger, workers: int) -> None:
     projection = Projection(ledger, ProjectionSettings(page_size=97, snapshot_every=300))
-    ledger.adopt_default_terms()
+    ledger.appender.adopt_default_terms()
     for seed in range(2):
         append_population(ledger, Population(70, seed, TODAY))  # terms, an extension, merges, corrections
         projection.catch_up()
@@ -377,7 +377,7 @@ def test_a_what_if_report_writes_nothing(ledger: Ledger) -> None:
     head, tracked = ledger.store.tree_size(), projection.tracked()
     rows_before = {table: list(projection.model.rows_at(1, table, head)) for table in VERSIONED}
     what_if = what_if_terms(ledger, '{"obligations": {"first_outreach": {"days": 400}}}', head)
-    point = ledger.resolve(AsOf(position=head))
+    point = ledger.reader.resolve(AsOf(position=head))
     longer = compliance_report(ledger, projection, point, what_if, wait_seconds=0)
     recorded = compliance_report(ledger, projection, point, wait_seconds=0)
     assert longer["obligations"]["first_outreach"] != recorded["obligations"]["first_outreach"]
@@ -389,13 +389,13 @@ def test_a_what_if_report_writes_nothing(ledger: Ledger) -> None:
 
 def test_the_projections_lean_reading_of_the_log_equals_eventsourcings(ledger: Ledger) -> None:
     populate(ledger, 60)
-    ledger.issue_token("reader", Organization.OIG, Role.AUDITOR)
+    ledger.tokens.issue("reader", Organization.OIG, Role.AUDITOR)
     rows = ledger.store.recorded_between(0, ledger.store.tree_size())
     logged = ledger.store.logged_after(0, 100_000)
     assert len(rows) == len(logged) == ledger.store.tree_size()
     types = set()
     for row, entry in zip(rows, logged, strict=True):
-        lean, event = Recorded.of(row), ledger.decode(entry.stored)
+        lean, event = Recorded.of(row), ledger.reader.decode(entry.stored)
         types.add(lean.type)
         assert (lean.position, lean.type, lean.version, lean.recorded_at) == (
             entry.position, event.type, event.originator_version, entry.recorded_at
@@ -410,7 +410,7 @@ def test_the_projections_lean_reading_of_the_log_equals_eventsourcings(ledger: L
 @pytest.mark.parametrize("count", [2, 3])
 def test_a_rebuild_worker_reads_its_own_streams_and_the_settlements(ledger: Ledger, count: int) -> None:
     populate(ledger, 60)
-    ledger.issue_token("reader", Organization.OIG, Role.AUDITOR)
+    ledger.tokens.issue("reader", Organization.OIG, Role.AUDITOR)
     head = ledger.store.tree_size()
     everything = ledger.store.recorded_between(0, head)
     stream_of = {entry.position: entry.stored.originator_id for entry in ledger.store.logged_after(0, head)}

@@ -31,10 +31,10 @@ UNREADABLE = 10**400  # older validation took any terms version; JSON readers of
 
 def append_unreadable_terms(ledger: Ledger, tokens: Tokens) -> int:
     """Terms as the older validation let them in, appended as they were then: their position."""
-    doj = ledger.authenticate(tokens.secret("DOJ"))
+    doj = ledger.tokens.authenticate(tokens.secret("DOJ"))
     data = {"terms_version": UNREADABLE, "effective_date": "2025-01-01", "obligations": {"first_outreach": {"days": 30}}}
     posting = Posting(str(uuid4()), SETTLEMENT_CASE_ID, "TermsAdopted", "2025-01-01T00:00:00.000000Z", data)
-    [receipt] = ledger.append([posting], doj).receipts
+    [receipt] = ledger.appender.append([posting], doj).receipts
     return receipt.position
 
 
@@ -140,9 +140,9 @@ def test_the_fault_of_an_external_projector_shows_in_the_apis_health(
 
 def test_ledger_project_says_which_event_it_cannot_project_and_records_it(cli: Run, ledger: Ledger) -> None:  # noqa: F811
     assert cli("tokens", "create", "doj-terms", "--organization", "DOJ", "--role", "agency").exit_code == 0
-    doj = ledger.principal_named("doj-terms")
+    doj = ledger.tokens.principal_named("doj-terms")
     data = {"terms_version": UNREADABLE, "effective_date": "2025-01-01", "obligations": {"first_outreach": {"days": 30}}}
-    [receipt] = ledger.append([Posting(str(uuid4()), SETTLEMENT_CASE_ID, "TermsAdopted", "2025-01-01T00:00:00.000000Z", data)], doj).receipts
+    [receipt] = ledger.appender.append([Posting(str(uuid4()), SETTLEMENT_CASE_ID, "TermsAdopted", "2025-01-01T00:00:00.000000Z", data)], doj).receipts
     assert_fails_with_one_line_reason(
         cli("project", "--once"), f"the event at position {receipt.position} could not be projected (JSONDecodeError)"
     )

@@ -44,7 +44,7 @@ def written_by_version(projection: Projection, format: int | None) -> None:
 
 
 def report_bytes(ledger: Ledger, projection: Projection) -> bytes:
-    return render_json(compliance_report(ledger, projection, ledger.resolve(AsOf(position=ledger.store.tree_size())), wait_seconds=0))
+    return render_json(compliance_report(ledger, projection, ledger.reader.resolve(AsOf(position=ledger.store.tree_size())), wait_seconds=0))
 
 
 @pytest.fixture
@@ -60,16 +60,16 @@ def test_a_generation_an_earlier_version_wrote_is_rebuilt_before_reports_read_it
     current = report_bytes(ledger, projected)
     written_by_version(projected, None)
     with pytest.raises(ReadModelOutdated, match="earlier version of the ledger"):
-        compliance_report(ledger, projected, ledger.resolve(AsOf.now()), wait_seconds=0)
+        compliance_report(ledger, projected, ledger.reader.resolve(AsOf.now()), wait_seconds=0)
     with pytest.raises(ReadModelOutdated):
-        overdue_obligations(ledger, projected, ledger.resolve(AsOf.now()), wait_seconds=0)
+        overdue_obligations(ledger, projected, ledger.reader.resolve(AsOf.now()), wait_seconds=0)
     assert post(ledger, separation("AFTER-1")) == 1
 
     assert projected.catch_up() == 0  # rebuilt: what was appended meanwhile is in the new generation
     assert projected.model.active_generation() == 2 and list(projected.model.generations()) == [2]
     assert projected.model.generations()[2][1]["format"] == FORMAT
     assert projected.tracked() == ledger.store.tree_size()
-    as_of_before = compliance_report(ledger, projected, ledger.resolve(AsOf(position=head)), wait_seconds=0)
+    as_of_before = compliance_report(ledger, projected, ledger.reader.resolve(AsOf(position=head)), wait_seconds=0)
     assert render_json(as_of_before) == current  # the same numbers as this version's own projection
 
 
@@ -83,12 +83,12 @@ def test_while_another_process_rebuilds_it_reports_refuse_and_a_dead_rebuild_is_
     assert projected.catch_up() == 0 and not projected.upgrade()
     assert projected.model.active_generation() == 1
     with pytest.raises(ReadModelOutdated):
-        compliance_report(ledger, projected, ledger.resolve(AsOf.now()), wait_seconds=0)
+        compliance_report(ledger, projected, ledger.reader.resolve(AsOf.now()), wait_seconds=0)
 
     projected.model.update_settings(2, claim | {"heartbeat": utc_text(now - STALE_BUILD - timedelta(seconds=1))})
     assert projected.upgrade()
     assert list(projected.model.generations()) == [3]
-    compliance_report(ledger, projected, ledger.resolve(AsOf.now()), wait_seconds=0)
+    compliance_report(ledger, projected, ledger.reader.resolve(AsOf.now()), wait_seconds=0)
 
 
 def test_a_rebuild_that_fails_gives_up_its_claim_and_leaves_the_old_generation_in_place(
@@ -104,7 +104,7 @@ def test_a_rebuild_that_fails_gives_up_its_claim_and_leaves_the_old_generation_i
     assert projected.model.active_generation() == 1
     assert projected.model.generations()[2][1]["heartbeat"] == ""  # given up: no one waits for it
     assert projected.upgrade() and list(projected.model.generations()) == [3]
-    compliance_report(ledger, projected, ledger.resolve(AsOf.now()), wait_seconds=0)
+    compliance_report(ledger, projected, ledger.reader.resolve(AsOf.now()), wait_seconds=0)
 
 
 def test_a_generation_a_newer_version_wrote_is_neither_read_nor_written(ledger: Ledger, projected: Projection) -> None:
@@ -113,7 +113,7 @@ def test_a_generation_a_newer_version_wrote_is_neither_read_nor_written(ledger: 
     assert post(ledger, separation("AFTER-2")) == 1
     assert projected.catch_up() == 0 and projected.tracked() == tracked
     with pytest.raises(ReadModelOutdated, match="newer version"):
-        compliance_report(ledger, projected, ledger.resolve(AsOf.now()), wait_seconds=0)
+        compliance_report(ledger, projected, ledger.reader.resolve(AsOf.now()), wait_seconds=0)
     with pytest.raises(ReadModelOutdated):
         projected.upgrade()
     assert list(projected.model.generations()) == [1]
@@ -169,6 +169,6 @@ def test_ledger_migrate_rebuilds_a_generation_an_earlier_version_wrote(
 
 def post(ledger: Ledger, envelope: dict[str, object]) -> int:
     """Appends one envelope as FRTF would post it; the number of events appended."""
-    frtf = ledger.authenticate(Tokens(ledger).secret("FRTF"))
+    frtf = ledger.tokens.authenticate(Tokens(ledger).secret("FRTF"))
     assert frtf is not None
-    return ledger.append(postings(EventBatch.model_validate({"events": [envelope]})), frtf).appended
+    return ledger.appender.append(postings(EventBatch.model_validate({"events": [envelope]})), frtf).appended

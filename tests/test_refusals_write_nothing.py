@@ -138,16 +138,16 @@ def test_two_writers_giving_a_case_its_first_key_at_once_agree_on_one(
     database_url: str, signer: Signer, master_key: bytes
 ) -> None:
     with Ledger(database_url, signer, master_key) as first, Ledger(database_url, signer, master_key) as second:
-        first.issue_token("frtf-keys", Organization.FRTF, Role.AGENCY)
-        first.issue_token("kind-keys", Organization.KIND, Role.AGENCY)
-        frtf, kind = first.principal_named("frtf-keys"), first.principal_named("kind-keys")
+        first.tokens.issue("frtf-keys", Organization.FRTF, Role.AGENCY)
+        first.tokens.issue("kind-keys", Organization.KIND, Role.AGENCY)
+        frtf, kind = first.tokens.principal_named("frtf-keys"), first.tokens.principal_named("kind-keys")
         assert frtf is not None and kind is not None
         cases = [f"FRTF-{i}" for i in range(1, 13)]
         # Identified without any personal data: no key yet.
         identified = [separation(case_id) for case_id in cases]
         for envelope_ in identified:
             envelope_["data"]["parents"] = [{"member_id": "P1"}]
-        first.append(postings(EventBatch.model_validate(batch(*identified))), frtf)
+        first.appender.append(postings(EventBatch.model_validate(batch(*identified))), frtf)
         assert first.store.case_keys(cases) == {}
 
         sent: dict[str, list[dict[str, Any]]] = {case_id: [] for case_id in cases}
@@ -160,7 +160,7 @@ def test_two_writers_giving_a_case_its_first_key_at_once_agree_on_one(
                 sent[case_id].append(tried)
                 start.wait()
                 try:
-                    ledger.append(postings(EventBatch.model_validate(batch(tried))), kind)
+                    ledger.appender.append(postings(EventBatch.model_validate(batch(tried))), kind)
                 except BaseException as error:  # noqa: BLE001 - reported below
                     failures.append(error)
 
@@ -176,5 +176,5 @@ def test_two_writers_giving_a_case_its_first_key_at_once_agree_on_one(
         for case_id, envelopes in sent.items():
             # Both writers' envelopes were sealed with that key: each replays as the same envelope.
             for ledger in (first, second):
-                replayed = ledger.append(postings(EventBatch.model_validate(batch(*envelopes))), kind)
+                replayed = ledger.appender.append(postings(EventBatch.model_validate(batch(*envelopes))), kind)
                 assert replayed.appended == 0

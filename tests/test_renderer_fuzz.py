@@ -45,10 +45,10 @@ REPORT = "/v1/reports/compliance"
 @pytest.fixture(scope="module")
 def empty_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     with Ledger(f"sqlite:///{tmp_path_factory.mktemp('fuzz')}/ledger.db") as ledger:
-        ledger.adopt_default_terms()
+        ledger.appender.adopt_default_terms()
         projection = Projection(ledger)
         projection.catch_up()
-        return compliance_report(ledger, projection, ledger.resolve(AsOf.now()), None, 0)
+        return compliance_report(ledger, projection, ledger.reader.resolve(AsOf.now()), None, 0)
 
 
 # Text a key may hold: plain, accented, wide (CJK), right-to-left, combining marks, emoji, and the
@@ -189,13 +189,13 @@ def long_sectors_logged(client: TestClient, tokens: Tokens) -> Iterator[None]:
     """Forty separations whose sectors are 60 characters long, as the older validation let them in
     (appended without the door's checks, as then): replayed as stored, and reported."""
     ledger = client.app.state.ledger  # type: ignore[attr-defined]
-    frtf = ledger.authenticate(tokens.secret("FRTF"))
+    frtf = ledger.tokens.authenticate(tokens.secret("FRTF"))
     postings = []
     for n, sector in enumerate(forty_long_sectors()):
         event = separation(f"FRTF-{n}")
         event["data"]["border_sector"] = sector
         postings.append(Posting(event["event_id"], event["case_id"], event["type"], "2021-05-03T14:00:00.000000Z", event["data"]))
-    ledger.append(postings, frtf)
+    ledger.appender.append(postings, frtf)
     yield
 
 

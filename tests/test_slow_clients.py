@@ -50,7 +50,7 @@ def serve(settings: Settings, signer: Signer, master_key: bytes) -> Iterator[obj
     """A function that serves the ledger with the given cap on connections (short deadlines)."""
     opened: list[object] = []
     with Ledger(settings.database_url, signer, master_key) as ledger:
-        token = ledger.issue_token("frtf-intake", Organization.FRTF, Role.AGENCY)
+        token = ledger.tokens.issue("frtf-intake", Organization.FRTF, Role.AGENCY)
 
         def start(max_connections: int = 1000) -> Served:
             short = settings.model_copy(update={
@@ -128,7 +128,7 @@ def test_two_hundred_half_sent_heads_keep_no_one_out_and_are_closed_with_408_at_
     finally:
         for connection in slow:
             connection.close()
-    assert served.ledger.case("FRTF-000001") is not None
+    assert served.ledger.reader.case("FRTF-000001") is not None
 
 
 def test_a_body_sent_too_slowly_is_cut_off_with_408_and_nothing_is_appended(serve: object) -> None:

@@ -60,11 +60,11 @@ def test_every_text_cell_reads_back_as_sent_or_quoted_and_none_begins_as_a_formu
 def test_the_reports_csv_neutralizes_formulas_on_the_api_and_the_dashboard(client: TestClient, tokens: Tokens) -> None:
     """Sectors stored by the older validation (appended here without the door's checks, as then)."""
     ledger = client.app.state.ledger  # type: ignore[attr-defined]
-    frtf = ledger.authenticate(tokens.secret("FRTF"))
+    frtf = ledger.tokens.authenticate(tokens.secret("FRTF"))
     for n, formula in enumerate(FORMULAS[:4]):
         event = separation(f"FRTF-{n}")
         event["data"]["border_sector"] = formula
-        ledger.append([Posting(event["event_id"], event["case_id"], event["type"], "2021-05-03T14:00:00.000000Z", event["data"])], frtf)
+        ledger.appender.append([Posting(event["event_id"], event["case_id"], event["type"], "2021-05-03T14:00:00.000000Z", event["data"])], frtf)
     assert client.post("/v1/events", json=batch(separation("FRTF-9")), headers=tokens.get("FRTF")).status_code == 201
 
     monitor = tokens.get("MONITOR", "monitor")

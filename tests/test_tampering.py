@@ -137,12 +137,12 @@ def _postings(*envelopes: dict[str, Any]) -> list[Posting]:
 def build_log(database_url: str, master_key: bytes) -> None:
     """Twelve events: two token issues, then three cases identified and worked on, one append each."""
     with Ledger(database_url, master_key=master_key) as ledger:
-        ledger.issue_token("frtf-intake", Organization.FRTF, Role.AGENCY)  # position 1
-        ledger.issue_token("kind-outreach", Organization.KIND, Role.AGENCY)  # 2
-        frtf, kind = ledger.principal_named("frtf-intake"), ledger.principal_named("kind-outreach")
+        ledger.tokens.issue("frtf-intake", Organization.FRTF, Role.AGENCY)  # position 1
+        ledger.tokens.issue("kind-outreach", Organization.KIND, Role.AGENCY)  # 2
+        frtf, kind = ledger.tokens.principal_named("frtf-intake"), ledger.tokens.principal_named("kind-outreach")
         assert frtf is not None and kind is not None
         for case in ("FRTF-000001", "FRTF-000002", "FRTF-000003"):  # 3, 4, 5
-            ledger.append(_postings(separation(case, children=("C1", "C2"))), frtf)
+            ledger.appender.append(_postings(separation(case, children=("C1", "C2"))), frtf)
         for envelope in (
             contact("FRTF-000001"),  # 6
             contact("FRTF-000002"),  # 7
@@ -152,7 +152,7 @@ def build_log(database_url: str, master_key: bytes) -> None:
             contact("FRTF-000002", "reached"),  # 11
             preference("FRTF-000002", "reunify_in_home_country"),  # 12
         ):
-            ledger.append(_postings(envelope), kind)
+            ledger.appender.append(_postings(envelope), kind)
         assert ledger.store.tree_size() == LOG_SIZE
 
 
@@ -243,6 +243,7 @@ def test_an_edited_event_payload_is_detected_at_its_position(cli: Run, attacker:
     report = detected(cli)
 
     assert first_position_named(report) == 5
+    assert f"(event {json.loads(state)['event_id']}, case FRTF-000003)" in report, "names the event and its case"
 
 
 def test_an_edited_leaf_hash_is_detected_at_its_position(cli: Run, attacker: Attacker) -> None:
@@ -255,11 +256,13 @@ def test_an_edited_leaf_hash_is_detected_at_its_position(cli: Run, attacker: Att
 
 
 def test_a_deleted_event_row_is_detected_at_its_position(cli: Run, attacker: Attacker) -> None:
+    event_id = attacker.leaf(4)["event_id"]
     attacker.force("DELETE FROM {events} WHERE notification_id = 4")
 
     report = detected(cli)
 
     assert first_position_named(report) == 4
+    assert f"(event {event_id}, case unknown)" in report, "the leaf row still names the event"
 
 
 def test_a_deleted_leaf_row_is_detected_at_its_position(cli: Run, attacker: Attacker) -> None:

@@ -38,12 +38,12 @@ def test_a_revoked_token_is_refused_on_its_very_next_request(client: TestClient,
     token = tokens.secret("FRTF")
     for _ in range(3):  # used, so that anything that could cache it has
         assert client.get("/v1/checkpoint", headers=bearer(token)).status_code == 200
-    ledger.revoke_token(token.partition(".")[0], "compromised")
+    ledger.tokens.revoke(token.partition(".")[0], "compromised")
     size = ledger.store.tree_size()
     refused = client.post("/v1/events", json=batch(separation("FRTF-1")), headers=bearer(token))
     assert refused.status_code == 401
     assert client.get("/v1/checkpoint", headers=bearer(token)).status_code == 401
-    assert ledger.store.tree_size() == size and ledger.case("FRTF-1") is None
+    assert ledger.store.tree_size() == size and ledger.reader.case("FRTF-1") is None
 
 
 def test_a_token_revoked_through_another_process_is_refused_at_once(
@@ -54,7 +54,7 @@ def test_a_token_revoked_through_another_process_is_refused_at_once(
     token = tokens.secret("KIND")
     assert client.get("/v1/cases/FRTF-9", headers=bearer(token)).status_code == 404  # accepted: no such case
     with Ledger(settings.database_url, signer, master_key) as elsewhere:
-        elsewhere.revoke_token(token.partition(".")[0], "left the programme")
+        elsewhere.tokens.revoke(token.partition(".")[0], "left the programme")
     assert client.get("/v1/cases/FRTF-9", headers=bearer(token)).status_code == 401
 
 
@@ -66,7 +66,7 @@ def test_a_dashboard_session_ends_when_its_token_is_revoked(client: TestClient, 
     assert csrf is not None
     assert client.post("/sign-in", data={"token": token, "csrf": csrf.group(1)}, follow_redirects=False).status_code == 303
     assert client.get("/", follow_redirects=False).status_code == 200
-    ledger.revoke_token(token.partition(".")[0], "rotated")
+    ledger.tokens.revoke(token.partition(".")[0], "rotated")
     ended = client.get("/", follow_redirects=False)
     assert (ended.status_code, ended.headers["location"]) == (303, "/sign-in?notice=revoked")
 
@@ -89,26 +89,26 @@ def compared(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, Any]]:
 
 
 def test_a_token_is_checked_by_a_constant_time_comparison_of_digests(ledger: Ledger, compared: list[tuple[Any, Any]]) -> None:
-    token = ledger.issue_token("kind-intake", Organization.KIND, Role.AGENCY)
+    token = ledger.tokens.issue("kind-intake", Organization.KIND, Role.AGENCY)
     name, _, secret = token.partition(".")
 
-    assert ledger.authenticate(token) is not None
-    assert ledger.authenticate(f"{name}.{secret[:-1]}A" if secret[-1] != "A" else f"{name}.{secret[:-1]}B") is None
+    assert ledger.tokens.authenticate(token) is not None
+    assert ledger.tokens.authenticate(f"{name}.{secret[:-1]}A" if secret[-1] != "A" else f"{name}.{secret[:-1]}B") is None
     assert len(compared) == 2, "each token of a known name is compared once, with hmac.compare_digest"
     for a, b in compared:
         assert re.fullmatch(r"[0-9a-f]{64}", a) and re.fullmatch(r"[0-9a-f]{64}", b), "SHA-256 digests are compared, never tokens"
         assert secret not in a and secret not in b
 
     compared.clear()
-    assert ledger.authenticate(f"nobody.{secret}") is None  # looked up by its public name: nothing to compare
-    assert ledger.authenticate(secret) is None and ledger.authenticate("") is None
+    assert ledger.tokens.authenticate(f"nobody.{secret}") is None  # looked up by its public name: nothing to compare
+    assert ledger.tokens.authenticate(secret) is None and ledger.tokens.authenticate("") is None
     assert compared == []
 
 
 def test_only_the_sha256_of_a_token_is_stored(ledger: Ledger) -> None:
-    token = ledger.issue_token("oig-audit", Organization.OIG, Role.AUDITOR)
+    token = ledger.tokens.issue("oig-audit", Organization.OIG, Role.AUDITOR)
     secret = token.partition(".")[2]
-    [issued] = [ledger.decode(entry.stored) for entry in ledger.store.iter_logged() if entry.stored.topic.endswith("TokenIssued")] or [None]
+    [issued] = [ledger.reader.decode(entry.stored) for entry in ledger.store.iter_logged() if entry.stored.topic.endswith("TokenIssued")] or [None]
     assert issued is not None
     assert issued.data["token_sha256"] == hashlib.sha256(token.encode()).hexdigest()
     stored = b"".join(entry.stored.state for entry in ledger.store.iter_logged())
@@ -144,10 +144,10 @@ def test_no_token_reaches_any_log_through_a_real_server(
     standard output and error."""
     debug = settings.model_copy(update={"log_level": "DEBUG"})
     with Ledger(settings.database_url, signer, master_key) as ledger:
-        frtf = ledger.issue_token("frtf-intake", Organization.FRTF, Role.AGENCY)
-        monitor = ledger.issue_token("monitor-one", Organization.MONITOR, Role.MONITOR)
-        revoked = ledger.issue_token("kind-old", Organization.KIND, Role.AGENCY)
-        ledger.revoke_token("kind-old", "rotated")
+        frtf = ledger.tokens.issue("frtf-intake", Organization.FRTF, Role.AGENCY)
+        monitor = ledger.tokens.issue("monitor-one", Organization.MONITOR, Role.MONITOR)
+        revoked = ledger.tokens.issue("kind-old", Organization.KIND, Role.AGENCY)
+        ledger.tokens.revoke("kind-old", "rotated")
         wrong = f"frtf-intake.{frtf.partition('.')[2][::-1]}"
         app = create_app(debug, ledger)
         with serving(app, log_level="debug", **SERVER_LOGGING) as base, httpx.Client(base_url=base, timeout=30) as http:

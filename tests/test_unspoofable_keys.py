@@ -189,11 +189,11 @@ def test_a_sector_stored_before_the_list_existed_is_replayed_as_stored(client: T
     """Replay never re-judges: an event the older validation let in (appended here without the
     door's validation, as it was then) keeps its sector, in the report and in a rebuild."""
     ledger, projection = client.app.state.ledger, client.app.state.projection  # type: ignore[attr-defined]
-    frtf = ledger.authenticate(tokens.secret("FRTF"))
+    frtf = ledger.tokens.authenticate(tokens.secret("FRTF"))
     event = separation("FRTF-OLD")
     event["data"]["border_sector"] = "El Paso\u200b"
     event["occurred_at"] = "2021-05-03T14:00:00.000000Z"
-    ledger.append([Posting(event["event_id"], "FRTF-OLD", "SeparationIdentified", event["occurred_at"], event["data"])], frtf)
+    ledger.appender.append([Posting(event["event_id"], "FRTF-OLD", "SeparationIdentified", event["occurred_at"], event["data"])], frtf)
     monitor = tokens.get("MONITOR", "monitor")
     report = client.get(REPORT, headers=monitor)
     assert report.status_code == 200

@@ -1,4 +1,6 @@
-"""The auditors' routes: the log with its leaves, signed checkpoints, and Merkle proofs."""
+"""The auditors' routes: the log with its leaves, signed checkpoints with their witnesses'
+cosignatures, and Merkle proofs; a proof asked for with `witness` keys and a `quorum` is given only
+at a checkpoint that many of those witnesses cosigned (the client mode of c2sp.org/tlog-policy)."""
 
 import base64
 from typing import Annotated, Any
@@ -7,11 +9,15 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 
 from api.auth import allow, get_ledger, principal
-from api.schemas import NOT_FOUND, PROBLEMS, AccessLogPage, Checkpoint, ConsistencyProof, InclusionProof, LogPage
+from api.schemas import NOT_FOUND, NOT_WITNESSED, PROBLEMS, AccessLogPage, Checkpoint, ConsistencyProof, InclusionProof, LogPage
 from domain.access import Principal
 from domain.organizations import Role
 from ledger.application import Ledger
+from ledger.checkpoints import ed25519_verifies
 from ledger.recorders.base import BIGINT
+from ledger.vkeys import COSIGNATURE_ED25519, VerifierKeyError, log_verifier_key, parse_verifier_key
+from ledger.witness_policy import PolicyError, enforce, quorum_of
+from ledger.witnessing import cosigned_note
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 Auditor = Depends(allow(Role.AUDITOR))
@@ -38,7 +44,7 @@ def get_log(
             "recorded_at": logged.recorded_at,
             "leaf_hash": logged.leaf_hash.hex() if logged.leaf_hash else "",
         }
-        for logged, event in ledger.log(after, limit)
+        for logged, event in ledger.reader.log(after, limit)
     ]
     return {"entries": entries, "next_after": entries[-1]["position"] if entries else after}
 
@@ -63,26 +69,72 @@ def get_checkpoint(
     tree_size: Annotated[int | None, Query(ge=0, le=BIGINT, description="An earlier checkpoint, by its tree size.")] = None,
 ) -> dict[str, Any]:
     """The latest signed checkpoint (the current tree head is signed if the log has grown)."""
-    checkpoint = ledger.checkpoint(tree_size)
+    checkpoint = ledger.signed_heads.latest() if tree_size is None else ledger.signed_heads.at(tree_size)
     if checkpoint is None:
         raise HTTPException(404, f"no checkpoint was published at tree size {tree_size}")
     assert ledger.signer is not None
+    origin = request.app.state.settings.origin
+    note, cosignatures = cosigned_note(ledger.store, checkpoint)
     return {
-        "origin": request.app.state.settings.origin,
+        "origin": origin,
         "tree_size": checkpoint.tree_size,
         "root_hash": checkpoint.root_hash.hex(),
         "timestamp": checkpoint.timestamp,
         "note": checkpoint.note,
         "public_key": base64.b64encode(ledger.signer.public_key_raw).decode(),
+        "verifier_key": log_verifier_key(origin, ledger.signer.public_key_raw),
+        "cosigned_note": note,
+        "cosignatures": [
+            {"witness": c.witness, "key_id": c.key_id, "cosigned_at": c.cosigned_at, "line": c.line} for c in cosignatures
+        ],
     }
 
 
-@router.get("/proofs/inclusion", response_model=InclusionProof, responses=PROBLEMS)
+WitnessKeys = Annotated[
+    list[str] | None,
+    Query(
+        description="Witness mode: a witness's cosignature/v1 verifier key (repeat for each); the proof is given only "
+        "at a checkpoint that `quorum` of them cosigned, else 409 naming those missing or invalid."
+    ),
+]
+Quorum = Annotated[int | None, Query(ge=1, le=256, description="Witness mode: how many of the `witness` keys must have cosigned (default: all).")]
+
+
+def _witnessed(ledger: Ledger, tree_size: int, witness: list[str] | None, quorum: int | None) -> str | None:
+    """The cosigned note at `tree_size` if it meets the quorum (None without witness mode)."""
+    if not witness:
+        if quorum is not None:
+            raise _invalid("quorum", "needs the witnesses' keys in `witness`")
+        return None
+    keys = []
+    for text in witness:
+        try:
+            keys.append(parse_verifier_key(text, COSIGNATURE_ED25519))
+        except VerifierKeyError as error:
+            raise _invalid("witness", str(error)) from None
+    if len({key.name for key in keys}) != len(keys):
+        raise _invalid("witness", "a witness is named twice")
+    if quorum is not None and quorum > len(keys):
+        raise _invalid("quorum", f"must be at most the {len(keys)} witnesses given")
+    found = ledger.store.checkpoints(tree_size=tree_size)
+    if not found:
+        raise HTTPException(409, f"no signed checkpoint at tree size {tree_size}: witnesses cosign checkpoints (GET /v1/checkpoint)")
+    note, _ = cosigned_note(ledger.store, found[0])
+    try:
+        enforce(quorum_of(keys, len(keys) if quorum is None else quorum), note, ed25519_verifies)
+    except PolicyError as error:
+        raise HTTPException(409, str(error)) from None
+    return note
+
+
+@router.get("/proofs/inclusion", response_model=InclusionProof, responses={**PROBLEMS, **NOT_WITNESSED})
 def get_inclusion_proof(
     ledger: LedgerDep,
     _: Annotated[Principal, Auditor],
     position: Annotated[int, Query(ge=1, le=BIGINT)],
     tree_size: Annotated[int, Query(ge=1, le=BIGINT)],
+    witness: WitnessKeys = None,
+    quorum: Quorum = None,
 ) -> dict[str, Any]:
     """The audit path proving the event at `position` is in the tree of `tree_size` leaves."""
     size = ledger.store.tree_size()
@@ -90,7 +142,9 @@ def get_inclusion_proof(
         raise _invalid("tree_size", f"the log has {size} entries")
     if position > tree_size:
         raise _invalid("position", f"must be at most tree_size ({tree_size})")
+    checkpoint = _witnessed(ledger, tree_size, witness, quorum)
     return {
+        "checkpoint": checkpoint,
         "position": position,
         "tree_size": tree_size,
         "leaf_hash": ledger.tree.leaf_hash(position).hex(),
@@ -99,12 +153,14 @@ def get_inclusion_proof(
     }
 
 
-@router.get("/proofs/consistency", response_model=ConsistencyProof, responses=PROBLEMS)
+@router.get("/proofs/consistency", response_model=ConsistencyProof, responses={**PROBLEMS, **NOT_WITNESSED})
 def get_consistency_proof(
     ledger: LedgerDep,
     _: Annotated[Principal, Auditor],
     first: Annotated[int, Query(ge=1, le=BIGINT)],
     second: Annotated[int, Query(ge=1, le=BIGINT)],
+    witness: WitnessKeys = None,
+    quorum: Quorum = None,
 ) -> dict[str, Any]:
     """The proof that the tree of `second` leaves extends the tree of `first` leaves."""
     size = ledger.store.tree_size()
@@ -112,7 +168,9 @@ def get_consistency_proof(
         raise _invalid("second", f"the log has {size} entries")
     if first > second:
         raise _invalid("first", f"must be at most second ({second})")
+    checkpoint = _witnessed(ledger, second, witness, quorum)
     return {
+        "checkpoint": checkpoint,
         "first": first,
         "second": second,
         "proof": [node.hex() for node in ledger.tree.consistency_proof(first, second)],

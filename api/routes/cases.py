@@ -30,12 +30,12 @@ def get_case(
 ) -> dict[str, Any]:
     """The case as the log stood at `as_of`: only what was recorded by then counts. Personal data
     (names) reads as `[redacted]` once the case was forgotten; every read of it is logged."""
-    case = ledger.case(case_id, point.position)
+    case = ledger.reader.case(case_id, point.position)
     if case is None:
         raise HTTPException(404, f"there is no case {case_id}" + ("" if point.now else f" as of {point.instant}"))
-    state, revealed = ledger.reveal(case_id, case_summary(case))
+    state, revealed = ledger.reader.reveal(case_id, case_summary(case))
     if revealed:
-        ledger.record_access(who, "read case", case_id, f"{revealed} personal values, as of position {point.position}")
+        ledger.access_log.record(who, "read case", case_id, f"{revealed} personal values, as of position {point.position}")
     return {**state, "position": point.position}
 
 
@@ -68,11 +68,11 @@ def get_case_events(
 
     Personal data, corrected values included, reads as `[redacted]` once the case was forgotten;
     every page that shows any is written to the access log."""
-    page = ledger.history(case_id, after, limit)
+    page = ledger.reader.history(case_id, after, limit)
     if page is None:
         raise HTTPException(404, f"there is no case {case_id}")
-    events, revealed = ledger.reveal(case_id, [item.as_json() for item in page.items])
+    events, revealed = ledger.reader.reveal(case_id, [item.as_json() for item in page.items])
     if revealed:
         versions = f"versions {page.items[0].receipt.version}-{page.items[-1].receipt.version}"
-        ledger.record_access(who, "read history", case_id, f"{revealed} personal values in {len(events)} events, {versions}")
+        ledger.access_log.record(who, "read history", case_id, f"{revealed} personal values in {len(events)} events, {versions}")
     return {"case_id": case_id, "version": page.version, "events": events, "next_after": page.next_after}

@@ -44,6 +44,7 @@ from projections.spreadsheet_csv import csv_file
 router = APIRouter(include_in_schema=False)
 
 READERS = (Role.MONITOR, Role.AUDITOR)
+HOME = {Role.MONITOR: "/", Role.AUDITOR: "/audit/cases"}  # where signing in leads
 OVERDUE_ON_PAGE = 50
 OVERDUE_DOWNLOAD = 1_000_000  # every overdue clock, in practice
 # The overdue list's download: a duration has no due date (its cell is left empty).
@@ -84,7 +85,7 @@ def resolve_dates(ledger: Ledger, dates: Dates) -> tuple[Point, Point | None]:
     """(the as-of point, the earlier point) by the rule every door shares; refusals go in
     `dates.errors`. Today's date means now, and is shown as now."""
     try:
-        point = ledger.resolve(AsOf.now() if dates.as_of is None else AsOf.of_day(dates.as_of))
+        point = ledger.reader.resolve(AsOf.now() if dates.as_of is None else AsOf.of_day(dates.as_of))
     except BeyondTheLog as beyond:
         dates.errors["as_of"] = f"The as-of date cannot be after today ({beyond.latest.day.isoformat()}, UTC)."
         return beyond.latest, None
@@ -95,7 +96,7 @@ def resolve_dates(ledger: Ledger, dates: Dates) -> tuple[Point, Point | None]:
     if dates.since >= (dates.as_of or point.day):
         dates.errors["since"] = "The earlier date must come before the as-of date."
         return point, None
-    return point, ledger.resolve(AsOf.of_day(dates.since))
+    return point, ledger.reader.resolve(AsOf.of_day(dates.since))
 
 
 def _day(dates: Dates, name: str, text: str) -> date | None:
@@ -126,7 +127,7 @@ def sign_inpage(
         if isinstance(who, Response):
             return who
         if isinstance(who, Principal):
-            return RedirectResponse("/", 303)  # already signed in
+            return RedirectResponse(HOME[who.role], 303)  # already signed in
     return _sign_in_form(request, sessions, notice=SIGN_IN_NOTICES.get(notice or ""))
 
 
@@ -144,7 +145,7 @@ def sign_in(
     token = token.strip()
     if not token:
         return _sign_in_form(request, sessions, "Paste your monitor or auditor token to sign in.", 400)
-    who = _loading(request, lambda: ledger.authenticate(token) if len(token) <= 256 else None)
+    who = _loading(request, lambda: ledger.tokens.authenticate(token) if len(token) <= 256 else None)
     if isinstance(who, Response):
         return who
     if who is None:
@@ -153,7 +154,7 @@ def sign_in(
         return _sign_in_form(
             request, sessions, f"The dashboard is for monitor and auditor tokens; {who.name} is an {who.role.value} token.", 403
         )
-    response = RedirectResponse("/", 303)
+    response = RedirectResponse(HOME[who.role], 303)  # an auditor to their own pages
     started = _loading(request, lambda: sessions.start(response, request, who.name, replacing=session))  # a new CSRF secret too
     return started if isinstance(started, Response) else response
 
@@ -323,7 +324,7 @@ def _download_point(request: Request, ledger: Ledger, as_of: str) -> Point | Res
     except AsOfError as error:
         return message(request, "Not downloaded", f"The link's as-of point is not valid: {error}.", 422)
     try:
-        return _loading(request, lambda: ledger.resolve(parsed))  # type: ignore[no-any-return]
+        return _loading(request, lambda: ledger.reader.resolve(parsed))  # type: ignore[no-any-return]
     except BeyondTheLog as beyond:
         return message(request, "Not downloaded", f"The link's as-of point is not valid: {beyond}.", 422)
 
@@ -342,7 +343,7 @@ def _reader(ledger: Ledger, sessions: Sessions, session: Session) -> Principal |
     """The session's principal, its token and its stored session looked up afresh; or why it has
     none, as a sign-in notice: `revoked` (its token revoked, or no longer a reader's) or `expired`
     (signed out, or past its end)."""
-    who = ledger.principal_named(session.token_name) if session.token_name is not None else None
+    who = ledger.tokens.principal_named(session.token_name) if session.token_name is not None else None
     if who is None or who.role not in READERS:
         return "revoked"
     return who if sessions.is_live(session) else "expired"

@@ -97,12 +97,13 @@ def post_events(
         ),
     ] = False,
 ) -> Response:
-    """Each envelope's `event_id` is its idempotency key: posting it again returns the original
+    """Which types an organization may post, their fields and an example of each: `GET /v1/catalog`.
+    Each envelope's `event_id` is its idempotency key: posting it again returns the original
     receipt (200) and appends nothing; the same `event_id` with different content is a 409.
     A receipt's `warnings` name sequences the rules allow but a monitor would question (travel
     arranged before any parole decision, say); the report counts them under `data_quality`."""
     started = time.perf_counter()
-    result = ledger.append(postings(batch), who, dry_run=dry_run)
+    result = ledger.appender.append(postings(batch), who, dry_run=dry_run)
     if not dry_run:
         request.app.state.metrics.appended(result, who.organization.value, time.perf_counter() - started)
     # Rendered here: the receipts are ours, so FastAPI's re-validation of up to 1000 of them

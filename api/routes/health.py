@@ -2,11 +2,12 @@
 
 503 when the database cannot be read, and when the projection is stalled by a failure (recorded in
 the database by whichever process projects, so it shows here even with LEDGER_PROJECTOR=external):
-reports cannot be had until it is fixed, and a health check should say so."""
+reports cannot be had until it is fixed, and a health check should say so. Lists the witnesses
+that cosign checkpoints and whether each is up; one down leaves the ledger healthy (200)."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from api.auth import get_ledger
 from api.schemas import Health
@@ -19,6 +20,7 @@ router = APIRouter(tags=["operations"])
 
 @router.get("/healthz", response_model=Health, responses={503: {"model": Health}})
 def healthz(
+    request: Request,
     response: Response,
     ledger: Annotated[Ledger, Depends(get_ledger)],
     projection: Annotated[Projection, Depends(get_projection)],
@@ -32,6 +34,8 @@ def healthz(
         response.status_code = 503
         return {"status": "unavailable", "database": "unreachable", "tree_size": None}
     lag = max(0, size - position)
+    collector = getattr(request.app.state, "cosignatures", None)
+    witnesses = [status.as_json() for status in collector.status.values()] if collector else []
     if fault is not None:
         response.status_code = 503
     return {
@@ -44,4 +48,5 @@ def healthz(
             "lag": lag,
             "fault": None if fault is None else fault.as_json(),
         },
+        "witnesses": witnesses,  # a witness down is shown, never a reason for 503: appends go on
     }

@@ -2,8 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.auth import allow, get_ledger
 from api.content_security import REPORT_HTML_HEADERS
@@ -12,13 +11,12 @@ from api.schemas import PROBLEMS, ComplianceReport, OverdueObligations
 from domain.access import Principal
 from domain.as_of import Point
 from domain.organizations import Role
-from domain.terms import Terms
 from ledger.application import Ledger
 from projections.definitions import definitions
 from projections.render import FORMAT_HELP, MEDIA_TYPES, Format, render
-from projections.report import OverdueCursor, ProjectionBehind, compliance_report, overdue_obligations
-from projections.runner import Projection, ReadModelOutdated
-from projections.what_if import WhatIfRefused, what_if_terms
+from projections.report import OverdueCursor, compliance_report, overdue_obligations
+from projections.runner import Projection
+from projections.what_if import what_if_terms
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 Readers = Depends(allow(Role.MONITOR, Role.AUDITOR))
@@ -57,16 +55,13 @@ def get_compliance_report(
         ),
     ] = None,
 ) -> Response:
-    """Counts by status, deadlines met and missed, elapsed days: the numbers DESIGN.md §3 defines
-    (see /v1/reports/definitions), with the point of the log they were computed at (its `as_of`
+    """Counts by status, deadlines met and missed, elapsed days, each defined at
+    /v1/reports/definitions (and in the repository's docs/definitions.md), with the point of the log they were computed at (its `as_of`
     instant and its checkpoint's tree size). The `Ledger-As-Of` header says whether that point was
     resolved from now (or today's date)."""
     settings = request.app.state.settings
-    try:
-        what_if = None if terms is None else _what_if(ledger, terms, point.position)
-        report = compliance_report(ledger, projection, point, what_if, settings.report_wait_seconds)
-    except (ProjectionBehind, ReadModelOutdated) as unavailable:
-        raise HTTPException(503, f"{unavailable}; retry shortly", headers={"Retry-After": "2"}) from None
+    what_if = None if terms is None else what_if_terms(ledger, terms, point.position)
+    report = compliance_report(ledger, projection, point, what_if, settings.report_wait_seconds)
     body = render(report, format, definitions(projection.late_report_days()))
     headers = as_of_headers(point)
     if format is Format.PDF:
@@ -79,13 +74,6 @@ def get_compliance_report(
 def as_of_headers(point: Point) -> dict[str, str]:
     """The resolved point, outside the report's bytes (which must not depend on how it was asked for)."""
     return {"Ledger-As-Of": f"{point.instant}; position={point.position}" + ("; resolved-from=now" if point.now else "")}
-
-
-def _what_if(ledger: Ledger, text: str, position: int) -> Terms:
-    try:
-        return what_if_terms(ledger, text, position)
-    except WhatIfRefused as refused:
-        raise RequestValidationError([{"loc": ("query", *refused.location), "msg": refused.message, "type": "value_error"}]) from None
 
 
 @router.get("/overdue", response_model=OverdueObligations, response_model_exclude_unset=True, responses=PROBLEMS)
@@ -107,17 +95,8 @@ def get_overdue(
 ) -> dict[str, Any]:
     """The deadline clocks overdue and the duration clocks breached at the as-of point, by case id
     (pseudonymous; no personal data), overdue or breached longest first, a page at a time."""
-    cursor = None
-    if after is not None:
-        try:
-            cursor = OverdueCursor.parse(after)
-        except ValueError as error:
-            raise RequestValidationError([{"loc": ("query", "after"), "msg": str(error), "type": "value_error"}]) from None
-    wait = request.app.state.settings.report_wait_seconds
-    try:
-        return overdue_obligations(ledger, projection, point, limit, wait, after=cursor)
-    except (ProjectionBehind, ReadModelOutdated) as unavailable:
-        raise HTTPException(503, f"{unavailable}; retry shortly", headers={"Retry-After": "2"}) from None
+    cursor = None if after is None else OverdueCursor.parse(after)
+    return overdue_obligations(ledger, projection, point, limit, request.app.state.settings.report_wait_seconds, after=cursor)
 
 
 @router.get("/definitions", responses=PROBLEMS)

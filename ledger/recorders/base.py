@@ -17,7 +17,10 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
 
 from ledger.leaves import Leaf, LeafKey
+from ledger.recorders.access_log_records import AccessLogQueries
+from ledger.recorders.cosignature_records import CosignatureRecords
 from ledger.recorders.session_records import SessionRecords
+from ledger.recorders.verification_records import VerificationRecords
 from ledger.recorders.case_keys import NO_KEY_CHANGES, CaseKeyChanges, CaseKeyTable
 
 
@@ -100,7 +103,7 @@ def _clashed(error: Exception) -> bool:
     return isinstance(cause, sqlite3.OperationalError) and getattr(cause, "sqlite_errorname", "") in SQLITE_BUSY
 
 
-class LedgerRecorder(SessionRecords, CaseKeyTable):
+class LedgerRecorder(SessionRecords, VerificationRecords, AccessLogQueries, CosignatureRecords, CaseKeyTable):
     """Mixin for an eventsourcing application recorder that keeps the ledger's extra tables."""
 
     events_table: str
@@ -350,6 +353,12 @@ class LedgerRecorder(SessionRecords, CaseKeyTable):
             (limit,),
         )
         return [int(row["position"]) for row in rows]
+
+    def leaf_event_id(self, position: int) -> str | None:
+        """The event id the leaf row at `position` keeps (None without one): what names an event
+        whose own row is gone."""
+        rows = self._rows("SELECT event_id FROM {leaves} WHERE position = %s", (position,))
+        return rows[0]["event_id"] if rows else None
 
     def streams_written_after(self, position: int) -> set[UUID]:
         rows = self._rows("SELECT DISTINCT originator_id FROM {events} WHERE notification_id > %s", (position,))

@@ -31,7 +31,10 @@ from ledger.roles import is_owner, needs_the_owner
 from ledger.recorders.base import LedgerRecorder, LogHead
 from ledger.recorders.case_keys import NO_KEY_CHANGES, CaseKeyChanges, CaseKeyRow, ErasureAttempt
 from ledger.recorders.postgres_erasure import vacuum_away_dead_keys
+from ledger.recorders.access_log_records import ACCESS_LOG_INDEXES, CREATE_INDEX
+from ledger.recorders.cosignature_records import COSIGNATURES, CREATE_COSIGNATURES
 from ledger.recorders.session_records import CREATE_SESSIONS, CREATE_SESSIONS_INDEX, SESSIONS
+from ledger.recorders.verification_records import CREATE_VERIFICATIONS, POSTGRES_TYPES, VERIFICATIONS
 
 # A batch whose pooled connection turns out dead is tried again on a fresh one, briefly: past
 # this the client is told 503 and retries itself.
@@ -63,6 +66,8 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
             "case_keys": Identifier(f"{prefix}_case_keys"),
             "access_log": Identifier(f"{prefix}_access_log"),
             "sessions": Identifier(f"{prefix}_{SESSIONS}"),
+            "verifications": Identifier(f"{prefix}_{VERIFICATIONS}"),
+            "cosignatures": Identifier(f"{prefix}_{COSIGNATURES}"),
         }
         self.events_table = SQL("{schema}.{events}").format(**names).as_string()
         self.leaves_table = SQL("{schema}.{leaves}").format(**names).as_string()
@@ -70,6 +75,8 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
         self.case_keys_table = SQL("{schema}.{case_keys}").format(**names).as_string()
         self.access_log_table = SQL("{schema}.{access_log}").format(**names).as_string()
         self.sessions_table = SQL("{schema}.{sessions}").format(**names).as_string()
+        self.verifications_table = SQL("{schema}.{verifications}").format(**names).as_string()
+        self.cosignatures_table = SQL("{schema}.{cosignatures}").format(**names).as_string()
         # The events at the positions given, and their leaves: recorded_at from the database's clock
         # (under the append lock, taken before this statement), never before the last leaf's; each
         # leaf hash the RFC 6962 leaf hash of its input around that recorded_at. The events go as one
@@ -139,6 +146,14 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
                 SQL(CREATE_SESSIONS_INDEX).format(
                     index=Identifier(f"{prefix}_{SESSIONS}_token_name"), table=SQL("{schema}.{sessions}").format(**names)
                 ),
+                SQL(CREATE_VERIFICATIONS.format(table="{schema}.{verifications}", **POSTGRES_TYPES)).format(**names),
+                *(
+                    SQL(CREATE_INDEX.format(index="{index}", table="{schema}.{access_log}", columns=columns)).format(
+                        index=Identifier(f"{prefix}_access_log_{suffix}"), **names
+                    )
+                    for suffix, columns in ACCESS_LOG_INDEXES
+                ),
+                SQL(CREATE_COSIGNATURES).format(table=SQL("{schema}.{cosignatures}").format(**names)),
                 SQL(
                     "CREATE OR REPLACE FUNCTION {schema}.{refuse}() RETURNS trigger LANGUAGE plpgsql AS $$ "
                     "BEGIN RAISE EXCEPTION 'the ledger is append-only: % on % refused', TG_OP, TG_TABLE_NAME "
@@ -162,7 +177,7 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
             self.lock_table_statements[0],  # SET LOCAL lock_timeout
             SQL("SELECT {schema}.{lock}()").format(**names),
         ]
-        for table in ("events", "leaves", "checkpoints", "access_log"):
+        for table in ("events", "leaves", "checkpoints", "access_log", "verifications", "cosignatures"):
             for when, level in (("UPDATE OR DELETE", "ROW"), ("TRUNCATE", "STATEMENT")):
                 trigger = Identifier(f"{prefix}_{table}_refuse_{when.split()[0].lower()}")
                 self.sql_create_statements.append(

@@ -26,7 +26,10 @@ from domain.values import utc_text
 from ledger.leaves import Leaf, LeafKey, leaf_inputs, next_recorded_at
 from ledger.recorders.base import SQLITE_BUSY, LedgerRecorder, LogHead
 from ledger.recorders.case_keys import NO_KEY_CHANGES, CaseKeyChanges, CaseKeyRow, ErasureAttempt
+from ledger.recorders.access_log_records import ACCESS_LOG_INDEXES, CREATE_INDEX
+from ledger.recorders.cosignature_records import COSIGNATURES, CREATE_COSIGNATURES
 from ledger.recorders.session_records import CREATE_SESSIONS, CREATE_SESSIONS_INDEX, SESSIONS
+from ledger.recorders.verification_records import CREATE_VERIFICATIONS, SQLITE_TYPES, VERIFICATIONS
 
 
 # Pages (4 KiB) the WAL may hold before a commit checkpoints it: ~40 MB.
@@ -82,6 +85,8 @@ class LedgerSQLiteRecorder(LedgerRecorder, SQLiteApplicationRecorder):
     case_keys_table = "ledger_case_keys"
     access_log_table = "ledger_access_log"
     sessions_table = f"ledger_{SESSIONS}"
+    verifications_table = f"ledger_{VERIFICATIONS}"
+    cosignatures_table = f"ledger_{COSIGNATURES}"
     placeholder = "?"
     _ZEROS = "zeroblob(length({column}))"
     _STREAM_NIBBLE = "instr('0123456789abcdef', lower(substr(e.originator_id, -1, 1))) - 1"  # ids stored as text
@@ -134,8 +139,16 @@ class LedgerSQLiteRecorder(LedgerRecorder, SQLiteApplicationRecorder):
             "detail TEXT NOT NULL)",
             CREATE_SESSIONS.format(table=self.sessions_table),
             CREATE_SESSIONS_INDEX.format(index=f"{self.sessions_table}_token_name", table=self.sessions_table),
+            CREATE_VERIFICATIONS.format(table=self.verifications_table, **SQLITE_TYPES),
+            *(
+                CREATE_INDEX.format(index=f"{self.access_log_table}_{suffix}", table=self.access_log_table, columns=columns)
+                for suffix, columns in ACCESS_LOG_INDEXES
+            ),
+            CREATE_COSIGNATURES.format(table=self.cosignatures_table),
         ]
-        for table in (events, self.leaves_table, self.checkpoints_table, self.access_log_table):
+        for table in (
+            events, self.leaves_table, self.checkpoints_table, self.access_log_table, self.verifications_table, self.cosignatures_table
+        ):
             for operation in ("UPDATE", "DELETE"):
                 statements.append(
                     f"CREATE TRIGGER IF NOT EXISTS {table}_refuse_{operation.lower()} "

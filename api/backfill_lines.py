@@ -1,0 +1,127 @@
+"""Reading a backfill (JSON Lines of envelopes) for `ledger import`: every bad line, not the first.
+
+An integrator's first backfill usually has many faults of a few kinds; told one at a time, they
+fix one line per run. So the whole file is read before anything is appended, and every problem is
+reported with its line number and field, as the API names each field of a refused batch: lines
+that are not UTF-8 or not JSON, fields the envelope's schema refuses, and types the token's
+organization may not post (checked first on each line, as the API checks permission before
+validation).
+"""
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from domain.catalog import CATALOG
+from domain.envelope import Envelope, Posting
+from domain.permissions import may_post, not_permitted
+
+DEFAULT_MAX_PROBLEMS = 50
+_envelope = TypeAdapter(Envelope)
+
+
+@dataclass(frozen=True, slots=True)
+class LineProblem:
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.field}: {self.message}"
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    """pydantic's location, e.g. ("ContactAttempted", "data", "children", 0, "name"), as the API
+    names it: data.children[0].name (the event type, the union's tag, is not a field)."""
+    parts = list(loc[1:] if loc and loc[0] in CATALOG else loc)
+    return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in parts).replace(".[", "[") or "envelope"
+
+
+def _problems(number: int, error: ValidationError) -> list[LineProblem]:
+    found = []
+    for item in error.errors():
+        field, message = _field(item["loc"]), item["msg"]
+        if item["type"] == "json_invalid":
+            field, message = "line", f"not valid JSON: {item['ctx']['error']}"
+        elif item["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            field, message = "type", "must be an event type of the catalog (see `GET /v1/catalog`)"
+        found.append(LineProblem(number, field, message))
+    return found
+
+
+def _forbidden_type(number: int, line: str, organization: str) -> LineProblem | None:
+    """The line's type, if it is a catalog type the organization may not post."""
+    try:
+        envelope: Any = json.loads(line)
+    except ValueError:
+        return None  # reported by validation
+    event_type = envelope.get("type") if isinstance(envelope, dict) else None
+    if isinstance(event_type, str) and event_type in CATALOG and not may_post(organization, event_type):
+        return LineProblem(number, "type", not_permitted(organization, event_type))
+    return None
+
+
+def read_lines(path: Path, organization: str) -> Iterator[tuple[int, Posting | list[LineProblem]]]:
+    """(line number, its posting or its problems) for every non-blank line of the file."""
+    with path.open("rb") as lines:
+        for number, raw in enumerate(lines, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                yield number, [LineProblem(number, "line", "not valid UTF-8")]
+                continue
+            if not line.strip():
+                continue
+            forbidden = _forbidden_type(number, line, organization)
+            if forbidden is not None:
+                yield number, [forbidden]
+                continue
+            try:
+                yield number, Posting.from_envelope(_envelope.validate_json(line))
+            except ValidationError as error:
+                yield number, _problems(number, error)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What reading the whole file found: how many postings, and every problem (in line order)."""
+
+    postings: int
+    problems: list[LineProblem]
+
+    @property
+    def bad_lines(self) -> int:
+        return len({p.line for p in self.problems})
+
+    def report(self, cap: int) -> list[str]:
+        """The problems as lines of text, at most `cap` of them, then how many more there are."""
+        shown = [str(problem) for problem in self.problems[:cap]]
+        if len(self.problems) > cap:
+            shown.append(f"... and {len(self.problems) - cap} more")
+        return shown
+
+
+def check(path: Path, organization: str) -> Checked:
+    postings, problems = 0, []
+    for _, read in read_lines(path, organization):
+        if isinstance(read, Posting):
+            postings += 1
+        else:
+            problems.extend(read)
+    return Checked(postings, problems)
+
+
+class FileChanged(Exception):
+    """A line `check` found good is bad when read again to be appended (the file was changed)."""
+
+
+def postings(path: Path, organization: str) -> Iterator[tuple[int, Posting]]:
+    """(line number, posting) of a file `check` found no problem in."""
+    for number, read in read_lines(path, organization):
+        if not isinstance(read, Posting):
+            raise FileChanged(f"line {number} changed while it was being imported ({read[0]})")
+        yield number, read

@@ -1,0 +1,56 @@
+"""The composition root: what one process runs on, built in one place.
+
+The API app (api/app.py) and every CLI command (api/cli.py) get their settings, ledger and
+projection from `opened_runtime`; nothing else constructs them. Opening finishes any erasure a
+`ledger forget` left unfinished and, for what needs them in force (the server, reports, the demo),
+adopts the settlement's terms (once per database, whichever process does it first): a command
+that does not need them (or is refused) writes nothing it was not asked to.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from api.settings import Settings
+from ledger.application import Ledger
+from ledger.erasure import START_UP_WAIT_SECONDS, Erasure, finish_erasure
+from projections.runner import Projection
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    ledger: Ledger
+    erasure: Erasure | None = field(default=None)  # what opening found left to erase, if it looked
+
+    @cached_property
+    def projection(self) -> Projection:
+        """The reports' projection (its tables created with their first generation if missing)."""
+        return Projection(self.ledger, self.settings.projection)
+
+
+@contextmanager
+def opened_runtime(
+    settings: Settings | None = None,
+    ledger: Ledger | None = None,
+    *,
+    finish_forgetting: bool = True,
+    adopt_terms: bool = False,
+    on_open: Callable[[Ledger], None] | None = None,
+) -> Iterator[Runtime]:
+    """The process's runtime, closed on leaving. `ledger` may be given (tests share one; it is
+    then not closed here). `finish_forgetting=False` for the commands that do it themselves;
+    `adopt_terms` for what needs the settlement's terms in force; `on_open` runs on the opened ledger before anything else (e.g. a CLI's check of the database)."""
+    settings = settings or Settings()
+    opened = ledger or Ledger(settings.database_url, settings.signer, settings.master_key)
+    try:
+        if on_open is not None:
+            on_open(opened)
+        if adopt_terms:
+            opened.appender.adopt_default_terms()
+        erasure = finish_erasure(opened.store, START_UP_WAIT_SECONDS) if finish_forgetting else None
+        yield Runtime(settings, opened, erasure)
+    finally:
+        if ledger is None:
+            opened.close()

@@ -1,0 +1,19 @@
+"""GET /v1/catalog: what may be posted, by whom, in which shape; for any token."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from api.auth import principal
+from api.catalog import Catalog, catalog
+from api.schemas import PROBLEMS
+from domain.access import Principal
+
+router = APIRouter(prefix="/v1", tags=["events"])
+
+
+@router.get("/catalog", response_model=Catalog, responses=PROBLEMS)
+def get_catalog(_: Annotated[Principal, Depends(principal)]) -> Catalog:
+    """Every event type: its purpose, the organizations that may post it, its required, optional and
+    personal fields, the JSON Schema of its `data` and an example envelope. Any live token may read it."""
+    return catalog()
