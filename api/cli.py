@@ -36,6 +36,7 @@ from domain.envelope import Posting
 from domain.organizations import Organization, Role
 from ledger.append_outcomes import BatchRejected
 from ledger.application import Ledger
+from ledger.signed_heads import NotYetWitnessed
 from ledger.bundle_verifier import Tampered, describe, read_log, verify_bundle
 from ledger.demo import Population, append_population
 from ledger.erasure import (
@@ -439,6 +440,15 @@ def report(
     terms: Annotated[
         str | None, typer.Option(help="What-if terms: a shipped document's name, a JSON object, or @FILE.json.")
     ] = None,
+    require_witnesses: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=100,
+            help="A court exhibit: refuse (exit 1, nothing written) unless a checkpoint at or after the report's "
+            "point is cosigned by this many witnesses; the report names it and them.",
+        ),
+    ] = 0,
 ) -> None:
     """The compliance report, as of now or any earlier point (catches the projection up first)."""
     wanted = AsOf.parse(as_of)
@@ -449,7 +459,9 @@ def report(
         point = ledger.reader.resolve(wanted)
         projection.catch_up()
         what_if = None if terms is None else what_if_terms(ledger, _terms_text(terms), point.position)
-        built = compliance_report(ledger, projection, point, what_if, wait_seconds=0)
+        built = compliance_report(ledger, projection, point, what_if, wait_seconds=0, witness_quorum=max(require_witnesses, 1))
+        if require_witnesses and built["witnessed"]["tree_size"] is None:
+            raise NotYetWitnessed(point.position, require_witnesses)
         body = render(built, format, definitions(projection.late_report_days()))
         if format is Format.JSON:
             body += b"\n"

@@ -239,6 +239,14 @@ class ReportCheckpoint(BaseModel):
     root_hash: str = Field(description="Lowercase hex RFC 6962 root of the tree of that size.")
 
 
+class ReportWitnessed(BaseModel):
+    tree_size: int | None = Field(
+        description="The earliest checkpoint at or after the report's tree size that witnesses cosigned; null: not yet witnessed."
+    )
+    root_hash: str | None = Field(description="Its root hash (lowercase hex); null: not yet witnessed.")
+    witnesses: list[str] = Field(description="The witnesses, by name, whose cosignatures of it the ledger holds (none: not yet witnessed).")
+
+
 class RemainingByStatus(BaseModel):
     in_process: int
     informed: int
@@ -308,6 +316,7 @@ class ComplianceReport(BaseModel):
 
     as_of: str = Field(description="Only what was recorded by this instant counts.")
     checkpoint: ReportCheckpoint
+    witnessed: ReportWitnessed = Field(description="The witnessed checkpoint vouching for the report's log.")
     terms_version: int
     children: Children
     families: Families

@@ -20,6 +20,7 @@
     │   ├── KeyFileError            the signing key file (ledger/checkpoints.py)
     │   ├── MasterKeyError          the personal-data master key file (ledger/personal_data.py)
     │   └── WitnessConfigError      LEDGER_WITNESSES, or a witness's own settings (ledger/witnessing.py, witness/config.py)
+    ├── NotYetWitnessed             a court exhibit asked for witnesses its checkpoint lacks (ledger/signed_heads.py)
     ├── ExportError                 a bundle cannot be written where asked (ledger/export.py)
     └── ProjectionFailed            the projector cannot go on (projections/projection_faults.py, partitioned.py)
 

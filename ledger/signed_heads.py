@@ -1,11 +1,47 @@
-"""The log's signed checkpoints: the latest, one at a given size, or the current head newly signed."""
+"""The log's signed checkpoints: the latest, one at a given size, or the current head newly signed;
+and which of them witnesses cosigned.
 
+A report computed at log position P is bound to the earliest checkpoint at or after P that the
+witnesses cosigned: its tree contains the first P entries (a consistency proof from P to it shows
+it), so their cosignatures vouch that the operator shows everyone the history the report was
+computed from. A witness cosigns only the checkpoint the ledger sends it, the latest, so once the
+ledger has moved past a checkpoint its witnesses are final.
+"""
+
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from domain.errors import LedgerError
 from domain.values import utc_text
 from ledger.checkpoints import Signer
 from ledger.recorders.base import LedgerRecorder, StoredCheckpoint
 from ledger.tree import LogTree
+
+
+class NotYetWitnessed(LedgerError):
+    """No checkpoint at or after the position has the quorum of cosignatures asked for (yet)."""
+
+    def __init__(self, position: int, quorum: int) -> None:
+        super().__init__(
+            f"refused: no checkpoint at or after log position {position} is cosigned by {quorum} "
+            f"witness{'es' if quorum != 1 else ''} yet (see GET /v1/checkpoint and /healthz); nothing was written"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Witnessed:
+    """A checkpoint (by tree size and root hash) and the witnesses, by name, that cosigned it."""
+
+    tree_size: int
+    root_hash: str
+    witnesses: tuple[str, ...]
+
+    def as_json(self) -> dict[str, object]:
+        return {"tree_size": self.tree_size, "root_hash": self.root_hash, "witnesses": list(self.witnesses)}
+
+
+# What a report says of a point no witnessed checkpoint covers yet.
+NOT_YET_WITNESSED: dict[str, object] = {"tree_size": None, "root_hash": None, "witnesses": []}
 
 
 class SignedHeads:
@@ -26,6 +62,18 @@ class SignedHeads:
         if latest and latest[0].tree_size >= size:
             return latest[0]
         return self.sign(size)
+
+    def witnessed(self, position: int, quorum: int = 1) -> Witnessed | None:
+        """The earliest checkpoint at or after `position` that `quorum` witnesses cosigned, with
+        every witness that cosigned it; None if there is none yet ("not yet witnessed")."""
+        size = self._store.first_cosigned_from(position, quorum)
+        if size is None:
+            return None
+        checkpoint = self.at(size)
+        if checkpoint is None:  # a cosignature stored without its checkpoint: nothing vouched for
+            return None
+        witnesses = tuple(sorted({c.witness for c in self._store.cosignatures(size)}))
+        return Witnessed(size, checkpoint.root_hash.hex(), witnesses)
 
     def sign(self, size: int | None = None) -> StoredCheckpoint:
         if self.signer is None:

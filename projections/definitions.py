@@ -23,6 +23,14 @@ DEFINITIONS: dict[str, str] = {
         "The Merkle tree (RFC 6962) of the log positions the report was computed from: tree_size is "
         "the last position included, root_hash the tree's root. Verify it against a signed checkpoint."
     ),
+    "witnessed": (
+        "The earliest checkpoint at or after the report's tree_size that witnesses cosigned (tree_size, "
+        "root_hash) and the witnesses, by name, whose cosignatures the ledger holds for it; tree_size and "
+        "root_hash null, and no witnesses, when none has yet (not yet witnessed). Its tree contains the report's: a consistency proof from the "
+        "report's tree_size to it (GET /v1/proofs/consistency) shows it. The one part of a report that "
+        "can change for the same as-of point: from not yet witnessed to the witnesses that cosigned, "
+        "final once the ledger has moved past that checkpoint (a witness cosigns only the latest)."
+    ),
     "terms_version": (
         "The version of the settlement terms applied (TermsAdopted), with the court's extensions "
         "recorded since (DeadlineExtended). A what-if report applies the terms it was given instead."

@@ -13,6 +13,7 @@ nationality's ISO code with the country's name, an age band by its label.
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 import pycountry
 
@@ -22,6 +23,8 @@ LABELS: dict[str, str] = {
     # The report's identification, and the terms it applied.
     "as_of": "as of",
     "checkpoint": "log checkpoint",
+    "witnessed": "witnessed",
+    "witnesses": "witnesses",
     "tree_size": "tree size",
     "root_hash": "root hash",
     "terms_version": "terms version",
@@ -176,3 +179,11 @@ def in_words(text: str) -> str:
 def labelled_definitions(definitions: Mapping[str, str]) -> dict[str, str]:
     """The definitions as a reader sees them: each keyed by its path's words, in words."""
     return {path_label(key): in_words(text) for key, text in definitions.items()}
+
+
+def witnessed_text(report: Mapping[str, Any]) -> str:
+    """The report's `witnessed`, as every renderer says it."""
+    seen = report.get("witnessed")
+    if not seen or seen.get("tree_size") is None:
+        return "not yet witnessed"
+    return f"cosigned by {', '.join(seen['witnesses'])} at tree size {seen['tree_size']:,} (root {seen['root_hash']})"

@@ -50,6 +50,7 @@ from domain.visible_text import revealed
 from projections.chart_shapes import Box, Chart, Label, Rule
 from projections.charts import report_charts
 from projections.labels import label, labelled_definitions
+from projections.labels import witnessed_text
 from projections.render import CHARTS_AFTER, tables
 
 CASE = "Ms. L. v. U.S. Immigration and Customs Enforcement, No. 18-cv-00428 (S.D. Cal.)"
@@ -157,6 +158,7 @@ def _first_page(report: Mapping[str, Any]) -> list[Any]:
         ("As of", report["as_of"]),
         ("Log checkpoint: tree size", f"{checkpoint['tree_size']:,}"),
         ("Log checkpoint: root hash", checkpoint["root_hash"]),
+        ("Witnessed", witnessed_text(report)),
         ("Terms version", applied),
     ]
     children, families = report["children"], report["families"]

@@ -18,7 +18,7 @@ from domain.canonical_json import compact_json
 from domain.obligation_status import STATUSES_OF, ObligationKind
 from projections.chart_shapes import PHONE_WIDTH, svg
 from projections.charts import report_charts
-from projections.labels import label, labelled_definitions, value_label
+from projections.labels import label, labelled_definitions, value_label, witnessed_text
 from projections.spreadsheet_csv import csv_file
 from projections.tidy_csv import render_tidy_csv
 
@@ -104,6 +104,7 @@ def tables(report: Mapping[str, Any]) -> Iterator[ReportTable]:
             [label("as_of"), report["as_of"]],
             [label("tree_size"), report["checkpoint"]["tree_size"]],
             [label("root_hash"), report["checkpoint"]["root_hash"]],
+            [label("witnessed"), witnessed_text(report)],
             [label("terms_version"), report["terms_version"]],
             [label("what_if"), "yes" if report["terms"]["what_if"] else "no"],
         ],
@@ -183,6 +184,7 @@ def render_html(report: Mapping[str, Any], definitions: Mapping[str, str]) -> by
         _templates.get_template("report.html")
         .render(
             report=report,
+            witnessed=witnessed_text(report),
             tables=list(tables(report)),
             charts=charts,
             charts_after=CHARTS_AFTER,

@@ -20,6 +20,7 @@ from domain.terms import Terms, day_of, iso
 from domain.vocabulary import Obligation
 from domain.values import ID_PATTERN
 from ledger.application import Ledger
+from ledger.signed_heads import NOT_YET_WITNESSED
 from projections.case_rows import ClockRow, clock_cell
 from projections.read_model import OverdueClock, OverdueKey
 from projections.report_numbers import report_numbers
@@ -52,8 +53,15 @@ def _readable_at(projection: Projection, position: int, wait_seconds: float) -> 
 
 
 def compliance_report(
-    ledger: Ledger, projection: Projection, point: Point, what_if: Terms | None = None, wait_seconds: float = 5.0
+    ledger: Ledger,
+    projection: Projection,
+    point: Point,
+    what_if: Terms | None = None,
+    wait_seconds: float = 5.0,
+    witness_quorum: int = 1,
 ) -> dict[str, Any]:
+    """The report at `point`. Its `witnessed` names the earliest checkpoint at or after the point
+    that `witness_quorum` witnesses cosigned, and who did (NOT_YET_WITNESSED: none yet)."""
     position, instant = point.position, point.instant
     generation = _readable_at(projection, position, wait_seconds)
     cells = projection.model.cells_at(generation, position)
@@ -70,6 +78,7 @@ def compliance_report(
     return {
         "as_of": instant,
         "checkpoint": {"tree_size": position, "root_hash": ledger.tree.root(position).hex()},
+        "witnessed": NOT_YET_WITNESSED if (seen := ledger.signed_heads.witnessed(position, witness_quorum)) is None else seen.as_json(),
         "terms_version": applied.version,
         **report_numbers(cells, day_of(instant), applied),
         "terms": {**applied.as_json(), "what_if": what_if is not None},

@@ -15,7 +15,7 @@ country's or a border sector's name, a court order), written by the spreadsheet-
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from projections.labels import label, value_label
+from projections.labels import label, value_label, witnessed_text
 from projections.spreadsheet_csv import csv_file
 
 HEADER = ("section", "group", "key", "measure", "value")
@@ -50,6 +50,8 @@ def _where(report: Mapping[str, Any], path: Sequence[Any]) -> tuple[str, str, st
     match (section, *rest):
         case ("checkpoint", "tree_size"):
             return "report", _identification(report), label("checkpoint"), label("tree_size")
+        case ("witnessed", "tree_size"):  # its group says who cosigned (or not yet witnessed)
+            return "report", witnessed_text(report), label("tree_size"), label("witnessed")
         case ("terms_version",):
             return "report", _identification(report), label("terms"), label("terms_version")
         case ("children" | "families", key):

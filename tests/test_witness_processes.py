@@ -205,3 +205,21 @@ def test_a_witness_that_hangs_does_not_slow_appends(deployment: Deployment) -> N
 def _append(deployment: Deployment, case_id: str) -> None:
     answer = httpx.post(deployment.ledger.url + "/v1/events", json=batch(separation(case_id)), headers=deployment.agency, timeout=10)
     assert answer.status_code in (200, 201), answer.text
+
+
+def test_a_report_names_the_witnesses_that_cosigned_its_checkpoint_and_an_exhibit_demands_them(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    body = deployment.cosigned(2)
+    report = httpx.get(
+        deployment.ledger.url + "/v1/reports/compliance", params={"as_of": body["tree_size"]}, headers=deployment.auditor, timeout=10
+    ).json()
+    assert report["witnessed"]["witnesses"] == ["witness.test/aclu", "witness.test/monitor"]
+    assert report["witnessed"]["tree_size"] >= report["checkpoint"]["tree_size"]
+    exhibit = tmp_path / "exhibit.pdf"
+    args = ["report", "--as-of", str(body["tree_size"]), "--format", "pdf", "--out", str(exhibit)]
+    written = CliRunner().invoke(app, [*args, "--require-witnesses", "2"], env=deployment.ledger_env)
+    assert written.exit_code == 0, written.output
+    exhibit.unlink()
+    refused = CliRunner().invoke(app, [*args, "--require-witnesses", "3"], env=deployment.ledger_env)  # the third hangs
+    assert refused.exit_code == 1 and "cosigned by 3 witnesses yet" in refused.output and not exhibit.exists()

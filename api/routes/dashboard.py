@@ -34,7 +34,7 @@ from ledger.as_of import BeyondTheLog
 from projections.chart_shapes import PHONE_WIDTH, svg
 from projections.charts import report_charts
 from projections.definitions import definitions
-from projections.labels import label, labelled_definitions
+from projections.labels import label, labelled_definitions, witnessed_text
 from projections.render import DOWNLOAD_NAMES, MEDIA_TYPES, Format, file_name, render
 from projections.report import ProjectionBehind, compliance_report, overdue_obligations
 from projections.report_changes import Change, report_changes
@@ -217,6 +217,7 @@ def dashboard(
     changes = report_changes(earlier, report) if earlier is not None else []
     context.update(
         report=report,
+        witnessed=witnessed_text(report),
         overdue=overdue,
         earlier=earlier,
         changes=_by_section(changes),

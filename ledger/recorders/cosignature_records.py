@@ -75,6 +75,16 @@ class CosignatureRecords:
             for r in rows
         ]
 
+    def first_cosigned_from(self, position: int, quorum: int) -> int | None:
+        """The smallest cosigned tree size at or after `position` that `quorum` witnesses (by
+        name) cosigned, None if there is none yet."""
+        rows = self._rows(
+            f"SELECT tree_size FROM {self.cosignatures_table} WHERE tree_size >= %s"
+            " GROUP BY tree_size HAVING count(DISTINCT witness) >= %s ORDER BY tree_size LIMIT 1",
+            (position, quorum),
+        )
+        return int(rows[0]["tree_size"]) if rows else None
+
     def latest_cosigned(self, witness: str, key_id: str) -> int | None:
         """The largest tree size the witness's key cosigned, None if none."""
         rows = self._rows(
