@@ -2,7 +2,7 @@
 
 A user's documentation must not drift from what the ledger does: who may post what (the
 permission matrix), each type's fields (the pydantic models), what each number of the report
-means (projections/definitions.py), each obligation's clock (domain/terms.py). So those parts of
+means (projections/definitions.py), each obligation's clock (domain/obligation_status.py). So those parts of
 README.md, docs/ and examples/README.md sit between markers,
 
     <!-- generated: NAME -->
@@ -20,10 +20,12 @@ from pathlib import Path
 
 from api.catalog import catalog
 from api.settings import Settings
-from domain.catalog import AMENDMENTS, Obligation
+from domain.catalog import AMENDMENTS
+from domain.vocabulary import Obligation
 from domain.organizations import NAMES, Organization
 from domain.permissions import allowed_types, may_post
-from domain.terms import KIND_OF, KINDS, SETTLEMENT_2023
+from domain.obligation_status import KINDS, KIND_OF
+from domain.terms import SETTLEMENT_2023
 from examples import journey
 from projections.definitions import DEFINITIONS
 from projections.labels import label, path_label

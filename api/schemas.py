@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field, create_model
 
 from api.problems import PROBLEM_TYPE_PREFIX
 from domain.sequence_warnings import WARNING_CODES
-from projections.compliance import DATA_QUALITY
+from projections.report_numbers import DATA_QUALITY
 from projections.definitions import DEFINITIONS
 
 

@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from ledger.checkpoints import Signer, load_or_create_signing_key
 from ledger.personal_data import load_or_create_master_key
 from ledger.witnessing import WitnessEndpoint, parse_witnesses
-from projections.case_status import Settings as ProjectionSettings
+from projections.projection_settings import ProjectionSettings
 
 
 class Settings(BaseSettings):

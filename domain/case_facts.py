@@ -2,19 +2,18 @@
 
 `CaseFacts` is the single reading of a case that both the case view and the compliance report
 use: who the children are, each child's status, the family's milestones and services, and the
-inputs of every obligation clock. It folds one fact at a time, so a projection can keep it up to
-date event by event; a correction or retraction changes the past, so the caller folds the case's
-effective entries again (`CaseFacts.of`). Periods are measured in occurred time (UTC dates).
+facts every obligation clock hangs on (read off by domain/case_clock_inputs.py). It folds one
+fact at a time, so a projection can keep it up to date event by event; a correction or retraction
+changes the past, so the caller folds the case's effective entries again (`CaseFacts.of`). Periods are measured in occurred time (UTC dates).
 """
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from domain.catalog import CloseReason, Election, MemberRole, Obligation, Outcome, Service, ServiceEndReason
+from domain.vocabulary import CloseReason, Election, MemberRole, Obligation, Outcome, Service, ServiceEndReason
 from domain.family_case import Entry, FamilyCase
-from domain.day_spans import care_gaps, parole_cover
-from domain.terms import ClockInputs, day_of
+from domain.terms import day_of
 
 # What a fact can change (CaseFacts.apply): the children's rows, the family's row, or the clocks of
 # some obligations; EVERYTHING when whether the case counts may change.
@@ -53,6 +52,30 @@ class Fact(NamedTuple):
     data: Mapping[str, Any]
 
 
+class Moment(NamedTuple):
+    """When a fact was recorded to happen: entries order by it (occurred time, then log order)."""
+
+    occurred_at: str
+    version: int
+
+
+class Stated(NamedTuple):
+    """One value a fact stated, with when: the latest (or first) by (occurred_at, version) wins."""
+
+    occurred_at: str
+    version: int
+    value: str
+
+
+class Arrival(NamedTuple):
+    """A parolee's arrival: when, and the parole CBP granted at the port (first and last days)."""
+
+    occurred_at: str
+    version: int
+    parole_start: int
+    parole_end: int
+
+
 @dataclass(slots=True)
 class Child:
     birth_year: int | None
@@ -68,9 +91,9 @@ class CaseFacts:
     border_sector: str | None = None
     children: dict[str, Child] = field(default_factory=dict)
     merged_into: str | None = None
-    closed: tuple[str, int, str] | None = None  # latest (occurred_at, version, reason)
-    preference: tuple[str, int, str] | None = None  # latest (occurred_at, version, election)
-    membership: tuple[str, int, str] | None = None  # latest (occurred_at, version, decision)
+    closed: Stated | None = None  # the latest closure's reason
+    preference: Stated | None = None  # the latest election
+    membership: Stated | None = None  # the latest decision
     in_process: bool = False
     registered: bool = False
     reached: bool = False
@@ -78,7 +101,7 @@ class CaseFacts:
     first_contact: int | None = None
     parole_requested: int | None = None
     parole_decisions: list[int] = field(default_factory=list)
-    arrival: tuple[str, int, int, int] | None = None  # first (occurred_at, version, parole_start, parole_end)
+    arrival: Arrival | None = None  # the first
     renewals: list[tuple[int, int]] = field(default_factory=list)  # (day, valid until)
     parole_ended: list[int] = field(default_factory=list)  # each ParoleExpired's valid_until
     work_authorization: int | None = None
@@ -87,8 +110,8 @@ class CaseFacts:
     service_starts: dict[str, int] = field(default_factory=dict)  # service → first start day
     care_started: list[int] = field(default_factory=list)  # each behavioral-health start's day
     care_interrupted: list[int] = field(default_factory=list)  # each behavioral-health end for an interruption
-    travels: list[tuple[str, int, str]] = field(default_factory=list)  # (occurred_at, version, organization)
-    reunions: dict[str, tuple[str, int]] = field(default_factory=dict)  # member id → its first reunification's (occurred_at, version)
+    travels: list[Stated] = field(default_factory=list)  # each travel arrangement's organization
+    reunions: dict[str, Moment] = field(default_factory=dict)  # member id → its first reunification
     not_reunified: set[str] = field(default_factory=set)  # the children no reunification names yet
 
     @classmethod
@@ -148,7 +171,7 @@ class CaseFacts:
         return one_child(member_id) if self.children.pop(member_id, None) is not None else NOTHING
 
     def _contact(self, fact: Fact, data: Mapping[str, Any]) -> frozenset[str]:
-        first = _earliest(self.first_contact, day_of(fact.occurred_at))
+        first = earliest(self.first_contact, day_of(fact.occurred_at))
         reached = self.reached or data["outcome"] == Outcome.REACHED
         touched = (OUTREACH if first != self.first_contact else NOTHING) | (CHILDREN if reached != self.reached else NOTHING)
         self.first_contact, self.reached = first, reached
@@ -159,7 +182,7 @@ class CaseFacts:
         return touched
 
     def _preference(self, fact: Fact, data: Mapping[str, Any]) -> frozenset[str]:
-        before, self.preference = self.preference, _latest(self.preference, (fact.occurred_at, fact.version, data["election"]))
+        before, self.preference = self.preference, _latest(self.preference, Stated(fact.occurred_at, fact.version, data["election"]))
         return NOTHING if before is self.preference else CHILDREN
 
     def _registered(self, _: Fact, __: Mapping[str, Any]) -> frozenset[str]:
@@ -167,11 +190,11 @@ class CaseFacts:
         return touched
 
     def _membership(self, fact: Fact, data: Mapping[str, Any]) -> frozenset[str]:
-        before, self.membership = self.membership, _latest(self.membership, (fact.occurred_at, fact.version, data["decision"]))
+        before, self.membership = self.membership, _latest(self.membership, Stated(fact.occurred_at, fact.version, data["decision"]))
         return NOTHING if before is self.membership else ASYLUM
 
     def _parole_requested(self, fact: Fact, _: Mapping[str, Any]) -> frozenset[str]:
-        before, self.parole_requested = self.parole_requested, _earliest(self.parole_requested, day_of(fact.occurred_at))
+        before, self.parole_requested = self.parole_requested, earliest(self.parole_requested, day_of(fact.occurred_at))
         return NOTHING if before == self.parole_requested else PAROLE_DECISION
 
     def _parole_decided(self, fact: Fact, _: Mapping[str, Any]) -> frozenset[str]:
@@ -179,25 +202,25 @@ class CaseFacts:
         return PAROLE_DECISION
 
     def _travel(self, fact: Fact, _: Mapping[str, Any]) -> frozenset[str]:
-        self.travels.append((fact.occurred_at, fact.version, fact.organization))
+        self.travels.append(Stated(fact.occurred_at, fact.version, fact.organization))
         return CHILDREN if self.reunions else NOTHING  # it can only change who is credited
 
     def _arrived(self, fact: Fact, data: Mapping[str, Any]) -> frozenset[str]:
-        arrival = (fact.occurred_at, fact.version, day_of(data["parole_start"]), day_of(data["parole_end"]))
+        arrival = Arrival(fact.occurred_at, fact.version, day_of(data["parole_start"]), day_of(data["parole_end"]))
         if self.arrival is None or arrival[:2] < self.arrival[:2]:
             self.arrival = arrival
             return ARRIVAL
         return NOTHING
 
     def _reunified(self, fact: Fact, data: Mapping[str, Any]) -> frozenset[str]:
-        when = (fact.occurred_at, fact.version)
+        when = Moment(fact.occurred_at, fact.version)
         for member_id in data.get("children") or list(self.children):  # none named: all children so far
             first = self.reunions.get(member_id)
             if first is None or when < first:
                 self.reunions[member_id] = when
             self.not_reunified.discard(member_id)
         if data["location_country"] == US:
-            self.reunified_in_us = _earliest(self.reunified_in_us, day_of(fact.occurred_at))
+            self.reunified_in_us = earliest(self.reunified_in_us, day_of(fact.occurred_at))
             return CHILDREN | CARE
         return CHILDREN
 
@@ -208,7 +231,7 @@ class CaseFacts:
             self.care_started.append(day)
             touched = CARE if self.care_interrupted else NOTHING  # a restart ends an interruption
         before = self.service_starts.get(service)
-        self.service_starts[service] = _earliest(before, day)
+        self.service_starts[service] = earliest(before, day)
         return touched if before == self.service_starts[service] else touched | FAMILY | SERVICE_CLOCKS.get(service, NOTHING)
 
     def _service_ended(self, fact: Fact, data: Mapping[str, Any]) -> frozenset[str]:
@@ -218,11 +241,11 @@ class CaseFacts:
         return NOTHING
 
     def _work_authorization(self, fact: Fact, _: Mapping[str, Any]) -> frozenset[str]:
-        before, self.work_authorization = self.work_authorization, _earliest(self.work_authorization, day_of(fact.occurred_at))
+        before, self.work_authorization = self.work_authorization, earliest(self.work_authorization, day_of(fact.occurred_at))
         return NOTHING if before == self.work_authorization else WORK_AUTHORIZATION
 
     def _asylum_filed(self, fact: Fact, _: Mapping[str, Any]) -> frozenset[str]:
-        before, self.asylum_filed = self.asylum_filed, _earliest(self.asylum_filed, day_of(fact.occurred_at))
+        before, self.asylum_filed = self.asylum_filed, earliest(self.asylum_filed, day_of(fact.occurred_at))
         return NOTHING if before == self.asylum_filed else ASYLUM
 
     def _renewed(self, fact: Fact, data: Mapping[str, Any]) -> frozenset[str]:
@@ -234,7 +257,7 @@ class CaseFacts:
         return PAROLE_TERM  # the renewal's deadline is the parole end given on arrival, whatever happens after
 
     def _closed(self, fact: Fact, data: Mapping[str, Any]) -> frozenset[str]:
-        before, self.closed = self.closed, _latest(self.closed, (fact.occurred_at, fact.version, data["reason"]))
+        before, self.closed = self.closed, _latest(self.closed, Stated(fact.occurred_at, fact.version, data["reason"]))
         return NOTHING if before is self.closed else EVERYTHING
 
     def _merged_into(self, _: Fact, data: Mapping[str, Any]) -> frozenset[str]:
@@ -249,12 +272,12 @@ class CaseFacts:
         return (
             self.identified
             and self.merged_into is None
-            and (self.closed is None or self.closed[2] not in UNCOUNTED_CLOSURES)
+            and (self.closed is None or self.closed.value not in UNCOUNTED_CLOSURES)
         )
 
     def remaining_status(self) -> str:
         """The status of a child not yet reunified: the first that holds, in DESIGN.md §3's order."""
-        if self.preference is not None and self.preference[2] == Election.DECLINED:
+        if self.preference is not None and self.preference.value == Election.DECLINED:
             return "declined"
         if self.in_process:
             return "in_process"
@@ -264,80 +287,23 @@ class CaseFacts:
             return "whereabouts_unknown"
         return "not_reached"
 
-    def reunification_of(self, member_id: str) -> tuple[str, int] | None:
-        """(occurred_at, version) of the first reunification that names the child."""
+    def reunification_of(self, member_id: str) -> Moment | None:
+        """When the first reunification that names the child happened."""
         return self.reunions.get(member_id)
 
     @property
     def every_child_reunified(self) -> bool:
         return bool(self.children) and not self.not_reunified
 
-    def facilitator(self, reunified: tuple[str, int]) -> str:
+    def facilitator(self, reunified: Moment) -> str:
         """The organization that posted the latest travel arrangement before the reunification."""
         before = [travel for travel in self.travels if travel[:2] <= reunified]
-        return max(before)[2] if before else NONE_RECORDED
+        return max(before).value if before else NONE_RECORDED
 
     def age_band(self, child: Child) -> str:
         if child.birth_year is None or self.separation_date is None:
             return "5_to_17"
         return "under_5" if int(self.separation_date[:4]) - child.birth_year < 5 else "5_to_17"
-
-    def clock_inputs(self) -> dict[Obligation, ClockInputs]:
-        """Every obligation whose clock this record can start, with what the record says of it."""
-        inputs = {}
-        for obligation in Obligation:
-            found = self.clock_input(obligation)
-            if found is not None:
-                inputs[obligation] = found
-        return inputs
-
-    def clock_input(self, obligation: Obligation) -> ClockInputs | None:
-        """What the record says of one obligation, or None if nothing can start its clock yet."""
-        return _CLOCK_INPUTS[obligation](self)
-
-    def _outreach_input(self) -> ClockInputs | None:
-        return None if self.identified_on is None else ClockInputs(self.identified_on, self.first_contact)
-
-    def _parole_decision_input(self) -> ClockInputs | None:
-        if self.parole_requested is None:
-            return None
-        decided = min((d for d in self.parole_decisions if d >= self.parole_requested), default=None)
-        return ClockInputs(self.parole_requested, decided)
-
-    def _asylum_input(self) -> ClockInputs | None:
-        if self.membership is None or self.membership[2] == "excluded":
-            return None
-        return ClockInputs(day_of(self.membership[0]), self.asylum_filed)
-
-    def _care_input(self) -> ClockInputs | None:
-        care_from = _earliest(None if self.arrival is None else day_of(self.arrival[0]), self.reunified_in_us)
-        if care_from is None:
-            return None
-        return ClockInputs(care_from, interrupted=care_gaps(self.care_interrupted, self.care_started))
-
-    def _parole_term_input(self) -> ClockInputs | None:
-        """The parole in force: given on arrival (parole_start..parole_end), then renewed (each
-        ParoleRenewed from its day to its valid_until), cut short by a ParoleExpired.
-
-        A granted ParoleDecided does not count: it authorizes the parole (and travel); the parole
-        itself begins at the port of entry, on the dates CBP records with ArrivedInUS, and USCIS
-        extends a parole in force with ParoleRenewed. Counting the decision's valid_until, which
-        runs from the decision and not the arrival, could cover days the parole CBP granted did
-        not, and hide a lapse.
-        """
-        if self.arrival is None:
-            return None
-        _, _, parole_start, parole_end = self.arrival
-        return ClockInputs(parole_start, cover=parole_cover([(parole_start, parole_end), *self.renewals], self.parole_ended))
-
-    def _renewal_input(self) -> ClockInputs | None:
-        if self.arrival is None:
-            return None
-        return ClockInputs(self.arrival[3], min(self.renewals)[0] if self.renewals else None)
-
-    def _after_arrival(self, met: int | None) -> ClockInputs | None:
-        return None if self.arrival is None else ClockInputs(day_of(self.arrival[0]), met)
-
 
 def one_child(member_id: str) -> frozenset[str]:
     """What a change to one child touches: its row, and the family's (reunified once every child is)."""
@@ -349,13 +315,14 @@ def children_touched(touched: frozenset[str]) -> list[str]:
     return [part[len(ONE_CHILD) :] for part in touched if part.startswith(ONE_CHILD)]
 
 
-def _earliest(current: int | None, day: int | None) -> int | None:
+def earliest(current: int | None, day: int | None) -> int | None:
+    """The earlier of two days, either of which may be unknown (None)."""
     if current is None:
         return day
     return current if day is None else min(current, day)
 
 
-def _latest(current: Any, candidate: Any) -> Any:
+def _latest(current: Stated | None, candidate: Stated) -> Stated:
     return candidate if current is None or candidate[:2] > current[:2] else current
 
 
@@ -382,21 +349,6 @@ _HANDLERS = {
     "CaseClosed": CaseFacts._closed,
     "MergedInto": CaseFacts._merged_into,
 }
-
-
-_CLOCK_INPUTS: dict[Obligation, Callable[[CaseFacts], ClockInputs | None]] = {
-    Obligation.FIRST_OUTREACH: CaseFacts._outreach_input,
-    Obligation.PAROLE_DECISION: CaseFacts._parole_decision_input,
-    Obligation.PAROLE_TERM: CaseFacts._parole_term_input,
-    Obligation.WORK_AUTHORIZATION_DECISION: lambda f: f._after_arrival(f.work_authorization),
-    Obligation.ASYLUM_FILING_WINDOW: CaseFacts._asylum_input,
-    Obligation.BEHAVIORAL_HEALTH: CaseFacts._care_input,
-    Obligation.HOUSING_ASSISTANCE: lambda f: f._after_arrival(f.service_starts.get(Service.HOUSING)),
-    Obligation.MEDICAL_COVERAGE: lambda f: f._after_arrival(f.service_starts.get(Service.MEDICAL)),
-    Obligation.PAROLE_RENEWAL: CaseFacts._renewal_input,
-}
-if _CLOCK_INPUTS.keys() != set(Obligation):
-    raise RuntimeError("every obligation needs its clock's inputs")
 
 
 def fact_of(entry: Entry) -> Fact:

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from domain.catalog import MemberRole
+from domain.vocabulary import MemberRole
 
 # The most members a case may have. A family in the class is a parent or two, their children and
 # perhaps a few qualifying additional family members: tens at the very most (one

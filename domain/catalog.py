@@ -1,348 +1,48 @@
 """The v1 event catalog (DOMAIN.md §4): one pydantic model per event type for its `data`.
 
-Every model is strict about shape: unknown fields are rejected, closed vocabularies are enums,
-countries are ISO 3166 codes, and facts that already happened cannot be dated in the future.
+The case events' models are in domain/case_payloads.py, their vocabularies in
+domain/vocabulary.py; the settlement's own three are here. The catalog also says which fields
+hold personal data (found by name at any depth, so no name may mean personal data in one model
+and not in another), and the stored form of a payload.
 """
 
-from enum import StrEnum
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import BaseModel, Field, StrictInt, model_validator
 
-from domain.date_ranges import INSTANT_RANGE, BirthYear, CalendarDate, Instant, PastDate, SeparationDate
-from domain.values import (
-    PERSONAL,
-    BorderSector,
-    CaseId,
-    Count,
-    Country,
-    Duration,
-    EventId,
-    MemberId,
-    PersonalLongText,
-    PersonalShortText,
-    PlainJson,
-    ShortText,
+from domain.date_ranges import CalendarDate
+from domain.values import Duration, ShortText
+from domain.case_payloads import (
+    ArrivedInUS,
+    AsylumApplicationFiled,
+    AsylumDecided,
+    CaseClosed,
+    CasesMerged,
+    ClassMembershipDetermined,
+    ContactAttempted,
+    EntryCorrected,
+    EntryRetracted,
+    FamilyReunified,
+    MemberAdded,
+    MemberRemoved,
+    ParentLocated,
+    ParoleDecided,
+    ParoleExpired,
+    ParoleRenewed,
+    ParoleRequested,
+    Payload,
+    PreferenceRecorded,
+    RegistrationSubmitted,
+    SeparationIdentified,
+    ServiceEnded,
+    ServiceReferred,
+    ServiceStarted,
+    TravelArranged,
+    WhereaboutsUnknownDeclared,
+    WorkAuthorizationDecided,
 )
-
-
-class Source(StrEnum):
-    GOVERNMENT_RECORDS = "government_records"
-    NGO = "ngo"
-    REGISTRATION = "registration"
-
-
-class Certainty(StrEnum):
-    CERTIFIED = "certified"
-    INDICATION_ONLY = "indication_only"
-
-
-class MemberRole(StrEnum):
-    PARENT = "parent"
-    CHILD = "child"
-    QAFM = "qafm"  # qualifying additional family member
-
-
-class Channel(StrEnum):
-    PHONE = "phone"
-    IN_PERSON = "in_person"
-    MESSAGING = "messaging"
-    VIA_RELATIVE = "via_relative"
-    MAIL = "mail"
-
-
-class Outcome(StrEnum):
-    REACHED = "reached"
-    NO_ANSWER = "no_answer"
-    INVALID_NUMBER = "invalid_number"
-    WRONG_PERSON = "wrong_person"
-    REFUSED = "refused"
-
-
-class Election(StrEnum):
-    REUNIFY_IN_US = "reunify_in_us"
-    REUNIFY_IN_HOME_COUNTRY = "reunify_in_home_country"
-    DECLINED = "declined"
-    UNDECIDED = "undecided"
-
-
-class MembershipDecision(StrEnum):
-    MEMBER = "member"
-    QAFM = "qafm"
-    EXCLUDED = "excluded"
-
-
-class Decision(StrEnum):
-    GRANTED = "granted"
-    DENIED = "denied"
-
-
-class AsylumOutcome(StrEnum):
-    GRANTED = "granted"
-    DENIED = "denied"
-    REFERRED = "referred"
-    DISMISSED = "dismissed"
-
-
-class Service(StrEnum):
-    CASE_MANAGEMENT = "case_management"
-    BEHAVIORAL_HEALTH = "behavioral_health"
-    HOUSING = "housing"
-    MEDICAL = "medical"
-    LEGAL = "legal"
-
-
-class ServiceEndReason(StrEnum):
-    COMPLETED = "completed"
-    DECLINED = "declined"
-    LOST_CONTACT = "lost_contact"
-    INTERRUPTED = "interrupted"
-    OTHER = "other"
-
-
-class CloseReason(StrEnum):
-    REUNIFIED_SERVICES_COMPLETE = "reunified_services_complete"
-    DECLINED = "declined"
-    EXCLUDED = "excluded"
-    DUPLICATE = "duplicate"
-    OTHER = "other"
-
-
-class Obligation(StrEnum):
-    """The clocks compliance is measured against (docs/obligations.md)."""
-
-    FIRST_OUTREACH = "first_outreach"
-    PAROLE_DECISION = "parole_decision"
-    PAROLE_TERM = "parole_term"
-    WORK_AUTHORIZATION_DECISION = "work_authorization_decision"
-    ASYLUM_FILING_WINDOW = "asylum_filing_window"
-    BEHAVIORAL_HEALTH = "behavioral_health"
-    HOUSING_ASSISTANCE = "housing_assistance"
-    MEDICAL_COVERAGE = "medical_coverage"
-    PAROLE_RENEWAL = "parole_renewal"
-
-
-class Payload(BaseModel):
-    """Base of every event's `data`: closed shape, and an optional free-text note."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    notes: PersonalLongText | None = Field(default=None, json_schema_extra=PERSONAL)
-
-
-def _unique(ids: list[str], what: str) -> None:
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"{what} must be unique")
-
-
-class Child(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    member_id: MemberId
-    birth_year: BirthYear
-    name: PersonalShortText | None = Field(default=None, json_schema_extra=PERSONAL)
-
-
-class Parent(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    member_id: MemberId
-    name: PersonalShortText | None = Field(default=None, json_schema_extra=PERSONAL)
-
-
-# --- identification and membership -------------------------------------------------------------
-
-
-class SeparationIdentified(Payload):
-    separation_date: SeparationDate
-    nationality: Country
-    border_sector: BorderSector
-    children: Annotated[list[Child], Field(min_length=1, max_length=50)]
-    parents: Annotated[list[Parent], Field(max_length=20)] = []
-    source: Source
-    certainty: Certainty
-
-    @model_validator(mode="after")
-    def _members_unique(self) -> "SeparationIdentified":
-        _unique([m.member_id for m in [*self.children, *self.parents]], "member ids")
-        return self
-
-
-class MemberAdded(Payload):
-    member_id: MemberId
-    role: MemberRole
-    reason: ShortText
-    birth_year: BirthYear | None = None
-    name: PersonalShortText | None = Field(default=None, json_schema_extra=PERSONAL)
-
-    @model_validator(mode="after")
-    def _child_has_birth_year(self) -> "MemberAdded":
-        if self.role is MemberRole.CHILD and self.birth_year is None:
-            raise ValueError("a child needs a birth_year (the report's age band depends on it)")
-        return self
-
-
-class MemberRemoved(Payload):
-    member_id: MemberId
-    reason: ShortText
-
-
-class ClassMembershipDetermined(Payload):
-    decision: MembershipDecision
-    basis: ShortText
-
-
-class RegistrationSubmitted(Payload):
-    registration_number: ShortText
-
-
-# --- outreach ----------------------------------------------------------------------------------
-
-
-class ContactAttempted(Payload):
-    channel: Channel
-    outcome: Outcome
-    country: Country
-    contact_detail: PersonalShortText | None = Field(default=None, json_schema_extra=PERSONAL)
-
-
-class ParentLocated(Payload):
-    country: Country
-    member_id: MemberId | None = None
-    address: PersonalLongText | None = Field(default=None, json_schema_extra=PERSONAL)
-
-
-class WhereaboutsUnknownDeclared(Payload):
-    attempts_made: Count
-
-
-class PreferenceRecorded(Payload):
-    election: Election
-
-
-# --- parole, travel, reunification -------------------------------------------------------------
-
-
-class ParoleRequested(Payload):
-    receipt_number: ShortText
-    member_ids: Annotated[list[MemberId], Field(max_length=50)] = []
-
-
-class ParoleDecided(Payload):
-    decision: Decision
-    valid_until: CalendarDate | None = None
-
-    @model_validator(mode="after")
-    def _grant_has_term(self) -> "ParoleDecided":
-        if self.decision is Decision.GRANTED and self.valid_until is None:
-            raise ValueError("a granted parole needs valid_until")
-        return self
-
-
-class TravelArranged(Payload):
-    port_of_entry: ShortText
-    travel_date: CalendarDate  # travel is arranged ahead: a future date is expected
-
-
-class ArrivedInUS(Payload):
-    port_of_entry: ShortText
-    parole_start: PastDate
-    parole_end: CalendarDate
-
-    @model_validator(mode="after")
-    def _parole_ends_after_start(self) -> "ArrivedInUS":
-        if self.parole_end <= self.parole_start:
-            raise ValueError("parole_end must be after parole_start")
-        return self
-
-
-class FamilyReunified(Payload):
-    children: Annotated[
-        list[MemberId],
-        Field(max_length=50, description="Children reunified; empty means all of the case's children."),
-    ] = []
-    location_country: Country
-
-    @model_validator(mode="after")
-    def _children_unique(self) -> "FamilyReunified":
-        _unique(self.children, "children")
-        return self
-
-
-class ParoleRenewed(Payload):
-    valid_until: CalendarDate
-
-
-class ParoleExpired(Payload):
-    valid_until: CalendarDate
-
-
-# --- services and status decisions ------------------------------------------------------------
-
-
-class ServiceReferred(Payload):
-    service: Service
-    member_ids: Annotated[list[MemberId], Field(max_length=50)] = []
-
-
-class ServiceStarted(Payload):
-    service: Service
-    member_ids: Annotated[list[MemberId], Field(max_length=50)] = []
-
-
-class ServiceEnded(Payload):
-    service: Service
-    member_ids: Annotated[list[MemberId], Field(max_length=50)] = []
-    reason: ServiceEndReason
-
-
-class WorkAuthorizationDecided(Payload):
-    decision: Decision
-    valid_until: CalendarDate | None = None
-    member_ids: Annotated[list[MemberId], Field(max_length=50)] = []
-
-
-class AsylumApplicationFiled(Payload):
-    receipt_number: ShortText
-    member_ids: Annotated[list[MemberId], Field(max_length=50)] = []
-
-
-class AsylumDecided(Payload):
-    decision: AsylumOutcome
-    receipt_number: ShortText | None = None
-
-
-# --- closing, merging and fixing the record ---------------------------------------------------
-
-
-class CaseClosed(Payload):
-    reason: CloseReason
-
-
-class CasesMerged(Payload):
-    duplicate_case_id: CaseId
-
-
-class EntryCorrected(Payload):
-    """Supersedes fields of an earlier event of the same case (never edits it)."""
-
-    event_id: Annotated[EventId, Field(description="The event being corrected.")]
-    changes: Annotated[
-        PlainJson,
-        Field(max_length=50, description="New values for fields of the corrected event's data."),
-    ] = {}
-    occurred_at: Instant | None = Field(default=None, description=f"Corrected occurred_at, if it was wrong; {INSTANT_RANGE}.")
-    reason: ShortText
-
-    @model_validator(mode="after")
-    def _changes_something(self) -> "EntryCorrected":
-        if not self.changes and self.occurred_at is None:
-            raise ValueError("a correction needs changes or a corrected occurred_at")
-        return self
-
-
-class EntryRetracted(Payload):
-    event_id: Annotated[EventId, Field(description="The event being retracted.")]
-    reason: ShortText
+from domain.vocabulary import Obligation, Service
 
 
 # --- the settlement's own stream --------------------------------------------------------------
@@ -424,15 +124,6 @@ AMENDMENTS = frozenset({"EntryCorrected", "EntryRetracted"})
 def stored_data(payload: Payload) -> dict[str, Any]:
     """The JSON-ready form in which a payload is stored and hashed (absent optionals omitted)."""
     return payload.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-
-def personal_fields(model: type[BaseModel]) -> frozenset[str]:
-    """Top-level fields of a payload model marked as personal data."""
-    return frozenset(
-        name
-        for name, field in model.model_fields.items()
-        if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("x-personal-data")
-    )
 
 
 def _field_names(model: type[BaseModel], personal: bool) -> set[str]:

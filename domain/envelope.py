@@ -5,14 +5,13 @@ that is wrong (`data.channel`, `occurred_at`, ...) and the OpenAPI schema docume
 """
 
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from json.encoder import c_make_encoder, encode_basestring
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, create_model
 
+from domain.canonical_json import canonical_json
 from domain.catalog import CASE_EVENTS, SETTLEMENT_EVENTS, Payload, personal_values
 from domain.catalog_guide import description
 from domain.date_ranges import INSTANT_RANGE, Instant
@@ -21,18 +20,6 @@ from domain.values import CaseId, EventId
 MAX_BATCH = 1000
 
 
-def _canonical_json_encoder() -> Callable[[Any], str]:
-    """json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode, with
-    its C encoder built once rather than for every call: it runs for every posted event."""
-    encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    if c_make_encoder is None:  # a Python without the C accelerator
-        return encoder.encode
-    # No circular-reference markers: a posting is a pydantic JSON dump, which cannot contain itself.
-    make_chunks = c_make_encoder(None, encoder.default, encode_basestring, None, ":", ",", True, False, True)
-    return lambda value: "".join(make_chunks(value, 0))
-
-
-_canonical_json = _canonical_json_encoder()
 
 # Ledger-wide events (terms, extensions, interruptions) are posted to this pseudo case id.
 SETTLEMENT_CASE_ID = "SETTLEMENT"
@@ -119,7 +106,7 @@ class Posting:
         """
         data = self.data if personal is None else personal_values(self.data, personal)
         facts = [self.event_id, self.case_id, self.type, self.occurred_at, data, organization]
-        return hashlib.sha256(_canonical_json(facts).encode()).hexdigest()
+        return hashlib.sha256(canonical_json(facts).encode()).hexdigest()
 
 
 def postings(batch: EventBatch) -> list[Posting]:

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.case_facts import CaseFacts
-from domain.catalog import AMENDMENTS, Decision, MemberRole
+from domain.catalog import AMENDMENTS
+from domain.vocabulary import Decision, MemberRole
 from domain.family_case import Entry, FamilyCase
 
 CONTACT_BEFORE_IDENTIFICATION = "contact_before_identification"

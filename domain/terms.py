@@ -1,12 +1,10 @@
-"""The settlement's terms and the obligation clocks measured against them (DOMAIN.md §5).
+"""The settlement's terms (DOMAIN.md §5): what is in force at one point of the log.
 
 Terms are data: `TermsAdopted` sets each obligation's duration, `DeadlineExtended` moves deadlines
-and term ends, `ServiceInterrupted` records a provider's outage. `Terms` is what is in force at one
-point of the log; `evaluate` turns one case's clock inputs into a `Clock` under those terms, and
-`status_on` reads a clock at an as-of date. Two kinds of obligation are read differently: a
-deadline is met (on time or late) or falls overdue; a duration (a parole term, care kept
-available) is kept for its period or breached. Dates are proleptic ordinals (`date.toordinal()`):
-plain integers that compare and subtract the same way in Python and in SQL.
+and term ends, `ServiceInterrupted` records a provider's outage. `domain.clocks.evaluate` measures
+one case's record against them; `domain.obligation_status` reads the result on a day. Dates are
+proleptic ordinals (`date.toordinal()`): plain integers that compare and subtract the same way in
+Python and in SQL.
 """
 
 import calendar
@@ -14,65 +12,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property, lru_cache
-from enum import StrEnum
 from typing import Any
 
-from domain.catalog import Obligation, Service
-from domain.day_spans import first_interrupted, first_uncovered
-
-
-class ClockKind(StrEnum):
-    DEADLINE = "deadline"  # an event must follow the starting event within the duration
-    WINDOW = "window"  # a deadline anchored on the membership decision
-    RENEWAL = "renewal"  # renewal due by an expiry date; the clock starts `duration` before it
-    TERM = "term"  # a grant (parole) must stay in force for the duration
-    AVAILABILITY = "availability"  # a service must stay available, uninterrupted, for the duration
-
-
-KINDS: Mapping[Obligation, ClockKind] = {
-    Obligation.FIRST_OUTREACH: ClockKind.DEADLINE,
-    Obligation.PAROLE_DECISION: ClockKind.DEADLINE,
-    Obligation.PAROLE_TERM: ClockKind.TERM,
-    Obligation.WORK_AUTHORIZATION_DECISION: ClockKind.DEADLINE,
-    Obligation.ASYLUM_FILING_WINDOW: ClockKind.WINDOW,
-    Obligation.BEHAVIORAL_HEALTH: ClockKind.AVAILABILITY,
-    Obligation.HOUSING_ASSISTANCE: ClockKind.DEADLINE,
-    Obligation.MEDICAL_COVERAGE: ClockKind.DEADLINE,
-    Obligation.PAROLE_RENEWAL: ClockKind.RENEWAL,
-}
-
-# The service whose interruption breaks an availability obligation.
-AVAILABLE_SERVICE: Mapping[Obligation, Service] = {Obligation.BEHAVIORAL_HEALTH: Service.BEHAVIORAL_HEALTH}
-
-
-class ObligationKind(StrEnum):
-    """How an obligation is read, and worded, in reports (DOMAIN.md §5)."""
-
-    DEADLINE = "deadline"  # has a due date: met, met late, or overdue from the day after it
-    DURATION = "duration"  # something must stay in force for a period: met once it ended unbroken, else breached
-
-
-KIND_OF: Mapping[Obligation, ObligationKind] = {
-    obligation: ObligationKind.DURATION if kind in (ClockKind.TERM, ClockKind.AVAILABILITY) else ObligationKind.DEADLINE
-    for obligation, kind in KINDS.items()
-}
-STATUSES_OF: Mapping[ObligationKind, tuple[str, ...]] = {
-    ObligationKind.DEADLINE: ("met", "met_late", "open", "overdue", "not_applicable"),
-    ObligationKind.DURATION: ("met", "open", "breached", "not_applicable"),
-}
-
-
-def status_on(today: int, kind: ObligationKind, start: int, met: int | None, late: bool, since: int | None) -> str:
-    """A clock's status on `today`: the one reading of DOMAIN.md §5, for a `Clock` and for the
-    report's tallies of clocks it never builds. `since` is the first day the clock counts as
-    overdue (a deadline) or breached (a duration) unless more is recorded; None if never."""
-    if met is not None and met <= today:
-        return "met_late" if late else "met"
-    if start > today:
-        return "not_applicable"
-    if since is not None and since <= today:
-        return "breached" if kind is ObligationKind.DURATION else "overdue"
-    return "open"
+from domain.vocabulary import Obligation
+from domain.obligation_status import AVAILABLE_SERVICE
 
 
 def court_order(data: Mapping[str, Any]) -> tuple[str, str]:
@@ -263,85 +206,6 @@ def fold_terms(events: Iterable[tuple[str, Mapping[str, Any]]]) -> Terms:
     for event_type, data in events:
         terms = terms.then(event_type, data)
     return terms
-
-
-@dataclass(frozen=True, slots=True)
-class ClockInputs:
-    """What a case's record says about one obligation, whatever the terms.
-
-    `anchor` is the day the clock hangs on: the starting event (deadline, term, availability),
-    the membership decision (window; None if undetermined) or the parole's expiry (renewal).
-    `met` is the first day of a fulfilling event (deadlines). `cover` (term) holds the days the
-    record shows the parole in force, as sorted, merged (first, last) spans; `interrupted`
-    (availability) the days it shows the case's own service interrupted, as (first, last) spans,
-    last None while it has not resumed.
-    """
-
-    anchor: int | None
-    met: int | None = None
-    cover: tuple[tuple[int, int], ...] = ()
-    interrupted: tuple[tuple[int, int | None], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Clock:
-    """One obligation of one case under given terms. Days are ordinals.
-
-    `due` is a deadline's due date, or a duration's last day (both after extensions). `met` is
-    the day a deadline was fulfilled, or for a duration the day after its last day, when the record
-    shows it unbroken. `since` is the first day it counts as overdue (an unmet deadline: the day
-    after it was due) or breached (a duration: the first day the record shows it broken, never
-    before the clock's start); None if neither. `elapsed`: the days from start to fulfilment of a
-    deadline, for the median.
-    """
-
-    start: int
-    due: int
-    met: int | None
-    late: bool
-    since: int | None
-    elapsed: int | None
-    kind: ObligationKind = ObligationKind.DEADLINE
-
-    def status(self, today: int) -> str:
-        return status_on(today, self.kind, self.start, self.met, self.late, self.since)
-
-
-def evaluate(obligation: Obligation, inputs: ClockInputs, terms: Terms) -> Clock | None:
-    """The clock under `terms`, or None when the terms lack the obligation or it never started.
-
-    No clock runs before the terms took effect: one anchored earlier starts on the effective date
-    (the settlement binds from then; what happened before is history, not breach). So nothing is
-    overdue or breached before then either: a parole that had lapsed already is breached from
-    the effective date, the first day the settlement required it.
-    """
-    span = terms.durations.get(obligation)
-    if span is None or inputs.anchor is None:
-        return None
-    kind = KINDS[obligation]
-    effective = terms.effective if terms.effective is not None else inputs.anchor
-    if kind is ClockKind.RENEWAL:
-        expiry = inputs.anchor
-        if expiry < effective:
-            return None  # the parole ran out before the terms existed
-        return _deadline(obligation, max(effective, span.before(expiry)), lambda _: expiry, inputs.met, terms)
-    start = max(effective, inputs.anchor)
-    if kind in (ClockKind.DEADLINE, ClockKind.WINDOW):
-        return _deadline(obligation, start, span.after, inputs.met, terms)
-    last = terms.due(obligation, span.after(start))
-    if kind is ClockKind.TERM:
-        broken = first_uncovered(inputs.cover, start, last)
-    else:
-        outages = [(o.start, o.end) for o in terms.interruptions if o.service == AVAILABLE_SERVICE[obligation]]
-        broken = first_interrupted([*inputs.interrupted, *outages], start, last)
-    return Clock(start, last, last + 1 if broken is None else None, False, broken, None, ObligationKind.DURATION)
-
-
-def _deadline(obligation: Obligation, start: int, deadline: Any, met: int | None, terms: Terms) -> Clock:
-    due = terms.due(obligation, deadline(start))
-    if met is None:
-        return Clock(start, due, None, False, due + 1, None)
-    return Clock(start, due, met, met > due, None, max(0, met - start))
 
 
 # The terms of the settlement as approved (effective Dec 11, 2023). Durations without a published

@@ -11,9 +11,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from domain.case_facts import CHILDREN, EVERYTHING, FAMILY, CaseFacts, children_touched
-from domain.catalog import Obligation
-from domain.terms import KIND_OF, Clock, ClockInputs, ObligationKind, Terms, evaluate
+from domain.case_clock_inputs import clock_input
+from domain.case_facts import CHILDREN, EVERYTHING, FAMILY, CaseFacts, Moment, children_touched
+from domain.vocabulary import Obligation
+from domain.clocks import Clock, ClockInputs, evaluate
+from domain.obligation_status import KIND_BY_NAME, settled_status
+from domain.terms import Terms
 
 Cell = tuple[Any, ...]
 RowKey = tuple[str, str]  # ("child", member_id) | ("family", "") | ("clock", obligation)
@@ -103,7 +106,7 @@ def update_rows(rows: dict[RowKey, Row], facts: CaseFacts, terms: Terms, touched
         obligations = _touched_obligations(touched)
     for obligation in obligations:
         key = _CLOCK_KEYS[obligation]
-        inputs = facts.clock_input(obligation)
+        inputs = clock_input(facts, obligation)
         existing = rows.get(key)
         if inputs is None:
             if existing is not None:
@@ -119,13 +122,13 @@ def update_rows(rows: dict[RowKey, Row], facts: CaseFacts, terms: Terms, touched
 
 def _children_and_family(facts: CaseFacts, rows: dict[RowKey, Row]) -> None:
     remaining = facts.remaining_status()
-    credited: dict[tuple[str, int], str] = {}  # each reunification's facilitator, found once
+    credited: dict[Moment, str] = {}  # each reunification's facilitator, found once
     for member_id in facts.children:
         rows[("child", member_id)] = _child_row(facts, member_id, remaining, credited)
     rows[FAMILY_ROW] = _family(facts)
 
 
-def _child_row(facts: CaseFacts, member_id: str, remaining: str, credited: dict[tuple[str, int], str]) -> ChildRow:
+def _child_row(facts: CaseFacts, member_id: str, remaining: str, credited: dict[Moment, str]) -> ChildRow:
     assert facts.nationality is not None and facts.border_sector is not None and facts.separation_date is not None
     reunion = facts.reunification_of(member_id)
     if reunion is not None and reunion not in credited:
@@ -137,7 +140,7 @@ def _child_row(facts: CaseFacts, member_id: str, remaining: str, credited: dict[
         facts.separation_date[:7],
         facts.age_band(facts.children[member_id]),
         credited[reunion] if reunion else None,
-        reunion[0][:7] if reunion else None,
+        reunion.occurred_at[:7] if reunion else None,
     )
 
 
@@ -186,13 +189,20 @@ def clock_cell(obligation: Obligation, clock: Clock) -> Cell:
 
 
 def clock_cell_of(obligation: str, start: int, met: int | None, late: bool, since: int | None, elapsed: int | None) -> Cell:
-    """Fulfilled deadlines are settled whatever the as-of date; anything else (a deadline not yet
-    met, any duration) is decided then, from the days `status_on` reads.
+    """A clock settled whatever the as-of date (`settled_status`) is counted as settled; anything
+    else is decided then, from the days `status_on` reads.
 
     Takes a clock's fields one by one, so reports can sum clock rows without building them."""
-    if met is not None and obligation not in _DURATIONS:
-        return ("obligation", obligation, "met_late" if late else "met", elapsed)
+    words = _SETTLED_WHEN_MET.get(obligation) if met is not None else None
+    if words is not None:
+        return ("obligation", obligation, words[late], elapsed)
     return ("obligation", obligation, "pending", start, met, since)
 
 
-_DURATIONS = frozenset(o.value for o, kind in KIND_OF.items() if kind is ObligationKind.DURATION)
+# The domain's `settled_status`, read once per obligation (on time, late): a report sums a clock
+# cell for every clock row that changed since its snapshot, so this runs thousands of times a report.
+_SETTLED_WHEN_MET: dict[str, tuple[str, str]] = {
+    name: (on_time.value, settled_status(kind, 0, late=True).value)  # type: ignore[union-attr]
+    for name, kind in KIND_BY_NAME.items()
+    if (on_time := settled_status(kind, 0, late=False)) is not None
+}

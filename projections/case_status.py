@@ -17,68 +17,34 @@ import logging
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
 
-import orjson
 from eventsourcing.persistence import PersistenceError
 
 from domain.case_facts import EVERYTHING, CaseFacts, Fact
-from domain.catalog import AMENDMENTS, SETTLEMENT_EVENTS, Obligation
+from domain.catalog import AMENDMENTS, SETTLEMENT_EVENTS
+from domain.vocabulary import Obligation
 from domain.events import case_stream_id
 from domain.family_case import FamilyCase
 from domain.organizations import LEDGER_OPERATOR
 from domain.sequence_warnings import sequence_warnings
-from domain.terms import Terms, evaluate
+from domain.clocks import evaluate
+from domain.terms import Terms
 from domain.values import utc_text
 from ledger.application import Ledger
-from ledger.recorders.base import LeanRow
 from projections.case_rows import Cell, ClockRow, Row, RowKey, case_rows, cells, update_rows
 from projections.projection_faults import EventNotProjected
-from projections.store import TABLES, PageWrite, ReadModel, decode, encode
+from projections.read_model import ReadModel
+from projections.page_rows import OpenRows, PageRows
+from projections.projection_settings import NOT_CASE_EVENTS, Partition, ProjectionSettings
+from projections.recorded import Recorded, read_recorded, segments
+from projections.row_format import TABLES, PageWrite, decode, encode
 
 log = logging.getLogger(__name__)
 
 NOTABLE = {"EntryCorrected": "corrections", "EntryRetracted": "retractions", "CasesMerged": "merged_cases"}
-NOT_CASE_EVENTS = frozenset({"TokenIssued", "TokenRevoked", *SETTLEMENT_EVENTS})
 LEDGER_WRITTEN = frozenset({"MergedInto"})  # events the ledger writes itself: never reported late
-
-
-@dataclass(frozen=True)
-class Settings:
-    late_report_days: int = 30
-    page_size: int = 2000
-    snapshot_every: int = 5_000  # positions between kept snapshots of the summed cells
-    head_snapshot_after: int = 500  # positions since the last snapshot before a caught-up one writes its head
-    cached_cases: int = 10_000  # each ~15 KB with its entries and rows: the bound on a rebuild's memory
-    settling_batch: int = 5_000  # rows a bulk load writes at a time while a settlement event re-reads the clocks
-
-    def as_json(self) -> dict[str, int]:
-        return {"late_report_days": self.late_report_days}
-
-
-@dataclass(frozen=True)
-class Partition:
-    """One worker's share of a rebuild shared by `count` processes: the cases whose stream falls to
-    `index`. Every worker also reads the settlement's events (each re-reads its own clocks under new
-    terms); the first one alone notes what is not a case's (terms, tokens) in the data quality."""
-
-    index: int
-    count: int
-
-    @property
-    def nibbles(self) -> list[int]:
-        """The last hex digits of the stream ids this worker owns (the log is read by them)."""
-        return [nibble for nibble in range(16) if nibble % self.count == self.index]
-
-    @property
-    def topics(self) -> list[str]:
-        """What it reads of other streams."""
-        return sorted(NOT_CASE_EVENTS if self.index == 0 else SETTLEMENT_EVENTS)
-
-    def owns(self, case_id: str) -> bool:
-        return (case_stream_id(case_id).int & 0xF) % self.count == self.index
 
 
 # A partitioned worker hands on its cells at agreed positions: (position, change since the last).
@@ -86,72 +52,23 @@ CellsOut = Callable[[int, Counter[Cell]], None]
 
 
 @dataclass(slots=True)
-class CaseState:
+class ProjectedCase:
+    """One case as the projector keeps it in its cache: its entries, facts and current rows."""
+
     case: FamilyCase  # its entries: a correction or retraction is folded without reading the log
     facts: CaseFacts
     rows: dict[RowKey, Row]
 
 
-OpenRows = dict[tuple[str, str, str], list[Any]]  # (table, case_id, key) → row values, valid_from, None
-
-
-@dataclass
-class _Page:
-    """The writes of one page in the making; a row begun and ended within it is written once.
-
-    In bulk mode (a rebuild's fresh tables, which nobody reads until they are complete) rows stay
-    open in memory across pages and are written once, when they end or their case leaves the
-    cache: no UPDATE per change.
-    """
-
-    write: PageWrite
-    begun: OpenRows = field(default_factory=dict)  # open rows not yet in this page's inserts
-    bulk: bool = False
-    written: OpenRows = field(default_factory=dict)  # open rows already in this page's inserts
-
-    def end(self, table: str, case_id: str, key: str, position: int) -> None:
-        slot = (table, case_id, key)
-        pending = self.begun.pop(slot, None)
-        if pending is not None:
-            pending[-1] = position
-            self._insert(table, pending)
-        elif (pending := self.written.pop(slot, None)) is not None:
-            pending[-1] = position
-        else:  # the row is in the tables already
-            self.write.closes.setdefault(table, []).append((position, case_id, key) if table != "families" else (position, case_id))
-
-    def begin(self, table: str, values: tuple[Any, ...], position: int) -> None:
-        row = [*values, position, None]
-        slot = (table, values[0], values[1] if table != "families" else "")
-        if self.bulk:
-            self.begun[slot] = row
-        else:
-            self.written[slot] = row
-            self._insert(table, row)
-
-    def flush(self, case_id: str, rows: dict[RowKey, Row]) -> None:
-        """A case leaves the cache: in bulk mode its open rows are written now, as current rows."""
-        for key, row in rows.items():
-            slot = (TABLES[type(row)], case_id, key[1])
-            pending = self.begun.pop(slot, None)
-            if pending is not None:
-                self.written[slot] = pending
-                self._insert(slot[0], pending)
-
-    def _insert(self, table: str, row: list[Any]) -> None:
-        self.write.inserts.setdefault(table, []).append(row)  # type: ignore[arg-type]
-
-    def pending(self) -> int:
-        return sum(map(len, self.write.inserts.values())) + sum(map(len, self.write.closes.values()))
-
-
 class CaseStatusProjector:
+    """Projects the log into one generation of the read model (see the module's docstring)."""
+
     def __init__(
         self,
         ledger: Ledger,
         model: ReadModel,
         generation: int,
-        settings: Settings | None = None,
+        settings: ProjectionSettings | None = None,
         partition: tuple[Partition, CellsOut] | None = None,
     ) -> None:
         """With a `partition`, this projector is one worker of a shared bulk load: it projects only
@@ -160,7 +77,7 @@ class CaseStatusProjector:
         self.ledger = ledger
         self.model = model
         self.generation = generation
-        self.settings = settings or Settings()
+        self.settings = settings or ProjectionSettings()
         self.partition, self._cells_out = partition if partition is not None else (None, None)
         self._late = timedelta(days=self.settings.late_report_days)
         self._late_cutoff = ("", "")
@@ -180,7 +97,7 @@ class CaseStatusProjector:
         self.cells: Counter[Cell] = self.model.cells_at(self.generation, self.position)
         self.terms: Terms = self.ledger.reader.terms_at(self.position)
         self.last_snapshot = self.model.latest_snapshot(self.generation)
-        self.cases: OrderedDict[str, CaseState] = OrderedDict()
+        self.cases: OrderedDict[str, ProjectedCase] = OrderedDict()
 
     # --- running ---------------------------------------------------------------------------------
 
@@ -217,8 +134,8 @@ class CaseStatusProjector:
             if not rows and self.partition is None:
                 break
             try:
-                for segment, through in _segments(rows, self.position, end):
-                    self._project(_read(segment), through)
+                for segment, through in segments(rows, self.position, end):
+                    self._project(read_recorded(segment), through)
             except BaseException:
                 if self.open_rows is None:
                     self.reset()
@@ -232,13 +149,13 @@ class CaseStatusProjector:
             self.last_snapshot = self.position
         return done
 
-    def _project(self, recorded: Sequence["Recorded"], position: int) -> None:
+    def _project(self, recorded: Sequence[Recorded], position: int) -> None:
         """Projects `recorded`, a page's events (or the part of a page a settlement event splits off)
         up to and including `position`."""
         if self.open_rows is None:
-            page = _Page(PageWrite(position))
+            page = PageRows(PageWrite(position))
         else:
-            page = _Page(PageWrite(position, tracked=self.partition is None), self.open_rows, bulk=True)
+            page = PageRows(PageWrite(position, tracked=self.partition is None), self.open_rows, bulk=True)
         notes_all = self.partition is None or self.partition.index == 0
         for event in recorded:
             try:
@@ -277,7 +194,7 @@ class CaseStatusProjector:
         self.cells = Counter()
         self.last_snapshot = self.position
 
-    def _notable(self, event: "Recorded", page: _Page) -> None:
+    def _notable(self, event: Recorded, page: PageRows) -> None:
         kind = NOTABLE.get(event.type)
         if kind is not None:
             self._note(event.position, kind, page)
@@ -285,11 +202,11 @@ class CaseStatusProjector:
             if event.occurred_at < self._late_before(event.recorded_at):
                 self._note(event.position, "late_reports", page)
 
-    def _note(self, position: int, kind: str, page: _Page) -> None:
+    def _note(self, position: int, kind: str, page: PageRows) -> None:
         page.write.notable.append((position, kind))
         self.cells[("data_quality", kind)] += 1
 
-    def _case_event(self, event: "Recorded", page: _Page) -> None:
+    def _case_event(self, event: Recorded, page: PageRows) -> None:
         position = event.position
         state = self._case(event.case_id, position - 1, event.version == 1, page)
         # The warnings its receipt gave, from the case as it stood: counted in the data quality.
@@ -306,12 +223,12 @@ class CaseStatusProjector:
         before = update_rows(state.rows, state.facts, self.terms, touched)
         self._changed(event.case_id, before, state.rows, position, page)
 
-    def _case(self, case_id: str, position: int, first: bool, page: _Page) -> CaseState:
+    def _case(self, case_id: str, position: int, first: bool, page: PageRows) -> ProjectedCase:
         state = self.cases.get(case_id)
         if state is None:
             case = FamilyCase.before_any_event(case_id) if first else self._replayed(case_id, position)
             facts = CaseFacts.of_case(case)
-            state = CaseState(case, facts, case_rows(facts, self.terms))
+            state = ProjectedCase(case, facts, case_rows(facts, self.terms))
             self.cases[case_id] = state
             while len(self.cases) > self.settings.cached_cases:
                 evicted, old = self.cases.popitem(last=False)
@@ -331,7 +248,7 @@ class CaseStatusProjector:
         return case
 
     def _changed(
-        self, case_id: str, old: Mapping[RowKey, Row | None], new: Mapping[RowKey, Row], position: int, page: _Page
+        self, case_id: str, old: Mapping[RowKey, Row | None], new: Mapping[RowKey, Row], position: int, page: PageRows
     ) -> None:
         """Writes the rows that changed among those `old` holds (each key that may have changed,
         with its row before it; None: there was none), as `new` now has them."""
@@ -347,7 +264,7 @@ class CaseStatusProjector:
                 page.begin(table, values, position)
                 _count(self.cells, cells(key, after), 1)
 
-    def _terms_changed(self, terms: Terms, position: int, page: _Page) -> None:
+    def _terms_changed(self, terms: Terms, position: int, page: PageRows) -> None:
         """New terms: the current clocks of the obligations they touch are read again under them."""
         touched = terms.changed_obligations(self.terms)
         if touched:
@@ -365,7 +282,7 @@ class CaseStatusProjector:
                             self._write_ahead(page)
         self.terms = terms
 
-    def _write_ahead(self, page: _Page) -> None:
+    def _write_ahead(self, page: PageRows) -> None:
         """Bulk mode: the page's rows so far, written before the rest of it (no one reads these
         tables yet), so that a settlement event re-reading every case's clocks holds a batch of
         them in memory, not all."""
@@ -389,65 +306,6 @@ class CaseStatusProjector:
             if self.partition is None or self.partition.owns(clock[0]):  # the tables hold every worker's rows
                 yield clock
         yield from opened
-
-
-class Recorded(NamedTuple):
-    """One logged event as the projection reads it.
-
-    Read straight from the stored JSON rather than through eventsourcing's mapper: the projection
-    needs these fields only, and the mapper's per-event object building was a third of its time.
-    tests/test_projection.py holds the two readings equal for every event type.
-    """
-
-    position: int
-    type: str
-    version: int
-    recorded_at: str | None
-    event_id: str
-    case_id: str
-    occurred_at: str
-    organization: str
-    data: dict[str, Any]
-
-    @property
-    def originator_version(self) -> int:  # as FamilyCase.record_entry reads it
-        return self.version
-
-    @classmethod
-    def of(cls, row: LeanRow) -> "Recorded":
-        fields = orjson.loads(row.state)
-        return cls(
-            row.position, row.topic, row.version, row.recorded_at, fields["event_id"], fields["case_id"],
-            fields["occurred_at"], fields["organization"], fields["data"],
-        )
-
-
-def _read(rows: Sequence[LeanRow]) -> list[Recorded]:
-    recorded = []
-    for row in rows:
-        try:
-            recorded.append(Recorded.of(row))
-        except Exception as error:  # stored JSON the projection cannot read (a number past 64 bits, say)
-            raise EventNotProjected(row.position, error) from error
-    return recorded
-
-
-def _segments(rows: Sequence[LeanRow], after: int, end: int) -> list[tuple[Sequence[LeanRow], int]]:
-    """The page of positions after+1..end in parts, each with the position it runs through: a
-    settlement event gets a part of its own (it re-reads the clocks as the tables hold them). The
-    parts depend on positions and settlement events only, so a rebuild's workers, each reading its
-    own share of the page, cut it alike."""
-    segments: list[tuple[Sequence[LeanRow], int]] = []
-    start, last = 0, after
-    for i, row in enumerate(rows):
-        if row.topic in SETTLEMENT_EVENTS:
-            if row.position - 1 > last:
-                segments.append((rows[start:i], row.position - 1))
-            segments.append((rows[i : i + 1], row.position))
-            start, last = i + 1, row.position
-    if end > last:
-        segments.append((rows[start:], end))
-    return segments
 
 
 def _count(counts: Counter[Cell], cells: Iterable[Cell], step: int) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from domain.obligation_status import ObligationKind, lapse
 from projections.chart_shapes import BLUE, GRID, MUTED, NARROW, PALE_BLUE, WIDTH, Box, Chart, Label, Shape
 from projections.chart_text import fitted, text_width
 from projections.labels import label, value_label
@@ -118,7 +119,7 @@ def obligations(statuses: Mapping[str, Mapping[str, Any]], width: int = WIDTH) -
     deadline's met, met late, open and overdue; a duration's met, open and breached."""
     order = tuple(STATUS_COLOURS)
     names = [label(obligation) for obligation in statuses]
-    lapses = ["breached" if row["kind"] == "duration" else "overdue" for row in statuses.values()]
+    lapses = [lapse(ObligationKind(row["kind"])).value for row in statuses.values()]
     notes = [f"{row[lapse]:,} {lapse}" for row, lapse in zip(statuses.values(), lapses, strict=True)]
     legend, legend_height = _legend([(STATUS_COLOURS[s], label(s), None) for s in order], width)
     layout = _Rows(width, names, notes, top=legend_height)

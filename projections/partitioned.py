@@ -20,9 +20,11 @@ from typing import Any
 from domain.errors import ProjectionFailed
 from ledger.application import Ledger
 from projections.case_rows import Cell
-from projections.case_status import CaseStatusProjector, Partition, Settings
+from projections.case_status import CaseStatusProjector
+from projections.projection_settings import Partition, ProjectionSettings
 from projections.projection_faults import EventNotProjected
-from projections.store import PageWrite, ReadModel, read_model
+from projections.read_model import ReadModel, read_model
+from projections.row_format import PageWrite
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +45,7 @@ def bulk_load(
     ledger: Ledger,
     model: ReadModel,
     generation: int,
-    settings: Settings,
+    settings: ProjectionSettings,
     workers: int,
     progress: Callable[[int], None] | None = None,
 ) -> int:
@@ -56,7 +58,7 @@ def bulk_load(
     # Each worker is an interpreter of its own, with its own share of a settlement event's work: with
     # half of a 1/workers share of the cache, they all stay within one process's memory (measured
     # at a million events: bench/reports.py).
-    share = Settings(**{**settings.__dict__, "cached_cases": max(1, settings.cached_cases // (2 * workers))})
+    share = ProjectionSettings(**{**settings.__dict__, "cached_cases": max(1, settings.cached_cases // (2 * workers))})
     processes = [
         context.Process(
             target=_work,
@@ -110,7 +112,7 @@ def _next(outbox: Any, process: Any) -> tuple[Any, ...]:
         return message
 
 
-def _work(database_url: str, generation: int, settings: Settings, partition: Partition, head: int, outbox: Any) -> None:
+def _work(database_url: str, generation: int, settings: ProjectionSettings, partition: Partition, head: int, outbox: Any) -> None:
     """One worker: its partition's cases projected into the generation, its cells handed on."""
     try:
         with Ledger(database_url, create_tables=False) as ledger:  # the rebuild's own process made them

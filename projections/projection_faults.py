@@ -24,7 +24,7 @@ from typing import Any
 
 from domain.errors import ProjectionFailed
 
-PROJECTION = "case_status"  # the read model's one projection (projections/store.py)
+PROJECTION = "case_status"  # the read model's one projection (projections/read_model.py)
 
 
 class EventNotProjected(ProjectionFailed):
@@ -57,7 +57,7 @@ class ProjectionFault:
 
 
 class FaultRecords:
-    """The fault table's SQL, for the read model (projections.store.ReadModel), whose transactions,
+    """The fault table's SQL, for the read model (projections.read_model.ReadModel), whose transactions,
     table names and placeholders it uses."""
 
     _read: Any

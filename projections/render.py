@@ -7,7 +7,6 @@ script reads it with any CSV reader; and `csv-tables`, one table per section as 
 lay them out, for reading by eye. The HTML form carries the dashboard's charts as inline SVG.
 """
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -15,6 +14,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from domain.canonical_json import compact_json
+from domain.obligation_status import STATUSES_OF, ObligationKind
 from projections.chart_shapes import PHONE_WIDTH, svg
 from projections.charts import report_charts
 from projections.labels import label, labelled_definitions, value_label, witnessed_text
@@ -64,13 +65,13 @@ def file_name(report: Mapping[str, Any], format: Format) -> str:
 
 
 # Each kind of obligation clock has its own statuses (DOMAIN.md §5), so each has its own table.
-DEADLINE_COLUMNS = ("met", "met_late", "open", "overdue", "not_applicable", "median_days")
-DURATION_COLUMNS = ("met", "open", "breached", "not_applicable")
+DEADLINE_COLUMNS = (*STATUSES_OF[ObligationKind.DEADLINE], "median_days")
+DURATION_COLUMNS = STATUSES_OF[ObligationKind.DURATION]
 
 
 def render_json(report: Mapping[str, Any]) -> bytes:
     """The canonical bytes: two reports with the same numbers are the same bytes."""
-    return json.dumps(report, ensure_ascii=False, separators=(",", ":")).encode()
+    return compact_json(report).encode()
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,14 +13,17 @@ from datetime import date
 from typing import Any
 
 from domain.as_of import Point
-from domain.catalog import Obligation
+from domain.clocks import evaluate
 from domain.errors import InvalidInput, Unavailable
-from domain.terms import KIND_OF, ObligationKind, Terms, day_of, evaluate, iso
+from domain.obligation_status import KIND_BY_NAME, ObligationKind, Status, lapse
+from domain.terms import Terms, day_of, iso
+from domain.vocabulary import Obligation
 from domain.values import ID_PATTERN
 from ledger.application import Ledger
 from ledger.signed_heads import NOT_YET_WITNESSED
 from projections.case_rows import ClockRow, clock_cell
-from projections.compliance import report_numbers
+from projections.read_model import OverdueClock, OverdueKey
+from projections.report_numbers import report_numbers
 from projections.runner import Projection
 
 
@@ -127,14 +130,14 @@ def overdue_obligations(
     the record shows it broken."""
     position, instant = point.position, point.instant
     generation, today = _readable_at(projection, position, wait_seconds), day_of(instant)
-    cursor = None if after is None else (after.since, after.case_id, after.obligation)
-    rows = projection.model.overdue_at(generation, position, today, limit, cursor)
+    key = None if after is None else OverdueKey(after.since, after.case_id, after.obligation)
+    rows = projection.model.overdue_at(generation, position, today, limit, key)
     # The counts are the report's own (summed from the cells, not by scanning every clock row),
     # so the list and the report can never disagree on how many are overdue or breached.
     numbers = report_numbers(projection.model.cells_at(generation, position), today, ledger.reader.terms_at(position))
-    overdue = sum(tallies.get("overdue", 0) for tallies in numbers["obligations"].values())
-    breached = sum(tallies.get("breached", 0) for tallies in numbers["obligations"].values())
-    listed = [_overdue_row(case_id, obligation, due, since, today) for case_id, obligation, due, since in rows]
+    overdue = sum(tallies.get(Status.OVERDUE, 0) for tallies in numbers["obligations"].values())
+    breached = sum(tallies.get(Status.BREACHED, 0) for tallies in numbers["obligations"].values())
+    listed = [_overdue_row(row, today) for row in rows]
     last = rows[-1] if len(rows) == limit else None
     return {
         "as_of": instant,
@@ -143,18 +146,17 @@ def overdue_obligations(
         "overdue": overdue,
         "breached": breached,
         "obligations": listed,
-        "next_after": None if last is None else str(OverdueCursor(last[3], last[0], last[1])),
+        "next_after": None if last is None else str(OverdueCursor(*last.key)),
     }
 
 
 _OBLIGATIONS = frozenset(o.value for o in Obligation)
 
 
-def _overdue_row(case_id: str, obligation: str, due: int, since: int, today: int) -> dict[str, Any]:
-    kind = KIND_OF[Obligation(obligation)]
-    row: dict[str, Any] = {"case_id": case_id, "obligation": obligation, "kind": kind.value}
+def _overdue_row(clock: OverdueClock, today: int) -> dict[str, Any]:
+    kind = KIND_BY_NAME[clock.obligation]
+    row: dict[str, Any] = {"case_id": clock.case_id, "obligation": clock.obligation, "kind": kind.value}
+    row["status"] = lapse(kind).value
     if kind is ObligationKind.DEADLINE:
-        row |= {"status": "overdue", "due": iso(due)}
-    else:
-        row |= {"status": "breached"}
-    return row | {"since": iso(since), "days": today - since + 1}
+        row["due"] = iso(clock.due)
+    return row | {"since": iso(clock.since), "days": today - clock.since + 1}

@@ -4,7 +4,7 @@ eventsourcing's ProjectionRunner subscribes to the application recorder, which S
 this loop polls the log head instead (a cheap indexed read) on both backends, so one code path
 serves the API's in-process projector and `ledger project --follow`.
 
-Code reads and writes only a generation written in its own format (projections/store.py FORMAT).
+Code reads and writes only a generation written in its own format (projections/row_format.py FORMAT).
 When the active one was written by an earlier version of the ledger, the projector (the API's,
 `ledger project`, or `ledger migrate`) rebuilds it blue/green before projecting anything more,
 and until the new generation is active reports refuse with 503 (ReadModelOutdated) rather than
@@ -32,9 +32,11 @@ from domain.values import utc_text
 from ledger.application import Ledger
 from ledger.recorders.base import create_alongside_others
 from projections import partitioned
-from projections.case_status import CaseStatusProjector, Settings
+from projections.case_status import CaseStatusProjector
+from projections.projection_settings import ProjectionSettings
 from projections.projection_faults import EventNotProjected, ProjectionFault
-from projections.store import FORMAT, open_read_model
+from projections.read_model import open_read_model
+from projections.row_format import FORMAT
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +70,9 @@ def _format(settings: Mapping[str, Any]) -> int:
 class Projection:
     """The case-status projection of one ledger: whichever generation is active."""
 
-    def __init__(self, ledger: Ledger, settings: Settings | None = None) -> None:
+    def __init__(self, ledger: Ledger, settings: ProjectionSettings | None = None) -> None:
         self.ledger = ledger
-        self.settings = settings or Settings()
+        self.settings = settings or ProjectionSettings()
         self.model = open_read_model(ledger)
         self._projector: CaseStatusProjector | None = None
         self._lock = threading.Lock()
@@ -108,7 +110,7 @@ class Projection:
 
     def late_report_days(self) -> int:
         """The threshold the active generation was built with (a change needs `ledger rebuild`)."""
-        settings = self.model.generations()[self.generation()][1]
+        settings = self.model.generations()[self.generation()].settings
         return int(settings.get("late_report_days", self.settings.late_report_days))
 
     def tracked(self) -> int:
@@ -120,13 +122,13 @@ class Projection:
     def _active_projector(self) -> CaseStatusProjector:
         generation = self.generation()
         if self._projector is None or self._projector.generation != generation:
-            stored = self.model.generations()[generation][1]
-            known = {f.name for f in fields(Settings)}
+            stored = self.model.generations()[generation].settings
+            known = {f.name for f in fields(ProjectionSettings)}
             self._projector = CaseStatusProjector(
                 self.ledger,
                 self.model,
                 generation,
-                Settings(**{**self.settings.__dict__, **{k: v for k, v in stored.items() if k in known}}),
+                ProjectionSettings(**{**self.settings.__dict__, **{k: v for k, v in stored.items() if k in known}}),
             )
         return self._projector
 
@@ -136,7 +138,7 @@ class Projection:
         if it is of a newer format (left alone: a newer version of the ledger wrote it). A failure
         is recorded as the generation's fault before it is raised; a success clears the fault."""
         with self._lock:
-            found = _format(self.model.generations()[self.generation()][1])
+            found = _format(self.model.generations()[self.generation()].settings)
             if found > FORMAT:
                 if not self._newer_seen:  # said once: the follower asks ten times a second
                     log.warning("projection paused: a newer version of the ledger wrote the active generation (format %s)", found)
@@ -179,7 +181,7 @@ class Projection:
         the active generation is of this code's format, False while another process rebuilds it.
         Raises ReadModelOutdated if a newer version of the ledger wrote it."""
         with self._lock:
-            found = _format(self.model.generations()[self.generation()][1])
+            found = _format(self.model.generations()[self.generation()].settings)
             if found > FORMAT:
                 raise ReadModelOutdated(found)
             return found == FORMAT or self._upgrade(progress, workers)
@@ -216,8 +218,8 @@ class Projection:
         number stays taken: a generation's tracking rows outlive its tables."""
         try:
             found = self.model.generations().get(building)
-            if found is not None and found[0] == "building":
-                self.model.update_settings(building, {**found[1], "heartbeat": ""})
+            if found is not None and found.state == "building":
+                self.model.update_settings(building, {**found.settings, "heartbeat": ""})
         except Exception:  # noqa: BLE001 - the database may be away: the heartbeat goes stale instead
             log.warning("an unfinished rebuild's claim is left to go stale")
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from domain.catalog import Obligation
+from domain.vocabulary import Obligation
 from domain.date_ranges import CalendarDate
 from domain.errors import InvalidInput
 from domain.terms import NAMED_TERMS, Span, Terms, day_of

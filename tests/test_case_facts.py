@@ -11,7 +11,7 @@ from uuid import uuid4
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.case_facts import CaseFacts, Fact
+from domain.case_facts import CaseFacts, Fact, Stated
 from domain.catalog import AMENDMENTS
 from domain.envelope import EventBatch, Posting
 from domain.errors import Refusal
@@ -145,7 +145,7 @@ def test_reunification_is_credited_to_the_latest_travel_before_it() -> None:
         ("FamilyReunified", {"children": ["C1"], "location_country": "US"}, "2024-03-01"),
         ("TravelArranged", {}, "2024-04-01"),
     )
-    folded.travels = [(at, v, org) for (at, v, _), org in zip(folded.travels, ["AOL", "IOM"], strict=True)]
+    folded.travels = [Stated(at, v, org) for (at, v, _), org in zip(folded.travels, ["AOL", "IOM"], strict=True)]
     reunion = folded.reunification_of("C1")
     assert reunion is not None and folded.facilitator(reunion) == "AOL"
     assert folded.reunification_of("C2") is None

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.case_members import MAX_CASE_MEMBERS, Member
-from domain.catalog import MemberRole
+from domain.vocabulary import MemberRole
 from domain.envelope import EventBatch, Posting
 from domain.errors import CaseConflict, Refusal
 from domain.family_case import FamilyCase

@@ -24,7 +24,7 @@ from domain.date_ranges import DAWN, HORIZON
 from domain.terms import SETTLEMENT_2023, Terms
 from domain.values import utc_text
 from projections.case_rows import case_rows, cells
-from projections.compliance import report_numbers
+from projections.report_numbers import report_numbers
 from projections.render import Format, render
 from tests.catalog_strategies import DATES, from_schema, instants
 

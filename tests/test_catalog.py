@@ -13,20 +13,10 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from domain.catalog import (
-    CASE_EVENTS,
-    CATALOG,
-    SETTLEMENT_EVENTS,
-    Child,
-    ContactAttempted,
-    MemberAdded,
-    Parent,
-    ParentLocated,
-    Payload,
-    personal_fields,
-)
+from domain.case_payloads import Child, Parent
+from domain.catalog import CASE_EVENTS, CATALOG, SETTLEMENT_EVENTS, ContactAttempted, MemberAdded, ParentLocated, Payload
 from domain.envelope import MAX_BATCH, SETTLEMENT_CASE_ID, EventBatch, Posting
 from domain.organizations import Organization
 from domain.permissions import POSTERS, allowed_types, may_post
@@ -36,6 +26,15 @@ CASE = "FRTF-000123"
 OCCURRED = "2021-05-03T14:00:00Z"
 
 # --- helpers -----------------------------------------------------------------------------------
+
+
+def personal_fields(model: type[BaseModel]) -> frozenset[str]:
+    """Top-level fields of a payload model marked as personal data."""
+    return frozenset(
+        name
+        for name, field in model.model_fields.items()
+        if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("x-personal-data")
+    )
 
 
 def envelope(event_type: str, data: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:

@@ -57,7 +57,8 @@ def test_a_file_that_lost_its_markers_is_an_error_not_silently_skipped(checkout:
 
 
 def test_every_measure_obligation_and_event_type_is_in_the_documentation() -> None:
-    from domain.catalog import CATALOG, Obligation
+    from domain.catalog import CATALOG
+    from domain.vocabulary import Obligation
     from projections.definitions import DEFINITIONS
 
     text = {name: (ROOT / "docs" / name).read_text(encoding="utf-8") for name in ("definitions.md", "obligations.md", "catalog.md")}

@@ -13,7 +13,7 @@ import pytest
 from eventsourcing.application import Application
 
 from domain.access import Principal, Token, token_digest, token_name_of
-from domain.case_state import case_state
+from domain.case_summary import case_summary
 from domain.envelope import EventBatch, Posting
 from domain.errors import CaseConflict, InvalidReference, NotPermitted
 from domain.events import SETTLEMENT_STREAM_ID, LedgerEvent, case_stream_id, token_stream_id
@@ -118,7 +118,7 @@ def refusal(kind: type[Exception], call: Any, *args: Any) -> Any:
 
 
 def statuses(case: FamilyCase) -> dict[str, str]:
-    return {m["member_id"]: m["status"] for m in case_state(case)["members"] if m["role"] == "child"}
+    return {m["member_id"]: m["status"] for m in case_summary(case)["members"] if m["role"] == "child"}
 
 
 def status(case: FamilyCase, child: str = "C1") -> str:
@@ -403,7 +403,7 @@ def test_a_corrected_occurred_at_given_with_an_offset_orders_the_record_by_its_i
     later = case.record(preference("reunify_in_us", occurred_at="2021-05-04T14:00:00Z"), "KIND", "k")
     # The second preference actually came first: 23:00 at +10:00 is 13:00 UTC, before 14:00 UTC.
     case.record(correction(later, occurred_at="2021-05-03T23:00:00+10:00"), "KIND", "k")
-    assert case_state(case)["preference"] == "declined"
+    assert case_summary(case)["preference"] == "declined"
     assert status(case) == "declined"
 
 
@@ -605,7 +605,7 @@ def test_a_merge_records_on_both_streams_and_points_the_duplicate_at_the_survivo
     assert pointer.event_id != merged.event_id
     assert duplicate.merged_into == CASE
     assert case.merged_into is None
-    assert case_state(case)["merged_cases"] == [DUPLICATE]
+    assert case_summary(case)["merged_cases"] == [DUPLICATE]
 
 
 def test_a_merged_duplicate_refuses_any_further_event() -> None:
@@ -653,7 +653,7 @@ def test_a_case_replays_from_the_events_its_rules_produced() -> None:
     case.record(retraction(wrong), "JIM", "j")
     case.record(posting("RegistrationSubmitted", {"registration_number": "R-1"}), "FRTF", "f")
     case.record(reunified("C1"), "FRTF", "f")
-    expected_entries, expected_members, expected_state = case.entries, case.members(), case_state(case)
+    expected_entries, expected_members, expected_state = case.entries, case.members(), case_summary(case)
 
     rebuilt = replayed(case)
 
@@ -662,7 +662,7 @@ def test_a_case_replays_from_the_events_its_rules_produced() -> None:
     assert rebuilt.case_id == CASE
     assert rebuilt.entries == expected_entries
     assert rebuilt.members() == expected_members
-    assert case_state(rebuilt) == expected_state
+    assert case_summary(rebuilt) == expected_state
     assert rebuilt.entries[attempt.event_id].effective_data["outcome"] == "reached"
     assert rebuilt.entries[wrong.event_id].retracted
 
@@ -813,7 +813,7 @@ def test_a_retracted_reunification_no_longer_reunifies() -> None:
 
 def test_parents_have_no_status() -> None:
     case = identified()
-    [parent] = [m for m in case_state(case)["members"] if m["member_id"] == "P1"]
+    [parent] = [m for m in case_summary(case)["members"] if m["member_id"] == "P1"]
     assert parent["status"] is None
 
 
@@ -822,7 +822,7 @@ def test_the_case_state_counts_corrections_and_retractions() -> None:
     attempt = case.record(contact(), "KIND", "k")
     case.record(correction(attempt, {"outcome": "reached"}), "KIND", "k")
     case.record(retraction(attempt), "KIND", "k")
-    state = case_state(case)
+    state = case_summary(case)
     assert (state["corrections"], state["retractions"], state["contact_attempts"]) == (1, 1, 0)
 
 

@@ -18,15 +18,15 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
 from domain.case_facts import REMAINING_STATUSES
-from domain.catalog import Obligation, Service
+from domain.vocabulary import Obligation, Service
 from domain.organizations import Organization
-from domain.terms import STATUSES_OF
+from domain.obligation_status import STATUSES_OF
 from ledger.checkpoints import Signer
 from projections.case_rows import BREAKDOWNS
 from projections.chart_text import fitted
 from projections.chart_shapes import WIDTH, Label, svg
 from projections.charts import MAX_LABEL_WIDTH, report_charts
-from projections.compliance import DATA_QUALITY
+from projections.report_numbers import DATA_QUALITY
 from projections.definitions import DEFINITIONS, definitions
 from projections.labels import LABELS, path_parts
 from projections.render import Format, render

@@ -24,12 +24,14 @@ from ledger.checkpoints import Signer
 from ledger.demo import Population, append_population
 from projections.case_rows import cells
 from domain.organizations import Organization, Role
-from projections.case_status import Partition, Recorded, Settings
+from projections.projection_settings import Partition, ProjectionSettings
+from projections.recorded import Recorded
 from projections.render import render_json
 from projections.report import compliance_report
 from projections.partitioned import WorkerFailed
 from projections.runner import Projection
-from projections.store import VERSIONED, ReadModel
+from projections.read_model import ReadModel
+from projections.row_format import VERSIONED
 from projections.what_if import what_if_terms
 
 TODAY = date(2026, 11, 1)
@@ -58,7 +60,7 @@ def without_data_quality(counter: Counter[Any]) -> Counter[Any]:
 
 
 def test_the_live_projection_equals_a_rebuild_byte_for_byte(ledger: Ledger) -> None:
-    projection = Projection(ledger, Settings(page_size=97, snapshot_every=300))
+    projection = Projection(ledger, ProjectionSettings(page_size=97, snapshot_every=300))
     ledger.appender.adopt_default_terms()
     for seed in range(3):  # appended and projected in turns, so pages fall in different places
         append_population(ledger, Population(60, seed, TODAY))
@@ -68,21 +70,21 @@ def test_the_live_projection_equals_a_rebuild_byte_for_byte(ledger: Ledger) -> N
     positions = [head // 4, head // 2, head - 5, head]
     live = [report_bytes(ledger, projection, p) for p in positions] + [report_bytes(ledger, projection, now)]
 
-    generation, projected = Projection(ledger, Settings(page_size=1000, snapshot_every=5000)).rebuild()
+    generation, projected = Projection(ledger, ProjectionSettings(page_size=1000, snapshot_every=5000)).rebuild()
     assert (generation, projected) == (2, head)
     rebuilt = [report_bytes(ledger, projection, p) for p in positions] + [report_bytes(ledger, projection, now)]
     assert rebuilt == live
     # A cache far smaller than the cases: rows of evicted cases are written early, reloaded cases
     # are folded from the log again; nothing may change.
     # Also writing ahead a few rows at a time while a settlement event re-reads every clock.
-    Projection(ledger, Settings(page_size=64, cached_cases=7, settling_batch=3)).rebuild()
+    Projection(ledger, ProjectionSettings(page_size=64, cached_cases=7, settling_batch=3)).rebuild()
     assert [report_bytes(ledger, projection, p) for p in positions] + [report_bytes(ledger, projection, now)] == live
     assert b'"identified":0' not in live[-1]  # the population was really counted
 
 
 @pytest.mark.parametrize("workers", [2, 3])
 def test_a_rebuild_shared_by_several_processes_equals_the_live_projection(ledger: Ledger, workers: int) -> None:
-    projection = Projection(ledger, Settings(page_size=97, snapshot_every=300))
+    projection = Projection(ledger, ProjectionSettings(page_size=97, snapshot_every=300))
     ledger.appender.adopt_default_terms()
     for seed in range(2):
         append_population(ledger, Population(70, seed, TODAY))  # terms, an extension, merges, corrections
@@ -91,7 +93,7 @@ def test_a_rebuild_shared_by_several_processes_equals_the_live_projection(ledger
     positions = [1, head // 5, head // 3, head // 2, head - 7, head]
     live = [report_bytes(ledger, projection, p) for p in positions]
     # Small pages, snapshots and caches: pages split by settlement events, evicted cases folded again.
-    shared = Projection(ledger, Settings(page_size=50, snapshot_every=120, cached_cases=5, settling_batch=4))
+    shared = Projection(ledger, ProjectionSettings(page_size=50, snapshot_every=120, cached_cases=5, settling_batch=4))
     generation, projected = shared.rebuild(workers=workers)
     assert (generation, projected) == (2, head)
     assert [report_bytes(ledger, projection, p) for p in positions] == live
@@ -115,7 +117,7 @@ def test_a_shared_rebuild_whose_worker_dies_changes_nothing_the_reports_read(led
     before = report_bytes(ledger, projection, head)
     # Snapshots due every few events, more than the workers' outboxes hold: they are still at work
     # when the first sums come in, and one of them is killed then.
-    shared = Projection(ledger, Settings(page_size=20, snapshot_every=5))
+    shared = Projection(ledger, ProjectionSettings(page_size=20, snapshot_every=5))
 
     killed: list[int] = []
 
@@ -153,7 +155,7 @@ def test_a_report_as_of_an_instant_is_the_same_after_more_is_recorded(ledger: Le
 
 def test_sums_from_snapshots_equal_a_recount_of_the_rows_at_every_point(ledger: Ledger) -> None:
     populate(ledger, 100)
-    projection = Projection(ledger, Settings(page_size=50, snapshot_every=120))
+    projection = Projection(ledger, ProjectionSettings(page_size=50, snapshot_every=120))
     projection.catch_up()
     model, generation = projection.model, projection.generation()
     head = ledger.store.tree_size()
@@ -208,7 +210,7 @@ def failing_writes(model: ReadModel, after_statements: int) -> Iterator[None]:
 
 def test_a_failure_mid_page_loses_and_doubles_nothing(ledger: Ledger) -> None:
     populate(ledger, 120)
-    projection = Projection(ledger, Settings(page_size=200, snapshot_every=500))
+    projection = Projection(ledger, ProjectionSettings(page_size=200, snapshot_every=500))
     generation = projection.generation()
     for after in (3, 1, 4, 2):  # fail at different statements of successive pages
         tracked = projection.tracked()
@@ -254,7 +256,7 @@ def test_a_killed_projector_process_resumes_where_it_committed(
 
 def test_reports_keep_answering_from_the_old_tables_while_a_rebuild_runs(ledger: Ledger) -> None:
     populate(ledger, 150)
-    projection = Projection(ledger, Settings(page_size=100))
+    projection = Projection(ledger, ProjectionSettings(page_size=100))
     projection.catch_up()
     head = ledger.store.tree_size()
     before = report_bytes(ledger, projection, head)
@@ -265,7 +267,7 @@ def test_reports_keep_answering_from_the_old_tables_while_a_rebuild_runs(ledger:
             halfway.set()
             resume.wait(timeout=30)
 
-    rebuilder = threading.Thread(target=Projection(ledger, Settings(page_size=100)).rebuild, args=(pause_halfway,))
+    rebuilder = threading.Thread(target=Projection(ledger, ProjectionSettings(page_size=100)).rebuild, args=(pause_halfway,))
     rebuilder.start()
     assert halfway.wait(timeout=60)
     assert projection.generation() == 1
@@ -324,7 +326,7 @@ def test_two_projectors_on_one_database_apply_every_page_exactly_once(
 ) -> None:
     with Ledger(database_url, signer, master_key) as first, Ledger(database_url, signer, master_key) as second:
         populate(first, 30)
-        projections = [Projection(first, Settings(page_size=40)), Projection(second, Settings(page_size=40))]
+        projections = [Projection(first, ProjectionSettings(page_size=40)), Projection(second, ProjectionSettings(page_size=40))]
         stop = threading.Event()
         followers = [threading.Thread(target=p.follow, args=(stop, 0.005)) for p in projections]
         for follower in followers:

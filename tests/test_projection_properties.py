@@ -26,7 +26,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from api.app import create_app
 from api.settings import Settings
-from domain.catalog import AMENDMENTS, CASE_EVENTS, CATALOG, Obligation
+from domain.catalog import AMENDMENTS, CASE_EVENTS, CATALOG
+from domain.vocabulary import Obligation
 from domain.permissions import POSTERS
 from ledger.application import Ledger
 from ledger.checkpoints import Signer

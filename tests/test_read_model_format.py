@@ -1,6 +1,6 @@
 """A read model written by another version of the ledger, on both backends.
 
-A generation's rows mean what the code that wrote them meant (projections/store.py FORMAT). One
+A generation's rows mean what the code that wrote them meant (projections/row_format.py FORMAT). One
 written by an earlier version is never read as this one's: reports refuse with 503 until the
 projector has rebuilt it blue/green, and one process rebuilds it while the others wait. One
 written by a newer version is left alone.
@@ -22,11 +22,11 @@ from domain.envelope import EventBatch, postings
 from domain.values import utc_text
 from ledger.application import Ledger
 from ledger.checkpoints import Signer
-from projections.case_status import Settings
+from projections.projection_settings import ProjectionSettings
 from projections.render import render_json
 from projections.report import compliance_report, overdue_obligations
 from projections.runner import STALE_BUILD, Projection, ReadModelOutdated
-from projections.store import FORMAT
+from projections.row_format import FORMAT
 from tests.builders import batch, separation
 from tests.harness import Tokens
 from tests.test_dashboard import sign_in
@@ -50,7 +50,7 @@ def report_bytes(ledger: Ledger, projection: Projection) -> bytes:
 @pytest.fixture
 def projected(ledger: Ledger) -> Projection:
     populate(ledger, 40)
-    projection = Projection(ledger, Settings(page_size=200))
+    projection = Projection(ledger, ProjectionSettings(page_size=200))
     projection.catch_up()
     return projection
 

@@ -7,21 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.day_spans import care_gaps, parole_cover
-from domain.catalog import Obligation
-from domain.terms import (
-    KIND_OF,
-    SETTLEMENT_2023,
-    STATUSES_OF,
-    Clock,
-    ClockInputs,
-    ObligationKind,
-    Span,
-    Terms,
-    day_of,
-    evaluate,
-    fold_terms,
-    iso,
-)
+from domain.vocabulary import Obligation
+from domain.clocks import Clock, ClockInputs, evaluate
+from domain.obligation_status import KIND_OF, STATUSES_OF, ObligationKind
+from domain.terms import SETTLEMENT_2023, Span, Terms, day_of, fold_terms, iso
 
 TERMS = Terms.adopted(SETTLEMENT_2023)
 EFFECTIVE = date(2023, 12, 11).toordinal()

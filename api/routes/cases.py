@@ -8,7 +8,7 @@ from api.auth import allow, get_ledger
 from api.deps import AsOfDep
 from api.schemas import NOT_FOUND, PROBLEMS, CaseHistory, CaseState
 from domain.access import Principal
-from domain.case_state import case_state
+from domain.case_summary import case_summary
 from domain.organizations import Role
 from domain.values import ID_PATTERN
 from ledger.application import Ledger
@@ -33,7 +33,7 @@ def get_case(
     case = ledger.reader.case(case_id, point.position)
     if case is None:
         raise HTTPException(404, f"there is no case {case_id}" + ("" if point.now else f" as of {point.instant}"))
-    state, revealed = ledger.reader.reveal(case_id, case_state(case))
+    state, revealed = ledger.reader.reveal(case_id, case_summary(case))
     if revealed:
         ledger.access_log.record(who, "read case", case_id, f"{revealed} personal values, as of position {point.position}")
     return {**state, "position": point.position}

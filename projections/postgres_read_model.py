@@ -10,7 +10,8 @@ from psycopg.rows import DictRow
 
 from ledger.recorders.postgres import one_schema_change_at_a_time
 from ledger.postgres_grants import is_owner
-from projections.store import VERSIONED, ReadModel
+from projections.read_model import ReadModel
+from projections.row_format import VERSIONED
 
 
 class PostgresReadModel(ReadModel, PostgresTrackingRecorder):

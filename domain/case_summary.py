@@ -7,7 +7,7 @@ periods are measured in occurred time, so a late report changes the past it repo
 from typing import Any
 
 from domain.case_facts import CaseFacts
-from domain.catalog import MemberRole
+from domain.vocabulary import MemberRole
 from domain.family_case import Entry, FamilyCase
 
 
@@ -26,7 +26,7 @@ def child_status(facts: CaseFacts, member_id: str) -> str:
     return "reunified" if facts.reunification_of(member_id) else facts.remaining_status()
 
 
-def case_state(case: FamilyCase) -> dict[str, Any]:
+def case_summary(case: FamilyCase) -> dict[str, Any]:
     entries = list(case.effective_entries())
     members = case.members()
     facts = CaseFacts.of_case(case)

@@ -9,10 +9,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from domain.case_facts import NONE_RECORDED, REMAINING_STATUSES
-from domain.catalog import Obligation, Service
+from domain.vocabulary import Obligation, Service
 from domain.permissions import POSTERS
 from domain.sequence_warnings import WARNING_CODES
-from domain.terms import KIND_OF, STATUSES_OF, ObligationKind, Terms, status_on
+from domain.obligation_status import KIND_OF, STATUSES_OF, ObligationKind, status_on
+from domain.terms import Terms
 from projections.case_rows import BREAKDOWNS, Cell
 
 # Then the events that drew each warning (domain/sequence_warnings.py), by its code.
