@@ -21,7 +21,15 @@ from domain.envelope import Envelope, Posting
 from domain.permissions import may_post, not_permitted
 
 DEFAULT_MAX_PROBLEMS = 50
+# A line is one envelope; the API refuses a whole batch over 4 MiB (LEDGER_MAX_BODY_BYTES' default).
+MAX_LINE_BYTES = 4 * 1024 * 1024
 _envelope = TypeAdapter(Envelope)
+_BOM = b"\xef\xbb\xbf"
+
+
+class NotAFile(Exception):
+    """The path is not a regular file (a pipe, a device, a directory): it is read twice, checked
+    whole before anything is appended, which a pipe cannot give."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,65 +62,87 @@ def _problems(number: int, error: ValidationError) -> list[LineProblem]:
 
 
 def _forbidden_type(number: int, line: str, organization: str) -> LineProblem | None:
-    """The line's type, if it is a catalog type the organization may not post."""
+    """The line's type, if it is a catalog type the organization may not post; or the mistake of a
+    whole API request body on one line."""
     try:
         envelope: Any = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None  # reported by validation
+    if isinstance(envelope, dict) and "events" in envelope and "type" not in envelope:
+        return LineProblem(number, "line", 'an API request body ({"events": [...]}): a backfill has one envelope per line')
     event_type = envelope.get("type") if isinstance(envelope, dict) else None
     if isinstance(event_type, str) and event_type in CATALOG and not may_post(organization, event_type):
         return LineProblem(number, "type", not_permitted(organization, event_type))
     return None
 
 
+def _bounded_lines(path: Path) -> Iterator[bytes | None]:
+    """The file's lines; None for one longer than MAX_LINE_BYTES (read past, never held whole)."""
+    if not path.is_file():
+        raise NotAFile(f"{path} is not a regular file (a pipe or device cannot be read twice: the whole file is checked first); save it to a file")
+    with path.open("rb") as lines:
+        while raw := lines.readline(MAX_LINE_BYTES + 1):
+            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                while (rest := lines.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+                    pass
+                yield None
+            else:
+                yield raw
+
+
 def read_lines(path: Path, organization: str) -> Iterator[tuple[int, Posting | list[LineProblem]]]:
     """(line number, its posting or its problems) for every non-blank line of the file."""
-    with path.open("rb") as lines:
-        for number, raw in enumerate(lines, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                yield number, [LineProblem(number, "line", "not valid UTF-8")]
-                continue
-            if not line.strip():
-                continue
-            forbidden = _forbidden_type(number, line, organization)
-            if forbidden is not None:
-                yield number, [forbidden]
-                continue
-            try:
-                yield number, Posting.from_envelope(_envelope.validate_json(line))
-            except ValidationError as error:
-                yield number, _problems(number, error)
+    for number, raw in enumerate(_bounded_lines(path), start=1):
+        if raw is None:
+            yield number, [LineProblem(number, "line", f"longer than {MAX_LINE_BYTES:,} bytes (one envelope per line)")]
+            continue
+        if number == 1 and raw.startswith(_BOM):
+            raw = raw[len(_BOM):]  # a byte-order mark, as spreadsheet tools write: not part of the JSON
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            yield number, [LineProblem(number, "line", "not valid UTF-8")]
+            continue
+        if not line.strip():
+            continue
+        forbidden = _forbidden_type(number, line, organization)
+        if forbidden is not None:
+            yield number, [forbidden]
+            continue
+        try:
+            yield number, Posting.from_envelope(_envelope.validate_json(line))
+        except ValidationError as error:
+            yield number, _problems(number, error)
 
 
 @dataclass(frozen=True)
 class Checked:
-    """What reading the whole file found: how many postings, and every problem (in line order)."""
+    """What reading the whole file found: how many postings, the first problems (in line order, at
+    most the cap asked for: the rest are counted, not kept) and how many there were in all."""
 
     postings: int
     problems: list[LineProblem]
+    total_problems: int
+    bad_lines: int
 
-    @property
-    def bad_lines(self) -> int:
-        return len({p.line for p in self.problems})
-
-    def report(self, cap: int) -> list[str]:
-        """The problems as lines of text, at most `cap` of them, then how many more there are."""
-        shown = [str(problem) for problem in self.problems[:cap]]
-        if len(self.problems) > cap:
-            shown.append(f"... and {len(self.problems) - cap} more")
+    def report(self) -> list[str]:
+        """The problems kept as lines of text, then how many more there are."""
+        shown = [str(problem) for problem in self.problems]
+        if self.total_problems > len(self.problems):
+            shown.append(f"... and {self.total_problems - len(self.problems)} more")
         return shown
 
 
-def check(path: Path, organization: str) -> Checked:
-    postings, problems = 0, []
+def check(path: Path, organization: str, cap: int = DEFAULT_MAX_PROBLEMS) -> Checked:
+    postings, kept, total, bad_lines = 0, [], 0, 0
     for _, read in read_lines(path, organization):
         if isinstance(read, Posting):
             postings += 1
-        else:
-            problems.extend(read)
-    return Checked(postings, problems)
+            continue
+        bad_lines += 1
+        total += len(read)
+        kept.extend(read[: max(cap - len(kept), 0)])
+    return Checked(postings, kept, total, bad_lines)
 
 
 class FileChanged(Exception):

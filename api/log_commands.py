@@ -57,11 +57,14 @@ def import_events(
             fail(f"there is no live token named {as_token}")
         if principal.role is not Role.AGENCY:
             fail(f"{as_token} is a {principal.role} token: only agency tokens post events")
-        checked = backfill_lines.check(file, principal.organization.value)
-        if checked.problems:
-            for line in checked.report(max_problems):
+        try:
+            checked = backfill_lines.check(file, principal.organization.value, max_problems)
+        except backfill_lines.NotAFile as refused:
+            fail(str(refused), 2)
+        if checked.total_problems:
+            for line in checked.report():
                 err.print(line, highlight=False, markup=False)
-            fail(f"{file}: {len(checked.problems)} problem(s) on {checked.bad_lines} line(s); nothing was appended")
+            fail(f"{file}: {checked.total_problems} problem(s) on {checked.bad_lines} line(s); nothing was appended")
         total = checked.postings
         appended = replayed = 0
         batch: list[tuple[int, Posting]] = []

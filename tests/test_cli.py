@@ -17,6 +17,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from typer.testing import CliRunner, Result
 
+from api import backfill_lines
 from api.cli import app
 from domain.organizations import Organization, Role
 from examples import journey
@@ -356,6 +357,45 @@ def test_problems_past_the_cap_are_counted_not_listed(
     problems = assert_import_refused(result, "60 problem(s) on 60 line(s)")
     assert problems[:shown] == [f"line {n}: certainty: Extra inputs are not permitted" for n in range(1, shown + 1)]
     assert problems[shown:] == [f"... and {60 - shown} more"]
+    assert row_counts(database_url) == before
+
+
+def test_a_pipe_is_refused_not_imported_as_empty(cli: Run, database_url: str, tmp_path: Path) -> None:
+    """Found: `cat f.jsonl | ledger import /dev/stdin` checked the pipe, then read it again empty and
+    said "0 events appended", exit 0. A file is read twice (checked whole first): only a regular one."""
+    issue(cli, "frtf-intake", "FRTF")
+    fifo = tmp_path / "backfill.fifo"
+    os.mkfifo(fifo)
+    before = row_counts(database_url)
+    result = cli("import", fifo, "--as", "frtf-intake")
+    assert result.exit_code == 2 and "not a regular file" in result.output
+    assert row_counts(database_url) == before
+
+
+def test_a_line_longer_than_a_batch_the_api_takes_is_a_problem_of_its_own_not_read_whole(
+    cli: Run, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(backfill_lines, "MAX_LINE_BYTES", 1_000)
+    issue(cli, "frtf-intake", "FRTF")
+    long = {**separation("FRTF-000002"), "data": {**separation("FRTF-000002")["data"], "source": "x" * 5_000}}
+    backfill = write_jsonl(tmp_path / "backfill.jsonl", [separation("FRTF-000001"), long, separation("FRTF-000003")])
+    before = row_counts(database_url)
+    problems = assert_import_refused(cli("import", backfill, "--as", "frtf-intake"), "1 problem(s) on 1 line(s)")
+    assert problems == ["line 2: line: longer than 1,000 bytes (one envelope per line)"]
+    assert row_counts(database_url) == before
+
+
+def test_a_byte_order_mark_is_read_past_and_an_api_body_on_a_line_is_named_as_such(
+    cli: Run, database_url: str, tmp_path: Path
+) -> None:
+    issue(cli, "frtf-intake", "FRTF")
+    marked = tmp_path / "marked.jsonl"
+    marked.write_bytes(b"\xef\xbb\xbf" + json.dumps(separation("FRTF-000001")).encode() + b"\n")
+    assert_succeeded(cli("import", marked, "--as", "frtf-intake"))
+    body = write_jsonl(tmp_path / "body.jsonl", [{"events": [separation("FRTF-000002")]}])
+    before = row_counts(database_url)
+    problems = assert_import_refused(cli("import", body, "--as", "frtf-intake"), "1 problem(s) on 1 line(s)")
+    assert problems == ['line 1: line: an API request body ({"events": [...]}): a backfill has one envelope per line']
     assert row_counts(database_url) == before
 
 
