@@ -119,6 +119,7 @@ class FamilyCase(PostingChecks, BaseAggregate[UUID]):
         self.entries: dict[str, Entry] = {}  # by event_id, in version order
         self._by_type: dict[str, list[Entry]] = {}  # the same entries by type: checks read a few types, not the case
         self.merged_into: str | None = None
+        self.absorbed: list[str] = []  # the duplicates merged into this case, in the order merged
         self._members = CaseMembers()  # kept entry by entry: every posting's checks read them
 
     @classmethod
@@ -157,6 +158,8 @@ class FamilyCase(PostingChecks, BaseAggregate[UUID]):
                 self._members.mention(target.type, target.version, target.effective_data)
         elif event.type == "MergedInto":
             self.merged_into = event.data["surviving_case_id"]
+        elif event.type == "CasesMerged":
+            self.absorbed.append(event.data["duplicate_case_id"])
         elif event.type in MEMBER_ENTRIES:
             self._members.mention(event.type, event.originator_version, event.data)
 

@@ -268,10 +268,10 @@ class Appender:
 
     def forget(self, case_id: str, reason: str) -> tuple[Receipt, int]:
         """Records PersonalDataForgotten on the case and, in the same transaction, destroys the
-        case's keys (overwritten in place): its personal data reads as redacted from then on,
-        everywhere, while its events and leaves are untouched. Returns the event's receipt and how
-        many of the case's keys are destroyed. Their old bytes may still be in the database's files
-        until ledger/erasure.py's finish_erasure has removed them."""
+        keys of the case and of every case merged into it (overwritten in place): the family's
+        personal data reads as redacted from then on, everywhere, while its events and leaves are
+        untouched. Returns the event's receipt and how many keys are destroyed. Their old bytes may
+        still be in the database's files until ledger/erasure.py's finish_erasure has removed them."""
         if self._personal is None:
             raise ValueError("this ledger has no key for personal data, so nothing to forget")
         for _ in range(APPEND_ATTEMPTS):
@@ -282,19 +282,21 @@ class Appender:
                 event = case.forget_personal_data(reason, utc_text(datetime.now(UTC)))
             except Refusal as refusal:
                 raise ValueError(refusal.message) from None
+            family = self._reader.merged_into(case_id)
             try:
                 with self._writing:
                     leaves = self._store.append(
                         [self._mapper.to_stored_event(event)],
                         [LeafKey(event.event_id, None)],
-                        case_keys=CaseKeyChanges(forgotten=(case_id,)),
+                        case_keys=CaseKeyChanges(forgotten=(case_id, *family)),
                     )
                 break
             except IntegrityError:
                 continue  # the case moved on meanwhile: record it on the case as it is now
         else:
             raise LedgerBusy("too many concurrent writers on this case; retry")
-        return receipt_of(event, leaves[0]), len(self._store.destroyed_case_keys().get(case_id, ()))
+        destroyed = self._store.destroyed_case_keys()
+        return receipt_of(event, leaves[0]), sum(len(destroyed.get(c, ())) for c in (case_id, *family))
 
     def adopt_default_terms(self) -> bool:
         """On first start, adopt the settlement's terms as approved; False if terms are in force.

@@ -73,7 +73,10 @@ def keys_left_behind(ledger: Ledger, case_ids: Iterable[str] | None = None) -> l
     for notification in ledger.store.select_notifications(start=None, limit=2**62, topics=[FORGOTTEN]):
         case_id = ledger.reader.decode(notification).case_id
         if wanted is None or case_id in wanted:
-            forgotten[case_id] = notification.id
+            # The case's family goes with it: the cases merged into it, as the family is now (one
+            # merged in after the forgetting is reported too, and `--finish` forgets it).
+            for member in (case_id, *ledger.reader.merged_into(case_id)):
+                forgotten[member] = notification.id
     live = ledger.store.case_keys(sorted(forgotten))
     left = []
     for case_id, keys in live.items():

@@ -52,6 +52,20 @@ class LogReader:
         version = self._store.stream_version_at(stream_id, position)
         return self.aggregate(FamilyCase, stream_id, version) if version else None
 
+    def merged_into(self, case_id: str) -> tuple[str, ...]:
+        """The cases merged into this one, and into those, and so on: one family's records."""
+        found: list[str] = []
+        case = self.aggregate(FamilyCase, case_stream_id(case_id))
+        waiting = list(case.absorbed) if case is not None else []
+        while waiting:
+            duplicate_id = waiting.pop()
+            if duplicate_id in found or duplicate_id == case_id:
+                continue
+            found.append(duplicate_id)
+            duplicate = self.aggregate(FamilyCase, case_stream_id(duplicate_id))
+            waiting.extend(duplicate.absorbed if duplicate is not None else ())
+        return tuple(sorted(found))
+
     def history(self, case_id: str, after: int = 0, limit: int = HISTORY_PAGE) -> HistoryPage | None:
         """The case's events after version `after` (at most `limit`), each marked with the
         corrections and retraction amending it, wherever they sit; None if there is no such case."""

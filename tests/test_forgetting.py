@@ -38,7 +38,7 @@ from ledger.checkpoints import Signer
 from ledger.erasure import finish_erasure
 from ledger.leaves import LeafKey
 from ledger.personal_data import REDACTED
-from tests.builders import batch, contact, separation
+from tests.builders import batch, contact, envelope, separation
 from tests.harness import ORIGIN
 
 NAME, PHONE = "Ana Example", "+502 5555 0100"
@@ -307,3 +307,21 @@ def test_an_sqlite_write_that_reads_first_is_not_refused_when_another_connection
     finally:
         other.close()
         ledger.close()
+
+
+def test_forgetting_a_case_forgets_the_cases_merged_into_it(ledger: Ledger, family: list[bytes], cli: CliRunner) -> None:
+    """Found: after `ledger forget` on a family's case, the duplicate merged into it still showed
+    its notes in clear. A family's personal data is forgotten whole: the cases merged into it too."""
+    duplicate = separation("FRTF-2")
+    duplicate["data"]["parents"] = [{"member_id": "P1", "name": "Ana Duplicate"}]
+    post(ledger, "frtf-forgetting", duplicate)
+    post(ledger, "frtf-forgetting", envelope("FRTF-1", "CasesMerged", {"duplicate_case_id": "FRTF-2"}))
+    duplicate_keys = wrapped_keys(ledger, "FRTF-2")
+    assert readable(ledger, "FRTF-2") == ["Ana Duplicate"] and duplicate_keys
+
+    forgot = run(cli, "forget", "FRTF-1", "--reason", "erasure requested through class counsel", "--wait", "30")
+    assert forgot.exit_code == 0, forgot.output
+    assert readable(ledger, "FRTF-1") == [] and readable(ledger, "FRTF-2") == []
+    raw = stored_raw(ledger.database_url)
+    assert not any(key in raw for key in (*family, *duplicate_keys)), "no wrapped key of the family is left in the files"
+    assert run(cli, "verify").exit_code == 0
