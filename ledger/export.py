@@ -29,7 +29,7 @@ from pathlib import Path
 
 from domain.errors import ExportError
 from ledger.application import Ledger
-from ledger.bundle_verifier import (
+from ledger.bundle_format import (
     BUNDLE_FORMAT,
     CHECKPOINTS_FILE,
     EVENTS_FILE,
@@ -43,7 +43,8 @@ from ledger.bundle_verifier import (
 from ledger.notes import key_id
 from ledger.vkeys import log_verifier_key
 from ledger.witnessing import cosigned_note
-from ledger.recorders.base import LedgerRecorder, LoggedEvent, StoredCheckpoint
+from ledger.recorders.base import LedgerRecorder, LoggedEvent
+from ledger.recorders.rows import StoredCheckpoint
 
 EVENTS_PAGE = 2_000
 LEAVES_PAGE = 20_000
@@ -56,6 +57,10 @@ VERIFIER_MODULES = (
     "ledger.cosignatures",
     "ledger.witness_policy",
     "ledger.bundle_witnesses",
+    "ledger.bundle_format",
+    "ledger.bundle_checkpoints",
+    "ledger.bundle_events",
+    "ledger.bundle_manifest",
     "ledger.bundle_verifier",
 )
 _JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)

@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from domain.values import utc_text
 from ledger.checkpoints import CheckpointError, verify_note
 from ledger.merkle import HASH_SIZE, RootAccumulator
-from ledger.recorders.base import LedgerRecorder, StoredCheckpoint
+from ledger.recorders.base import LedgerRecorder
+from ledger.recorders.rows import StoredCheckpoint
 from ledger.recorders.verification_records import VerificationRecord
 from ledger.verify import entry_names, entry_problem, named
 

@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 
 from domain.values import utc_text
 from ledger.checkpoints import Signer
-from ledger.recorders.base import LedgerRecorder, StoredCheckpoint
+from ledger.recorders.base import LedgerRecorder
+from ledger.recorders.rows import StoredCheckpoint
 from ledger.tree import LogTree
 
 

@@ -25,7 +25,7 @@ from api.routes.dashboard import get_sessions
 from api.sessions import Sessions
 from ledger.access_filter import ACTIONS, ORGANIZATIONS, AccessLogFilter
 from ledger.application import Ledger
-from ledger.recorders.base import BIGINT
+from ledger.recorders.rows import BIGINT
 from projections.spreadsheet_csv import BOM, csv_bytes
 
 router = APIRouter(include_in_schema=False)

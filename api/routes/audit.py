@@ -14,7 +14,7 @@ from domain.access import Principal
 from domain.organizations import Role
 from ledger.application import Ledger
 from ledger.checkpoints import ed25519_verifies
-from ledger.recorders.base import BIGINT
+from ledger.recorders.rows import BIGINT
 from ledger.vkeys import COSIGNATURE_ED25519, VerifierKeyError, log_verifier_key, parse_verifier_key
 from ledger.witness_policy import PolicyError, enforce, quorum_of
 from ledger.witnessing import cosigned_note

@@ -27,7 +27,7 @@ from domain.organizations import Role
 from domain.values import ID_PATTERN
 from ledger import export
 from ledger.application import Ledger
-from ledger.recorders.base import BIGINT
+from ledger.recorders.rows import BIGINT
 from ledger.tar_stream import tar_gz_stream
 
 router = APIRouter(include_in_schema=False)

@@ -13,7 +13,7 @@ from domain.organizations import Role
 from domain.values import ID_PATTERN
 from ledger.application import Ledger
 from ledger.case_history import HISTORY_PAGE, HISTORY_PAGE_MAX
-from ledger.recorders.base import BIGINT
+from ledger.recorders.rows import BIGINT
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
