@@ -5,13 +5,11 @@ at a checkpoint that many of those witnesses cosigned (the client mode of c2sp.o
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 
-from api.auth import allow, get_ledger, principal
+from api.deps import AuditorDep, LedgerDep, PrincipalDep
 from api.schemas import NOT_FOUND, NOT_WITNESSED, PROBLEMS, AccessLogPage, Checkpoint, ConsistencyProof, InclusionProof, LogPage
-from domain.access import Principal
-from domain.organizations import Role
 from ledger.application import Ledger
 from ledger.checkpoints import ed25519_verifies
 from ledger.recorders.rows import BIGINT
@@ -20,8 +18,7 @@ from ledger.witness_policy import PolicyError, enforce, quorum_of
 from ledger.witnessing import cosigned_note
 
 router = APIRouter(prefix="/v1", tags=["audit"])
-Auditor = Depends(allow(Role.AUDITOR))
-LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+LedgerDep = LedgerDep
 
 
 def _invalid(field: str, message: str) -> RequestValidationError:
@@ -31,7 +28,7 @@ def _invalid(field: str, message: str) -> RequestValidationError:
 @router.get("/log", response_model=LogPage, responses=PROBLEMS)
 def get_log(
     ledger: LedgerDep,
-    _: Annotated[Principal, Auditor],
+    _: AuditorDep,
     after: Annotated[int, Query(ge=0, le=BIGINT, description="Entries after this position.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
@@ -52,7 +49,7 @@ def get_log(
 @router.get("/access-log", response_model=AccessLogPage, responses=PROBLEMS)
 def get_access_log(
     ledger: LedgerDep,
-    _: Annotated[Principal, Auditor],
+    _: AuditorDep,
     after: Annotated[int, Query(ge=0, le=BIGINT, description="Entries after this id.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
@@ -65,7 +62,7 @@ def get_access_log(
 def get_checkpoint(
     request: Request,
     ledger: LedgerDep,
-    _: Annotated[Principal, Depends(principal)],
+    _: PrincipalDep,
     tree_size: Annotated[int | None, Query(ge=0, le=BIGINT, description="An earlier checkpoint, by its tree size.")] = None,
 ) -> dict[str, Any]:
     """The latest signed checkpoint (the current tree head is signed if the log has grown)."""
@@ -130,7 +127,7 @@ def _witnessed(ledger: Ledger, tree_size: int, witness: list[str] | None, quorum
 @router.get("/proofs/inclusion", response_model=InclusionProof, responses={**PROBLEMS, **NOT_WITNESSED})
 def get_inclusion_proof(
     ledger: LedgerDep,
-    _: Annotated[Principal, Auditor],
+    _: AuditorDep,
     position: Annotated[int, Query(ge=1, le=BIGINT)],
     tree_size: Annotated[int, Query(ge=1, le=BIGINT)],
     witness: WitnessKeys = None,
@@ -156,7 +153,7 @@ def get_inclusion_proof(
 @router.get("/proofs/consistency", response_model=ConsistencyProof, responses={**PROBLEMS, **NOT_WITNESSED})
 def get_consistency_proof(
     ledger: LedgerDep,
-    _: Annotated[Principal, Auditor],
+    _: AuditorDep,
     first: Annotated[int, Query(ge=1, le=BIGINT)],
     second: Annotated[int, Query(ge=1, le=BIGINT)],
     witness: WitnessKeys = None,
