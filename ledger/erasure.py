@@ -15,14 +15,21 @@ in between left them live. `ledger verify` reports those, and `ledger forget CAS
 destroys them.
 """
 
+from __future__ import annotations
+
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.persistence import StoredEvent
 
 from domain.events import case_stream_id
-from ledger.application import Ledger
 from ledger.personal_data import key_ids_sealed_in
 from ledger.recorders.base import LedgerRecorder
+
+if TYPE_CHECKING:  # the Ledger holds an Erasures (ledger/application.py): a name for the type only
+    from ledger.application import Ledger
 
 # How long `ledger forget` waits by default for older readers, and start-up at most.
 FORGET_WAIT_SECONDS = 60.0
@@ -66,28 +73,55 @@ class LeftBehind:
     key_ids: tuple[str, ...]
 
 
+class Erasures:
+    """The case keys a forgetting destroys, as the operator's commands see them: those destroyed but
+    still in the database's files, those an interrupted forgetting left live, and the work that
+    finishes both. A service of the Ledger (`ledger.erasures`)."""
+
+    def __init__(self, store: LedgerRecorder, decode: Callable[[StoredEvent], Any]) -> None:
+        self._store = store
+        self._decode = decode
+
+    def destroyed(self) -> dict[str, list[str]]:
+        """case_id → the key ids destroyed but not yet erased from the database's files."""
+        return self._store.destroyed_case_keys()
+
+    def finish(self, wait_seconds: float, progress: Callable[[float, tuple[str, ...]], None] | None = None) -> Erasure:
+        """finish_erasure on this ledger's database."""
+        return finish_erasure(self._store, wait_seconds, progress)
+
+    def left_behind(self, case_ids: Iterable[str] | None = None) -> list[LeftBehind]:
+        """Forgotten cases (these, or all) whose keys from before their forgetting are still live."""
+        wanted = None if case_ids is None else set(case_ids)
+        forgotten: dict[str, int] = {}
+        for notification in self._store.select_notifications(start=None, limit=2**62, topics=[FORGOTTEN]):
+            case_id = self._decode(notification).case_id
+            if wanted is None or case_id in wanted:
+                forgotten[case_id] = notification.id
+        live = self._store.case_keys(sorted(forgotten))
+        left = []
+        for case_id, keys in live.items():
+            position = forgotten[case_id]
+            sealed = self._store.stream_through(case_stream_id(case_id), position)
+            used = set().union(*(key_ids_sealed_in(stored.state) for stored in sealed))
+            behind = tuple(key_id for key_id, _ in keys if key_id in used)
+            if behind:
+                left.append(LeftBehind(case_id, position, behind))
+        return left
+
+    def destroy(self, left: Iterable[LeftBehind]) -> int:
+        """Destroys them (their old bytes then go as finish_erasure removes them); how many."""
+        return sum(self._store.destroy_case_keys(behind.case_id, behind.key_ids) for behind in left)
+
+
 def keys_left_behind(ledger: Ledger, case_ids: Iterable[str] | None = None) -> list[LeftBehind]:
     """Forgotten cases (these, or all) whose keys from before their forgetting are still live."""
-    wanted = None if case_ids is None else set(case_ids)
-    forgotten: dict[str, int] = {}
-    for notification in ledger.store.select_notifications(start=None, limit=2**62, topics=[FORGOTTEN]):
-        case_id = ledger.reader.decode(notification).case_id
-        if wanted is None or case_id in wanted:
-            forgotten[case_id] = notification.id
-    live = ledger.store.case_keys(sorted(forgotten))
-    left = []
-    for case_id, keys in live.items():
-        position = forgotten[case_id]
-        used = set().union(*(key_ids_sealed_in(stored.state) for stored in ledger.store.stream_through(case_stream_id(case_id), position)))
-        behind = tuple(key_id for key_id, _ in keys if key_id in used)
-        if behind:
-            left.append(LeftBehind(case_id, position, behind))
-    return left
+    return ledger.erasures.left_behind(case_ids)
 
 
 def destroy_left_behind(ledger: Ledger, left: Iterable[LeftBehind]) -> int:
     """Destroys them (their old bytes then go as finish_erasure removes them); how many."""
-    return sum(ledger.store.destroy_case_keys(behind.case_id, behind.key_ids) for behind in left)
+    return ledger.erasures.destroy(left)
 
 
 def described(cases: Iterable[str]) -> str:

@@ -42,8 +42,8 @@ from ledger.bundle_format import (
 )
 from ledger.notes import key_id
 from ledger.vkeys import log_verifier_key
-from ledger.witnessing import cosigned_note
-from ledger.recorders.base import LedgerRecorder, LoggedEvent
+from ledger.log_reader import LogReader
+from ledger.recorders.base import LoggedEvent
 from ledger.recorders.rows import StoredCheckpoint
 
 EVENTS_PAGE = 2_000
@@ -84,12 +84,13 @@ class Snapshot:
 
 
 def snapshot(ledger: Ledger) -> Snapshot:
-    if ledger.signer is None:
+    origin, public_key = ledger.signed_heads.origin, ledger.signed_heads.public_key
+    if origin is None or public_key is None:
         raise ExportError("exporting needs the ledger's signing key (its public half goes in the bundle)")
     head = ledger.signed_heads.latest()  # the latest, or the current tree head newly signed
     assert head is not None
-    checkpoints = [c for c in ledger.store.checkpoints() if c.tree_size <= head.tree_size]
-    return Snapshot(head.tree_size, ledger.signer.origin, ledger.signer.public_key_raw, checkpoints)
+    checkpoints = [c for c in ledger.signed_heads.published() if c.tree_size <= head.tree_size]
+    return Snapshot(head.tree_size, origin, public_key, checkpoints)
 
 
 # --- the files ------------------------------------------------------------------------------------
@@ -131,11 +132,11 @@ def event_line(logged: LoggedEvent) -> str:
     return _JSON.encode(record) + "\n"
 
 
-def _event_lines(store: LedgerRecorder, tree_size: int, progress: Progress | None) -> Iterator[bytes]:
+def _event_lines(reader: LogReader, tree_size: int, progress: Progress | None) -> Iterator[bytes]:
     after = 0
     while after < tree_size:
         # Positions past the snapshot can only show up if rows are missing: export what is stored.
-        read = store.logged_after(after, min(EVENTS_PAGE, tree_size - after))
+        read = reader.stored_after(after, min(EVENTS_PAGE, tree_size - after))
         page = [logged for logged in read if logged.position <= tree_size]
         if not page:
             return
@@ -145,22 +146,22 @@ def _event_lines(store: LedgerRecorder, tree_size: int, progress: Progress | Non
             progress(after)
 
 
-def _leaf_lines(store: LedgerRecorder, tree_size: int) -> Iterator[bytes]:
+def _leaf_lines(reader: LogReader, tree_size: int) -> Iterator[bytes]:
     for first in range(1, tree_size + 1, LEAVES_PAGE):
-        hashes = store.leaf_hashes(first, min(first + LEAVES_PAGE - 1, tree_size))
+        hashes = reader.leaf_hashes(first, min(first + LEAVES_PAGE - 1, tree_size))
         yield "".join(f"{leaf_hash.hex()}\n" for leaf_hash in hashes).encode()
 
 
 def _checkpoint_lines(ledger: Ledger, snap: Snapshot) -> Iterator[bytes]:
     previous = 0
     for checkpoint in snap.checkpoints:
-        proof = ledger.tree.consistency_proof(previous, checkpoint.tree_size) if previous else []
+        proof = ledger.signed_heads.consistency_proof(previous, checkpoint.tree_size) if previous else []
         record = {
             "tree_size": checkpoint.tree_size,
             "root_hash": checkpoint.root_hash.hex(),
             "timestamp": checkpoint.timestamp,
             "origin": snap.origin,
-            "note": cosigned_note(ledger.store, checkpoint)[0],  # the witnesses' cosignatures appended
+            "note": ledger.signed_heads.cosigned(checkpoint)[0],  # the witnesses' cosignatures appended
             "consistency_proof": [node.hex() for node in proof],
         }
         yield (_JSON.encode(record) + "\n").encode()
@@ -195,8 +196,8 @@ def _members(ledger: Ledger, snap: Snapshot, progress: Progress | None) -> Itera
     yield README_FILE, [_readme(snap)]
     yield LOG_FILE, [_log_json(snap)]
     yield CHECKPOINTS_FILE, _checkpoint_lines(ledger, snap)
-    yield EVENTS_FILE, _event_lines(ledger.store, snap.tree_size, progress)
-    yield LEAVES_FILE, _leaf_lines(ledger.store, snap.tree_size)
+    yield EVENTS_FILE, _event_lines(ledger.reader, snap.tree_size, progress)
+    yield LEAVES_FILE, _leaf_lines(ledger.reader, snap.tree_size)
     yield VERIFIER_FILE, [verifier_source().encode()]
     yield VERIFIER_KEY_FILE, [(log_verifier_key(snap.origin, snap.public_key) + "\n").encode()]
 

@@ -59,7 +59,7 @@ def access_log_page(request: Request, sessions: SessionsDep, ledger: LedgerDep) 
     if filters is None or errors:
         return page(request, "audit_access_log.html", 422, **context)
     before = int(before_text) if before_text else BIGINT
-    lines = ledger.store.access_log_filtered(filters.conditions(), LINES_ON_PAGE + 1, before=before)
+    lines = ledger.access_log.filtered(filters.conditions(), LINES_ON_PAGE + 1, before=before)
     more = len(lines) > LINES_ON_PAGE
     lines = lines[:LINES_ON_PAGE]
     ledger.access_log.record(who, "view access log", filters.case_id, f"{filters.described()}; {len(lines)} lines shown")
@@ -92,13 +92,13 @@ def access_log_download(request: Request, sessions: SessionsDep, ledger: LedgerD
 def _record_download(ledger: Ledger, who: Any, filters: AccessLogFilter) -> int:
     """Writes the download's line; returns the id of the last line as it then stood, where the file ends."""
     ledger.access_log.record(who, "download access log", filters.case_id, f"{filters.described()}; as CSV")
-    newest = ledger.store.access_log_filtered([], 1, before=BIGINT)
+    newest = ledger.access_log.filtered([], 1, before=BIGINT)
     return int(newest[0]["id"]) if newest else 0
 
 
 def _csv(ledger: Ledger, filters: AccessLogFilter, last: int) -> Iterator[bytes]:
     yield BOM + csv_bytes([COLUMNS])
     after, conditions = 0, [*filters.conditions(), ("id <= %s", last)]
-    while lines := ledger.store.access_log_filtered(conditions, DOWNLOAD_PAGE, after=after):
+    while lines := ledger.access_log.filtered(conditions, DOWNLOAD_PAGE, after=after):
         yield csv_bytes([line[column] for column in COLUMNS] for line in lines)
         after = int(lines[-1]["id"])

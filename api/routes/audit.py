@@ -15,7 +15,6 @@ from ledger.checkpoints import ed25519_verifies
 from ledger.recorders.rows import BIGINT
 from ledger.vkeys import COSIGNATURE_ED25519, VerifierKeyError, log_verifier_key, parse_verifier_key
 from ledger.witness_policy import PolicyError, enforce, quorum_of
-from ledger.witnessing import cosigned_note
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 LedgerDep = LedgerDep
@@ -54,7 +53,7 @@ def get_access_log(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """Who read a case's personal data, exported the log or forgot a case, and when (append-only)."""
-    entries = ledger.store.access_log(after, limit)
+    entries = ledger.access_log.lines(after, limit)
     return {"entries": entries, "next_after": entries[-1]["id"] if entries else after}
 
 
@@ -69,17 +68,18 @@ def get_checkpoint(
     checkpoint = ledger.signed_heads.latest() if tree_size is None else ledger.signed_heads.at(tree_size)
     if checkpoint is None:
         raise HTTPException(404, f"no checkpoint was published at tree size {tree_size}")
-    assert ledger.signer is not None
+    public_key = ledger.signed_heads.public_key
+    assert public_key is not None  # a checkpoint was signed with it
     origin = request.app.state.settings.origin
-    note, cosignatures = cosigned_note(ledger.store, checkpoint)
+    note, cosignatures = ledger.signed_heads.cosigned(checkpoint)
     return {
         "origin": origin,
         "tree_size": checkpoint.tree_size,
         "root_hash": checkpoint.root_hash.hex(),
         "timestamp": checkpoint.timestamp,
         "note": checkpoint.note,
-        "public_key": base64.b64encode(ledger.signer.public_key_raw).decode(),
-        "verifier_key": log_verifier_key(origin, ledger.signer.public_key_raw),
+        "public_key": base64.b64encode(public_key).decode(),
+        "verifier_key": log_verifier_key(origin, public_key),
         "cosigned_note": note,
         "cosignatures": [
             {"witness": c.witness, "key_id": c.key_id, "cosigned_at": c.cosigned_at, "line": c.line} for c in cosignatures
@@ -113,10 +113,10 @@ def _witnessed(ledger: Ledger, tree_size: int, witness: list[str] | None, quorum
         raise _invalid("witness", "a witness is named twice")
     if quorum is not None and quorum > len(keys):
         raise _invalid("quorum", f"must be at most the {len(keys)} witnesses given")
-    found = ledger.store.checkpoints(tree_size=tree_size)
-    if not found:
+    found = ledger.signed_heads.at(tree_size)
+    if found is None:
         raise HTTPException(409, f"no signed checkpoint at tree size {tree_size}: witnesses cosign checkpoints (GET /v1/checkpoint)")
-    note, _ = cosigned_note(ledger.store, found[0])
+    note, _ = ledger.signed_heads.cosigned(found)
     try:
         enforce(quorum_of(keys, len(keys) if quorum is None else quorum), note, ed25519_verifies)
     except PolicyError as error:
@@ -134,7 +134,7 @@ def get_inclusion_proof(
     quorum: Quorum = None,
 ) -> dict[str, Any]:
     """The audit path proving the event at `position` is in the tree of `tree_size` leaves."""
-    size = ledger.store.tree_size()
+    size = ledger.reader.tree_size()
     if tree_size > size:
         raise _invalid("tree_size", f"the log has {size} entries")
     if position > tree_size:
@@ -144,9 +144,9 @@ def get_inclusion_proof(
         "checkpoint": checkpoint,
         "position": position,
         "tree_size": tree_size,
-        "leaf_hash": ledger.tree.leaf_hash(position).hex(),
-        "audit_path": [node.hex() for node in ledger.tree.inclusion_proof(position, tree_size)],
-        "root_hash": ledger.tree.root(tree_size).hex(),
+        "leaf_hash": ledger.signed_heads.leaf_hash(position).hex(),
+        "audit_path": [node.hex() for node in ledger.signed_heads.inclusion_proof(position, tree_size)],
+        "root_hash": ledger.signed_heads.root(tree_size).hex(),
     }
 
 
@@ -160,7 +160,7 @@ def get_consistency_proof(
     quorum: Quorum = None,
 ) -> dict[str, Any]:
     """The proof that the tree of `second` leaves extends the tree of `first` leaves."""
-    size = ledger.store.tree_size()
+    size = ledger.reader.tree_size()
     if second > size:
         raise _invalid("second", f"the log has {size} entries")
     if first > second:
@@ -170,7 +170,7 @@ def get_consistency_proof(
         "checkpoint": checkpoint,
         "first": first,
         "second": second,
-        "proof": [node.hex() for node in ledger.tree.consistency_proof(first, second)],
-        "first_root": ledger.tree.root(first).hex(),
-        "second_root": ledger.tree.root(second).hex(),
+        "proof": [node.hex() for node in ledger.signed_heads.consistency_proof(first, second)],
+        "first_root": ledger.signed_heads.root(first).hex(),
+        "second_root": ledger.signed_heads.root(second).hex(),
     }

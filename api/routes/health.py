@@ -23,7 +23,7 @@ def healthz(
     projection: ProjectionDep,
 ) -> dict[str, Any]:
     try:
-        size = ledger.store.tree_size()
+        size = ledger.reader.tree_size()
         generation = projection.generation()
         position = projection.model.tracked(generation)
         fault = projection.model.fault(generation)

@@ -18,7 +18,6 @@ from api.page_route import PageRoute
 from api.pages import message, page
 from api.routes.auditor_pages import auditor
 from api.sessions import csrf_matches
-from ledger.incremental_verify import verify_since_last
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)  # errors become pages (api/page_route.py)
 _NAMED_CASE = re.compile(r"case ([A-Za-z0-9][A-Za-z0-9_-]{0,63})\)$")
@@ -31,9 +30,8 @@ def integrity(
     ledger: LedgerDep,
 ) -> Response:
     session, who = auditor(request, sessions, ledger)
-    store = ledger.store
-    latest, verification, verified, size = store.checkpoints(latest=True), store.latest_verification(), store.last_verified(), store.tree_size()
-    checkpoint = latest[0] if latest else None
+    checkpoint, size = ledger.signed_heads.last_signed(), ledger.reader.tree_size()
+    verification, verified = ledger.integrity.latest_verification(), ledger.integrity.last_verified()
     case = _NAMED_CASE.search(verification.problem) if verification is not None and verification.problem else None
     return page(
         request,
@@ -63,7 +61,5 @@ def verify_now(
     if not csrf_matches(sessions.read(request), csrf):
         return message(request, "Not verified", "That form had expired. Reload the integrity page and try again.", 400)
     _, who = auditor(request, sessions, ledger)
-    # The log's own key and name, as its checkpoints were signed with (and as the export states them).
-    public_key, origin = (ledger.signer.public_key_raw, ledger.signer.origin) if ledger.signer is not None else (None, None)
-    verify_since_last(ledger.store, ledger.signed_heads.latest(), public_key, origin, who.name)
+    ledger.integrity.verify_since_last(who.name)  # with the log's own key and name, as its checkpoints were signed
     return RedirectResponse("/audit/integrity", 303)
