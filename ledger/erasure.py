@@ -9,27 +9,22 @@ end, and says whether it could: a destroyed key's row stays zeroed in the case-k
 then, so any later start-up (the API's, every CLI command's) and `ledger verify` see the work left
 and finish it, even after the forgetting process was killed.
 
-keys_left_behind finds forgettings whose keys were never destroyed at all: an earlier version of
+Erasures.left_behind finds forgettings whose keys were never destroyed at all: an earlier version of
 the ledger recorded PersonalDataForgotten and destroyed the keys afterwards, and a process killed
 in between left them live. `ledger verify` reports those, and `ledger forget CASE --finish`
-destroys them.
+destroys them (Erasures.destroy).
 """
-
-from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 
 from domain.events import case_stream_id
 from ledger.personal_data import key_ids_sealed_in
 from ledger.recorders.base import LedgerRecorder
-
-if TYPE_CHECKING:  # the Ledger holds an Erasures (ledger/application.py): a name for the type only
-    from ledger.application import Ledger
 
 # How long `ledger forget` waits by default for older readers, and start-up at most.
 FORGET_WAIT_SECONDS = 60.0
@@ -112,16 +107,6 @@ class Erasures:
     def destroy(self, left: Iterable[LeftBehind]) -> int:
         """Destroys them (their old bytes then go as finish_erasure removes them); how many."""
         return sum(self._store.destroy_case_keys(behind.case_id, behind.key_ids) for behind in left)
-
-
-def keys_left_behind(ledger: Ledger, case_ids: Iterable[str] | None = None) -> list[LeftBehind]:
-    """Forgotten cases (these, or all) whose keys from before their forgetting are still live."""
-    return ledger.erasures.left_behind(case_ids)
-
-
-def destroy_left_behind(ledger: Ledger, left: Iterable[LeftBehind]) -> int:
-    """Destroys them (their old bytes then go as finish_erasure removes them); how many."""
-    return ledger.erasures.destroy(left)
 
 
 def described(cases: Iterable[str]) -> str:

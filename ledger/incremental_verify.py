@@ -22,7 +22,7 @@ from ledger.recorders.base import LedgerRecorder
 from ledger.recorders.rows import StoredCheckpoint
 from ledger.recorders.verification_records import VerificationRecord
 from ledger.signed_heads import SignedHeads
-from ledger.verify import entry_names, entry_problem, named
+from ledger.verify import Verification, entry_names, entry_problem, named, verify_log
 
 PAGE = 5000  # entries read at a time
 
@@ -108,12 +108,18 @@ def _split(peaks: bytes) -> list[bytes]:
 
 
 class Integrity:
-    """The log's integrity as the auditors' page shows it: how the last verification went, up to
-    where the log is verified, and verifying what was added since, up to the latest checkpoint."""
+    """The log's integrity: the whole log verified (`ledger verify`), and as the auditors' page
+    shows it, how the last verification went, up to where the log is verified, and verifying what
+    was added since, up to the latest checkpoint."""
 
     def __init__(self, store: LedgerRecorder, signed_heads: SignedHeads) -> None:
         self._store = store
         self._heads = signed_heads
+
+    def verify_all(self, origin: str | None, progress: Callable[[int], None] | None = None) -> Verification:
+        """Every leaf and the tree recomputed, every checkpoint checked with the log's key
+        (ledger/verify.py); `origin` is the one its checkpoints must name."""
+        return verify_log(self._store, self._heads.public_key, origin, progress)
 
     def latest_verification(self) -> VerificationRecord | None:
         """The outcome of the last verification run, good or bad."""
