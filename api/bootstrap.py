@@ -14,7 +14,7 @@ from functools import cached_property
 
 from api.settings import Settings
 from ledger.application import Ledger
-from ledger.erasure import START_UP_WAIT_SECONDS, Erasure, finish_erasure
+from ledger.erasure import START_UP_WAIT_SECONDS, Erasure
 from projections.runner import Projection
 
 
@@ -49,7 +49,7 @@ def opened_runtime(
             on_open(opened)
         if adopt_terms:
             opened.appender.adopt_default_terms()
-        erasure = finish_erasure(opened.store, START_UP_WAIT_SECONDS) if finish_forgetting else None
+        erasure = opened.erasures.finish(START_UP_WAIT_SECONDS) if finish_forgetting else None
         yield Runtime(settings, opened, erasure)
     finally:
         if ledger is None:

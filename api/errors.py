@@ -38,7 +38,7 @@ from domain.errors import (
     Unavailable,
 )
 from ledger.append_outcomes import BatchRejected
-from ledger.bundle_verifier import Tampered
+from ledger.bundle_format import Tampered
 from ledger.merkle import ProofError
 from ledger.signed_notes import CheckpointError
 from ledger.vkeys import VerifierKeyError

@@ -25,15 +25,8 @@ from domain.envelope import Posting
 from domain.organizations import Role
 from ledger.append_outcomes import BatchRejected
 from ledger.bundle_verifier import describe, read_log, verify_bundle
-from ledger.erasure import (
-    FORGET_WAIT_SECONDS,
-    described,
-    destroy_left_behind,
-    finish_erasure,
-    keys_left_behind,
-)
+from ledger.erasure import FORGET_WAIT_SECONDS, described
 from ledger.export import ExportError, write_bundle
-from ledger.verify import verify_log
 from ledger.vkeys import log_verifier_key
 
 
@@ -73,7 +66,7 @@ def import_events(
 
             def flush() -> None:
                 nonlocal appended, replayed
-                head = ledger.store.tree_size()  # a replay's receipt lies at or before it, a new event's after
+                head = ledger.reader.tree_size()  # a replay's receipt lies at or before it, a new event's after
                 try:
                     result = ledger.appender.append([posting for _, posting in batch], principal)
                 except BatchRejected as rejection:
@@ -112,7 +105,7 @@ def export(
     Signs the current tree head first if no checkpoint covers it yet. The same log exports the same bytes.
     """
     with opened_ledger() as ledger, progress_bar() as bar:
-        task = bar.add_task("exporting", total=ledger.store.tree_size())
+        task = bar.add_task("exporting", total=ledger.reader.tree_size())
         try:
             snap = write_bundle(ledger, directory, progress=lambda done: bar.update(task, completed=done))
         except (ExportError, OSError) as error:
@@ -147,9 +140,9 @@ def forget(
         fail("give the case and --reason (or --finish, to finish forgettings already recorded)", 2)
     with opened_ledger(finish_forgetting=False) as ledger:
         if finish:
-            left = keys_left_behind(ledger, None if case_id is None else [case_id])
+            left = ledger.erasures.left_behind(None if case_id is None else [case_id])
             if left:
-                destroyed = destroy_left_behind(ledger, left)
+                destroyed = ledger.erasures.destroy(left)
                 err.print(f"destroyed {destroyed} keys of forgotten {described(b.case_id for b in left)} left live by an earlier forgetting")
         else:
             assert case_id is not None and reason is not None
@@ -162,7 +155,7 @@ def forget(
                 f"forgot the personal data of case {case_id}: {destroyed} keys destroyed (recorded at position "
                 f"{receipt.position}); its personal data reads as redacted from now on"
             )
-        erasure = finish_erasure(ledger.store, wait, progress=_waiting(wait))
+        erasure = ledger.erasures.finish(wait, _waiting(wait))
     if not erasure.finished:
         fail(unfinished_erasure(erasure))
     erased = f" of {described(erasure.cases)}" if erasure.cases else ""
@@ -219,15 +212,10 @@ def verify(
         return
     settings = Settings()
     with opened_ledger() as ledger, progress_bar() as bar:  # opening it finishes any erasure left to do
-        task = bar.add_task("verifying", total=ledger.store.tree_size())
-        result = verify_log(
-            ledger.store,
-            ledger.signer.public_key_raw if ledger.signer else None,
-            settings.origin,
-            progress=lambda done: bar.update(task, completed=done),
-        )
-        left = keys_left_behind(ledger)
-        unerased = ledger.store.destroyed_case_keys()
+        task = bar.add_task("verifying", total=ledger.reader.tree_size())
+        result = ledger.integrity.verify_all(settings.origin, progress=lambda done: bar.update(task, completed=done))
+        left = ledger.erasures.left_behind()
+        unerased = ledger.erasures.destroyed()
     if not result.ok:
         where = f"position {result.first_bad_position}" if result.first_bad_position else "checkpoint"
         fail(f"TAMPERING DETECTED at {where}: {result.problem}")

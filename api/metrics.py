@@ -80,10 +80,10 @@ class _LedgerState(Collector):
         if not hasattr(state, "ledger"):  # not started yet
             return
         try:
-            size = state.ledger.store.tree_size()
+            size = state.ledger.reader.tree_size()
             tracked = state.projection.tracked()
             fault = state.projection.fault()
-            latest = state.ledger.store.checkpoints(latest=True)
+            latest = state.ledger.signed_heads.last_signed()
         except Exception:  # noqa: BLE001 - a scrape reports the failure, never raises it
             up.add_metric([], 0)
             yield up
@@ -115,11 +115,11 @@ class _LedgerState(Collector):
         yield GaugeMetricFamily(
             "ledger_checkpoint_tree_size",
             "Tree size of the latest signed checkpoint (0 before the first).",
-            value=latest[0].tree_size if latest else 0,
+            value=latest.tree_size if latest is not None else 0,
         )
-        if latest:
+        if latest is not None:
             yield GaugeMetricFamily(
-                "ledger_checkpoint_timestamp_seconds", "When the latest checkpoint was signed (Unix time).", value=_unix(latest[0].timestamp)
+                "ledger_checkpoint_timestamp_seconds", "When the latest checkpoint was signed (Unix time).", value=_unix(latest.timestamp)
             )
         collector = getattr(state, "cosignatures", None)
         if collector is not None and collector.status:

@@ -97,7 +97,7 @@ def rebuild(
     Reports keep answering from the current tables until the switch."""
     with opened() as runtime, progress_bar() as bar:
         ledger, projection = runtime.ledger, runtime.projection
-        size = ledger.store.tree_size()
+        size = ledger.reader.tree_size()
         task = bar.add_task("rebuilding", total=size)
         try:
             generation, projected = projection.rebuild(
@@ -117,7 +117,7 @@ def project(
         ledger, projection = runtime.ledger, runtime.projection
         if not follow:
             with progress_bar() as bar:
-                task = bar.add_task("projecting", total=ledger.store.tree_size())
+                task = bar.add_task("projecting", total=ledger.reader.tree_size())
                 try:
                     done = projection.catch_up(progress=lambda position: bar.update(task, completed=position))
                 except EventNotProjected as error:
@@ -149,7 +149,7 @@ def migrate(
         ledger, projection = runtime.ledger, runtime.projection  # and the read model's, with its first generation
         try:
             # rebuilt if an earlier version of the ledger wrote it, shared out as `ledger rebuild` does
-            upgraded = projection.upgrade(workers=default_workers(ledger.store.tree_size()))
+            upgraded = projection.upgrade(workers=default_workers(ledger.reader.tree_size()))
         except ReadModelOutdated as newer:
             fail(str(newer))
         if not upgraded:

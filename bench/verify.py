@@ -50,7 +50,8 @@ from domain.envelope import EventBatch, postings  # noqa: E402
 from domain.organizations import Organization, Role  # noqa: E402
 from ledger import export  # noqa: E402
 from ledger.application import Ledger  # noqa: E402
-from ledger.bundle_verifier import EVENTS_FILE, verify_bundle  # noqa: E402
+from ledger.bundle_format import EVENTS_FILE  # noqa: E402
+from ledger.bundle_verifier import verify_bundle  # noqa: E402
 from ledger.checkpoints import Signer  # noqa: E402
 from ledger.verify import verify_log  # noqa: E402
 from bench import witnessing  # noqa: E402

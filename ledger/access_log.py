@@ -1,6 +1,8 @@
-"""The access log: who read personal data or exported the log, and when."""
+"""The access log: who read personal data or exported the log, and when; written and read here."""
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from domain.access import Principal
 from domain.organizations import LEDGER_OPERATOR
@@ -19,3 +21,12 @@ class AccessLog:
         else:
             token, organization, role = who, LEDGER_OPERATOR, "operator"
         self._store.record_access(utc_text(datetime.now(UTC)), token, organization, role, action, case_id, detail)
+
+    def lines(self, after: int, limit: int) -> list[dict[str, Any]]:
+        """The lines after id `after` (at most `limit`), oldest first."""
+        return self._store.access_log(after, limit)
+
+    def filtered(self, conditions: Sequence[tuple[str, Any]], limit: int, before: int | None = None, after: int = 0) -> list[dict[str, Any]]:
+        """The lines meeting every condition (ledger/access_filter.py's), newest first before id
+        `before`, or, without it, oldest first after `after`."""
+        return self._store.access_log_filtered(conditions, limit, before=before, after=after)

@@ -4,9 +4,11 @@ Each service holds one concern, with the methods its callers need:
 
     reader        LogReader      what the log held at any point; cases, histories, terms (log_reader.py)
     appender      Appender       the write path: decide a batch and append it whole (appending.py)
-    signed_heads  SignedHeads    signed checkpoints of the tree (signed_heads.py)
+    signed_heads  SignedHeads    signed checkpoints of the tree, their cosignatures and proofs (signed_heads.py)
     tokens        TokenRegistry  the API's tokens (token_registry.py)
     access_log    AccessLog      who read personal data or exported the log (access_log.py)
+    integrity     Integrity      the last verification, and verifying what was added since (incremental_verify.py)
+    erasures      Erasures       destroyed case keys still in the files, keys a forgetting left live (erasure.py)
 
 `store` (the recorder), `tree` (Merkle proofs) and `personal` (case keys) are what they use.
 """
@@ -21,6 +23,8 @@ from ledger.access_log import AccessLog
 from ledger.appending import Appender
 from ledger.checkpoints import Signer
 from ledger.config import persistence_env
+from ledger.erasure import Erasures
+from ledger.incremental_verify import Integrity
 from ledger.key_files import create_database_file
 from ledger.log_reader import LogReader
 from ledger.mapper import LedgerMapper
@@ -69,6 +73,8 @@ class Ledger(Application[UUID]):
         self.signed_heads = SignedHeads(self.store, self.tree, signer)
         self.tokens = TokenRegistry(self.store, self.reader, self.save)
         self.access_log = AccessLog(self.store)
+        self.integrity = Integrity(self.store, self.signed_heads)
+        self.erasures = Erasures(self.store, self.reader.decode, self.reader.merged_into)
 
     def construct_mapper(self) -> Mapper[UUID]:
         return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=LedgerMapper)

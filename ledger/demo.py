@@ -303,7 +303,7 @@ def append_population(ledger: Ledger, population: Population, progress: Callable
                     batch = entries[start : start + BATCH]
                     appended += append(organization, [envelope for envelope, _ in batch])
                     told(sum(last for _, last in batch))
-    terms = ledger.reader.terms_at(ledger.store.tree_size())
+    terms = ledger.reader.terms_at(ledger.reader.tree_size())
     in_force = {(e.court_order_id, e.obligation.value) for e in terms.extensions}
     outages = {(o.service, iso(o.start), iso(o.end), o.cause) for o in terms.interruptions}
     for number, (organization, envelope) in enumerate(SETTLEMENT_EVENTS):

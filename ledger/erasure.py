@@ -9,18 +9,20 @@ end, and says whether it could: a destroyed key's row stays zeroed in the case-k
 then, so any later start-up (the API's, every CLI command's) and `ledger verify` see the work left
 and finish it, even after the forgetting process was killed.
 
-keys_left_behind finds forgettings whose keys were never destroyed at all: an earlier version of
+Erasures.left_behind finds forgettings whose keys were never destroyed at all: an earlier version of
 the ledger recorded PersonalDataForgotten and destroyed the keys afterwards, and a process killed
 in between left them live. `ledger verify` reports those, and `ledger forget CASE --finish`
-destroys them.
+destroys them (Erasures.destroy).
 """
 
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
 
 from domain.events import case_stream_id
-from ledger.application import Ledger
 from ledger.personal_data import key_ids_sealed_in
 from ledger.recorders.base import LedgerRecorder
 
@@ -66,31 +68,51 @@ class LeftBehind:
     key_ids: tuple[str, ...]
 
 
-def keys_left_behind(ledger: Ledger, case_ids: Iterable[str] | None = None) -> list[LeftBehind]:
-    """Forgotten cases (these, or all) whose keys from before their forgetting are still live."""
-    wanted = None if case_ids is None else set(case_ids)
-    forgotten: dict[str, int] = {}
-    for notification in ledger.store.select_notifications(start=None, limit=2**62, topics=[FORGOTTEN]):
-        case_id = ledger.reader.decode(notification).case_id
-        if wanted is None or case_id in wanted:
-            # The case's family goes with it: the cases merged into it, as the family is now (one
-            # merged in after the forgetting is reported too, and `--finish` forgets it).
-            for member in (case_id, *ledger.reader.merged_into(case_id)):
-                forgotten[member] = notification.id
-    live = ledger.store.case_keys(sorted(forgotten))
-    left = []
-    for case_id, keys in live.items():
-        position = forgotten[case_id]
-        used = set().union(*(key_ids_sealed_in(stored.state) for stored in ledger.store.stream_through(case_stream_id(case_id), position)))
-        behind = tuple(key_id for key_id, _ in keys if key_id in used)
-        if behind:
-            left.append(LeftBehind(case_id, position, behind))
-    return left
+class Erasures:
+    """The case keys a forgetting destroys, as the operator's commands see them: those destroyed but
+    still in the database's files, those an interrupted forgetting left live, and the work that
+    finishes both. A service of the Ledger (`ledger.erasures`)."""
 
+    def __init__(
+        self, store: LedgerRecorder, decode: Callable[[StoredEvent], Any], merged_into: Callable[[str], tuple[str, ...]]
+    ) -> None:
+        self._store = store
+        self._decode = decode
+        self._merged_into = merged_into  # a case's family: the cases merged into it (LogReader.merged_into)
 
-def destroy_left_behind(ledger: Ledger, left: Iterable[LeftBehind]) -> int:
-    """Destroys them (their old bytes then go as finish_erasure removes them); how many."""
-    return sum(ledger.store.destroy_case_keys(behind.case_id, behind.key_ids) for behind in left)
+    def destroyed(self) -> dict[str, list[str]]:
+        """case_id → the key ids destroyed but not yet erased from the database's files."""
+        return self._store.destroyed_case_keys()
+
+    def finish(self, wait_seconds: float, progress: Callable[[float, tuple[str, ...]], None] | None = None) -> Erasure:
+        """finish_erasure on this ledger's database."""
+        return finish_erasure(self._store, wait_seconds, progress)
+
+    def left_behind(self, case_ids: Iterable[str] | None = None) -> list[LeftBehind]:
+        """Forgotten cases (these, or all) whose keys from before their forgetting are still live."""
+        wanted = None if case_ids is None else set(case_ids)
+        forgotten: dict[str, int] = {}
+        for notification in self._store.select_notifications(start=None, limit=2**62, topics=[FORGOTTEN]):
+            case_id = self._decode(notification).case_id
+            if wanted is None or case_id in wanted:
+                # The case's family goes with it: the cases merged into it, as the family is now (one
+                # merged in after the forgetting is reported too, and `--finish` forgets it).
+                for member in (case_id, *self._merged_into(case_id)):
+                    forgotten[member] = notification.id
+        live = self._store.case_keys(sorted(forgotten))
+        left = []
+        for case_id, keys in live.items():
+            position = forgotten[case_id]
+            sealed = self._store.stream_through(case_stream_id(case_id), position)
+            used = set().union(*(key_ids_sealed_in(stored.state) for stored in sealed))
+            behind = tuple(key_id for key_id, _ in keys if key_id in used)
+            if behind:
+                left.append(LeftBehind(case_id, position, behind))
+        return left
+
+    def destroy(self, left: Iterable[LeftBehind]) -> int:
+        """Destroys them (their old bytes then go as finish_erasure removes them); how many."""
+        return sum(self._store.destroy_case_keys(behind.case_id, behind.key_ids) for behind in left)
 
 
 def described(cases: Iterable[str]) -> str:

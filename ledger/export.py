@@ -29,7 +29,7 @@ from pathlib import Path
 
 from domain.errors import ExportError
 from ledger.application import Ledger
-from ledger.bundle_verifier import (
+from ledger.bundle_format import (
     BUNDLE_FORMAT,
     CHECKPOINTS_FILE,
     EVENTS_FILE,
@@ -42,8 +42,9 @@ from ledger.bundle_verifier import (
 )
 from ledger.signed_notes import key_id
 from ledger.vkeys import log_verifier_key
-from ledger.witnessing import cosigned_note
-from ledger.recorders.base import LedgerRecorder, LoggedEvent, StoredCheckpoint
+from ledger.log_reader import LogReader
+from ledger.recorders.base import LoggedEvent
+from ledger.recorders.rows import StoredCheckpoint
 
 EVENTS_PAGE = 2_000
 LEAVES_PAGE = 20_000
@@ -56,6 +57,10 @@ VERIFIER_MODULES = (
     "ledger.cosignatures",
     "ledger.witness_policy",
     "ledger.bundle_witnesses",
+    "ledger.bundle_format",
+    "ledger.bundle_checkpoints",
+    "ledger.bundle_events",
+    "ledger.bundle_manifest",
     "ledger.bundle_verifier",
 )
 _JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
@@ -82,13 +87,14 @@ class Snapshot:
 
 
 def snapshot(ledger: Ledger) -> Snapshot:
-    if ledger.signer is None:
+    origin, public_key = ledger.signed_heads.origin, ledger.signed_heads.public_key
+    if origin is None or public_key is None:
         raise ExportError("exporting needs the ledger's signing key (its public half goes in the bundle)")
     head = ledger.signed_heads.latest()  # the latest, or the current tree head newly signed
     assert head is not None
-    checkpoints = [c for c in ledger.store.checkpoints() if c.tree_size <= head.tree_size]
-    notes = tuple(cosigned_note(ledger.store, checkpoint)[0] for checkpoint in checkpoints)
-    return Snapshot(head.tree_size, ledger.signer.origin, ledger.signer.public_key_raw, checkpoints, notes)
+    checkpoints = [c for c in ledger.signed_heads.published() if c.tree_size <= head.tree_size]
+    notes = tuple(ledger.signed_heads.cosigned(checkpoint)[0] for checkpoint in checkpoints)
+    return Snapshot(head.tree_size, origin, public_key, checkpoints, notes)
 
 
 # --- the files ------------------------------------------------------------------------------------
@@ -130,11 +136,11 @@ def event_line(logged: LoggedEvent) -> str:
     return _JSON.encode(record) + "\n"
 
 
-def _event_lines(store: LedgerRecorder, tree_size: int, progress: Progress | None) -> Iterator[bytes]:
+def _event_lines(reader: LogReader, tree_size: int, progress: Progress | None) -> Iterator[bytes]:
     after = 0
     while after < tree_size:
         # Positions past the snapshot can only show up if rows are missing: export what is stored.
-        read = store.logged_after(after, min(EVENTS_PAGE, tree_size - after))
+        read = reader.stored_after(after, min(EVENTS_PAGE, tree_size - after))
         page = [logged for logged in read if logged.position <= tree_size]
         if not page:
             return
@@ -144,16 +150,16 @@ def _event_lines(store: LedgerRecorder, tree_size: int, progress: Progress | Non
             progress(after)
 
 
-def _leaf_lines(store: LedgerRecorder, tree_size: int) -> Iterator[bytes]:
+def _leaf_lines(reader: LogReader, tree_size: int) -> Iterator[bytes]:
     for first in range(1, tree_size + 1, LEAVES_PAGE):
-        hashes = store.leaf_hashes(first, min(first + LEAVES_PAGE - 1, tree_size))
+        hashes = reader.leaf_hashes(first, min(first + LEAVES_PAGE - 1, tree_size))
         yield "".join(f"{leaf_hash.hex()}\n" for leaf_hash in hashes).encode()
 
 
 def _checkpoint_lines(ledger: Ledger, snap: Snapshot) -> Iterator[bytes]:
     previous = 0
     for checkpoint, note in zip(snap.checkpoints, snap.notes, strict=True):
-        proof = ledger.tree.consistency_proof(previous, checkpoint.tree_size) if previous else []
+        proof = ledger.signed_heads.consistency_proof(previous, checkpoint.tree_size) if previous else []
         record = {
             "tree_size": checkpoint.tree_size,
             "root_hash": checkpoint.root_hash.hex(),
@@ -194,8 +200,8 @@ def _members(ledger: Ledger, snap: Snapshot, progress: Progress | None) -> Itera
     yield README_FILE, [_readme(snap)]
     yield LOG_FILE, [_log_json(snap)]
     yield CHECKPOINTS_FILE, _checkpoint_lines(ledger, snap)
-    yield EVENTS_FILE, _event_lines(ledger.store, snap.tree_size, progress)
-    yield LEAVES_FILE, _leaf_lines(ledger.store, snap.tree_size)
+    yield EVENTS_FILE, _event_lines(ledger.reader, snap.tree_size, progress)
+    yield LEAVES_FILE, _leaf_lines(ledger.reader, snap.tree_size)
     yield VERIFIER_FILE, [verifier_source().encode()]
     yield VERIFIER_KEY_FILE, [(log_verifier_key(snap.origin, snap.public_key) + "\n").encode()]
 

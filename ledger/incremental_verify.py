@@ -18,9 +18,11 @@ from datetime import UTC, datetime
 from domain.values import utc_text
 from ledger.checkpoints import CheckpointError, verify_note
 from ledger.merkle import HASH_SIZE, RootAccumulator
-from ledger.recorders.base import LedgerRecorder, StoredCheckpoint
+from ledger.recorders.base import LedgerRecorder
+from ledger.recorders.rows import StoredCheckpoint
 from ledger.recorders.verification_records import VerificationRecord
-from ledger.verify import entry_names, entry_problem, named
+from ledger.signed_heads import SignedHeads
+from ledger.verify import Verification, entry_names, entry_problem, named, verify_log
 
 PAGE = 5000  # entries read at a time
 
@@ -103,3 +105,34 @@ def verify_since_last(
 
 def _split(peaks: bytes) -> list[bytes]:
     return [peaks[i : i + HASH_SIZE] for i in range(0, len(peaks), HASH_SIZE)]
+
+
+class Integrity:
+    """The log's integrity: the whole log verified (`ledger verify`), and as the auditors' page
+    shows it, how the last verification went, up to where the log is verified, and verifying what
+    was added since, up to the latest checkpoint."""
+
+    def __init__(self, store: LedgerRecorder, signed_heads: SignedHeads) -> None:
+        self._store = store
+        self._heads = signed_heads
+
+    def verify_all(self, origin: str | None, progress: Callable[[int], None] | None = None) -> Verification:
+        """Every leaf and the tree recomputed, every checkpoint checked with the log's key
+        (ledger/verify.py); `origin` is the one its checkpoints must name."""
+        return verify_log(self._store, self._heads.public_key, origin, progress)
+
+    def latest_verification(self) -> VerificationRecord | None:
+        """The outcome of the last verification run, good or bad."""
+        return self._store.latest_verification()
+
+    def last_verified(self) -> VerificationRecord | None:
+        """The last good verification: the size the log is verified up to."""
+        return self._store.last_verified()
+
+    def verify_since_last(self, verified_by: str) -> VerificationRecord:
+        """Verifies from the last verified size to the latest checkpoint (the head signed first if
+        the log grew since), with the log's own key and origin, and stores the outcome."""
+        target = self._heads.latest()
+        if target is None:
+            raise RuntimeError("this ledger has no signing key configured")
+        return verify_since_last(self._store, target, self._heads.public_key, self._heads.origin, verified_by)

@@ -28,6 +28,18 @@ class LogReader:
         self._repository = repository
         self._personal = personal
 
+    def tree_size(self) -> int:
+        """How many entries the log holds (its last position)."""
+        return self._store.tree_size()
+
+    def stored_after(self, after: int, limit: int) -> list[LoggedEvent]:
+        """The entries after position `after` (at most `limit`), as stored: not decoded (an export's pages)."""
+        return self._store.logged_after(after, limit)
+
+    def leaf_hashes(self, first: int, last: int) -> list[bytes]:
+        """The leaf hashes of positions first..last inclusive, in order."""
+        return self._store.leaf_hashes(first, last)
+
     def decode(self, stored: StoredEvent) -> Any:
         return self._mapper.to_domain_event(stored)
 

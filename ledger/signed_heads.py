@@ -1,5 +1,9 @@
-"""The log's signed checkpoints: the latest, one at a given size, or the current head newly signed;
-and which of them witnesses cosigned.
+"""The log's signed checkpoints and the proofs against them: the latest, one at a given size, every
+one, the current head newly signed, a checkpoint with its witnesses' cosignatures, which of them
+witnesses cosigned, and the Merkle root, inclusion and consistency proofs an auditor checks a
+checkpoint with.
+
+Callers ask this service; none reaches through it into the recorder, the tree or the signer.
 
 A report computed at log position P is bound to the earliest checkpoint at or after P that the
 witnesses cosigned: its tree contains the first P entries (a consistency proof from P to it shows
@@ -14,8 +18,11 @@ from datetime import UTC, datetime
 from domain.errors import LedgerError
 from domain.values import utc_text
 from ledger.checkpoints import Signer
-from ledger.recorders.base import LedgerRecorder, StoredCheckpoint
+from ledger.recorders.base import LedgerRecorder
+from ledger.recorders.cosignature_records import StoredCosignature
+from ledger.recorders.rows import StoredCheckpoint
 from ledger.tree import LogTree
+from ledger.witnessing import cosigned_note
 
 
 class NotYetWitnessed(LedgerError):
@@ -49,6 +56,41 @@ class SignedHeads:
         self._store = store
         self._tree = tree
         self.signer = signer
+
+    @property
+    def public_key(self) -> bytes | None:
+        """The log's Ed25519 public key (raw), or None without a signing key."""
+        return None if self.signer is None else self.signer.public_key_raw
+
+    @property
+    def origin(self) -> str | None:
+        """The log's origin line, as its checkpoints name it, or None without a signing key."""
+        return None if self.signer is None else self.signer.origin
+
+    def published(self) -> list[StoredCheckpoint]:
+        """Every checkpoint signed so far, by tree size."""
+        return self._store.checkpoints()
+
+    def last_signed(self) -> StoredCheckpoint | None:
+        """The latest checkpoint as stored, signing nothing (latest() signs a grown head)."""
+        found = self._store.checkpoints(latest=True)
+        return found[0] if found else None
+
+    def cosigned(self, checkpoint: StoredCheckpoint) -> tuple[str, list[StoredCosignature]]:
+        """The checkpoint's note with every cosignature collected appended, and those cosignatures."""
+        return cosigned_note(self._store, checkpoint)
+
+    def root(self, tree_size: int) -> bytes:
+        return self._tree.root(tree_size)
+
+    def leaf_hash(self, position: int) -> bytes:
+        return self._tree.leaf_hash(position)
+
+    def inclusion_proof(self, position: int, tree_size: int) -> list[bytes]:
+        return self._tree.inclusion_proof(position, tree_size)
+
+    def consistency_proof(self, first: int, second: int) -> list[bytes]:
+        return self._tree.consistency_proof(first, second)
 
     def at(self, tree_size: int) -> StoredCheckpoint | None:
         """The checkpoint signed at `tree_size`, if one was."""

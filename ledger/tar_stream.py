@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 from domain.errors import ExportError
 from ledger.application import Ledger
-from ledger.bundle_verifier import MANIFEST_FILE, VERIFIER_FILE
+from ledger.bundle_format import MANIFEST_FILE, VERIFIER_FILE
 from ledger.export import Snapshot, _manifest, _members
 
 BLOCK = 512

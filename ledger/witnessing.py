@@ -30,7 +30,8 @@ from domain.errors import ConfigurationError, Unavailable
 from ledger.checkpoints import ed25519_verifies
 from ledger.cosignatures import check_cosignature
 from ledger.signed_notes import CheckpointError
-from ledger.recorders.base import LedgerRecorder, StoredCheckpoint
+from ledger.recorders.base import LedgerRecorder
+from ledger.recorders.rows import StoredCheckpoint
 from ledger.recorders.cosignature_records import StoredCosignature
 from ledger.tree import LogTree
 from ledger.vkeys import COSIGNATURE_ED25519, VerifierKey, VerifierKeyError, parse_verifier_key

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from api.cli import app
-from ledger import bundle_verifier, export, leaves, merkle
+from ledger import bundle_events, bundle_format, export, leaves, merkle
 from ledger.application import Ledger
 from tests.builders import batch, contact, preference, separation
 from tests.harness import Tokens
@@ -108,7 +108,7 @@ def test_the_bundle_holds_every_event_with_the_receipt_the_api_gives_and_the_exa
         assert {key: by_event_id[item["event_id"]][key] for key in receipt} == receipt
     stored = {logged.position: logged.stored.state for logged in ledger.store.iter_logged()}
     raw = (bundle / "events.jsonl").read_bytes().splitlines()
-    member = bundle_verifier.PAYLOAD_MEMBER.encode()
+    member = bundle_events.PAYLOAD_MEMBER.encode()
     assert [line[line.index(member) + len(member) : -1] for line in raw] == [stored[e["position"]] for e in events]
     assert all(e["payload"] == json.loads(stored[e["position"]]) for e in events)
     assert (bundle / "leaves.txt").read_text().split() == [e["leaf_hash"] for e in events]
@@ -152,7 +152,7 @@ def test_the_same_log_exports_the_same_bytes_as_a_zip_and_as_files(
     assert members == {path.name: path.read_bytes() for path in (tmp_path / "written").iterdir()}
     assert written.tree_size == ledger.store.tree_size()
     manifest = (tmp_path / "written" / "MANIFEST.sha256").read_text().splitlines()
-    assert [line.split("  ")[1] for line in manifest] == sorted(bundle_verifier.BUNDLE_FILES)
+    assert [line.split("  ")[1] for line in manifest] == sorted(bundle_format.BUNDLE_FILES)
 
 
 def test_the_zip_is_streamed_a_page_of_the_log_at_a_time(
@@ -307,5 +307,5 @@ def test_the_verifiers_leaf_is_the_published_json_formula_and_the_servers_leaf(
         ensure_ascii=False,
     ).encode()
 
-    assert bundle_verifier.leaf_input(position, stream_id, version, event_type, recorded_at, payload) == published
+    assert bundle_format.leaf_input(position, stream_id, version, event_type, recorded_at, payload) == published
     assert leaves.leaf_input(position, stream_id, version, event_type, recorded_at, payload) == published

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger import bundle_verifier, merkle
+from ledger import bundle_events, bundle_format, merkle
 from ledger.checkpoints import Signer
 from tests.offline import Outcome, both_verifiers
 from tests.test_checkpoint_history import history  # noqa: F401 - fixture
@@ -58,13 +58,13 @@ def events(bundle: Path) -> list[tuple[dict[str, Any], str]]:
     """Each line of events.jsonl as its receipt and the stored payload's text, kept verbatim."""
     rows = []
     for line in read_lines(bundle, "events.jsonl"):
-        head, payload = line[:-1].split(bundle_verifier.PAYLOAD_MEMBER, 1)
+        head, payload = line[:-1].split(bundle_events.PAYLOAD_MEMBER, 1)
         rows.append((json.loads(head + "}"), payload))
     return rows
 
 
 def write_events(bundle: Path, rows: list[tuple[dict[str, Any], str]]) -> None:
-    member = bundle_verifier.PAYLOAD_MEMBER
+    member = bundle_events.PAYLOAD_MEMBER
     write_lines(bundle, "events.jsonl", [f"{_JSON.encode(receipt)[:-1]}{member}{payload}}}" for receipt, payload in rows])
 
 
@@ -83,7 +83,7 @@ def edit_payload(bundle: Path, position: int, old: str, new: str) -> None:
 
 
 def recomputed_leaf(receipt: dict[str, Any], payload: str) -> str:
-    data = bundle_verifier.leaf_input(
+    data = bundle_format.leaf_input(
         receipt["position"], receipt["stream_id"], receipt["version"], receipt["type"], receipt["recorded_at"], payload.encode()
     )
     return merkle.hash_leaf(data).hex()
@@ -266,7 +266,7 @@ def test_a_bundle_cut_back_to_an_earlier_checkpoint_is_caught_by_a_checkpoint_th
 
 
 def rewrite_manifest(bundle: Path) -> None:
-    names = sorted(bundle_verifier.BUNDLE_FILES)
+    names = sorted(bundle_format.BUNDLE_FILES)
     (bundle / "MANIFEST.sha256").write_text(
         "".join(f"{hashlib.sha256((bundle / name).read_bytes()).hexdigest()}  {name}\n" for name in names)
     )

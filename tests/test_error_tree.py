@@ -10,7 +10,7 @@ import pytest
 from api.errors import ANSWERS, answer_for
 from domain.errors import InvalidInput, LedgerError, NotPermitted, Unavailable
 from ledger.append_outcomes import BatchRejected, Problem
-from ledger.bundle_verifier import Tampered
+from ledger.bundle_format import Tampered
 
 # The offline verifier's errors ship in every bundle's standard-library-only verify.py.
 OUTSIDE_THE_ROOT = {"Tampered", "CheckpointError", "ProofError", "VerifierKeyError", "PolicyError"}

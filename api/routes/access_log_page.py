@@ -10,31 +10,27 @@ the ledger's other CSVs are written (projections/spreadsheet_csv.py: a BOM, no f
 """
 
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import ValidationError
 
-from api.auth import get_ledger
+from api.deps import LedgerDep, SessionsDep
+from api.page_route import PageRoute
 from api.pages import SECURITY_HEADERS, page
 from api.routes.auditor_pages import auditor
-from api.routes.dashboard import _loading as loading
-from api.routes.dashboard import get_sessions
-from api.sessions import Sessions
 from ledger.access_filter import ACTIONS, ORGANIZATIONS, AccessLogFilter
 from ledger.application import Ledger
-from ledger.recorders.base import BIGINT
+from ledger.recorders.rows import BIGINT
 from projections.spreadsheet_csv import BOM, csv_bytes
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)  # errors become pages (api/page_route.py)
 
 LINES_ON_PAGE = 50
 DOWNLOAD_PAGE = 1000
 COLUMNS = ("id", "at", "token", "organization", "role", "action", "case_id", "detail")
-SessionsDep = Annotated[Sessions, Depends(get_sessions)]
-LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 
 
 def read_filters(request: Request) -> tuple[AccessLogFilter | None, dict[str, str]]:
@@ -51,10 +47,7 @@ def read_filters(request: Request) -> tuple[AccessLogFilter | None, dict[str, st
 
 @router.get("/audit/access-log")
 def access_log_page(request: Request, sessions: SessionsDep, ledger: LedgerDep) -> Response:
-    found = auditor(request, sessions, ledger)
-    if isinstance(found, Response):
-        return found
-    session, who = found
+    session, who = auditor(request, sessions, ledger)
     filters, errors = read_filters(request)
     before_text = request.query_params.get("before", "").strip()
     if before_text and (not before_text.isdigit() or int(before_text) > BIGINT):
@@ -66,9 +59,7 @@ def access_log_page(request: Request, sessions: SessionsDep, ledger: LedgerDep) 
     if filters is None or errors:
         return page(request, "audit_access_log.html", 422, **context)
     before = int(before_text) if before_text else BIGINT
-    lines = loading(request, lambda: ledger.store.access_log_filtered(filters.conditions(), LINES_ON_PAGE + 1, before=before))
-    if isinstance(lines, Response):
-        return lines
+    lines = ledger.access_log.filtered(filters.conditions(), LINES_ON_PAGE + 1, before=before)
     more = len(lines) > LINES_ON_PAGE
     lines = lines[:LINES_ON_PAGE]
     ledger.access_log.record(who, "view access log", filters.case_id, f"{filters.described()}; {len(lines)} lines shown")
@@ -83,19 +74,14 @@ def access_log_page(request: Request, sessions: SessionsDep, ledger: LedgerDep) 
 
 @router.get("/audit/access-log.csv")
 def access_log_download(request: Request, sessions: SessionsDep, ledger: LedgerDep) -> Response:
-    found = auditor(request, sessions, ledger)
-    if isinstance(found, Response):
-        return found
-    session, who = found
+    session, who = auditor(request, sessions, ledger)
     filters, errors = read_filters(request)
     if filters is None:
         context = {"who": who, "session": session, "current": "/audit/access-log", "form": dict(request.query_params),
                    "errors": errors, "actions": ACTIONS, "organizations": ORGANIZATIONS}
         return page(request, "audit_access_log.html", 422, **context)
     # Logged first: the download holds its own line, and a download broken off is still a download.
-    last = loading(request, lambda: _record_download(ledger, who, filters))
-    if isinstance(last, Response):
-        return last
+    last = _record_download(ledger, who, filters)
     return StreamingResponse(
         _csv(ledger, filters, last),
         media_type="text/csv; charset=utf-8",
@@ -106,13 +92,13 @@ def access_log_download(request: Request, sessions: SessionsDep, ledger: LedgerD
 def _record_download(ledger: Ledger, who: Any, filters: AccessLogFilter) -> int:
     """Writes the download's line; returns the id of the last line as it then stood, where the file ends."""
     ledger.access_log.record(who, "download access log", filters.case_id, f"{filters.described()}; as CSV")
-    newest = ledger.store.access_log_filtered([], 1, before=BIGINT)
+    newest = ledger.access_log.filtered([], 1, before=BIGINT)
     return int(newest[0]["id"]) if newest else 0
 
 
 def _csv(ledger: Ledger, filters: AccessLogFilter, last: int) -> Iterator[bytes]:
     yield BOM + csv_bytes([COLUMNS])
     after, conditions = 0, [*filters.conditions(), ("id <= %s", last)]
-    while lines := ledger.store.access_log_filtered(conditions, DOWNLOAD_PAGE, after=after):
+    while lines := ledger.access_log.filtered(conditions, DOWNLOAD_PAGE, after=after):
         yield csv_bytes([line[column] for column in COLUMNS] for line in lines)
         after = int(lines[-1]["id"])

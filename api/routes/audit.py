@@ -5,23 +5,19 @@ at a checkpoint that many of those witnesses cosigned (the client mode of c2sp.o
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 
-from api.auth import allow, get_ledger, principal
+from api.deps import AuditorDep, LedgerDep, PrincipalDep
 from api.schemas import NOT_FOUND, NOT_WITNESSED, PROBLEMS, AccessLogPage, Checkpoint, ConsistencyProof, InclusionProof, LogPage
-from domain.access import Principal
-from domain.organizations import Role
 from ledger.application import Ledger
 from ledger.checkpoints import ed25519_verifies
-from ledger.recorders.base import BIGINT
+from ledger.recorders.rows import BIGINT
 from ledger.vkeys import COSIGNATURE_ED25519, VerifierKeyError, log_verifier_key, parse_verifier_key
 from ledger.witness_policy import PolicyError, enforce, quorum_of
-from ledger.witnessing import cosigned_note
 
 router = APIRouter(prefix="/v1", tags=["audit"])
-Auditor = Depends(allow(Role.AUDITOR))
-LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+LedgerDep = LedgerDep
 
 
 def _invalid(field: str, message: str) -> RequestValidationError:
@@ -31,7 +27,7 @@ def _invalid(field: str, message: str) -> RequestValidationError:
 @router.get("/log", response_model=LogPage, responses=PROBLEMS)
 def get_log(
     ledger: LedgerDep,
-    _: Annotated[Principal, Auditor],
+    _: AuditorDep,
     after: Annotated[int, Query(ge=0, le=BIGINT, description="Entries after this position.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
@@ -52,12 +48,12 @@ def get_log(
 @router.get("/access-log", response_model=AccessLogPage, responses=PROBLEMS)
 def get_access_log(
     ledger: LedgerDep,
-    _: Annotated[Principal, Auditor],
+    _: AuditorDep,
     after: Annotated[int, Query(ge=0, le=BIGINT, description="Entries after this id.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """Who read a case's personal data, exported the log or forgot a case, and when (append-only)."""
-    entries = ledger.store.access_log(after, limit)
+    entries = ledger.access_log.lines(after, limit)
     return {"entries": entries, "next_after": entries[-1]["id"] if entries else after}
 
 
@@ -65,24 +61,25 @@ def get_access_log(
 def get_checkpoint(
     request: Request,
     ledger: LedgerDep,
-    _: Annotated[Principal, Depends(principal)],
+    _: PrincipalDep,
     tree_size: Annotated[int | None, Query(ge=0, le=BIGINT, description="An earlier checkpoint, by its tree size.")] = None,
 ) -> dict[str, Any]:
     """The latest signed checkpoint (the current tree head is signed if the log has grown)."""
     checkpoint = ledger.signed_heads.latest() if tree_size is None else ledger.signed_heads.at(tree_size)
     if checkpoint is None:
         raise HTTPException(404, f"no checkpoint was published at tree size {tree_size}")
-    assert ledger.signer is not None
+    public_key = ledger.signed_heads.public_key
+    assert public_key is not None  # a checkpoint was signed with it
     origin = request.app.state.settings.origin
-    note, cosignatures = cosigned_note(ledger.store, checkpoint)
+    note, cosignatures = ledger.signed_heads.cosigned(checkpoint)
     return {
         "origin": origin,
         "tree_size": checkpoint.tree_size,
         "root_hash": checkpoint.root_hash.hex(),
         "timestamp": checkpoint.timestamp,
         "note": checkpoint.note,
-        "public_key": base64.b64encode(ledger.signer.public_key_raw).decode(),
-        "verifier_key": log_verifier_key(origin, ledger.signer.public_key_raw),
+        "public_key": base64.b64encode(public_key).decode(),
+        "verifier_key": log_verifier_key(origin, public_key),
         "cosigned_note": note,
         "cosignatures": [
             {"witness": c.witness, "key_id": c.key_id, "cosigned_at": c.cosigned_at, "line": c.line} for c in cosignatures
@@ -116,10 +113,10 @@ def _witnessed(ledger: Ledger, tree_size: int, witness: list[str] | None, quorum
         raise _invalid("witness", "a witness is named twice")
     if quorum is not None and quorum > len(keys):
         raise _invalid("quorum", f"must be at most the {len(keys)} witnesses given")
-    found = ledger.store.checkpoints(tree_size=tree_size)
-    if not found:
+    found = ledger.signed_heads.at(tree_size)
+    if found is None:
         raise HTTPException(409, f"no signed checkpoint at tree size {tree_size}: witnesses cosign checkpoints (GET /v1/checkpoint)")
-    note, _ = cosigned_note(ledger.store, found[0])
+    note, _ = ledger.signed_heads.cosigned(found)
     try:
         enforce(quorum_of(keys, len(keys) if quorum is None else quorum), note, ed25519_verifies)
     except PolicyError as error:
@@ -130,14 +127,14 @@ def _witnessed(ledger: Ledger, tree_size: int, witness: list[str] | None, quorum
 @router.get("/proofs/inclusion", response_model=InclusionProof, responses={**PROBLEMS, **NOT_WITNESSED})
 def get_inclusion_proof(
     ledger: LedgerDep,
-    _: Annotated[Principal, Auditor],
+    _: AuditorDep,
     position: Annotated[int, Query(ge=1, le=BIGINT)],
     tree_size: Annotated[int, Query(ge=1, le=BIGINT)],
     witness: WitnessKeys = None,
     quorum: Quorum = None,
 ) -> dict[str, Any]:
     """The audit path proving the event at `position` is in the tree of `tree_size` leaves."""
-    size = ledger.store.tree_size()
+    size = ledger.reader.tree_size()
     if tree_size > size:
         raise _invalid("tree_size", f"the log has {size} entries")
     if position > tree_size:
@@ -147,23 +144,23 @@ def get_inclusion_proof(
         "checkpoint": checkpoint,
         "position": position,
         "tree_size": tree_size,
-        "leaf_hash": ledger.tree.leaf_hash(position).hex(),
-        "audit_path": [node.hex() for node in ledger.tree.inclusion_proof(position, tree_size)],
-        "root_hash": ledger.tree.root(tree_size).hex(),
+        "leaf_hash": ledger.signed_heads.leaf_hash(position).hex(),
+        "audit_path": [node.hex() for node in ledger.signed_heads.inclusion_proof(position, tree_size)],
+        "root_hash": ledger.signed_heads.root(tree_size).hex(),
     }
 
 
 @router.get("/proofs/consistency", response_model=ConsistencyProof, responses={**PROBLEMS, **NOT_WITNESSED})
 def get_consistency_proof(
     ledger: LedgerDep,
-    _: Annotated[Principal, Auditor],
+    _: AuditorDep,
     first: Annotated[int, Query(ge=1, le=BIGINT)],
     second: Annotated[int, Query(ge=1, le=BIGINT)],
     witness: WitnessKeys = None,
     quorum: Quorum = None,
 ) -> dict[str, Any]:
     """The proof that the tree of `second` leaves extends the tree of `first` leaves."""
-    size = ledger.store.tree_size()
+    size = ledger.reader.tree_size()
     if second > size:
         raise _invalid("second", f"the log has {size} entries")
     if first > second:
@@ -173,7 +170,7 @@ def get_consistency_proof(
         "checkpoint": checkpoint,
         "first": first,
         "second": second,
-        "proof": [node.hex() for node in ledger.tree.consistency_proof(first, second)],
-        "first_root": ledger.tree.root(first).hex(),
-        "second_root": ledger.tree.root(second).hex(),
+        "proof": [node.hex() for node in ledger.signed_heads.consistency_proof(first, second)],
+        "first_root": ledger.signed_heads.root(first).hex(),
+        "second_root": ledger.signed_heads.root(second).hex(),
     }

@@ -13,43 +13,36 @@ import re
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from api.auth import get_ledger
-from api.pages import SECURITY_HEADERS, message, page
-from api.routes.dashboard import _loading as loading
-from api.routes.dashboard import _signed_in as signed_in
-from api.routes.dashboard import get_sessions
+from api.deps import LedgerDep, SessionsDep
+from api.page_route import PageRefused, PageRoute
+from api.pages import SECURITY_HEADERS, page
+from api.routes.dashboard import signed_in
 from api.sessions import Session, Sessions
 from domain.access import Principal
 from domain.organizations import Role
 from domain.values import ID_PATTERN
 from ledger import export
 from ledger.application import Ledger
-from ledger.recorders.base import BIGINT
+from ledger.recorders.rows import BIGINT
 from ledger.tar_stream import tar_gz_stream
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)  # errors become pages (api/page_route.py)
 
 CASE_PAGE = 50  # events a page of the case lookup shows
 _CASE_ID = re.compile(ID_PATTERN)
 
 
-def auditor(request: Request, sessions: Sessions, ledger: Ledger) -> tuple[Session, Principal] | Response:
-    """The signed-in auditor and their session, or the page to show instead: the sign-in page
-    (no live session) or a 403 (signed in, but not as an auditor)."""
+def auditor(request: Request, sessions: Sessions, ledger: Ledger) -> tuple[Session, Principal]:
+    """The signed-in auditor and their session; raises for the page to show instead: the sign-in
+    page (SignInFirst: no live session) or a 403 (PageRefused: signed in, but not as an auditor)."""
     found = signed_in(request, sessions, ledger)
-    if isinstance(found, Response):
-        return found
     _, who = found
     if who.role is not Role.AUDITOR:
-        return message(request, "For auditors only", f"This page is for auditor tokens; {who.name} is a {who.role.value} token.", 403)
+        raise PageRefused("For auditors only", f"This page is for auditor tokens; {who.name} is a {who.role.value} token.", 403)
     return found
-
-
-SessionsDep = Annotated[Sessions, Depends(get_sessions)]
-LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 
 
 @router.get("/audit/cases")
@@ -62,10 +55,7 @@ def case_lookup(
 ) -> Response:
     """A case's history, a page at a time, each event with its receipt and its amendments marked;
     personal data in clear (or `[redacted]` once forgotten)."""
-    found = auditor(request, sessions, ledger)
-    if isinstance(found, Response):
-        return found
-    session, who = found
+    session, who = auditor(request, sessions, ledger)
     context: dict[str, Any] = {"who": who, "session": session, "current": "/audit/cases", "case_id": case_id.strip(), "errors": {}}
     case_id = context["case_id"]
     if not case_id:
@@ -76,9 +66,7 @@ def case_lookup(
         context["errors"]["after"] = "The page's start (after) is a case version: a whole number, 0 or more."
     if context["errors"]:
         return page(request, "audit_cases.html", 422, **context)
-    history = loading(request, lambda: ledger.reader.history(case_id, int(after), CASE_PAGE))
-    if isinstance(history, Response):
-        return history
+    history = ledger.reader.history(case_id, int(after), CASE_PAGE)
     if history is None:
         context["errors"]["case_id"] = f"There is no case {case_id} in the log."
         return page(request, "audit_cases.html", 404, **context)
@@ -104,13 +92,8 @@ def _shown(event: dict[str, Any]) -> dict[str, Any]:
 def export_download(request: Request, sessions: SessionsDep, ledger: LedgerDep) -> Response:
     """The verifiable bundle of the whole log (the files `ledger export` writes) as a streamed
     .tar.gz (ledger/tar_stream.py): untar it and run its verify.py. Recorded in the access log."""
-    found = auditor(request, sessions, ledger)
-    if isinstance(found, Response):
-        return found
-    _, who = found
-    snap = loading(request, lambda: export.snapshot(ledger))  # signs the tree head if no checkpoint covers it
-    if isinstance(snap, Response):
-        return snap
+    _, who = auditor(request, sessions, ledger)
+    snap = export.snapshot(ledger)  # signs the tree head if no checkpoint covers it
     ledger.access_log.record(who, "export", None, f"bundle of tree size {snap.tree_size} as .tar.gz, from the auditors' page")
     return StreamingResponse(
         tar_gz_stream(ledger, snap),

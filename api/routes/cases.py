@@ -2,30 +2,25 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 
-from api.auth import allow, get_ledger
-from api.deps import AsOfDep
+from api.deps import AsOfDep, CaseReaderDep, LedgerDep
 from api.schemas import NOT_FOUND, PROBLEMS, CaseHistory, CaseState
-from domain.access import Principal
 from domain.case_summary import case_summary
-from domain.organizations import Role
 from domain.values import ID_PATTERN
-from ledger.application import Ledger
 from ledger.case_history import HISTORY_PAGE, HISTORY_PAGE_MAX
-from ledger.recorders.base import BIGINT
+from ledger.recorders.rows import BIGINT
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
 CasePath = Annotated[str, Path(pattern=ID_PATTERN, description="The case id, e.g. FRTF-000123.")]
-Readers = Depends(allow(Role.AGENCY, Role.AUDITOR))
 
 
 @router.get("/{case_id}", response_model=CaseState, responses={**PROBLEMS, **NOT_FOUND})
 def get_case(
     case_id: CasePath,
-    ledger: Annotated[Ledger, Depends(get_ledger)],
-    who: Annotated[Principal, Readers],
+    ledger: LedgerDep,
+    who: CaseReaderDep,
     point: AsOfDep,
 ) -> dict[str, Any]:
     """The case as the log stood at `as_of`: only what was recorded by then counts. Personal data
@@ -42,8 +37,8 @@ def get_case(
 @router.get("/{case_id}/events", response_model=CaseHistory, responses={**PROBLEMS, **NOT_FOUND})
 def get_case_events(
     case_id: CasePath,
-    ledger: Annotated[Ledger, Depends(get_ledger)],
-    who: Annotated[Principal, Readers],
+    ledger: LedgerDep,
+    who: CaseReaderDep,
     after: Annotated[
         int,
         Query(ge=0, le=BIGINT, description="The case version after which to continue: the last page's `next_after`."),

@@ -8,23 +8,23 @@ everything here comes from the report and the overdue list, which hold none.
 
 Bad input never gives a 500: the form shows what is wrong (400), a dead session goes back to the
 sign-in page with the reason, and a lagging projection or an unreachable database gets a page
-saying so (503).
+saying so (503). The routes raise (SignInFirst, PageRefused, the error tree) and their route class
+(api/page_route.py) turns what they raise into that page.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from eventsourcing.persistence import PersistenceError
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.auth import get_ledger
 from api.content_security import REPORT_HTML_HEADERS
+from api.deps import LedgerDep, ProjectionDep, SessionsDep
+from api.errors import answer_for
+from api.page_route import PageRefused, PageRoute, SignInFirst
 from api.pages import SECURITY_HEADERS, STYLESHEET, message, page
-from api.routes.reports import get_projection
 from api.sessions import COOKIE, Session, Sessions, csrf_matches
 from domain.access import Principal
 from domain.as_of import AsOf, AsOfError, Point
@@ -36,12 +36,12 @@ from projections.charts import report_charts
 from projections.definitions import definitions
 from projections.labels import label, labelled_definitions, witnessed_text
 from projections.render import DOWNLOAD_NAMES, MEDIA_TYPES, Format, file_name, render
-from projections.report import ProjectionBehind, compliance_report, overdue_obligations
+from projections.report import compliance_report, overdue_obligations
 from projections.report_changes import Change, report_changes
-from projections.runner import Projection, ReadModelOutdated
+from projections.runner import Projection
 from projections.spreadsheet_csv import csv_file
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)  # errors become pages (api/page_route.py)
 
 READERS = (Role.MONITOR, Role.AUDITOR)
 HOME = {Role.MONITOR: "/", Role.AUDITOR: "/audit/cases"}  # where signing in leads
@@ -56,10 +56,6 @@ SIGN_IN_NOTICES = {
     "expired": "Your session has ended. Sign in again to continue.",
     "revoked": "Your session has ended: its token was revoked or cannot read reports. Sign in with a live monitor or auditor token.",
 }
-
-
-def get_sessions(request: Request) -> Sessions:
-    return request.app.state.sessions  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -117,15 +113,13 @@ def _day(dates: Dates, name: str, text: str) -> date | None:
 @router.get("/sign-in", name="sign_in_page")
 def sign_inpage(
     request: Request,
-    sessions: Annotated[Sessions, Depends(get_sessions)],
-    ledger: Annotated[Ledger, Depends(get_ledger)],
+    sessions: SessionsDep,
+    ledger: LedgerDep,
     notice: Annotated[str | None, Query()] = None,
 ) -> Response:
     session = sessions.read(request)
     if session is not None and session.token_name is not None:
-        who = _loading(request, lambda: _reader(ledger, sessions, session))
-        if isinstance(who, Response):
-            return who
+        who = _reader(ledger, sessions, session)
         if isinstance(who, Principal):
             return RedirectResponse(HOME[who.role], 303)  # already signed in
     return _sign_in_form(request, sessions, notice=SIGN_IN_NOTICES.get(notice or ""))
@@ -134,8 +128,8 @@ def sign_inpage(
 @router.post("/sign-in")
 def sign_in(
     request: Request,
-    sessions: Annotated[Sessions, Depends(get_sessions)],
-    ledger: Annotated[Ledger, Depends(get_ledger)],
+    sessions: SessionsDep,
+    ledger: LedgerDep,
     token: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
@@ -145,9 +139,7 @@ def sign_in(
     token = token.strip()
     if not token:
         return _sign_in_form(request, sessions, "Paste your monitor or auditor token to sign in.", 400)
-    who = _loading(request, lambda: ledger.tokens.authenticate(token) if len(token) <= 256 else None)
-    if isinstance(who, Response):
-        return who
+    who = ledger.tokens.authenticate(token) if len(token) <= 256 else None
     if who is None:
         return _sign_in_form(request, sessions, "That token is unknown or has been revoked.", 401)
     if who.role not in READERS:
@@ -155,22 +147,22 @@ def sign_in(
             request, sessions, f"The dashboard is for monitor and auditor tokens; {who.name} is an {who.role.value} token.", 403
         )
     response = RedirectResponse(HOME[who.role], 303)  # an auditor to their own pages
-    started = _loading(request, lambda: sessions.start(response, request, who.name, replacing=session))  # a new CSRF secret too
-    return started if isinstance(started, Response) else response
+    sessions.start(response, request, who.name, replacing=session)  # a new CSRF secret too
+    return response
 
 
 @router.post("/sign-out")
 def sign_out(
     request: Request,
-    sessions: Annotated[Sessions, Depends(get_sessions)],
+    sessions: SessionsDep,
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     session = sessions.read(request)
     if not csrf_matches(session, csrf):
         return message(request, "Not signed out", "That sign-out form had expired. Reload the dashboard and try again.", 400)
     response = RedirectResponse("/sign-in?notice=signed-out", 303)
-    ended = _loading(request, lambda: sessions.end(response, request, session))  # for every copy of the cookie
-    return ended if isinstance(ended, Response) else response
+    sessions.end(response, request, session)  # for every copy of the cookie
+    return response
 
 
 def _sign_in_form(request: Request, sessions: Sessions, error: str | None = None, status: int = 200, notice: str | None = None) -> Response:
@@ -188,32 +180,23 @@ def _sign_in_form(request: Request, sessions: Sessions, error: str | None = None
 @router.get("/", name="dashboard")
 def dashboard(
     request: Request,
-    sessions: Annotated[Sessions, Depends(get_sessions)],
-    ledger: Annotated[Ledger, Depends(get_ledger)],
-    projection: Annotated[Projection, Depends(get_projection)],
+    sessions: SessionsDep,
+    ledger: LedgerDep,
+    projection: ProjectionDep,
     as_of: Annotated[str, Query()] = "",
     since: Annotated[str, Query()] = "",
 ) -> Response:
-    signed_in = _signed_in(request, sessions, ledger)
-    if isinstance(signed_in, Response):
-        return signed_in
-    session, who = signed_in
+    session, who = signed_in(request, sessions, ledger)
     dates = pick_dates(as_of, since)
     context: dict[str, Any] = {"who": who, "session": session, "dates": dates, "today": datetime.now(UTC).date().isoformat()}
     if dates.errors:
         return page(request, "dashboard.html", 422, **context)
-    resolved = _loading(request, lambda: resolve_dates(ledger, dates))
-    if isinstance(resolved, Response):
-        return resolved
-    point, earlier_point = resolved
+    point, earlier_point = resolve_dates(ledger, dates)
     context["today"] = point.day.isoformat() if point.now else context["today"]
     if dates.errors:
         return page(request, "dashboard.html", 422, **context)
     wait = request.app.state.settings.report_wait_seconds
-    loaded = _loading(request, lambda: _numbers(ledger, projection, point, earlier_point, wait))
-    if isinstance(loaded, Response):
-        return loaded
-    report, overdue, earlier = loaded
+    report, overdue, earlier = _numbers(ledger, projection, point, earlier_point, wait)
     changes = report_changes(earlier, report) if earlier is not None else []
     context.update(
         report=report,
@@ -257,22 +240,16 @@ def _by_section(changes: list[Change]) -> list[tuple[str, list[Change]]]:
 def download_report(
     request: Request,
     format: Format,
-    sessions: Annotated[Sessions, Depends(get_sessions)],
-    ledger: Annotated[Ledger, Depends(get_ledger)],
-    projection: Annotated[Projection, Depends(get_projection)],
+    sessions: SessionsDep,
+    ledger: LedgerDep,
+    projection: ProjectionDep,
     as_of: Annotated[str, Query()] = "",
 ) -> Response:
     """The report the page showed, in a file: the link carries the page's as-of instant."""
-    signed_in = _signed_in(request, sessions, ledger)
-    if isinstance(signed_in, Response):
-        return signed_in
-    point = _download_point(request, ledger, as_of)
-    if isinstance(point, Response):
-        return point
+    signed_in(request, sessions, ledger)
+    point = _download_point(ledger, as_of)
     wait = request.app.state.settings.report_wait_seconds
-    report = _loading(request, lambda: compliance_report(ledger, projection, point, None, wait))
-    if isinstance(report, Response):
-        return report
+    report = compliance_report(ledger, projection, point, None, wait)
     body = render(report, format, definitions(projection.late_report_days()))
     name = file_name(report, format)
     policy = REPORT_HTML_HEADERS if format is Format.HTML else SECURITY_HEADERS
@@ -286,23 +263,17 @@ def download_report(
 @router.get("/download/overdue.csv")
 def download_overdue(
     request: Request,
-    sessions: Annotated[Sessions, Depends(get_sessions)],
-    ledger: Annotated[Ledger, Depends(get_ledger)],
-    projection: Annotated[Projection, Depends(get_projection)],
+    sessions: SessionsDep,
+    ledger: LedgerDep,
+    projection: ProjectionDep,
     as_of: Annotated[str, Query()] = "",
 ) -> Response:
     """Every overdue deadline and breached duration at the page's as-of point, by case id,
     overdue or breached longest first, each in its kind's words (labels, not keys)."""
-    signed_in = _signed_in(request, sessions, ledger)
-    if isinstance(signed_in, Response):
-        return signed_in
-    point = _download_point(request, ledger, as_of)
-    if isinstance(point, Response):
-        return point
+    signed_in(request, sessions, ledger)
+    point = _download_point(ledger, as_of)
     wait = request.app.state.settings.report_wait_seconds
-    overdue = _loading(request, lambda: overdue_obligations(ledger, projection, point, OVERDUE_DOWNLOAD, wait))
-    if isinstance(overdue, Response):
-        return overdue
+    overdue = overdue_obligations(ledger, projection, point, OVERDUE_DOWNLOAD, wait)
     body = csv_file(
         [
             [label(column) for column in OVERDUE_COLUMNS],
@@ -317,17 +288,14 @@ def download_overdue(
     )
 
 
-def _download_point(request: Request, ledger: Ledger, as_of: str) -> Point | Response:
-    """The point a download link's as_of stands for, by the rule every door shares, or the page
-    that says why it stands for none (422) or cannot be had just now."""
+def _download_point(ledger: Ledger, as_of: str) -> Point:
+    """The point a download link's as_of stands for, by the rule every door shares; PageRefused
+    says why it stands for none (422, by the table: an AsOfError, BeyondTheLog among them, is
+    invalid input)."""
     try:
-        parsed = AsOf.parse(as_of)
+        return ledger.reader.resolve(AsOf.parse(as_of))
     except AsOfError as error:
-        return message(request, "Not downloaded", f"The link's as-of point is not valid: {error}.", 422)
-    try:
-        return _loading(request, lambda: ledger.reader.resolve(parsed))  # type: ignore[no-any-return]
-    except BeyondTheLog as beyond:
-        return message(request, "Not downloaded", f"The link's as-of point is not valid: {beyond}.", 422)
+        raise PageRefused("Not downloaded", f"The link's as-of point is not valid: {error}.", answer_for(error).status) from error
 
 
 # --- shared ----------------------------------------------------------------------------------------
@@ -350,35 +318,12 @@ def _reader(ledger: Ledger, sessions: Sessions, session: Session) -> Principal |
     return who if sessions.is_live(session) else "expired"
 
 
-def _signed_in(request: Request, sessions: Sessions, ledger: Ledger) -> tuple[Session, Principal] | Response:
-    """The session and who it is for, or where to go instead: the sign-in page, saying why."""
+def signed_in(request: Request, sessions: Sessions, ledger: Ledger) -> tuple[Session, Principal]:
+    """The session and who it is for; SignInFirst (the sign-in page, saying why) without a live one."""
     session = sessions.read(request)
     if session is None or session.token_name is None:
-        notice = "?notice=expired" if session is None and COOKIE in request.cookies else ""
-        return RedirectResponse(f"/sign-in{notice}", 303)
-    who = _loading(request, lambda: _reader(ledger, sessions, session))
-    if isinstance(who, Response):
-        return who
+        raise SignInFirst("expired" if session is None and COOKIE in request.cookies else "")
+    who = _reader(ledger, sessions, session)
     if isinstance(who, str):  # the session is over
-        response = RedirectResponse(f"/sign-in?notice={who}", 303)
-        sessions.clear(response, request)
-        return response
+        raise SignInFirst(who, clear=True)
     return session, who
-
-
-def _loading(request: Request, load: Callable[[], Any]) -> Any:
-    """What `load` returns, or the page that says why the numbers cannot be had just now."""
-    try:
-        return load()
-    except ProjectionBehind as behind:
-        return message(
-            request,
-            "The numbers are being brought up to date",
-            f"The report needs log position {behind.position:,}; the projection has reached {behind.tracked:,}. "
-            "Reload in a moment.",
-            503,
-        )
-    except ReadModelOutdated as outdated:
-        return message(request, "The numbers are being rebuilt", f"{str(outdated).capitalize()}. Reload in a moment.", 503)
-    except PersistenceError:
-        return message(request, "The ledger is unavailable", "The database cannot be reached just now. Reload in a moment.", 503)

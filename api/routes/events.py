@@ -13,15 +13,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from api.auth import allow, get_ledger
+from api.deps import AgencyDep, LedgerDep
 from api.problems import APPEND_PATH
 from api.schemas import PROBLEMS, PostedReceipts, Problem
 from domain.access import Principal
 from domain.catalog import CATALOG
 from domain.envelope import EventBatch, postings
-from domain.organizations import Role
 from ledger.append_outcomes import refuse_forbidden
-from ledger.application import Ledger
 
 router = APIRouter(tags=["events"])
 
@@ -42,7 +40,6 @@ _FULL = {507: {"model": Problem, "content": {"application/problem+json": {}}, "d
     "The database has no room left (disk full). Nothing was appended; retrying will not help until "
     "the operator makes room."
 )}}
-_AGENCY = allow(Role.AGENCY)
 
 
 def _is_json(content_type: str | None) -> bool:
@@ -51,7 +48,7 @@ def _is_json(content_type: str | None) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
-async def _may_post_every_type(request: Request, who: Annotated[Principal, Depends(_AGENCY)]) -> Principal:
+async def _may_post_every_type(request: Request, who: AgencyDep) -> Principal:
     """The agency's principal, once its organization may post the type of every envelope the body
     holds; run as a dependency, before FastAPI validates the body. A body without a readable
     `events` list, or an envelope without a known `type`, is left to validation (422)."""
@@ -87,7 +84,7 @@ def post_events(
     request: Request,
     batch: EventBatch,
     who: Annotated[Principal, Depends(_may_post_every_type)],
-    ledger: Annotated[Ledger, Depends(get_ledger)],
+    ledger: LedgerDep,
     dry_run: Annotated[
         bool,
         Query(

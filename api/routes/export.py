@@ -1,16 +1,12 @@
 """GET /v1/export: the auditors' bundle of the whole log, streamed as a zip."""
 
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
-from api.auth import allow, get_ledger
+from api.deps import AuditorDep, LedgerDep
 from api.schemas import PROBLEMS
-from domain.access import Principal
-from domain.organizations import Role
 from ledger import export
-from ledger.application import Ledger
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 
@@ -24,8 +20,8 @@ _ZIP = {
 
 @router.get("/export", response_class=StreamingResponse, responses={**_ZIP, **PROBLEMS})
 def get_export(
-    ledger: Annotated[Ledger, Depends(get_ledger)],
-    who: Annotated[Principal, Depends(allow(Role.AUDITOR))],
+    ledger: LedgerDep,
+    who: AuditorDep,
 ) -> StreamingResponse:
     """The whole log as a bundle that verifies offline, streamed (the log is read a page at a time).
 

@@ -5,15 +5,12 @@ the database by whichever process projects, so it shows here even with LEDGER_PR
 reports cannot be had until it is fixed, and a health check should say so. Lists the witnesses
 that cosign checkpoints and whether each is up; one down leaves the ledger healthy (200)."""
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
-from api.auth import get_ledger
+from api.deps import LedgerDep, ProjectionDep
 from api.schemas import Health
-from api.routes.reports import get_projection
-from ledger.application import Ledger
-from projections.runner import Projection
 
 router = APIRouter(tags=["operations"])
 
@@ -22,11 +19,11 @@ router = APIRouter(tags=["operations"])
 def healthz(
     request: Request,
     response: Response,
-    ledger: Annotated[Ledger, Depends(get_ledger)],
-    projection: Annotated[Projection, Depends(get_projection)],
+    ledger: LedgerDep,
+    projection: ProjectionDep,
 ) -> dict[str, Any]:
     try:
-        size = ledger.store.tree_size()
+        size = ledger.reader.tree_size()
         generation = projection.generation()
         position = projection.model.tracked(generation)
         fault = projection.model.fault(generation)

@@ -10,38 +10,28 @@ back to (303) shows the outcome, which is stored with the others, so reloading r
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.auth import get_ledger
+from api.deps import LedgerDep, SessionsDep
+from api.page_route import PageRoute
 from api.pages import message, page
 from api.routes.auditor_pages import auditor
-from api.routes.dashboard import _loading as loading
-from api.routes.dashboard import get_sessions
-from api.sessions import Sessions, csrf_matches
-from ledger.application import Ledger
-from ledger.incremental_verify import verify_since_last
+from api.sessions import csrf_matches
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)  # errors become pages (api/page_route.py)
 _NAMED_CASE = re.compile(r"case ([A-Za-z0-9][A-Za-z0-9_-]{0,63})\)$")
 
 
 @router.get("/audit/integrity")
 def integrity(
     request: Request,
-    sessions: Annotated[Sessions, Depends(get_sessions)],
-    ledger: Annotated[Ledger, Depends(get_ledger)],
+    sessions: SessionsDep,
+    ledger: LedgerDep,
 ) -> Response:
-    found = auditor(request, sessions, ledger)
-    if isinstance(found, Response):
-        return found
-    session, who = found
-    store = ledger.store
-    state = loading(request, lambda: (store.checkpoints(latest=True), store.latest_verification(), store.last_verified(), store.tree_size()))
-    if isinstance(state, Response):
-        return state
-    latest, verification, verified, size = state
-    checkpoint = latest[0] if latest else None
+    session, who = auditor(request, sessions, ledger)
+    checkpoint, size = ledger.signed_heads.last_signed(), ledger.reader.tree_size()
+    verification, verified = ledger.integrity.latest_verification(), ledger.integrity.last_verified()
     case = _NAMED_CASE.search(verification.problem) if verification is not None and verification.problem else None
     return page(
         request,
@@ -62,19 +52,14 @@ def integrity(
 @router.post("/audit/integrity")
 def verify_now(
     request: Request,
-    sessions: Annotated[Sessions, Depends(get_sessions)],
-    ledger: Annotated[Ledger, Depends(get_ledger)],
+    sessions: SessionsDep,
+    ledger: LedgerDep,
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Verifies from the last verified size to the current checkpoint (the tree head is signed
     first if the log grew since the last one), stores the outcome and shows it."""
     if not csrf_matches(sessions.read(request), csrf):
         return message(request, "Not verified", "That form had expired. Reload the integrity page and try again.", 400)
-    found = auditor(request, sessions, ledger)
-    if isinstance(found, Response):
-        return found
-    _, who = found
-    # The log's own key and name, as its checkpoints were signed with (and as the export states them).
-    public_key, origin = (ledger.signer.public_key_raw, ledger.signer.origin) if ledger.signer is not None else (None, None)
-    done = loading(request, lambda: verify_since_last(ledger.store, ledger.signed_heads.latest(), public_key, origin, who.name))
-    return done if isinstance(done, Response) else RedirectResponse("/audit/integrity", 303)
+    _, who = auditor(request, sessions, ledger)
+    ledger.integrity.verify_since_last(who.name)  # with the log's own key and name, as its checkpoints were signed
+    return RedirectResponse("/audit/integrity", 303)

@@ -2,28 +2,19 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from api.auth import allow, get_ledger
 from api.content_security import REPORT_HTML_HEADERS
-from api.deps import AsOfDep
+from api.deps import AsOfDep, LedgerDep, ProjectionDep, ReportReaderDep
 from api.schemas import PROBLEMS, ComplianceReport, OverdueObligations
-from domain.access import Principal
 from domain.as_of import Point
-from domain.organizations import Role
-from ledger.application import Ledger
 from projections.definitions import definitions
 from projections.render import FORMAT_HELP, MEDIA_TYPES, Format, render
 from projections.report import OverdueCursor, compliance_report, overdue_obligations
-from projections.runner import Projection
 from projections.what_if import what_if_terms
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
-Readers = Depends(allow(Role.MONITOR, Role.AUDITOR))
 
-
-def get_projection(request: Request) -> Projection:
-    return request.app.state.projection  # type: ignore[no-any-return]
 
 
 @router.get(
@@ -39,9 +30,9 @@ def get_projection(request: Request) -> Projection:
 )
 def get_compliance_report(
     request: Request,
-    ledger: Annotated[Ledger, Depends(get_ledger)],
-    projection: Annotated[Projection, Depends(get_projection)],
-    _: Annotated[Principal, Readers],
+    ledger: LedgerDep,
+    projection: ProjectionDep,
+    _: ReportReaderDep,
     point: AsOfDep,
     format: Annotated[Format, Query(description=FORMAT_HELP)] = Format.JSON,
     terms: Annotated[
@@ -78,10 +69,10 @@ def as_of_headers(point: Point) -> dict[str, str]:
 
 @router.get("/overdue", response_model=OverdueObligations, response_model_exclude_unset=True, responses=PROBLEMS)
 def get_overdue(
-    ledger: Annotated[Ledger, Depends(get_ledger)],
-    projection: Annotated[Projection, Depends(get_projection)],
+    ledger: LedgerDep,
+    projection: ProjectionDep,
     request: Request,
-    _: Annotated[Principal, Readers],
+    _: ReportReaderDep,
     point: AsOfDep,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many, overdue or breached longest first.")] = 100,
     after: Annotated[
@@ -101,8 +92,8 @@ def get_overdue(
 
 @router.get("/definitions", responses=PROBLEMS)
 def get_definitions(
-    projection: Annotated[Projection, Depends(get_projection)],
-    _: Annotated[Principal, Readers],
+    projection: ProjectionDep,
+    _: ReportReaderDep,
 ) -> dict[str, Any]:
     """What every number of the compliance report means, keyed by its JSON path."""
     return {"definitions": definitions(projection.late_report_days())}

@@ -16,9 +16,30 @@ CREATE_INDEX = "CREATE INDEX IF NOT EXISTS {index} ON {table} ({columns})"
 
 
 class AccessLogQueries:
-    """Mixin for a ledger recorder: filtered reads of the access log."""
+    """Mixin for a ledger recorder: the access log's lines written, read in order, and filtered."""
 
     _rows: Any
+    _sql: Any
+    _write: Any
+
+    def record_access(self, at: str, token: str, organization: str, role: str, action: str, case_id: str | None, detail: str) -> None:
+        with self._write() as cursor:
+            cursor.execute(
+                self._sql(
+                    "INSERT INTO {access_log} (at, token, organization, role, action, case_id, detail)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s)"
+                ),
+                (at, token, organization, role, action, case_id, detail),
+            )
+
+    def access_log(self, after: int, limit: int) -> list[dict[str, Any]]:
+        rows = self._rows(
+            "SELECT id, at, token, organization, role, action, case_id, detail FROM {access_log}"
+            " WHERE id > %s ORDER BY id LIMIT %s",
+            (after, limit),
+        )
+        return [dict(row) for row in rows]
+
 
     def access_log_filtered(self, conditions: Sequence[tuple[str, Any]], limit: int, before: int | None = None, after: int = 0) -> list[dict[str, Any]]:
         """Lines meeting every condition (ledger/access_filter.py's: fixed SQL, values as

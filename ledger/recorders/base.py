@@ -10,8 +10,7 @@ import time
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
@@ -22,58 +21,13 @@ from ledger.recorders.cosignature_records import CosignatureRecords
 from ledger.recorders.session_records import SessionRecords
 from ledger.recorders.verification_records import VerificationRecords
 from ledger.recorders.case_keys import NO_KEY_CHANGES, CaseKeyChanges, CaseKeyTable
-
-
-@dataclass(frozen=True, slots=True)
-class LoggedEvent:
-    """A stored event with its place in the log and its leaf (None if the leaf row is missing)."""
-
-    position: int
-    stored: StoredEvent
-    recorded_at: str | None
-    leaf_hash: bytes | None
-
-
-class LeanRow(NamedTuple):
-    """One event as a projection tails the log: no leaf hash, no object built from its payload."""
-
-    position: int
-    topic: str
-    version: int
-    state: bytes
-    recorded_at: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class LogHead:
-    """The log's size and the recorded_at of its last leaf (None while it is empty)."""
-
-    position: int
-    recorded_at: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class StreamPage:
-    """Part of one stream, read at one moment (see LedgerRecorder.stream_page)."""
-
-    version: int  # the stream's last version then (0: there is no such stream)
-    events: list[LoggedEvent]  # the page, in version order
-    of_topics: list[LoggedEvent]  # the stream's events of the topics asked for, in version order
-
-
-@dataclass(frozen=True, slots=True)
-class StoredCheckpoint:
-    tree_size: int
-    root_hash: bytes
-    timestamp: str
-    note: str
+from ledger.recorders.checkpoint_records import CheckpointRecords
+from ledger.recorders.rows import LeanRow, LoggedEvent, LogHead
+from ledger.recorders.stream_records import StreamQueries
 
 
 CREATE_ATTEMPTS = 5
 SQLITE_BUSY = frozenset({"SQLITE_BUSY", "SQLITE_LOCKED"})  # another connection holds the lock
-# The largest integer both backends store (SQLite INTEGER, PostgreSQL bigint): a larger position,
-# id or version would overflow a query, so the API refuses one with the other invalid input.
-BIGINT = 2**63 - 1
 
 
 def create_alongside_others(create: Callable[[], None]) -> None:
@@ -103,7 +57,9 @@ def _clashed(error: Exception) -> bool:
     return isinstance(cause, sqlite3.OperationalError) and getattr(cause, "sqlite_errorname", "") in SQLITE_BUSY
 
 
-class LedgerRecorder(SessionRecords, VerificationRecords, AccessLogQueries, CosignatureRecords, CaseKeyTable):
+class LedgerRecorder(
+    StreamQueries, CheckpointRecords, SessionRecords, VerificationRecords, AccessLogQueries, CosignatureRecords, CaseKeyTable
+):
     """Mixin for an eventsourcing application recorder that keeps the ledger's extra tables."""
 
     events_table: str
@@ -293,52 +249,6 @@ class LedgerRecorder(SessionRecords, VerificationRecords, AccessLogQueries, Cosi
         )
         return self._logged(rows)
 
-    def stream_page(self, stream_id: UUID, after: int, limit: int, topics: Sequence[str] = ()) -> StreamPage:
-        """A page of the stream, in one statement (one snapshot, one round trip): the stream's last
-        version, its events at versions after+1..after+limit, and every one of its events of
-        `topics`, wherever they sit. A stream's versions run 1, 2, 3… without gaps, so the range is
-        the page; and a range bounds what the database reads whatever plan it picks, where ORDER BY
-        version LIMIT did not (PostgreSQL sorted every later event of a 7,000-event case for it)."""
-        stream = self._stream_param(stream_id)
-        template = (
-            "SELECT 0 AS part, " + self._LOGGED_COLUMNS_AND_TABLES
-            + " WHERE e.originator_id = %s AND e.originator_version > %s AND e.originator_version <= %s"
-        )
-        params: list[Any] = [stream, after, min(after + limit, BIGINT)]
-        if topics:
-            template += (
-                " UNION ALL SELECT 1 AS part, " + self._LOGGED_COLUMNS_AND_TABLES
-                + " WHERE e.originator_id = %s AND e.topic IN ({marks})"
-            )
-            params += [stream, *topics]
-        # One more row whose version column holds the stream's last version (NULL: no such stream).
-        template += (
-            " UNION ALL SELECT 2 AS part, NULL, NULL, MAX(originator_version), NULL, NULL, NULL, NULL"
-            " FROM {events} WHERE originator_id = %s ORDER BY part, originator_version"
-        )
-        params.append(stream)
-        parts: dict[int, list[Mapping[str, Any]]] = {0: [], 1: [], 2: []}
-        for row in self._rows(template, params, marks=len(topics)):
-            parts[int(row["part"])].append(row)
-        [head] = parts[2]
-        return StreamPage(int(head["originator_version"] or 0), self._logged(parts[0]), self._logged(parts[1]))
-
-    def stream_through(self, stream_id: UUID, position: int) -> list[StoredEvent]:
-        """The stream's events among positions 1..position, in version order (a stream as of then).
-
-        Selected by stream only, the positions filtered here: a stream is short, and a planner
-        offered the position too may scan that index across the whole log."""
-        rows = self._rows(
-            "SELECT notification_id, originator_version, topic, state FROM {events}"
-            " WHERE originator_id = %s ORDER BY originator_version",
-            (self._stream_param(stream_id),),
-        )
-        return [
-            StoredEvent(stream_id, int(row["originator_version"]), row["topic"], bytes(row["state"]))
-            for row in rows
-            if row["notification_id"] <= position
-        ]
-
     def iter_logged(self, page: int = 5000) -> Iterator[LoggedEvent]:
         """The whole log in position order, a page at a time (bounded memory)."""
         after = 0
@@ -360,42 +270,6 @@ class LedgerRecorder(SessionRecords, VerificationRecords, AccessLogQueries, Cosi
         rows = self._rows("SELECT event_id FROM {leaves} WHERE position = %s", (position,))
         return rows[0]["event_id"] if rows else None
 
-    def streams_written_after(self, position: int) -> set[UUID]:
-        rows = self._rows("SELECT DISTINCT originator_id FROM {events} WHERE notification_id > %s", (position,))
-        return {self._stream_id(row["originator_id"]) for row in rows}
-
-    def select_streams(self, stream_ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
-        """Every event of each stream, in version order, in one query."""
-        if not stream_ids:
-            return {}
-        params = [self._stream_param(stream_id) for stream_id in stream_ids]
-        rows = self._rows(
-            "SELECT originator_id, originator_version, topic, state FROM {events}"
-            " WHERE originator_id IN ({marks}) ORDER BY originator_id, originator_version",
-            params,
-            marks=len(params),
-        )
-        streams: dict[UUID, list[StoredEvent]] = {}
-        for row in rows:
-            stream_id = self._stream_id(row["originator_id"])
-            streams.setdefault(stream_id, []).append(
-                StoredEvent(stream_id, int(row["originator_version"]), row["topic"], bytes(row["state"]))
-            )
-        return streams
-
-    def _stream_id(self, value: Any) -> UUID:
-        converted = self.convert_stored_id(value)
-        return converted if isinstance(converted, UUID) else UUID(str(converted))
-
-    def stream_version_at(self, stream_id: UUID, position: int) -> int:
-        """The stream's version once the log held positions 1..position (0 if it had not begun)."""
-        rows = self._rows(
-            "SELECT MAX(originator_version) AS version FROM {events}"
-            " WHERE originator_id = %s AND notification_id <= %s",
-            (self._stream_param(stream_id), position),
-        )
-        return int(rows[0]["version"] or 0)
-
     def position_recorded_by(self, recorded_at: str) -> int:
         """The last position recorded at or before the instant (0 if none)."""
         # recorded_at never decreases with position, so the recorded_at index finds it directly;
@@ -405,47 +279,3 @@ class LedgerRecorder(SessionRecords, VerificationRecords, AccessLogQueries, Cosi
             (recorded_at,),
         )
         return int(rows[0]["position"]) if rows else 0
-
-    # --- the access log ----------------------------------------------------------------------------
-
-    def record_access(self, at: str, token: str, organization: str, role: str, action: str, case_id: str | None, detail: str) -> None:
-        with self._write() as cursor:
-            cursor.execute(
-                self._sql(
-                    "INSERT INTO {access_log} (at, token, organization, role, action, case_id, detail)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s)"
-                ),
-                (at, token, organization, role, action, case_id, detail),
-            )
-
-    def access_log(self, after: int, limit: int) -> list[dict[str, Any]]:
-        rows = self._rows(
-            "SELECT id, at, token, organization, role, action, case_id, detail FROM {access_log}"
-            " WHERE id > %s ORDER BY id LIMIT %s",
-            (after, limit),
-        )
-        return [dict(row) for row in rows]
-
-    # --- checkpoints --------------------------------------------------------------------------
-
-    def insert_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
-        with self._write() as cursor:
-            cursor.execute(
-                self._sql(
-                    "INSERT INTO {checkpoints} (tree_size, root_hash, timestamp, note)"
-                    " VALUES (%s, %s, %s, %s) ON CONFLICT (tree_size) DO NOTHING"
-                ),
-                (checkpoint.tree_size, checkpoint.root_hash, checkpoint.timestamp, checkpoint.note),
-            )
-
-    def checkpoints(self, tree_size: int | None = None, latest: bool = False) -> list[StoredCheckpoint]:
-        template = "SELECT tree_size, root_hash, timestamp, note FROM {checkpoints}"
-        params: tuple[Any, ...] = ()
-        if tree_size is not None:
-            template += " WHERE tree_size = %s"
-            params = (tree_size,)
-        template += " ORDER BY tree_size DESC LIMIT 1" if latest else " ORDER BY tree_size"
-        return [
-            StoredCheckpoint(int(r["tree_size"]), bytes(r["root_hash"]), r["timestamp"], r["note"])
-            for r in self._rows(template, params)
-        ]
