@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from domain.catalog import CATALOG, PERSONAL_FIELD_NAMES, personal_fields
+from domain.catalog import CATALOG, PERSONAL_FIELD_NAMES
+from tests.test_catalog import personal_fields
 from domain.envelope import EventBatch
 from domain.organizations import Organization, Role
 from domain.permissions import POSTERS, allowed_types

@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
+from eventsourcing.persistence import IntegrityError, OperationalError, ProgrammingError, StoredEvent
 
 from ledger.leaves import Leaf, LeafKey
 from ledger.recorders.access_log_records import AccessLogQueries
@@ -28,6 +28,10 @@ from ledger.recorders.stream_records import StreamQueries
 
 CREATE_ATTEMPTS = 5
 SQLITE_BUSY = frozenset({"SQLITE_BUSY", "SQLITE_LOCKED"})  # another connection holds the lock
+# PostgreSQL's "already exists" (duplicate table, object; a unique key of its catalogs): eventsourcing
+# creates its composite type outside any lock, ignoring only the second of these, and a type made
+# at the same moment by another process can raise any of them.
+POSTGRES_ALREADY_MADE = frozenset({"42P07", "42710", "23505"})
 
 
 def create_alongside_others(create: Callable[[], None]) -> None:
@@ -42,7 +46,7 @@ def create_alongside_others(create: Callable[[], None]) -> None:
         try:
             create()
             return
-        except (IntegrityError, OperationalError) as error:
+        except (IntegrityError, OperationalError, ProgrammingError) as error:
             if attempt == CREATE_ATTEMPTS or not _clashed(error):
                 raise
             time.sleep(0.05 * attempt)
@@ -54,6 +58,8 @@ def _clashed(error: Exception) -> bool:
     if isinstance(error, IntegrityError):
         return True
     cause = error.__cause__
+    if getattr(cause, "sqlstate", None) in POSTGRES_ALREADY_MADE:
+        return True
     return isinstance(cause, sqlite3.OperationalError) and getattr(cause, "sqlite_errorname", "") in SQLITE_BUSY
 
 
