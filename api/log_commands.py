@@ -182,10 +182,13 @@ def _verify_bundle(directory: Path, public_key: str | None, saved: list[Path], p
         policy = policy_file.read_text(encoding="utf-8") if policy_file is not None else None
     except (ValueError, OSError) as error:
         fail(f"cannot use the given key or checkpoint: {error}", 2)
-    _, _, size = read_log(str(directory))
-    with progress_bar() as bar:
-        task = bar.add_task("verifying", total=size)
-        report = verify_bundle(directory, pinned, notes, progress=lambda done: bar.update(task, completed=done), policy=policy)
+    try:
+        _, _, size = read_log(str(directory))
+        with progress_bar() as bar:
+            task = bar.add_task("verifying", total=size)
+            report = verify_bundle(directory, pinned, notes, progress=lambda done: bar.update(task, completed=done), policy=policy)
+    except (OSError, ValueError, RecursionError) as unreadable:  # as verify.py says it
+        fail(f"NOT VERIFIED: the bundle cannot be read as a ledger bundle ({type(unreadable).__name__}: {unreadable})")
     out.print(describe(report), highlight=False)
 
 

@@ -46,7 +46,7 @@ def read_checkpoints(directory: str, origin: str, public_key: bytes, tree_size: 
         for number, line in enumerate(file, start=1):
             try:
                 record = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
                 record = None
             if not has_fields(record, _CHECKPOINT_FIELDS):
                 raise Tampered(f"line {number} of {CHECKPOINTS_FILE} is not a checkpoint record")

@@ -37,7 +37,7 @@ def _json_object(text: str) -> dict | None:
     call, which is most of its cost on lines this short."""
     try:
         value, end = _DECODER.raw_decode(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python's stack
         return None
     return value if end == len(text) and type(value) is dict else None
 

@@ -70,6 +70,8 @@ def read_json(path: str, what: str) -> dict:
     try:
         with open(path, "rb") as file:
             value = json.loads(file.read())
+    except RecursionError:
+        raise Tampered(f"{what} is nested too deeply to be a ledger bundle's") from None
     except FileNotFoundError:
         raise Tampered(f"{what} is missing: this is not a complete ledger bundle") from None
     except ValueError:

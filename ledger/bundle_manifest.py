@@ -55,6 +55,8 @@ def check_manifest(directory: str, digests: dict[str, str]) -> None:
                 listed[name] = digest
     except FileNotFoundError:
         raise Tampered(f"{MANIFEST_FILE} is missing") from None
+    except UnicodeDecodeError:
+        raise Tampered(f"{MANIFEST_FILE} is not UTF-8 text") from None
     for name in BUNDLE_FILES:
         if name not in listed:
             raise Tampered(f"{MANIFEST_FILE} does not list {name}")

@@ -121,6 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PolicyError as problem:
         print(f"NOT WITNESSED as the policy demands: {problem}", file=sys.stderr)
         return 1
+    except (OSError, ValueError, RecursionError) as unreadable:  # anything a hostile file can make Python raise
+        print(f"NOT VERIFIED: the bundle cannot be read as a ledger bundle ({type(unreadable).__name__}: {unreadable})", file=sys.stderr)
+        return 1
     if tty:
         print(file=sys.stderr)
     print(describe(report))

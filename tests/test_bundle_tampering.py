@@ -332,3 +332,19 @@ def test_a_tampered_position_is_named_with_its_event_and_case(bundle: Path) -> N
     report = rejected(bundle)
 
     assert report.endswith(f"(event {line['event_id']}, case {line['case_id']})"), report
+
+
+HOSTILE_FILES = {
+    # Found: verify.py printed a traceback (RecursionError, UnicodeDecodeError) on these.
+    "an event line nested 100,000 deep": lambda b: replace_line(b, "events.jsonl", 3, "[" * 100_000),
+    "a checkpoint line nested 100,000 deep": lambda b: replace_line(b, "checkpoints.jsonl", 1, "[" * 100_000),
+    "log.json nested 100,000 deep": lambda b: (b / "log.json").write_text("[" * 100_000),
+    "a manifest that is not UTF-8": lambda b: (b / "MANIFEST.sha256").write_bytes(b"\xff\xfe\x00garbage\n"),
+}
+
+
+@pytest.mark.parametrize("tamper", HOSTILE_FILES.values(), ids=HOSTILE_FILES.keys())
+def test_a_hostile_file_is_reported_in_one_line_never_a_traceback(bundle: Path, tamper: Callable[[Path], None]) -> None:
+    tamper(bundle)
+    report = rejected(bundle)
+    assert report.startswith(("TAMPERING DETECTED", "NOT VERIFIED")), report
