@@ -34,12 +34,13 @@ def verify_since_last(
     origin: str | None,
     verified_by: str,
     clock: Callable[[], float] = time.perf_counter,
+    whole: bool = False,
 ) -> VerificationRecord:
-    """Verifies positions after the last verified size up to `target`'s tree size, stores the
-    outcome and returns it. A last verified size beyond the target (a checkpoint older than the
-    last check) means starting again from position 1."""
+    """Verifies positions after the last verified size (from position 1 if `whole`) up to
+    `target`'s tree size, stores the outcome and returns it. A last verified size beyond the target
+    (a checkpoint older than the last check) means starting again from position 1."""
     started, at = clock(), utc_text(datetime.now(UTC))
-    since = store.last_verified()
+    since = None if whole else store.last_verified()
     if since is not None and since.tree_size > target.tree_size:
         since = None
     try:
@@ -129,10 +130,11 @@ class Integrity:
         """The last good verification: the size the log is verified up to."""
         return self._store.last_verified()
 
-    def verify_since_last(self, verified_by: str) -> VerificationRecord:
-        """Verifies from the last verified size to the latest checkpoint (the head signed first if
-        the log grew since), with the log's own key and origin, and stores the outcome."""
+    def verify_since_last(self, verified_by: str, whole: bool = False) -> VerificationRecord:
+        """Verifies from the last verified size (or from position 1, `whole`) to the latest
+        checkpoint (the head signed first if the log grew since), with the log's own key and
+        origin, and stores the outcome."""
         target = self._heads.latest()
         if target is None:
             raise RuntimeError("this ledger has no signing key configured")
-        return verify_since_last(self._store, target, self._heads.public_key, self._heads.origin, verified_by)
+        return verify_since_last(self._store, target, self._heads.public_key, self._heads.origin, verified_by, whole=whole)

@@ -130,3 +130,34 @@ def test_a_forged_starting_point_does_not_pass_as_verified(client: TestClient, t
     record = verifications(client)
     assert record is not None and not record.ok and record.from_size == good.tree_size
     assert "does not match the signed checkpoint" in page
+
+
+def test_an_incremental_check_says_what_it_read_and_a_whole_check_finds_a_change_below_it(
+    client: TestClient, tokens: Tokens, settings: Settings, auditor: str
+) -> None:
+    """Found: after a row below the last verified size was altered, the next check's page said
+    "the tree recomputed from the stored events up to tree size N", though it read only the new
+    positions, and the browser offered no way to read the rest."""
+    verify_now(client)
+    first = verifications(client)
+    assert first is not None
+    attacker = Attacker(str(settings.database_url))
+    try:
+        altered = next(p for p in range(1, first.tree_size + 1) if b'"GT"' in bytes(attacker.event(p)["state"]))  # a separation
+        state = bytes(attacker.event(altered)["state"])
+        attacker.force("UPDATE {events} SET state = %s WHERE notification_id = %s", (state.replace(b'"GT"', b'"HN"'), altered))
+    finally:
+        attacker.close()
+    post(client, tokens, contact("FRTF-INT-1"))
+
+    page = verify_now(client)
+    assert "the tree recomputed from the stored events up to" not in page
+    assert f"positions {first.tree_size + 1} to" in page and f"positions 1 to {first.tree_size} as earlier runs checked them, not read again" in page
+
+    form = client.get("/audit/integrity")
+    assert 'id="verify-whole"' in form.text
+    pressed = client.post("/audit/integrity", data={"csrf": csrf_of(form.text), "scope": "whole"}, follow_redirects=False)
+    assert pressed.status_code == 303
+    record = verifications(client)
+    assert record is not None and not record.ok and record.first_bad_position == altered and record.from_size == 0
+    assert f'id="first-bad-position">{altered}<' in html.unescape(client.get("/audit/integrity").text)

@@ -55,11 +55,16 @@ def verify_now(
     sessions: SessionsDep,
     ledger: LedgerDep,
     csrf: Annotated[str, Form()] = "",
+    scope: Annotated[str, Form()] = "since-last",
 ) -> Response:
-    """Verifies from the last verified size to the current checkpoint (the tree head is signed
-    first if the log grew since the last one), stores the outcome and shows it."""
+    """Verifies from the last verified size (scope `since-last`) or from position 1 (`whole`) to
+    the current checkpoint (the tree head is signed first if the log grew since the last one),
+    stores the outcome and shows it."""
     if not csrf_matches(sessions.read(request), csrf):
-        return message(request, "Not verified", "That form had expired. Reload the integrity page and try again.", 400)
+        return message(
+            request, "Not verified", "The form's security token is missing or does not match this session. Reload the integrity page and try again.", 400
+        )
     _, who = auditor(request, sessions, ledger)
-    ledger.integrity.verify_since_last(who.name)  # with the log's own key and name, as its checkpoints were signed
+    # With the log's own key and name, as its checkpoints were signed.
+    ledger.integrity.verify_since_last(who.name, whole=scope == "whole")
     return RedirectResponse("/audit/integrity", 303)
