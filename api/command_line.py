@@ -5,6 +5,7 @@
 import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,6 +25,8 @@ from typer.core import TyperGroup
 from api.bootstrap import Runtime, opened_runtime
 from api.errors import ANSWERED, answer_for, field_of
 from api.settings import Settings
+from domain.errors import ConfigurationError
+from ledger.config import persistence_env
 from domain.errors import Unavailable
 from ledger.application import Ledger
 from ledger.bundle_verifier import Tampered
@@ -80,12 +83,21 @@ def _without_password(url: str) -> str:
 
 
 @contextmanager
-def opened(finish_forgetting: bool = True, adopt_terms: bool = False) -> Iterator[Runtime]:
+def opened(finish_forgetting: bool = True, adopt_terms: bool = False, creates: bool = False) -> Iterator[Runtime]:
     """The runtime of LEDGER_DATABASE_URL, from the composition root (api/bootstrap.py). Opening it
     finishes erasing any case keys destroyed by a `ledger forget` that could not finish (or was
-    killed): briefly, warning if it cannot yet."""
+    killed): briefly, warning if it cannot yet. Only a command that `creates` a ledger may open an
+    SQLite file that is not there: any other, run from the wrong directory, would make a new empty
+    ledger (and keys) there and answer about it."""
     settings = Settings()
     where = _without_password(settings.database_url)
+    missing = _missing_sqlite_file(settings.database_url)
+    if missing is not None and not creates:
+        fail(
+            f"there is no ledger database at {missing}: run this from the ledger's directory or set "
+            "LEDGER_DATABASE_URL (`ledger serve` and `ledger migrate` create a new one)",
+            2,
+        )
     runtime = opened_runtime(settings, finish_forgetting=finish_forgetting, adopt_terms=adopt_terms)
     try:
         entered = runtime.__enter__()
@@ -102,10 +114,22 @@ def opened(finish_forgetting: bool = True, adopt_terms: bool = False) -> Iterato
 
 
 @contextmanager
-def opened_ledger(finish_forgetting: bool = True) -> Iterator[Ledger]:
+def opened_ledger(finish_forgetting: bool = True, creates: bool = False) -> Iterator[Ledger]:
     """The ledger of `opened`, for commands that need nothing else."""
-    with opened(finish_forgetting) as runtime:
+    with opened(finish_forgetting, creates=creates) as runtime:
         yield runtime.ledger
+
+
+def _missing_sqlite_file(database_url: str) -> Path | None:
+    """The SQLite file the URL names, absolute, if it does not exist (None: it does, or PostgreSQL)."""
+    try:
+        name = persistence_env(database_url).get("SQLITE_DBNAME")
+    except ConfigurationError:
+        return None  # refused with its reason when opened
+    if name is None or name == ":memory:" or name.startswith("file:"):
+        return None
+    path = Path(name).absolute()
+    return None if path.exists() else path
 
 
 def _say_erasure(erasure: Erasure | None) -> None:

@@ -28,6 +28,7 @@ from ledger.bundle_verifier import describe, read_log, verify_bundle
 from ledger.erasure import FORGET_WAIT_SECONDS, described
 from ledger.export import ExportError, write_bundle
 from ledger.vkeys import log_verifier_key
+from ledger.witness_policy import PolicyError
 
 
 @app.command("import")
@@ -188,6 +189,8 @@ def _verify_bundle(directory: Path, public_key: str | None, saved: list[Path], p
             task = bar.add_task("verifying", total=size)
             report = verify_bundle(directory, pinned, notes, progress=lambda done: bar.update(task, completed=done), policy=policy)
     except (OSError, ValueError, RecursionError) as unreadable:  # as verify.py says it
+        if isinstance(unreadable, PolicyError):
+            raise  # not witnessed as the policy demands: the error table's answer
         fail(f"NOT VERIFIED: the bundle cannot be read as a ledger bundle ({type(unreadable).__name__}: {unreadable})")
     out.print(describe(report), highlight=False)
 
@@ -247,6 +250,12 @@ def checkpoint(
     """Sign the current tree head and print the checkpoint (JSON); or print the key that verifies it."""
     if show_key:
         settings = Settings()
+        if not Path(settings.signing_key_file).exists():  # printing a key made now would name no ledger
+            fail(
+                f"there is no ledger signing key at {Path(settings.signing_key_file).absolute()}: run this from the "
+                "ledger's directory or set LEDGER_SIGNING_KEY_FILE",
+                2,
+            )
         try:
             out.print(log_verifier_key(settings.origin, settings.signer.public_key_raw), highlight=False)
         except OSError as error:

@@ -145,7 +145,7 @@ def migrate(
 ) -> None:
     """Create the database's tables, or bring them up to date, as their owner (the URL's user);
     with --writer, set up the role that appends without being able to change what was appended."""
-    with opened() as runtime:  # creates the log's tables
+    with opened(creates=True) as runtime:  # creates the log's tables
         ledger, projection = runtime.ledger, runtime.projection  # and the read model's, with its first generation
         try:
             # rebuilt if an earlier version of the ledger wrote it, shared out as `ledger rebuild` does
@@ -175,7 +175,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="The same seed appends the same events (a second run appends nothing).")] = 1,
 ) -> None:
     """Append a realistic synthetic population through the normal append path (for trying the ledger)."""
-    with opened(adopt_terms=True) as runtime:  # the demo's cases are decided under the terms, as the server's are
+    with opened(adopt_terms=True, creates=True) as runtime:  # the demo's cases are decided under the terms, as the server's are
         ledger = runtime.ledger
         population = Population(cases, seed)
         with progress_bar() as bar:

@@ -19,7 +19,7 @@ def create_token(
     role: Annotated[Role, typer.Option(help="agency, monitor, auditor or admin.")],
 ) -> None:
     """Issue a token. It is printed once, here, and stored only as a hash."""
-    with opened_ledger() as ledger:
+    with opened_ledger(creates=True) as ledger:
         try:
             secret = ledger.tokens.issue(name, organization, role)
         except ValueError as error:

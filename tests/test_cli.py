@@ -511,10 +511,29 @@ def test_checkpoint_prints_json_of_a_tree_head_signed_over_the_whole_log(
 def test_the_signing_key_file_is_created_by_the_first_command_with_mode_0600(cli: Run, key_file: Path) -> None:
     assert not key_file.exists()
 
-    assert_succeeded(cli("checkpoint"))
+    assert_succeeded(cli("migrate"))
 
     assert key_file.exists()
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("checkpoint", "--show-key"), ("checkpoint",), ("tokens", "list"), ("report",), ("verify",), ("export", "--out", "bundle"),
+     ("import", "README.md", "--as", "frtf"), ("forget", "FRTF-1", "--reason", "asked"), ("project",), ("rebuild",)],
+)
+def test_a_command_run_where_there_is_no_ledger_says_so_and_makes_none(
+    command: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found: `ledger checkpoint --show-key` run from another directory made a new empty ledger and
+    signing key there and printed that key. Only serve, migrate, demo and tokens create make one."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LEDGER_DATABASE_URL", raising=False)
+    monkeypatch.delenv("LEDGER_SIGNING_KEY_FILE", raising=False)
+    (tmp_path / "README.md").write_text("{}\n")
+    result = CliRunner().invoke(app, list(command))
+    assert result.exit_code == 2 and "there is no ledger" in result.output, result.output
+    assert not (tmp_path / "var").exists(), "nothing was created"
 
 
 def test_verify_on_an_untouched_log_exits_0_and_reports_the_event_count_and_the_matching_checkpoint(

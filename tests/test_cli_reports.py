@@ -110,7 +110,7 @@ def test_what_if_terms_come_by_name_inline_or_from_a_file(cli: Run, ledger: Ledg
     assert json.loads(cli("report", "--terms", "settlement-2023").stdout)["terms"]["what_if"]
 
 
-def test_bad_report_options_fail_with_one_line(cli: Run, tmp_path: Path) -> None:
+def test_bad_report_options_fail_with_one_line(cli: Run, ledger: Ledger, tmp_path: Path) -> None:
     # A usage error, as typer's own are: exit 2.
     assert_fails_with_one_line_reason(cli("report", "--as-of", "yesterday-ish"), "--as-of", code=2)
     assert_fails_with_one_line_reason(cli("report", "--terms", "treaty-of-1848"), "--terms", "unknown terms document", code=2)
