@@ -179,10 +179,10 @@ def _verify_bundle(directory: Path, public_key: str | None, saved: list[Path], p
     """`ledger verify DIR`: the bundle's own verify.py code, without the database or a key file."""
     try:
         pinned = base64.b64decode(public_key, validate=True) if public_key is not None else None
-        notes = [path.read_text(encoding="utf-8") for path in saved]
-        policy = policy_file.read_text(encoding="utf-8") if policy_file is not None else None
-    except (ValueError, OSError) as error:
-        fail(f"cannot use the given key or checkpoint: {error}", 2)
+    except ValueError:
+        fail("--public-key: not base64 (give the base64 Ed25519 key the ledger publishes)", 2)
+    notes = [_text_of(path, "--checkpoint") for path in saved]
+    policy = _text_of(policy_file, "--policy") if policy_file is not None else None
     try:
         _, _, size = read_log(str(directory))
         with progress_bar() as bar:
@@ -193,6 +193,18 @@ def _verify_bundle(directory: Path, public_key: str | None, saved: list[Path], p
             raise  # not witnessed as the policy demands: the error table's answer
         fail(f"NOT VERIFIED: the bundle cannot be read as a ledger bundle ({type(unreadable).__name__}: {unreadable})")
     out.print(describe(report), highlight=False)
+
+
+def _text_of(path: Path, option: str) -> str:
+    """A file given to an option, as text; or a one-line refusal naming the option and the file."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except IsADirectoryError:
+        fail(f"{option}: {path} is a directory, not a file", 2)
+    except UnicodeDecodeError:
+        fail(f"{option}: {path} is not UTF-8 text", 2)
+    except OSError as error:
+        fail(f"{option}: cannot read {path}: {error.strerror}", 2)
 
 
 @app.command()

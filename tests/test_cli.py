@@ -615,3 +615,23 @@ def test_a_malformed_or_unusable_database_url_exits_non_zero_with_a_one_line_rea
     result = misconfigured(database_url.format(tmp_path=tmp_path), COMMANDS[command])
 
     assert_fails_with_one_line_reason(result, code=None)
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (("--policy", "missing.policy"), "--policy: cannot read"),
+        (("--policy", "."), "--policy: . is a directory"),
+        (("--policy", "binary.policy"), "--policy: binary.policy is not UTF-8"),
+        (("--checkpoint", "missing.note"), "--checkpoint: cannot read"),
+        (("--public-key", "garbage!"), "--public-key: not base64"),
+    ],
+)
+def test_verify_dir_names_the_option_whose_file_or_key_it_cannot_use(
+    args: tuple[str, ...], named: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found: a missing or binary --policy file was "cannot use the given key or checkpoint"."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "binary.policy").write_bytes(b"\xff\xfe\x00")
+    result = CliRunner().invoke(app, ["verify", str(tmp_path), *args])
+    assert result.exit_code == 2 and named in result.output, result.output
