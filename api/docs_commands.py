@@ -15,13 +15,17 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 def docs(
-    check: Annotated[bool, typer.Option("--check", help="Change nothing; exit 1 if a generated section is stale.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Change nothing; exit 1 if a generated section is stale (2: not a checkout).")] = False,
     root: Annotated[
         Path, typer.Option(file_okay=False, help="The repository's checkout (README.md, docs/, examples/).")
     ] = Path("."),
 ) -> None:
     """Generate the sections of README.md, docs/ and examples/README.md that are derived from the code
-    (who may post what, the event types, the report's definitions, the obligations)."""
+    (who may post what, the event types, the report's definitions, the obligations). Exit 1: a
+    section is stale (--check); exit 2: ROOT is not the ledger's checkout."""
+    if not (root / "README.md").is_file() or not (root / "docs").is_dir():
+        err.print(f"[bold red]error:[/] {root.absolute()} is not the ledger's checkout (no README.md and docs/): give --root", highlight=False)
+        raise typer.Exit(2)
     try:
         changed = docs_generator.stale(root) if check else docs_generator.write(root)
     except (OSError, docs_generator.MissingMarkers) as error:

@@ -81,3 +81,10 @@ def test_the_openapi_schema_sends_no_reader_to_the_projects_internal_notes() -> 
 
     schema = json.dumps(create_app().openapi())
     assert "DESIGN.md" not in schema and "DOMAIN.md" not in schema
+
+
+def test_outside_a_checkout_the_check_exits_2_not_the_1_of_a_stale_section(tmp_path: Path) -> None:
+    """Found: `ledger docs --check` outside a checkout exited 1, as a stale section does, so CI could
+    not tell a misconfigured job from stale documentation."""
+    result = CliRunner().invoke(app, ["docs", "--check", "--root", str(tmp_path)])
+    assert result.exit_code == 2 and "is not the ledger's checkout" in result.output
