@@ -61,3 +61,13 @@ def test_the_offline_verifier_needs_nothing_but_the_standard_library() -> None:
                 assert node.module.removeprefix("ledger.") in own, f"{name} imports {node.module}"
         foreign = imported_top_levels(path) - sys.stdlib_module_names - {"ledger", "__future__"}
         assert not foreign, f"{name} imports {sorted(foreign)}"
+
+
+def test_no_production_module_is_over_four_hundred_lines() -> None:
+    long = {
+        str(path.relative_to(ROOT)): lines
+        for package in MAY_IMPORT
+        for path in modules_of(package)
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > 400
+    }
+    assert long == {}, "a module holds one concept and fits on a few screens (STYLE.md): split these by concept"
