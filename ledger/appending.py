@@ -37,6 +37,7 @@ from ledger.log_reader import LogReader
 from ledger.personal_data import BatchKeys, PersonalData
 from ledger.receipts import ProposedReceipt, Receipt, Warnings, proposed_receipt_of, receipt_of
 from ledger.recorders.base import LedgerRecorder, LogHead
+from ledger.recorders.rows import KnownEvent
 from ledger.recorders.case_keys import CaseKeyChanges
 
 # A writer that keeps losing races on a hot case gives up after this many tries (HTTP 503 with
@@ -125,7 +126,7 @@ class Appender:
                 return AppendResult([written[p.event_id] for p in postings], appended=len(written))
         head, known, fresh = self._read_for(postings, batch_keys)
         if not fresh:
-            return AppendResult(self._reader.receipts_at([known[p.event_id][0] for p in postings]), appended=0)
+            return AppendResult(self._reader.receipts_at([known[p.event_id].position for p in postings]), appended=0)
         self._decisions.catch_up(head)
         written = self._decide_and_save(fresh, principal, batch_keys, seen, head)
         if written is None:
@@ -148,7 +149,7 @@ class Appender:
 
     def _read_for(
         self, postings: Sequence[Posting], batch_keys: BatchKeys
-    ) -> tuple[LogHead, dict[str, tuple[int, str | None]], list[tuple[int, Posting]]]:
+    ) -> tuple[LogHead, dict[str, KnownEvent], list[tuple[int, Posting]]]:
         """The log's head, the batch's ids already in it (position, digest) and the postings still
         to decide, after refusing the batch (409) if any known id was posted with other content.
         The keys are read after the head (see BatchKeys)."""
@@ -157,7 +158,7 @@ class Appender:
         conflicts = [
             Problem(i, "event_id", "this event_id was already used for different content")
             for i, (posting, digest) in enumerate(zip(postings, batch_keys.digests, strict=True))
-            if posting.event_id in known and known[posting.event_id][1] != digest
+            if posting.event_id in known and known[posting.event_id].digest != digest
         ]
         if conflicts:
             raise BatchRejected("conflict", conflicts)
@@ -166,13 +167,13 @@ class Appender:
     def _result(
         self,
         postings: Sequence[Posting],
-        known: dict[str, tuple[int, str | None]],
+        known: dict[str, KnownEvent],
         new: Mapping[str, Receipt | ProposedReceipt],
         dry_run: bool = False,
     ) -> AppendResult:
         """The batch's receipts in its order: `new` for the events decided now, the original ones
         for those already in the log."""
-        replayed = self._reader.receipts_at([known[p.event_id][0] for p in postings if p.event_id in known])
+        replayed = self._reader.receipts_at([known[p.event_id].position for p in postings if p.event_id in known])
         old = {receipt.event_id: receipt for receipt in replayed}
         return AppendResult([new.get(p.event_id) or old[p.event_id] for p in postings], len(new), dry_run)
 

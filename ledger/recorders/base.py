@@ -22,7 +22,7 @@ from ledger.recorders.session_records import SessionRecords
 from ledger.recorders.verification_records import VerificationRecords
 from ledger.recorders.case_keys import NO_KEY_CHANGES, CaseKeyChanges, CaseKeyTable
 from ledger.recorders.checkpoint_records import CheckpointRecords
-from ledger.recorders.rows import LeanRow, LoggedEvent, LogHead
+from ledger.recorders.rows import KnownEvent, LeanRow, LoggedEvent, LogHead
 from ledger.recorders.stream_records import StreamQueries
 
 
@@ -166,11 +166,11 @@ class LedgerRecorder(
         )
         return [bytes(row["leaf_hash"]) for row in rows]
 
-    def known_event_ids(self, event_ids: Sequence[str]) -> dict[str, tuple[int, str | None]]:
-        """event_id → (position, request digest) for the ids already in the log."""
+    def known_event_ids(self, event_ids: Sequence[str]) -> dict[str, KnownEvent]:
+        """event_id → where it is and the digest of its request, for the ids already in the log."""
         return self.head_and_known_event_ids(event_ids)[1]
 
-    def head_and_known_event_ids(self, event_ids: Sequence[str]) -> tuple[LogHead, dict[str, tuple[int, str | None]]]:
+    def head_and_known_event_ids(self, event_ids: Sequence[str]) -> tuple[LogHead, dict[str, KnownEvent]]:
         """The log's head, and known_event_ids(event_ids), from one snapshot in one statement: the
         write path needs both before every batch, and on PostgreSQL each statement is a round trip."""
         # One row for the head (its event_id is NULL: only leaves with an event_id match the IN
@@ -183,12 +183,12 @@ class LedgerRecorder(
         if event_ids:
             sql += " UNION ALL SELECT event_id, position, request_digest FROM {leaves} WHERE event_id IN ({marks})"
         head = LogHead(0, None)
-        known: dict[str, tuple[int, str | None]] = {}
+        known: dict[str, KnownEvent] = {}
         for row in self._rows(sql, list(event_ids), marks=len(event_ids)):
             if row["event_id"] is None:
                 head = LogHead(int(row["position"] or 0), row["detail"])
             else:
-                known[row["event_id"]] = (int(row["position"]), row["detail"])
+                known[row["event_id"]] = KnownEvent(int(row["position"]), row["detail"])
         return head, known
 
     # What a LoggedEvent is read from: the columns, and the tables they come from.

@@ -45,6 +45,14 @@ class LogHead:
     recorded_at: str | None
 
 
+class KnownEvent(NamedTuple):
+    """An event id already in the log: where, and the digest of the request that posted it (None:
+    posted by the ledger itself), which a retry's digest must match."""
+
+    position: int
+    digest: str | None
+
+
 @dataclass(frozen=True, slots=True)
 class StreamPage:
     """Part of one stream, read at one moment (see LedgerRecorder.stream_page)."""
