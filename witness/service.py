@@ -11,8 +11,12 @@ and cosign it; or refuse with the status code the specification gives for each f
 | same size as the latest cosigned, another root hash (a fork)   | 409    |
 | the consistency proof does not verify                          | 422    |
 
-A validly signed checkpoint that contradicts the recorded one (a fork, or a proof that does not
-lead from the recorded root to it) is kept as evidence: both notes, the old size and the proof.
+Only what the log's key signed is evidence against the log: a fork is two checkpoints it signed
+at one tree size with two root hashes, and both are kept (the one cosigned before and the one
+refused, with the log's signatures only), once per refused checkpoint and at most
+MAX_EVIDENCE_PER_LOG per log. A consistency proof that does not verify is not evidence: the
+request carries no authentication (tlog-witness), and anyone can send the log's public checkpoint
+with a made-up proof; it gets 422 and nothing is kept.
 """
 
 from __future__ import annotations
@@ -103,6 +107,17 @@ def _parse(body: bytes) -> _Request:
     return _Request(int(match.group(1)), proof, proof_lines, rest)
 
 
+def _log_signatures(note: str, log: VerifierKey) -> str:
+    """The note's signature lines by the log's key (signed_by_log verified them): the others are
+    anyone's to add, and are not evidence."""
+    _, signatures = checkpoint_body(note)
+    return "".join(
+        f"\u2014 {name} {base64.b64encode(kid + signature).decode()}\n"
+        for name, kid, signature in signatures
+        if name == log.name and kid == log.key_id
+    )
+
+
 class Witness:
     def __init__(
         self, cosigner: Cosigner, logs: dict[str, VerifierKey], state: WitnessState, clock: Callable[[], float] = time.time
@@ -137,7 +152,10 @@ class Witness:
             if request.old_size != current:
                 raise _Refused(409, f"{current}\n", SIZE_CONTENT_TYPE)
             if state.latest is not None and checkpoint.tree_size == current and checkpoint.root_hash != state.latest.root_hash:
-                state.keep_evidence("same tree size, another root hash", request.note, request.old_size, request.proof_lines)
+                state.keep_evidence(
+                    "same tree size, another root hash", checkpoint.text, _log_signatures(request.note, log),
+                    request.old_size, request.proof_lines,
+                )
                 raise _Refused(409, f"a different checkpoint at tree size {current} was cosigned: fork recorded", keep=True)
             old_root = state.latest.root_hash if state.latest else b""
             if request.old_size == 0:
@@ -146,12 +164,7 @@ class Witness:
                 consistent = verify_consistency(
                     request.old_size, checkpoint.tree_size, old_root, checkpoint.root_hash, request.proof
                 )
-            if not consistent:
-                if state.latest is not None:
-                    state.keep_evidence(
-                        f"the consistency proof from {request.old_size} does not verify",
-                        request.note, request.old_size, request.proof_lines,
-                    )
-                raise _Refused(422, f"the consistency proof from tree size {request.old_size} does not verify", keep=True)
+            if not consistent:  # anyone can write a bad proof: not evidence against the log
+                raise _Refused(422, f"the consistency proof from tree size {request.old_size} does not verify")
             state.record(checkpoint.tree_size, checkpoint.root_hash, request.note)
             return Answer(200, self.cosigner.cosign(checkpoint.text, int(self._clock())))
