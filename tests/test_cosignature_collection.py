@@ -117,11 +117,16 @@ def test_witness_mode_gives_a_proof_only_at_a_checkpoint_with_the_quorum_and_nam
     assert check_cosignature(ok.json()["checkpoint"], witness.cosigner.key, ed25519_verifies).status == "valid"
     short = client.get(url, params={"position": 1, "tree_size": size, "witness": [aclu, oig]}, headers=auditor)
     assert short.status_code == 409
-    assert "missing: witness.test/oig" in short.json()["detail"]
+    assert "missing: witness.test/oig" in short.json()["detail"] and short.json()["errors"][0]["field"] == "witness"
     consistency = client.get("/v1/proofs/consistency", params={"first": 1, "second": size, "witness": aclu}, headers=auditor)
     assert consistency.status_code == 200 and consistency.json()["checkpoint"]
     unsigned = client.get(url, params={"position": 1, "tree_size": 1, "witness": aclu}, headers=auditor)
     assert unsigned.status_code == 409 and "no signed checkpoint at tree size 1" in unsigned.json()["detail"]
+    assert unsigned.json()["errors"] == [{"index": None, "field": "tree_size", "message": unsigned.json()["detail"]}]
+    unsigned_second = client.get("/v1/proofs/consistency", params={"first": 1, "second": 1, "witness": aclu}, headers=auditor)
+    assert unsigned_second.status_code == 409 and unsigned_second.json()["errors"][0]["field"] == "second"
+    unpublished = client.get("/v1/checkpoint", params={"tree_size": size + 1000}, headers=auditor)
+    assert unpublished.status_code == 404 and unpublished.json()["errors"][0]["field"] == "tree_size"
     bad = client.get(url, params={"position": 1, "tree_size": size, "witness": "nonsense"}, headers=auditor)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "witness"
 
