@@ -167,9 +167,25 @@ def test_a_witness_down_is_retried_shown_in_healthz_and_metrics_and_the_ledger_s
         ("{key}", "expected `<verifier key> <URL>`"),
         ("{key} ftp://w", "is not http"),
         ("{key} http://a;{key} http://b", "listed twice"),
+        ("{key} http://127.0.0.1:99999", "invalid host or port"),
+        ("{key} http://127.0.0.1:0", "invalid host or port"),
+        ("{key} http://w:port", "invalid host or port"),
+        ("{key} http://[not-an-ip]/", "invalid host or port"),
+        ("{key} http://w%2fx/", "invalid host or port"),
+        ("{key} http://user:secret@w", "user info"),
+        ("{key} http://w/?token=1", "query or fragment"),
+        ("{key} http://w/#part", "query or fragment"),
     ],
 )
 def test_ledger_witnesses_is_refused_saying_what_is_wrong(text: str, reason: str) -> None:
     key = str(Cosigner(Ed25519PrivateKey.generate(), "w.test/w").key)
-    with pytest.raises(ValueError, match=reason):
+    with pytest.raises(ValueError, match=reason) as refused:
         parse_witnesses(text.format(key=key))
+    assert "secret" not in str(refused.value)
+
+
+def test_ledger_witnesses_takes_host_names_ip_addresses_ports_and_paths() -> None:
+    urls = ["https://witness.aclu.example/ms-l/", "http://127.0.0.1:8100", "http://[::1]:8100/w", "http://witness_1:65535"]
+    keys = [str(Cosigner(Ed25519PrivateKey.generate(), f"w.test/w{i}").key) for i in range(len(urls))]
+    endpoints = parse_witnesses(";".join(f"{key} {url}" for key, url in zip(keys, urls)))
+    assert [e.url for e in endpoints] == ["https://witness.aclu.example/ms-l", "http://127.0.0.1:8100", "http://[::1]:8100/w", "http://witness_1:65535"]
