@@ -56,6 +56,15 @@ _UNPARSABLE = {
 }
 
 
+class FieldRefused(HTTPException):
+    """A refusal other than invalid input (a 404, a 409) that one query parameter's value caused:
+    the problem names that parameter in `errors`, as a 422 does, so a client can tell which."""
+
+    def __init__(self, status: int, field: str, message: str) -> None:
+        super().__init__(status, message)
+        self.errors = [{"index": None, "field": field, "message": message}]
+
+
 def problem_type(status: int) -> str:
     """The `type` of a problem answered with `status` (a status the table lacks: `http-<status>`)."""
     name, _ = PROBLEM_TYPES.get(status, (f"http-{status}", ""))
@@ -138,7 +147,7 @@ def install(app: FastAPI) -> None:
         detail = str(error.detail)
         if error.status_code == 400:
             detail = refused_write(request.scope, _UNPARSABLE.get(type(error.__cause__), detail))
-        return problem(error.status_code, detail, headers=error.headers)
+        return problem(error.status_code, detail, getattr(error, "errors", None), headers=error.headers)
 
     @app.exception_handler(LedgerError)
     async def answered(request: Request, error: LedgerError) -> JSONResponse:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import http.client
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,6 +43,7 @@ SIZE_CONTENT_TYPE = "text/x.tlog.size"
 REQUEST_TIMEOUT_SECONDS = 10.0
 FIRST_RETRY_SECONDS = 1.0
 MAX_RETRY_SECONDS = 300.0
+_HOST = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?")  # host names and IPv4 addresses (urlsplit lowercases)
 MAX_CONFLICTS = 3  # 409 answers followed in a row before waiting: the witness keeps moving
 
 
@@ -72,13 +74,34 @@ def parse_witnesses(text: str) -> list[WitnessEndpoint]:
             key = parse_verifier_key(words[0], COSIGNATURE_ED25519)
         except VerifierKeyError as error:
             raise WitnessConfigError(f"LEDGER_WITNESSES: {error}") from None
-        url = urlsplit(words[1])
-        if url.scheme not in ("http", "https") or not url.hostname:
-            raise WitnessConfigError(f"LEDGER_WITNESSES: witness {key.name}'s URL {words[1]!r} is not http(s)://host/…")
+        _check_url(key.name, words[1])
         if any(other.key.name == key.name for other in endpoints):
             raise WitnessConfigError(f"LEDGER_WITNESSES: witness {key.name} is listed twice")
         endpoints.append(WitnessEndpoint(key, words[1].rstrip("/")))
     return endpoints
+
+
+def _check_url(name: str, text: str) -> None:
+    """A witness's submission prefix: http(s), a host name or IP address, a port in 1..65535 if
+    given, a path; no user info (a password would show in /healthz and /metrics, and the collector
+    sends none) and no query or fragment (the collector drops them). The refusal never repeats a
+    URL that carries user info."""
+    shown = "(not shown: it has user info)" if "@" in text else repr(text)
+    try:
+        url = urlsplit(text)
+        port = url.port
+    except ValueError:  # a port out of range or not a number, a bracketed host not an IP address
+        raise WitnessConfigError(f"LEDGER_WITNESSES: witness {name}'s URL {shown} has an invalid host or port (1..65535)") from None
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise WitnessConfigError(f"LEDGER_WITNESSES: witness {name}'s URL {shown} is not http(s)://host/…")
+    if "@" in url.netloc:
+        raise WitnessConfigError(f"LEDGER_WITNESSES: witness {name}'s URL {shown}: user info (user:password@) is not allowed")
+    if "?" in text or "#" in text:
+        raise WitnessConfigError(f"LEDGER_WITNESSES: witness {name}'s URL {shown} has a query or fragment, which are not sent")
+    if port == 0:
+        raise WitnessConfigError(f"LEDGER_WITNESSES: witness {name}'s URL {shown} has an invalid host or port (1..65535)")
+    if not _HOST.fullmatch(url.hostname) and not url.netloc.startswith("["):  # [IPv6] urlsplit checked
+        raise WitnessConfigError(f"LEDGER_WITNESSES: witness {name}'s URL {shown} has an invalid host or port (1..65535)")
 
 
 @dataclass

@@ -117,11 +117,16 @@ def test_witness_mode_gives_a_proof_only_at_a_checkpoint_with_the_quorum_and_nam
     assert check_cosignature(ok.json()["checkpoint"], witness.cosigner.key, ed25519_verifies).status == "valid"
     short = client.get(url, params={"position": 1, "tree_size": size, "witness": [aclu, oig]}, headers=auditor)
     assert short.status_code == 409
-    assert "missing: witness.test/oig" in short.json()["detail"]
+    assert "missing: witness.test/oig" in short.json()["detail"] and short.json()["errors"][0]["field"] == "witness"
     consistency = client.get("/v1/proofs/consistency", params={"first": 1, "second": size, "witness": aclu}, headers=auditor)
     assert consistency.status_code == 200 and consistency.json()["checkpoint"]
     unsigned = client.get(url, params={"position": 1, "tree_size": 1, "witness": aclu}, headers=auditor)
     assert unsigned.status_code == 409 and "no signed checkpoint at tree size 1" in unsigned.json()["detail"]
+    assert unsigned.json()["errors"] == [{"index": None, "field": "tree_size", "message": unsigned.json()["detail"]}]
+    unsigned_second = client.get("/v1/proofs/consistency", params={"first": 1, "second": 1, "witness": aclu}, headers=auditor)
+    assert unsigned_second.status_code == 409 and unsigned_second.json()["errors"][0]["field"] == "second"
+    unpublished = client.get("/v1/checkpoint", params={"tree_size": size + 1000}, headers=auditor)
+    assert unpublished.status_code == 404 and unpublished.json()["errors"][0]["field"] == "tree_size"
     bad = client.get(url, params={"position": 1, "tree_size": size, "witness": "nonsense"}, headers=auditor)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "witness"
 
@@ -162,9 +167,25 @@ def test_a_witness_down_is_retried_shown_in_healthz_and_metrics_and_the_ledger_s
         ("{key}", "expected `<verifier key> <URL>`"),
         ("{key} ftp://w", "is not http"),
         ("{key} http://a;{key} http://b", "listed twice"),
+        ("{key} http://127.0.0.1:99999", "invalid host or port"),
+        ("{key} http://127.0.0.1:0", "invalid host or port"),
+        ("{key} http://w:port", "invalid host or port"),
+        ("{key} http://[not-an-ip]/", "invalid host or port"),
+        ("{key} http://w%2fx/", "invalid host or port"),
+        ("{key} http://user:secret@w", "user info"),
+        ("{key} http://w/?token=1", "query or fragment"),
+        ("{key} http://w/#part", "query or fragment"),
     ],
 )
 def test_ledger_witnesses_is_refused_saying_what_is_wrong(text: str, reason: str) -> None:
     key = str(Cosigner(Ed25519PrivateKey.generate(), "w.test/w").key)
-    with pytest.raises(ValueError, match=reason):
+    with pytest.raises(ValueError, match=reason) as refused:
         parse_witnesses(text.format(key=key))
+    assert "secret" not in str(refused.value)
+
+
+def test_ledger_witnesses_takes_host_names_ip_addresses_ports_and_paths() -> None:
+    urls = ["https://witness.aclu.example/ms-l/", "http://127.0.0.1:8100", "http://[::1]:8100/w", "http://witness_1:65535"]
+    keys = [str(Cosigner(Ed25519PrivateKey.generate(), f"w.test/w{i}").key) for i in range(len(urls))]
+    endpoints = parse_witnesses(";".join(f"{key} {url}" for key, url in zip(keys, urls)))
+    assert [e.url for e in endpoints] == ["https://witness.aclu.example/ms-l", "http://127.0.0.1:8100", "http://[::1]:8100/w", "http://witness_1:65535"]

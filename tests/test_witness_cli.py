@@ -65,3 +65,19 @@ def test_ledger_serve_refuses_bad_ledger_witnesses_with_a_one_line_reason(tmp_pa
     monkeypatch.setenv("LEDGER_DATABASE_URL", f"sqlite:///{tmp_path}/ledger.db")
     monkeypatch.setenv("LEDGER_WITNESSES", "not-a-key http://127.0.0.1:1")
     assert_fails_with_one_line_reason(runner.invoke(app, ["serve", "--port", "1"]), "LEDGER_WITNESSES", code=2)
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [("http://127.0.0.1:99999", "invalid host or port"), ("http://user:secret@127.0.0.1:8100", "user info")],
+    ids=["port-out-of-range", "user-info"],
+)
+def test_ledger_serve_refuses_a_witness_url_it_could_not_use_or_would_show_before_serving(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, reason: str
+) -> None:
+    """One line, exit 2, no banner and no traceback; a password given is never repeated."""
+    key = str(Cosigner(Ed25519PrivateKey.generate(), "w.test/w").key)
+    monkeypatch.setenv("LEDGER_DATABASE_URL", f"sqlite:///{tmp_path}/ledger.db")
+    monkeypatch.setenv("LEDGER_WITNESSES", f"{key} {url}")
+    line = assert_fails_with_one_line_reason(runner.invoke(app, ["serve", "--port", "1"]), "LEDGER_WITNESSES", reason, code=2)
+    assert "secret" not in line

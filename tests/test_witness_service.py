@@ -12,14 +12,16 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from api.cli import app
 from ledger.checkpoints import ed25519_verifies
-from ledger.cosignatures import check_cosignature, checkpoint_body
+from ledger.cosignatures import check_cosignature, checkpoint_body, signed_by_log
 from ledger.vkeys import parse_verifier_key
 from tests.witness_logs import ToyLog
 from witness.app import create_witness_app
 from witness.service import Cosigner, Witness
-from witness.state import WitnessState
+from witness.state import MAX_EVIDENCE_PER_LOG, WitnessState
 
 
 @pytest.fixture
@@ -133,8 +135,71 @@ def test_a_split_view_is_refused_and_both_checkpoints_are_kept_as_evidence(log: 
     other.grow(2, tag="other")
     assert witness.add_checkpoint(other.request(5)).status == 422  # other's proof does not lead from the root held
     evidence = witness.state.evidence()
-    assert [e.reason for e in evidence] == ["same tree size, another root hash", "the consistency proof from 5 does not verify"]
-    assert all(checkpoint_body(e.recorded_note)[0].root_hash != checkpoint_body(e.submitted_note)[0].root_hash for e in evidence)
+    assert [e.reason for e in evidence] == [
+        "same tree size, another root hash",
+        "unproven: a larger checkpoint the log signed, whose consistency proof does not verify",
+    ]
+    assert checkpoint_body(evidence[0].recorded_note)[0].root_hash == log_root(log, 5)
+    assert checkpoint_body(evidence[0].submitted_note)[0].root_hash == log_root(other, 5)
+    assert signed_by_log(evidence[0].submitted_note, parse_verifier_key(log.vkey), ed25519_verifies)
+    assert recorded(witness) == 5
+
+
+def log_root(log: ToyLog, size: int) -> bytes:
+    return checkpoint_body(log.note(size))[0].root_hash
+
+
+def test_a_bad_proof_with_the_checkpoint_held_is_a_422_and_never_evidence(log: ToyLog, witness: Witness, tmp_path: Path) -> None:
+    """Found: anyone could send the checkpoint the witness held with a made-up proof and have it
+    kept as "evidence of a fork". The held checkpoint sent again says nothing of the log: nothing is
+    kept however often it comes, and the log is cosigned on as before."""
+    size = 5
+    assert witness.add_checkpoint(log.request(0)).status == 200
+    log.grow(4)
+    for _ in range(3):
+        assert witness.add_checkpoint(log.request(5, size=size, proof=[bytes(32)])).status == 422
+    assert witness.state.evidence() == []
+    assert witness.add_checkpoint(log.request(5)).status == 200
+    shown = CliRunner().invoke(app, ["witness", "status", "--state-file", str(witness.state.path)])
+    assert shown.exit_code == 0 and "no fork or inconsistency recorded" in shown.stdout
+
+
+def test_a_larger_signed_checkpoint_with_a_bad_proof_is_kept_once_as_unproven_never_as_a_fork(log: ToyLog, witness: Witness) -> None:
+    """A split view with a longer history looks, to a witness, like the log's next checkpoint with a
+    proof that fails: it cannot tell them apart, so it keeps the checkpoint once, as unproven, for an
+    auditor to settle with a proof from the log; the log is cosigned on as before."""
+    assert witness.add_checkpoint(log.request(0)).status == 200
+    log.grow(4)
+    for _ in range(3):
+        assert witness.add_checkpoint(log.request(5, size=9, proof=[bytes(32)])).status == 422
+    [kept] = witness.state.evidence()
+    assert kept.reason.startswith("unproven:")
+    assert witness.add_checkpoint(log.request(5)).status == 200
+    shown = CliRunner().invoke(app, ["witness", "status", "--state-file", str(witness.state.path)])
+    assert "unproven: a larger checkpoint the log signed" in shown.stdout
+
+
+def test_a_fork_is_kept_once_however_often_it_is_sent_and_whatever_signatures_others_add(log: ToyLog, witness: Witness) -> None:
+    assert witness.add_checkpoint(log.request(0)).status == 200
+    other = ToyLog(log.signer)
+    other.grow(5, tag="other")
+    fork = other.request(5, proof=[])
+    stranger = "\u2014 stranger.test/x " + base64.b64encode(bytes(68)).decode() + "\n"
+    for body in (fork, fork, fork + stranger.encode()):
+        assert witness.add_checkpoint(body).status == 409
+    [kept] = witness.state.evidence()
+    assert "stranger.test" not in kept.submitted_note
+    assert kept.submitted_note == other.note(5)
+
+
+def test_the_evidence_kept_for_a_log_is_capped(log: ToyLog, witness: Witness) -> None:
+    """A log that signs fork after fork proves it with the first; the rest cannot fill the disk."""
+    assert witness.add_checkpoint(log.request(0)).status == 200
+    for fork in range(MAX_EVIDENCE_PER_LOG + 3):
+        other = ToyLog(log.signer)
+        other.grow(5, tag=f"fork{fork}-")
+        assert witness.add_checkpoint(other.request(5, proof=[])).status == 409
+    assert len(witness.state.evidence()) == MAX_EVIDENCE_PER_LOG
     assert recorded(witness) == 5
 
 

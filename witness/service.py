@@ -11,8 +11,13 @@ and cosign it; or refuse with the status code the specification gives for each f
 | same size as the latest cosigned, another root hash (a fork)   | 409    |
 | the consistency proof does not verify                          | 422    |
 
-A validly signed checkpoint that contradicts the recorded one (a fork, or a proof that does not
-lead from the recorded root to it) is kept as evidence: both notes, the old size and the proof.
+Only what the log's key signed is evidence against the log: a fork is two checkpoints it signed
+at one tree size with two root hashes, and both are kept (the one cosigned before and the one
+refused, with the log's signatures only), once per refused checkpoint and at most
+MAX_EVIDENCE_PER_LOG per log. A consistency proof that does not verify is not evidence by itself: the
+request carries no authentication (tlog-witness), and anyone can send the log's public checkpoint
+with a made-up proof; it gets 422, and is kept (once, as unproven) only if it is a larger checkpoint
+the log signed: a split view the witness cannot prove, for an auditor to settle with the log's proof.
 """
 
 from __future__ import annotations
@@ -103,6 +108,17 @@ def _parse(body: bytes) -> _Request:
     return _Request(int(match.group(1)), proof, proof_lines, rest)
 
 
+def _log_signatures(note: str, log: VerifierKey) -> str:
+    """The note's signature lines by the log's key (signed_by_log verified them): the others are
+    anyone's to add, and are not evidence."""
+    _, signatures = checkpoint_body(note)
+    return "".join(
+        f"\u2014 {name} {base64.b64encode(kid + signature).decode()}\n"
+        for name, kid, signature in signatures
+        if name == log.name and kid == log.key_id
+    )
+
+
 class Witness:
     def __init__(
         self, cosigner: Cosigner, logs: dict[str, VerifierKey], state: WitnessState, clock: Callable[[], float] = time.time
@@ -137,7 +153,10 @@ class Witness:
             if request.old_size != current:
                 raise _Refused(409, f"{current}\n", SIZE_CONTENT_TYPE)
             if state.latest is not None and checkpoint.tree_size == current and checkpoint.root_hash != state.latest.root_hash:
-                state.keep_evidence("same tree size, another root hash", request.note, request.old_size, request.proof_lines)
+                state.keep_evidence(
+                    "same tree size, another root hash", checkpoint.text, _log_signatures(request.note, log),
+                    request.old_size, request.proof_lines,
+                )
                 raise _Refused(409, f"a different checkpoint at tree size {current} was cosigned: fork recorded", keep=True)
             old_root = state.latest.root_hash if state.latest else b""
             if request.old_size == 0:
@@ -147,11 +166,15 @@ class Witness:
                     request.old_size, checkpoint.tree_size, old_root, checkpoint.root_hash, request.proof
                 )
             if not consistent:
-                if state.latest is not None:
-                    state.keep_evidence(
-                        f"the consistency proof from {request.old_size} does not verify",
-                        request.note, request.old_size, request.proof_lines,
-                    )
-                raise _Refused(422, f"the consistency proof from tree size {request.old_size} does not verify", keep=True)
+                # Anyone can write a bad proof, so a bad proof alone proves nothing: the checkpoint it
+                # came with is kept only if the log signed it, it is larger than the one held (the held
+                # one sent again is no news), and it is not kept already; as unproven, for an auditor
+                # to settle with a proof from the log (a split view shows as a root the log cannot prove
+                # consistent).
+                kept = state.latest is not None and checkpoint.tree_size > current and state.keep_evidence(
+                    "unproven: a larger checkpoint the log signed, whose consistency proof does not verify",
+                    checkpoint.text, _log_signatures(request.note, log), request.old_size, request.proof_lines,
+                )
+                raise _Refused(422, f"the consistency proof from tree size {request.old_size} does not verify", keep=kept)
             state.record(checkpoint.tree_size, checkpoint.root_hash, request.note)
             return Answer(200, self.cosigner.cosign(checkpoint.text, int(self._clock())))

@@ -9,8 +9,9 @@ c2sp.org/tlog-witness (a smaller checkpoint recorded after a larger one) cannot 
 | table    | holds                                                                               |
 |----------|-------------------------------------------------------------------------------------|
 | logs     | per origin: tree size, root hash and note of the latest cosigned checkpoint         |
-| evidence | a validly signed checkpoint inconsistent with the one recorded: both notes, the     |
-|          | old size and proof it came with, why it was refused, when                           |
+| evidence | a checkpoint the log signed at the tree size recorded with another root hash (a     |
+|          | fork): both notes, the old size and proof it came with, why it was refused, when;   |
+|          | each refused checkpoint once, at most MAX_EVIDENCE_PER_LOG per log                   |
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+
+MAX_EVIDENCE_PER_LOG = 16  # forks kept per log; the first proves it, the rest are its extent
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS logs ("
@@ -77,13 +80,22 @@ class LogState:
             (self.origin, tree_size, root_hash, note, _now()),
         )
 
-    def keep_evidence(self, reason: str, submitted_note: str, old_size: int, proof: list[str]) -> None:
+    def keep_evidence(self, reason: str, checkpoint_text: str, log_signatures: str, old_size: int, proof: list[str]) -> bool:
+        """Keeps the refused checkpoint (its text and the log's signatures) beside the one
+        recorded; False, keeping nothing, if that checkpoint is kept already or the log has
+        MAX_EVIDENCE_PER_LOG already (one is proof enough; more must not fill the disk)."""
         assert self.latest is not None
+        kept = self._cursor.execute(
+            "SELECT submitted_note FROM evidence WHERE origin = ?", (self.origin,)
+        ).fetchall()
+        if len(kept) >= MAX_EVIDENCE_PER_LOG or any(note.startswith(checkpoint_text + "\n") for (note,) in kept):
+            return False
         self._cursor.execute(
             "INSERT INTO evidence (origin, reason, recorded_note, submitted_note, old_size, proof, detected_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (self.origin, reason, self.latest.note, submitted_note, old_size, "\n".join(proof), _now()),
+            (self.origin, reason, self.latest.note, checkpoint_text + "\n" + log_signatures, old_size, "\n".join(proof), _now()),
         )
+        return True
 
 
 class WitnessState:

@@ -5,10 +5,11 @@ at a checkpoint that many of those witnesses cosigned (the client mode of c2sp.o
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 
 from api.deps import AuditorDep, LedgerDep, PrincipalDep
+from api.problems import FieldRefused
 from api.schemas import NOT_FOUND, NOT_WITNESSED, PROBLEMS, AccessLogPage, Checkpoint, ConsistencyProof, InclusionProof, LogPage
 from ledger.application import Ledger
 from ledger.checkpoints import ed25519_verifies
@@ -67,7 +68,7 @@ def get_checkpoint(
     """The latest signed checkpoint (the current tree head is signed if the log has grown)."""
     checkpoint = ledger.signed_heads.latest() if tree_size is None else ledger.signed_heads.at(tree_size)
     if checkpoint is None:
-        raise HTTPException(404, f"no checkpoint was published at tree size {tree_size}")
+        raise FieldRefused(404, "tree_size", f"no checkpoint was published at tree size {tree_size}")
     public_key = ledger.signed_heads.public_key
     assert public_key is not None  # a checkpoint was signed with it
     origin = request.app.state.settings.origin
@@ -97,8 +98,9 @@ WitnessKeys = Annotated[
 Quorum = Annotated[int | None, Query(ge=1, le=256, description="Witness mode: how many of the `witness` keys must have cosigned (default: all).")]
 
 
-def _witnessed(ledger: Ledger, tree_size: int, witness: list[str] | None, quorum: int | None) -> str | None:
-    """The cosigned note at `tree_size` if it meets the quorum (None without witness mode)."""
+def _witnessed(ledger: Ledger, size_field: str, tree_size: int, witness: list[str] | None, quorum: int | None) -> str | None:
+    """The cosigned note at `tree_size` (the query parameter `size_field`) if it meets the quorum
+    (None without witness mode)."""
     if not witness:
         if quorum is not None:
             raise _invalid("quorum", "needs the witnesses' keys in `witness`")
@@ -115,12 +117,12 @@ def _witnessed(ledger: Ledger, tree_size: int, witness: list[str] | None, quorum
         raise _invalid("quorum", f"must be at most the {len(keys)} witnesses given")
     found = ledger.signed_heads.at(tree_size)
     if found is None:
-        raise HTTPException(409, f"no signed checkpoint at tree size {tree_size}: witnesses cosign checkpoints (GET /v1/checkpoint)")
+        raise FieldRefused(409, size_field, f"no signed checkpoint at tree size {tree_size}: witnesses cosign checkpoints (GET /v1/checkpoint)")
     note, _ = ledger.signed_heads.cosigned(found)
     try:
         enforce(quorum_of(keys, len(keys) if quorum is None else quorum), note, ed25519_verifies)
     except PolicyError as error:
-        raise HTTPException(409, str(error)) from None
+        raise FieldRefused(409, "witness", str(error)) from None
     return note
 
 
@@ -139,7 +141,7 @@ def get_inclusion_proof(
         raise _invalid("tree_size", f"the log has {size} entries")
     if position > tree_size:
         raise _invalid("position", f"must be at most tree_size ({tree_size})")
-    checkpoint = _witnessed(ledger, tree_size, witness, quorum)
+    checkpoint = _witnessed(ledger, "tree_size", tree_size, witness, quorum)
     return {
         "checkpoint": checkpoint,
         "position": position,
@@ -165,7 +167,7 @@ def get_consistency_proof(
         raise _invalid("second", f"the log has {size} entries")
     if first > second:
         raise _invalid("first", f"must be at most second ({second})")
-    checkpoint = _witnessed(ledger, second, witness, quorum)
+    checkpoint = _witnessed(ledger, "second", second, witness, quorum)
     return {
         "checkpoint": checkpoint,
         "first": first,
