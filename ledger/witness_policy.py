@@ -60,6 +60,7 @@ def parse_policy(text: str, need_quorum: bool = True) -> WitnessPolicy:
     """The policy `text` defines; a witness's configuration (only `log` lines) passes need_quorum=False."""
     policy = WitnessPolicy()
     defined: set[str] = set()
+    member_of: dict[str, str] = {}  # each name a group lists: which group
     for number, raw in enumerate(text.split("\n"), start=1):
         if any(ord(c) < 0x20 and c != "\t" or ord(c) == 0x7F for c in raw):
             raise PolicyError(f"line {number}: control characters other than tab are not allowed")
@@ -93,6 +94,14 @@ def parse_policy(text: str, need_quorum: bool = True) -> WitnessPolicy:
                 raise PolicyError(f"line {number}: group {name} names {', '.join(unknown)}, not defined on an earlier line")
             if len(set(members)) != len(members):
                 raise PolicyError(f"line {number}: group {name} lists a member twice")
+            # c2sp.org/tlog-policy: each name may be a group member at most once, so that no witness
+            # counts towards the quorum twice (through two groups nesting it).
+            again = [m for m in members if m in member_of]
+            if again:
+                raise PolicyError(
+                    f"line {number}: group {name} lists {', '.join(again)}, already a member of group {member_of[again[0]]}"
+                )
+            member_of.update({m: name for m in members})
             k = {"all": len(members), "any": 1}.get(threshold)
             if k is None:
                 if not threshold.isdigit() or threshold != str(int(threshold)) or not 1 <= int(threshold) <= len(members):

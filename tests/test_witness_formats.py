@@ -138,6 +138,8 @@ def test_the_specifications_example_policy_structure_parses_with_groups_of_group
         ("witness a {k}\n", "no quorum line"),
         ("witness a {k}\nquorum a\nquorum a\n", "second quorum"),
         ("witness a {k}\ngroup g any a a\nquorum g\n", "member twice"),
+        # Found: `a` counted twice towards a 2-of quorum through two groups nesting it.
+        ("witness a {k}\ngroup g1 any a\ngroup g2 any a\ngroup q 2 g1 g2\nquorum q\n", "already a member of group g1"),
         ("frobnicate\nquorum none\n", "line 1"),
     ],
 )
