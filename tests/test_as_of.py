@@ -210,6 +210,6 @@ def test_the_downloads_and_the_dashboard_refuse_a_date_after_today_with_422(clie
     assert dashboard.status_code == 422 and "cannot be after today" in dashboard.text
 
 
-def test_the_cli_refuses_an_as_of_beyond_the_log_with_exit_2_and_one_line(cli: Run) -> None:
+def test_the_cli_refuses_an_as_of_beyond_the_log_with_exit_2_and_one_line(cli: Run, ledger: Ledger) -> None:
     for as_of in (TOMORROW, SOON, "999999"):
         assert_fails_with_one_line_reason(cli("report", "--as-of", as_of), "--as-of", "the latest point that can be reported", code=2)

@@ -205,7 +205,9 @@ def test_forgetting_a_family_redacts_its_personal_data_everywhere_and_changes_no
     assert "+502 5555 0142" in history_text(client, tokens, "FRTF-1")
 
 
-def test_forget_fails_with_one_line_for_an_unknown_case(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_forget_fails_with_one_line_for_an_unknown_case(
+    database_url: str, ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
     monkeypatch.setenv("LEDGER_SIGNING_KEY_FILE", str(tmp_path / "signing-key.pem"))
     result = CliRunner().invoke(app, ["forget", "FRTF-404", "--reason", "test"])
