@@ -26,6 +26,7 @@ NotPermitted, conflict as CaseConflict, invalid as InvalidReference.
 from dataclasses import dataclass
 
 from domain.errors import (
+    BatchRejected,
     CaseConflict,
     ConfigurationError,
     ExportError,
@@ -37,7 +38,6 @@ from domain.errors import (
     Refusal,
     Unavailable,
 )
-from ledger.append_outcomes import BatchRejected
 from ledger.bundle_format import Tampered
 from ledger.merkle import ProofError
 from ledger.signed_notes import CheckpointError

@@ -22,8 +22,8 @@ from api.command_line import (
 )
 from api.settings import Settings
 from domain.envelope import Posting
+from domain.errors import BatchRejected
 from domain.organizations import Role
-from ledger.append_outcomes import BatchRejected
 from ledger.bundle_verifier import describe, read_log, verify_bundle
 from ledger.erasure import FORGET_WAIT_SECONDS, described
 from ledger.export import ExportError, write_bundle

@@ -14,17 +14,22 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from eventsourcing.persistence import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.types import Scope
 
-from domain.catalog import CATALOG
 from api.errors import answer_for, field_of
-from domain.errors import InvalidInput, LedgerError, Unavailable
-from ledger.append_outcomes import BatchRejected, LedgerBusy
+from domain.catalog import CATALOG
+from domain.errors import (
+    BatchRejected,
+    InvalidInput,
+    LedgerBusy,
+    LedgerError,
+    Unavailable,
+)
 from ledger.faults import UNAVAILABLE, classify
 
 PROBLEM_JSON = "application/problem+json"

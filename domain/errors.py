@@ -5,13 +5,13 @@
     │   ├── CaseConflict            … contradicts the case's recorded state
     │   ├── InvalidReference        … names a member or event the case does not have
     │   └── NotPermitted            … is not this organization's to post
-    ├── BatchRejected               a batch refused whole: forbidden, conflict or invalid (ledger/append_outcomes.py)
+    ├── BatchRejected               a batch refused whole: forbidden, conflict or invalid
     ├── InvalidInput                a value given by a caller that cannot be used
     │   ├── AsOfError               an as-of that is no point of the log (domain/as_of.py)
     │   │   └── BeyondTheLog        … past the latest point that can be reported (ledger/as_of.py)
     │   └── WhatIfRefused           what-if terms that cannot be applied (projections/what_if.py)
     ├── Unavailable                 cannot answer just now: retry
-    │   ├── LedgerBusy              a batch lost too many races with other writers (ledger/append_outcomes.py)
+    │   ├── LedgerBusy              a batch lost too many races with other writers
     │   ├── ProjectionBehind        the reports' projection has not reached the point (projections/report.py)
     │   ├── ReadModelOutdated       the reports' tables are in another format (projections/runner.py)
     │   └── WitnessUnavailable      a witness did not cosign this time: retried (ledger/witnessing.py)
@@ -33,6 +33,10 @@ the API, the dashboard and the CLI. The roots are defined here; each layer defin
 where they arise. Errors that are not ours (the database unreachable, a disk full) keep their own
 types: ledger/faults.py classifies them.
 """
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 
 class LedgerError(Exception):
@@ -60,6 +64,40 @@ class NotPermitted(Refusal):
     """The posting's organization may not do this (e.g. correct another organization's entry)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """What is wrong with one envelope of a batch: its index in the batch, the field, why."""
+
+    index: int
+    field: str
+    message: str
+
+
+class BatchRejected(LedgerError):
+    """Nothing of the batch was appended. `kind` says who is at fault: `forbidden` (the token may
+    not post this: 403), `conflict` (the log or the case does not allow it now: 409) or `invalid`
+    (a reference or value the case cannot take: 422). `extensions` are further members for the
+    problem's answer (e.g. `may_post`). The API, the CLI's import and the dashboard each turn it
+    into their own answer."""
+
+    def __init__(self, kind: str, problems: list[Problem], extensions: Mapping[str, Any] | None = None) -> None:
+        super().__init__("; ".join(f"event {p.index}: {p.field}: {p.message}" for p in problems))
+        self.kind = kind
+        self.problems = problems
+        self.extensions = dict(extensions or {})
+
+    @classmethod
+    def of(cls, index: int, refusal: Refusal) -> "BatchRejected":
+        """The batch refused because its envelope `index` drew the case rules' `refusal`."""
+        if isinstance(refusal, NotPermitted):
+            kind = "forbidden"
+        elif isinstance(refusal, InvalidReference):
+            kind = "invalid"
+        else:
+            kind = "conflict"
+        return cls(kind, [Problem(index, refusal.field, refusal.message)])
+
+
 class InvalidInput(LedgerError, ValueError):
     """A value a caller gave that cannot be used. `field`: where it was given (e.g. `as_of`)."""
 
@@ -70,6 +108,12 @@ class Unavailable(LedgerError):
     """The ledger cannot answer just now; the same request later may succeed."""
 
     retry_after_seconds = 2
+
+
+class LedgerBusy(Unavailable):
+    """The batch lost too many races with other writers; nothing was appended. Retry later."""
+
+    retry_after_seconds = 1
 
 
 class ConfigurationError(LedgerError, ValueError):

@@ -4,10 +4,14 @@ A refusal names what the organization may post instead: an integrator whose firs
 a type of another organization's (FRTF posting ContactAttempted, say) learns the whole list from
 the 403, not by trying types one at a time."""
 
+from collections.abc import Iterable
 from types import MappingProxyType
 
+from domain.access import Principal
 from domain.catalog import CATALOG
+from domain.errors import BatchRejected, Problem
 from domain.organizations import Organization as O
+from domain.organizations import Role
 
 _NGOS = frozenset({O.KIND, O.JIM, O.WRC})
 _OUTREACH = _NGOS | {O.AOL}  # Al Otro Lado may post what the Steering Committee NGOs may
@@ -65,3 +69,15 @@ def not_permitted(organization: str, event_type: str) -> str:
     """Why `organization` may not post `event_type`, and what it may post."""
     allowed = allowed_types(organization)
     return f"{organization} may not post {event_type}; {organization} may post " + (", ".join(allowed) if allowed else "no event type")
+
+
+def refuse_forbidden(principal: Principal, types: Iterable[tuple[int, str]]) -> None:
+    """Raises BatchRejected (forbidden) unless the principal may post every (index, type) given:
+    an agency token, of an organization the matrix lets post each type. Each refusal names what
+    the organization may post, and so does the problem's `may_post`."""
+    if principal.role is not Role.AGENCY:
+        raise BatchRejected("forbidden", [Problem(0, "", f"a {principal.role} token cannot post events")])
+    organization = principal.organization.value
+    forbidden = [Problem(i, "type", not_permitted(organization, t)) for i, t in types if not may_post(organization, t)]
+    if forbidden:
+        raise BatchRejected("forbidden", forbidden, {"may_post": allowed_types(organization)})

@@ -22,23 +22,35 @@ from domain.access import Principal
 from domain.catalog import TermsAdopted as TermsAdoptedPayload
 from domain.catalog import has_personal_values, stored_data
 from domain.envelope import SETTLEMENT_CASE_ID, Posting
-from domain.errors import CaseConflict, Refusal
-from domain.events import STREAM_NAMESPACE, SETTLEMENT_STREAM_ID, LedgerEvent, case_stream_id
+from domain.errors import BatchRejected, CaseConflict, LedgerBusy, Problem, Refusal
+from domain.events import (
+    SETTLEMENT_STREAM_ID,
+    STREAM_NAMESPACE,
+    LedgerEvent,
+    case_stream_id,
+)
 from domain.family_case import FamilyCase
 from domain.organizations import LEDGER_OPERATOR
+from domain.permissions import refuse_forbidden
 from domain.sequence_warnings import sequence_warnings
 from domain.settlement import Settlement
 from domain.terms import SETTLEMENT_2023
 from domain.values import utc_text
-from ledger.append_outcomes import AppendResult, BatchRejected, LedgerBusy, Problem, refuse_forbidden, refusal_kind
 from ledger.decision_cache import DecisionCache
 from ledger.leaves import LeafKey
 from ledger.log_reader import LogReader
 from ledger.personal_data import BatchKeys, PersonalData
-from ledger.receipts import ProposedReceipt, Receipt, Warnings, proposed_receipt_of, receipt_of
+from ledger.receipts import (
+    AppendResult,
+    ProposedReceipt,
+    Receipt,
+    Warnings,
+    proposed_receipt_of,
+    receipt_of,
+)
 from ledger.recorders.base import LedgerRecorder, LogHead
-from ledger.recorders.rows import KnownEvent
 from ledger.recorders.case_keys import CaseKeyChanges
+from ledger.recorders.rows import KnownEvent
 
 # A writer that keeps losing races on a hot case gives up after this many tries (HTTP 503 with
 # Retry-After: nothing was appended, and the client retries).
@@ -261,7 +273,7 @@ class Appender:
                         if drawn:
                             warnings[posting.event_id] = drawn
                 except Refusal as refusal:
-                    raise BatchRejected(refusal_kind(refusal), [Problem(index, refusal.field, refusal.message)]) from None
+                    raise BatchRejected.of(index, refusal) from None
         except BaseException:
             self._decisions.forget(touched.values())
             raise

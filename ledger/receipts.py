@@ -1,5 +1,6 @@
-"""The receipt the ledger gives for each appended event: what an agency keeps as proof of posting,
-and what a case's history shows beside every event.
+"""What posting a batch comes to when it is not refused (domain/errors.py: BatchRejected): the
+receipt the ledger gives for each event, what an agency keeps as proof of posting and what a
+case's history shows beside every event.
 
 A posted event's receipt also carries the warnings it drew (domain/sequence_warnings.py). They are
 not stored: a replay of the posting derives them again from its case's entries before it, as the
@@ -70,6 +71,14 @@ class ProposedReceipt:
             "version": self.version,
             "warnings": [warning.as_json() for warning in self.warnings],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    # In a dry run, a ProposedReceipt for each event a real post would append.
+    receipts: list[Receipt | ProposedReceipt]
+    appended: int  # 0 when every event was a replay of one already in the log (in a dry run: would be)
+    dry_run: bool = False
 
 
 def receipt_of(event: LedgerEvent, leaf: Leaf | LoggedEvent, warnings: Warnings = ()) -> Receipt:

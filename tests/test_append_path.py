@@ -10,8 +10,8 @@ from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEv
 
 from domain.access import Principal
 from domain.envelope import EventBatch, Posting, postings
+from domain.errors import BatchRejected
 from domain.organizations import Organization, Role
-from ledger.append_outcomes import BatchRejected
 from ledger.application import Ledger
 from ledger.checkpoints import Signer
 from ledger.leaves import LeafKey, leaf_hash_of

@@ -16,10 +16,10 @@ import pytest
 from api.app import create_app
 from api.settings import Settings
 from domain.envelope import EventBatch, postings
+from domain.errors import LedgerBusy
 from domain.organizations import Organization, Role
-from ledger.append_outcomes import LedgerBusy
-from ledger.application import Ledger
 from ledger.appending import Appender
+from ledger.application import Ledger
 from ledger.checkpoints import Signer
 from ledger.verify import verify_log
 from tests.builders import contact, separation

@@ -8,8 +8,14 @@ import pkgutil
 import pytest
 
 from api.errors import ANSWERS, answer_for
-from domain.errors import InvalidInput, LedgerError, NotPermitted, Unavailable
-from ledger.append_outcomes import BatchRejected, Problem
+from domain.errors import (
+    BatchRejected,
+    InvalidInput,
+    LedgerError,
+    NotPermitted,
+    Problem,
+    Unavailable,
+)
 from ledger.bundle_format import Tampered
 
 # The offline verifier's errors ship in every bundle's standard-library-only verify.py.

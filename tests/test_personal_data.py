@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from domain.envelope import EventBatch, postings
+from domain.errors import BatchRejected
 from domain.organizations import Organization, Role
-from ledger.append_outcomes import BatchRejected
 from ledger.application import Ledger
 from ledger.personal_data import REDACTED
 from ledger.verify import verify_log

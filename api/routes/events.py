@@ -19,7 +19,7 @@ from api.schemas import PROBLEMS, PostedReceipts, Problem
 from domain.access import Principal
 from domain.catalog import CATALOG
 from domain.envelope import EventBatch, postings
-from ledger.append_outcomes import refuse_forbidden
+from domain.permissions import refuse_forbidden
 
 router = APIRouter(tags=["events"])
 

@@ -191,6 +191,33 @@ class LedgerRecorder(
                 known[row["event_id"]] = KnownEvent(int(row["position"]), row["detail"])
         return head, known
 
+    def select_streams(self, stream_ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
+        """Every event of each stream, in version order, in one query."""
+        if not stream_ids:
+            return {}
+        params = [self._stream_param(stream_id) for stream_id in stream_ids]
+        rows = self._rows(
+            "SELECT originator_id, originator_version, topic, state FROM {events}"
+            " WHERE originator_id IN ({marks}) ORDER BY originator_id, originator_version",
+            params,
+            marks=len(params),
+        )
+        streams: dict[UUID, list[StoredEvent]] = {}
+        for row in rows:
+            stream_id = self._stream_id(row["originator_id"])
+            streams.setdefault(stream_id, []).append(
+                StoredEvent(stream_id, int(row["originator_version"]), row["topic"], bytes(row["state"]))
+            )
+        return streams
+
+    def streams_written_after(self, position: int) -> set[UUID]:
+        rows = self._rows("SELECT DISTINCT originator_id FROM {events} WHERE notification_id > %s", (position,))
+        return {self._stream_id(row["originator_id"]) for row in rows}
+
+    def _stream_id(self, value: Any) -> UUID:
+        converted = self.convert_stored_id(value)
+        return converted if isinstance(converted, UUID) else UUID(str(converted))
+
     # What a LoggedEvent is read from: the columns, and the tables they come from.
     _LOGGED_COLUMNS_AND_TABLES = (
         "e.notification_id AS position, e.originator_id, e.originator_version, e.topic, e.state,"

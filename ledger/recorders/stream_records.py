@@ -1,5 +1,6 @@
-"""The recorders' reads of one stream (a case's, the settlement's): a page of it, the stream as of a
-position, several streams at once, its version at a position, and which streams changed since.
+"""The recorders' reads of one stream (a case's, the settlement's) for its history: a page of it,
+the stream as of a position and its version at a position. (The write path's reads of the
+streams it decides on, select_streams and streams_written_after, are in base.py.)
 
 A mixin of LedgerRecorder (ledger/recorders/base.py), whose SQL helpers it uses.
 """
@@ -67,33 +68,6 @@ class StreamQueries:
             for row in rows
             if row["notification_id"] <= position
         ]
-
-    def streams_written_after(self, position: int) -> set[UUID]:
-        rows = self._rows("SELECT DISTINCT originator_id FROM {events} WHERE notification_id > %s", (position,))
-        return {self._stream_id(row["originator_id"]) for row in rows}
-
-    def select_streams(self, stream_ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
-        """Every event of each stream, in version order, in one query."""
-        if not stream_ids:
-            return {}
-        params = [self._stream_param(stream_id) for stream_id in stream_ids]
-        rows = self._rows(
-            "SELECT originator_id, originator_version, topic, state FROM {events}"
-            " WHERE originator_id IN ({marks}) ORDER BY originator_id, originator_version",
-            params,
-            marks=len(params),
-        )
-        streams: dict[UUID, list[StoredEvent]] = {}
-        for row in rows:
-            stream_id = self._stream_id(row["originator_id"])
-            streams.setdefault(stream_id, []).append(
-                StoredEvent(stream_id, int(row["originator_version"]), row["topic"], bytes(row["state"]))
-            )
-        return streams
-
-    def _stream_id(self, value: Any) -> UUID:
-        converted = self.convert_stored_id(value)
-        return converted if isinstance(converted, UUID) else UUID(str(converted))
 
     def stream_version_at(self, stream_id: UUID, position: int) -> int:
         """The stream's version once the log held positions 1..position (0 if it had not begun)."""
