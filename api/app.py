@@ -5,7 +5,6 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -16,12 +15,11 @@ from api.limits import BodyLimit
 from api.metrics import Metrics, RequestMetrics
 from api.request_logging import RequestLog, configure_logging
 from api.routes import access_log_page, audit, auditor_pages, cases, catalog, dashboard, events, export, favicon, health, integrity_page, reports
-from api.sessions import PURPOSE, Sessions
 from api.settings import Settings
 from ledger.application import Ledger
 from ledger.erasure import Erasure
 from ledger.publisher import publishing_checkpoints
-from ledger.witnessing import CosignatureCollector, collecting_cosignatures
+from ledger.witnessing import collecting_cosignatures
 
 log = logging.getLogger("ledger.api")
 
@@ -79,11 +77,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             _say_erasure(runtime.erasure)
             app.state.settings = settings
             app.state.ledger = opened = runtime.ledger
-            app.state.sessions = Sessions(
-                (opened.signer or settings.signer).derive_secret(PURPOSE),
-                timedelta(hours=settings.dashboard_session_hours),
-                opened.store,
-            )
+            app.state.sessions = runtime.sessions
             app.state.projection = projection = runtime.projection
             if ledger is None:  # this process serves the ledger it opened
                 _settle_garbage_collector()
@@ -91,9 +85,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             follower = threading.Thread(target=projection.follow, args=(stop,), name="projector", daemon=True)
             if settings.projector == "in-process":
                 follower.start()
-            app.state.cosignatures = collector = CosignatureCollector(
-                opened.store, opened.tree, settings.witness_endpoints, settings.witness_poll_seconds
-            )
+            app.state.cosignatures = collector = runtime.cosignatures
             try:
                 with publishing_checkpoints(opened, settings.checkpoint_interval_seconds), collecting_cosignatures(collector):
                     yield

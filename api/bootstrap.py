@@ -10,11 +10,14 @@ that does not need them (or is refused) writes nothing it was not asked to.
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 
+from api.sessions import PURPOSE, Sessions
 from api.settings import Settings
 from ledger.application import Ledger
 from ledger.erasure import START_UP_WAIT_SECONDS, Erasure
+from ledger.witnessing import CosignatureCollector
 from projections.runner import Projection
 
 
@@ -28,6 +31,18 @@ class Runtime:
     def projection(self) -> Projection:
         """The reports' projection (its tables created with their first generation if missing)."""
         return Projection(self.ledger, self.settings.projection)
+
+    @cached_property
+    def sessions(self) -> Sessions:
+        """The dashboard's sessions, kept in the ledger's database (api/sessions.py)."""
+        key = (self.ledger.signer or self.settings.signer).derive_secret(PURPOSE)
+        return Sessions(key, timedelta(hours=self.settings.dashboard_session_hours), self.ledger.store)
+
+    @cached_property
+    def cosignatures(self) -> CosignatureCollector:
+        """What asks the witnesses to cosign the ledger's checkpoints (ledger/witnessing.py)."""
+        endpoints, poll = self.settings.witness_endpoints, self.settings.witness_poll_seconds
+        return CosignatureCollector(self.ledger.store, self.ledger.tree, endpoints, poll)
 
 
 @contextmanager

@@ -5,14 +5,13 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from api.command_line import app, err, fail, opened, progress_bar
 from domain.as_of import AsOf
 from ledger.demo import Population, append_population
-from ledger.postgres_grants import grant_writer
 from ledger.signed_heads import NotYetWitnessed
 from projections.definitions import definitions
 from projections.partitioned import (
@@ -159,10 +158,7 @@ def migrate(
             return
         if ledger.backend != "postgresql":
             fail("--writer: database roles are PostgreSQL's; an SQLite file is protected by its file permissions")
-        recorder: Any = ledger.store
-        prefix = recorder.events_table_name.removesuffix("_events")
-        with recorder.datastore.transaction(commit=True) as cursor:
-            created = grant_writer(cursor, recorder.datastore.schema, prefix, writer, login)
+        created = ledger.grant_writer(writer, login)
     err.print(
         f"the database's tables are ready; role {writer} {'created and ' if created else ''}granted SELECT and INSERT "
         "on the log's tables, read and write on the read model's, and ownership of the per-case keys"

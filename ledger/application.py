@@ -14,6 +14,7 @@ Each service holds one concern, with the methods its callers need:
 """
 
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -75,6 +76,22 @@ class Ledger(Application[UUID]):
         self.access_log = AccessLog(self.store)
         self.integrity = Integrity(self.store, self.signed_heads)
         self.erasures = Erasures(self.store, self.reader.decode, self.reader.merged_into)
+
+    @property
+    def datastore(self) -> Any:
+        """The recorders' database connection: the read model keeps its tables beside the log's."""
+        return self.store.datastore  # type: ignore[attr-defined]
+
+    def grant_writer(self, writer: str, login: bool) -> bool:
+        """Creates PostgreSQL's writer role if missing and grants it what the API and the projector
+        need on the log's tables (ledger/postgres_grants.py); True if the role was created."""
+        if self.backend != "postgresql":
+            raise ValueError("database roles are PostgreSQL's; an SQLite file is protected by its file permissions")
+        from ledger.postgres_grants import grant_writer  # psycopg loads only for a PostgreSQL ledger
+
+        prefix = self.store.events_table_name.removesuffix("_events")
+        with self.datastore.transaction(commit=True) as cursor:
+            return grant_writer(cursor, self.datastore.schema, prefix, writer, login)
 
     def construct_mapper(self) -> Mapper[UUID]:
         return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=LedgerMapper)

@@ -78,7 +78,8 @@ def _decompress(encoded: bytes) -> Point | None:
 
 _BASE_Y = 4 * _inverse(5) % _P
 _BASE_X = _recover_x(_BASE_Y, 0)
-assert _BASE_X is not None
+if _BASE_X is None:  # raised, not asserted: `python -O` must not skip it
+    raise ArithmeticError("Ed25519's base point has no x coordinate: this module's arithmetic is wrong")
 _BASE: Point = (_BASE_X, _BASE_Y, 1, _BASE_X * _BASE_Y % _P)
 
 

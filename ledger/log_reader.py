@@ -4,6 +4,7 @@ Every read of the log's events goes through here (reports, case reads, exports, 
 own re-reads), so an event is decoded one way and an as-of point is resolved one way.
 """
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +20,7 @@ from ledger.case_history import HISTORY_PAGE, HistoryPage, history_page
 from ledger.personal_data import PersonalData
 from ledger.receipts import Receipt, receipt_of, warnings_when_recorded
 from ledger.recorders.base import LedgerRecorder, LoggedEvent
+from ledger.recorders.rows import LeanRow
 
 
 class LogReader:
@@ -35,6 +37,13 @@ class LogReader:
     def stored_after(self, after: int, limit: int) -> list[LoggedEvent]:
         """The entries after position `after` (at most `limit`), as stored: not decoded (an export's pages)."""
         return self._store.logged_after(after, limit)
+
+    def recorded_between(
+        self, after: int, through: int, nibbles: Sequence[int] | None = None, topics: Sequence[str] = ()
+    ) -> list[LeanRow]:
+        """The events at positions after+1..through as stored, lean (a projection's feed); given
+        `nibbles`, only those of streams whose id ends in one of them, and those of `topics`."""
+        return self._store.recorded_between(after, through, nibbles, topics)
 
     def leaf_hashes(self, first: int, last: int) -> list[bytes]:
         """The leaf hashes of positions first..last inclusive, in order."""

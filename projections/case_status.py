@@ -123,14 +123,14 @@ class CaseStatusProjector:
 
     def catch_up(self, progress: Callable[[int], None] | None = None, until: int | None = None) -> int:
         """Projects everything appended so far (or up to `until`); the number of events read."""
-        head = self.ledger.store.tree_size() if until is None else until
+        head = self.ledger.reader.tree_size() if until is None else until
         done = 0
         while self.position < head:
             end = min(self.position + self.settings.page_size, head)
             if self.partition is None:
-                rows = self.ledger.store.recorded_between(self.position, end)
+                rows = self.ledger.reader.recorded_between(self.position, end)
             else:  # its own streams' events and the settlement's (a page may hold none of them)
-                rows = self.ledger.store.recorded_between(self.position, end, self.partition.nibbles, self.partition.topics)
+                rows = self.ledger.reader.recorded_between(self.position, end, self.partition.nibbles, self.partition.topics)
             if not rows and self.partition is None:
                 break
             try:

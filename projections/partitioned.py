@@ -51,7 +51,7 @@ def bulk_load(
 ) -> int:
     """Projects the log up to its current head into the fresh `generation` with `workers`
     processes; the number of events projected. Raises WorkerFailed (the generation unfinished)."""
-    head = ledger.store.tree_size()
+    head = ledger.reader.tree_size()
     context = multiprocessing.get_context("spawn")  # a fork would share the parent's connections
     # Bounded: a worker ahead of the others waits rather than piling up its cells here.
     outboxes = [context.Queue(maxsize=16) for _ in range(workers)]

@@ -287,7 +287,7 @@ def tracking_name(generation: int) -> str:
 
 def read_model(ledger: "Ledger") -> ReadModel:
     """The read model in the ledger's own database, as it is."""
-    datastore = ledger.store.datastore  # type: ignore[attr-defined]
+    datastore = ledger.datastore
     if ledger.backend == "sqlite":
         from projections.sqlite_read_model import SQLiteReadModel
 

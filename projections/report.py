@@ -77,7 +77,7 @@ def compliance_report(
     applied = what_if or terms
     return {
         "as_of": instant,
-        "checkpoint": {"tree_size": position, "root_hash": ledger.tree.root(position).hex()},
+        "checkpoint": {"tree_size": position, "root_hash": ledger.signed_heads.root(position).hex()},
         "witnessed": NOT_YET_WITNESSED if (seen := ledger.signed_heads.witnessed(position, witness_quorum)) is None else seen.as_json(),
         "terms_version": applied.version,
         **report_numbers(cells, day_of(instant), applied),

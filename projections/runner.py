@@ -117,7 +117,7 @@ class Projection:
         return self.model.tracked(self.generation())
 
     def lag(self) -> int:
-        return max(0, self.ledger.store.tree_size() - self.tracked())
+        return max(0, self.ledger.reader.tree_size() - self.tracked())
 
     def _active_projector(self) -> CaseStatusProjector:
         generation = self.generation()

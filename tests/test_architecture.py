@@ -71,3 +71,41 @@ def test_no_production_module_is_over_four_hundred_lines() -> None:
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > 400
     }
     assert long == {}, "a module holds one concept and fits on a few screens (STYLE.md): split these by concept"
+
+
+# The Ledger's own parts, which only its services (ledger/) and the composition root wire together.
+LEDGER_PARTS = {"store", "tree", "recorder"}
+COMPOSITION_ROOT = {"ledger", "api/bootstrap.py"}
+
+
+def test_no_caller_reaches_through_the_ledger_into_its_store_or_tree() -> None:
+    """A caller asks one of the ledger's services (ARCHITECTURE.md); only ledger/ and the
+    composition root touch the recorder and the tree the services are built on."""
+    reaching = []
+    for package in MAY_IMPORT:
+        for path in modules_of(package):
+            where = path.relative_to(ROOT).as_posix()
+            if where.split("/")[0] in COMPOSITION_ROOT or where in COMPOSITION_ROOT:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if (
+                    isinstance(node, ast.Attribute)
+                    and node.attr in LEDGER_PARTS
+                    and isinstance(inner := node.value, ast.Attribute | ast.Name)
+                    and (inner.attr if isinstance(inner, ast.Attribute) else inner.id) in {"ledger", "opened"}
+                ):
+                    reaching.append(f"{where}:{node.lineno} .{node.attr}")
+    assert reaching == []
+
+
+def test_no_consistency_check_at_import_time_is_an_assert() -> None:
+    """`python -O` drops asserts: a check a module makes as it loads raises instead."""
+    asserted = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for package in MAY_IMPORT
+        for path in modules_of(package)
+        for node in ast.parse(path.read_text(encoding="utf-8")).body
+        for found in ast.walk(node)
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and isinstance(found, ast.Assert)
+    ]
+    assert asserted == []
