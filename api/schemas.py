@@ -125,7 +125,9 @@ class Member(BaseModel):
     )
 
 
-class CaseState(BaseModel):
+class CaseView(BaseModel):
+    """A case as the log held it at `position` (not the case-status projection's rows)."""
+
     case_id: str
     position: int = Field(description="The log position this state was read at (the as-of point).")
     version: int

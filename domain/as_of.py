@@ -69,10 +69,6 @@ class AsOf:
     def of_day(cls, day: date) -> Self:
         return cls(day=day)
 
-    @property
-    def is_now(self) -> bool:
-        return self.position is None and self.instant is None and self.day is None
-
     def end_of_day(self) -> str | None:
         """The instant a date stands for: the last microsecond of that day, UTC."""
         return None if self.day is None else utc_text(datetime.combine(self.day, time.max, tzinfo=UTC))

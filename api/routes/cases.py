@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query
 
 from api.deps import AsOfDep, CaseReaderDep, LedgerDep
-from api.schemas import NOT_FOUND, PROBLEMS, CaseHistory, CaseState
+from api.schemas import NOT_FOUND, PROBLEMS, CaseHistory, CaseView
 from domain.case_summary import case_summary
 from domain.values import ID_PATTERN
 from ledger.case_history import HISTORY_PAGE, HISTORY_PAGE_MAX
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/v1/cases", tags=["cases"])
 CasePath = Annotated[str, Path(pattern=ID_PATTERN, description="The case id, e.g. FRTF-000123.")]
 
 
-@router.get("/{case_id}", response_model=CaseState, responses={**PROBLEMS, **NOT_FOUND})
+@router.get("/{case_id}", response_model=CaseView, responses={**PROBLEMS, **NOT_FOUND})
 def get_case(
     case_id: CasePath,
     ledger: LedgerDep,
