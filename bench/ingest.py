@@ -21,7 +21,6 @@ Target (issue 3): HTTP batch ingest >= 0.5 x the raw rate at the same batch size
     .venv/bin/python bench/ingest.py [--events 20000] [--backends sqlite,postgresql]
 """
 
-import argparse
 import os
 import random
 import statistics
@@ -34,15 +33,15 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import httpx
-import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.harness import bench_arguments, database, load_average  # noqa: E402
 from domain.envelope import EventBatch, postings  # noqa: E402
 from domain.organizations import Organization, Role  # noqa: E402
 from ledger.application import Ledger  # noqa: E402
@@ -85,23 +84,6 @@ def timed(work: Callable[[], int]) -> float:
     started = time.perf_counter()
     count = work()
     return rate(count, time.perf_counter() - started)
-
-
-@contextmanager
-def database(backend: str, postgres_url: str) -> Iterator[str]:
-    """A fresh database URL: an SQLite file, or a PostgreSQL schema dropped afterwards."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as directory:
-            yield f"sqlite:///{directory}/bench.db"
-        return
-    schema = f"bench_{uuid4().hex[:10]}"
-    with psycopg.connect(postgres_url, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{postgres_url}{'&' if '?' in postgres_url else '?'}schema={schema}"
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def raw_save_rate(url: str, events: int, per_save: int) -> float:
@@ -290,21 +272,15 @@ def http_rate(url: str, events: int, per_request: int, clients: int, projector: 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_arguments(__doc__, rounds="timed rounds per figure (median reported)")
     parser.add_argument("--events", type=int, default=20_000, help="events per batched measurement")
     parser.add_argument("--singles", type=int, default=1_000, help="events posted one per request")
-    parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--rounds", type=int, default=3, help="timed rounds per figure (median reported)")
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get("LEDGER_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
-    )
     args = parser.parse_args()
     random.seed(7)
     print(
         f"{args.events} events per batched run, {args.singles} single posts, {CASES} cases, "
         f"median of {args.rounds} interleaved rounds after a warm-up; {os.cpu_count()} cores; "
-        "load average at the start: " + ", ".join(f"{load:.2f}" for load in os.getloadavg())
+        f"load average at the start: {load_average()}"
     )
     header = f"{'backend':<11} {'what':<34} {'events/s':>10} {'vs raw':>8}"
     print(header)
@@ -349,7 +325,7 @@ def main() -> None:
             print(f"{backend:<11} {what:<34} {value:>10,.0f} {'' if ratio is None else f'{ratio:.2f}x':>8}")
         sys.stdout.flush()
     print("target: HTTP batch >= 0.50x raw save() at 100/batch")
-    print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
+    print(f"load average (1, 5, 15 min) at the end: {load_average()}")
     sys.stdout.flush()
 
 

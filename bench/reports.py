@@ -25,7 +25,6 @@ at 1M events.
     .venv/bin/python bench/reports.py [--sizes 100000,1000000] [--backends sqlite,postgresql]
 """
 
-import argparse
 import json
 import os
 import random
@@ -34,19 +33,18 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
 
-import psycopg
 from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from api.app import create_app  # noqa: E402
 from api.settings import Settings  # noqa: E402
+from bench.harness import bench_arguments, database, load_average  # noqa: E402
 from domain.as_of import AsOf  # noqa: E402
 from domain.organizations import Organization, Role  # noqa: E402
 from ledger.application import Ledger  # noqa: E402
@@ -95,22 +93,6 @@ done.set()
 peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
 print(json.dumps({"events": projected, "seconds": seconds, "peak_kb": max(peak, peak_total)}))
 """
-
-
-@contextmanager
-def database(backend: str, postgres_url: str) -> Iterator[str]:
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as directory:
-            yield f"sqlite:///{directory}/bench.db"
-        return
-    schema = f"bench_{uuid4().hex[:10]}"
-    with psycopg.connect(postgres_url, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{postgres_url}{'&' if '?' in postgres_url else '?'}schema={schema}"
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 RAW_READ = """
@@ -212,20 +194,13 @@ def dashboard_latencies(url: str, requests: int) -> list[tuple[str, str, str]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_arguments(__doc__, rounds="raw reads and rebuilds per figure (median reported)")
     parser.add_argument("--sizes", default="100000,1000000", help="events in the log, comma-separated")
-    parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--requests", type=int, default=40, help="reports timed per figure")
-    parser.add_argument("--rounds", type=int, default=3, help="raw reads and rebuilds per figure (median reported)")
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get("LEDGER_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
-    )
     args = parser.parse_args()
     print(
         f"{os.cpu_count()} cores; demo population; rebuild in a child process, median of {args.rounds}; "
-        f"{args.requests} reports per latency figure; load average at the start: "
-        + ", ".join(f"{load:.2f}" for load in os.getloadavg())
+        f"{args.requests} reports per latency figure; load average at the start: {load_average()}"
     )
     header = f"{'backend':<11} {'events':>10}  {'what':<33} {'figure':>22}  note"
     print(header)

@@ -25,7 +25,6 @@ Targets: verification >= 0.5 x the raw read; proofs < 5 ms at 1M leaves.
     .venv/bin/python bench/verify.py [--scales 100000,1000000] [--backends sqlite,postgresql]
 """
 
-import argparse
 import json
 import os
 import random
@@ -46,6 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from api.app import create_app  # noqa: E402
 from api.settings import Settings  # noqa: E402
+from bench import witnessing  # noqa: E402
+from bench.harness import bench_arguments, database  # noqa: E402
 from domain.envelope import EventBatch, postings  # noqa: E402
 from domain.organizations import Organization, Role  # noqa: E402
 from ledger import export  # noqa: E402
@@ -54,8 +55,6 @@ from ledger.bundle_format import EVENTS_FILE  # noqa: E402
 from ledger.bundle_verifier import verify_bundle  # noqa: E402
 from ledger.checkpoints import Signer  # noqa: E402
 from ledger.verify import verify_log  # noqa: E402
-from bench import witnessing  # noqa: E402
-from bench.ingest import database  # noqa: E402
 from tests.builders import contact, separation  # noqa: E402
 
 CASES = 5_000
@@ -250,14 +249,8 @@ def measure_scale(url: str, signer: Signer, size: int, rounds: int, workdir: Pat
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_arguments(__doc__, rounds="rounds per rate (median reported)")
     parser.add_argument("--scales", default="100000,1000000", help="log sizes to measure at, ascending")
-    parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds per rate (median reported)")
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get("LEDGER_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
-    )
     args = parser.parse_args()
     random.seed(7)
     scales = [int(scale) for scale in args.scales.split(",")]

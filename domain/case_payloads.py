@@ -48,6 +48,10 @@ class Payload(BaseModel):
     notes: PersonalLongText | None = Field(default=None, json_schema_extra=PERSONAL)
 
 
+# The members of the case an entry concerns (domain/posting_checks.py checks each is one).
+MemberIds = Annotated[list[MemberId], Field(max_length=50)]
+
+
 def _unique(ids: list[str], what: str) -> None:
     if len(set(ids)) != len(ids):
         raise ValueError(f"{what} must be unique")
@@ -141,7 +145,7 @@ class PreferenceRecorded(Payload):
 
 class ParoleRequested(Payload):
     receipt_number: ShortText
-    member_ids: Annotated[list[MemberId], Field(max_length=50)] = []
+    member_ids: MemberIds = []
 
 
 class ParoleDecided(Payload):
@@ -196,31 +200,34 @@ class ParoleExpired(Payload):
 # --- services and status decisions ------------------------------------------------------------
 
 
-class ServiceReferred(Payload):
+class ServiceEntry(Payload):
+    """What a service's referral, start and end each name: the service, and the members it serves."""
+
     service: Service
-    member_ids: Annotated[list[MemberId], Field(max_length=50)] = []
+    member_ids: MemberIds = []
 
 
-class ServiceStarted(Payload):
-    service: Service
-    member_ids: Annotated[list[MemberId], Field(max_length=50)] = []
+class ServiceReferred(ServiceEntry):
+    pass
 
 
-class ServiceEnded(Payload):
-    service: Service
-    member_ids: Annotated[list[MemberId], Field(max_length=50)] = []
+class ServiceStarted(ServiceEntry):
+    pass
+
+
+class ServiceEnded(ServiceEntry):
     reason: ServiceEndReason
 
 
 class WorkAuthorizationDecided(Payload):
     decision: Decision
     valid_until: CalendarDate | None = None
-    member_ids: Annotated[list[MemberId], Field(max_length=50)] = []
+    member_ids: MemberIds = []
 
 
 class AsylumApplicationFiled(Payload):
     receipt_number: ShortText
-    member_ids: Annotated[list[MemberId], Field(max_length=50)] = []
+    member_ids: MemberIds = []
 
 
 class AsylumDecided(Payload):

@@ -6,8 +6,9 @@ on today's date, and "the noted report" is the report as of the log position not
 """
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,6 +19,8 @@ from tests.builders import envelope, separation
 from tests.harness import Tokens
 
 scenarios("report_definitions.feature", "obligations")
+
+Step = TypeVar("Step", bound=Callable[..., None])
 
 ORGANIZATIONS = ("FRTF", "ORR", "KIND", "WRC", "AOL", "IOM", "STATE", "USCIS", "CBP", "SENECA", "ACACIA", "DOJ", "ACLU")
 
@@ -77,6 +80,17 @@ def world(client: TestClient, tokens: Tokens) -> World:
     return World(client, tokens)
 
 
+def given_or_when(name: str | parsers.StepParser) -> Callable[[Step], Step]:
+    """A step a scenario may state as what was (Given) or as what happens (When), its words
+    written once for both; pytest-bdd files both definitions in this module (stacklevel=2)."""
+
+    def both(function: Step) -> Step:
+        given(name, stacklevel=2)(function)
+        return when(name, stacklevel=2)(function)
+
+    return both
+
+
 def _children(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.replace(" and ", ",").split(",") if part.strip())
 
@@ -89,8 +103,7 @@ def terms_in_force(world: World) -> None:
     assert world.report()["terms_version"] == SETTLEMENT_2023["terms_version"]
 
 
-@given(parsers.parse("family {case} was identified {days:d} days ago"))
-@when(parsers.parse("family {case} was identified {days:d} days ago"))
+@given_or_when(parsers.parse("family {case} was identified {days:d} days ago"))
 def identified(world: World, case: str, days: int) -> None:
     world.post("FRTF", separation(case, occurred_at=world.ago(days)))
 
@@ -114,14 +127,12 @@ def identified_in(world: World, case: str, days: int, sector: str) -> None:
     world.post("FRTF", event)
 
 
-@given(parsers.parse('{org} attempted to contact family {case} {days:d} days ago with outcome "{outcome}"'))
-@when(parsers.parse('{org} attempted to contact family {case} {days:d} days ago with outcome "{outcome}"'))
+@given_or_when(parsers.parse('{org} attempted to contact family {case} {days:d} days ago with outcome "{outcome}"'))
 def contact_attempted(world: World, org: str, case: str, days: int, outcome: str) -> None:
     world.case_event(org, case, "ContactAttempted", days, {"channel": "phone", "outcome": outcome, "country": "GT"})
 
 
-@given(parsers.parse('{org} recorded that family {case} chose "{election}" {days:d} days ago'))
-@when(parsers.parse('{org} recorded that family {case} chose "{election}" {days:d} days ago'))
+@given_or_when(parsers.parse('{org} recorded that family {case} chose "{election}" {days:d} days ago'))
 def preference(world: World, org: str, case: str, election: str, days: int) -> None:
     world.case_event(org, case, "PreferenceRecorded", days, {"election": election})
 
@@ -136,8 +147,7 @@ def registered(world: World, case: str, days: int) -> None:
     world.case_event("FRTF", case, "RegistrationSubmitted", days, {"registration_number": f"TF-{case}"})
 
 
-@given(parsers.parse('FRTF determined family {case} to be "{decision}" {days:d} days ago'))
-@when(parsers.parse('FRTF determined family {case} to be "{decision}" {days:d} days ago'))
+@given_or_when(parsers.parse('FRTF determined family {case} to be "{decision}" {days:d} days ago'))
 def membership(world: World, case: str, decision: str, days: int) -> None:
     world.case_event("FRTF", case, "ClassMembershipDetermined", days, {"decision": decision, "basis": "records review"})
 
@@ -147,8 +157,7 @@ def parole_requested(world: World, case: str, days: int) -> None:
     world.case_event("IOM", case, "ParoleRequested", days, {"receipt_number": f"IOE-{case}"})
 
 
-@given(parsers.parse("USCIS decided on parole for family {case} {days:d} days ago"))
-@when(parsers.parse("USCIS decided on parole for family {case} {days:d} days ago"))
+@given_or_when(parsers.parse("USCIS decided on parole for family {case} {days:d} days ago"))
 def parole_decided(world: World, case: str, days: int) -> None:
     world.case_event("USCIS", case, "ParoleDecided", days, {"decision": "granted", "valid_until": world.day(1000)})
 
@@ -170,44 +179,37 @@ def arrived_lapsed(world: World, case: str, days: int, ended: int) -> None:
     world.case_event("CBP", case, "ArrivedInUS", days, data)
 
 
-@given(parsers.parse("USCIS renewed the parole of family {case} {days:d} days ago until {until:d} days from now"))
-@when(parsers.parse("USCIS renewed the parole of family {case} {days:d} days ago until {until:d} days from now"))
+@given_or_when(parsers.parse("USCIS renewed the parole of family {case} {days:d} days ago until {until:d} days from now"))
 def parole_renewed(world: World, case: str, days: int, until: int) -> None:
     world.case_event("USCIS", case, "ParoleRenewed", days, {"valid_until": world.day(until)})
 
 
-@given(parsers.parse("USCIS recorded that the parole of family {case} ended {days:d} days ago"))
-@when(parsers.parse("USCIS recorded that the parole of family {case} ended {days:d} days ago"))
+@given_or_when(parsers.parse("USCIS recorded that the parole of family {case} ended {days:d} days ago"))
 def parole_expired(world: World, case: str, days: int) -> None:
     world.case_event("USCIS", case, "ParoleExpired", days, {"valid_until": world.day(-days)})
 
 
-@given(parsers.parse("USCIS decided on work authorization for family {case} {days:d} days ago"))
-@when(parsers.parse("USCIS decided on work authorization for family {case} {days:d} days ago"))
+@given_or_when(parsers.parse("USCIS decided on work authorization for family {case} {days:d} days ago"))
 def work_authorization(world: World, case: str, days: int) -> None:
     world.case_event("USCIS", case, "WorkAuthorizationDecided", days, {"decision": "granted", "valid_until": world.day(700)})
 
 
-@given(parsers.parse("ACACIA filed an asylum application for family {case} {days:d} days ago"))
-@when(parsers.parse("ACACIA filed an asylum application for family {case} {days:d} days ago"))
+@given_or_when(parsers.parse("ACACIA filed an asylum application for family {case} {days:d} days ago"))
 def asylum_filed(world: World, case: str, days: int) -> None:
     world.case_event("ACACIA", case, "AsylumApplicationFiled", days, {"receipt_number": f"ZAR-{case}"})
 
 
-@given(parsers.parse("SENECA started {service} services for family {case} {days:d} days ago"))
-@when(parsers.parse("SENECA started {service} services for family {case} {days:d} days ago"))
+@given_or_when(parsers.parse("SENECA started {service} services for family {case} {days:d} days ago"))
 def service_started(world: World, service: str, case: str, days: int) -> None:
     world.case_event("SENECA", case, "ServiceStarted", days, {"service": service})
 
 
-@given(parsers.parse("SENECA ended {service} services for family {case} {days:d} days ago after an interruption"))
-@when(parsers.parse("SENECA ended {service} services for family {case} {days:d} days ago after an interruption"))
+@given_or_when(parsers.parse("SENECA ended {service} services for family {case} {days:d} days ago after an interruption"))
 def service_interrupted_for_case(world: World, service: str, case: str, days: int) -> None:
     world.case_event("SENECA", case, "ServiceEnded", days, {"service": service, "reason": "interrupted"})
 
 
-@given(parsers.parse("FRTF reunified family {case} {days:d} days ago"))
-@when(parsers.parse("FRTF reunified family {case} {days:d} days ago"))
+@given_or_when(parsers.parse("FRTF reunified family {case} {days:d} days ago"))
 def reunified(world: World, case: str, days: int) -> None:
     world.case_event("FRTF", case, "FamilyReunified", days, {"location_country": "US"})
 
@@ -217,26 +219,22 @@ def reunified_child(world: World, child: str, case: str, days: int) -> None:
     world.case_event("FRTF", case, "FamilyReunified", days, {"children": [child], "location_country": "GT"})
 
 
-@given(parsers.parse('FRTF closed the case of family {case} as "{reason}"'))
-@when(parsers.parse('FRTF closed the case of family {case} as "{reason}"'))
+@given_or_when(parsers.parse('FRTF closed the case of family {case} as "{reason}"'))
 def closed(world: World, case: str, reason: str) -> None:
     world.case_event("FRTF", case, "CaseClosed", 0, {"reason": reason})
 
 
-@given(parsers.parse("FRTF merged family {duplicate} into family {case}"))
-@when(parsers.parse("FRTF merged family {duplicate} into family {case}"))
+@given_or_when(parsers.parse("FRTF merged family {duplicate} into family {case}"))
 def merged(world: World, duplicate: str, case: str) -> None:
     world.case_event("FRTF", case, "CasesMerged", 0, {"duplicate_case_id": duplicate})
 
 
-@given(parsers.parse("ORR added child {child} born in {year:d} to family {case}"))
-@when(parsers.parse("ORR added child {child} born in {year:d} to family {case}"))
+@given_or_when(parsers.parse("ORR added child {child} born in {year:d} to family {case}"))
 def member_added(world: World, child: str, year: int, case: str) -> None:
     world.case_event("ORR", case, "MemberAdded", 0, {"member_id": child, "role": "child", "birth_year": year, "reason": "review"})
 
 
-@given(parsers.parse("FRTF removed child {child} from family {case}"))
-@when(parsers.parse("FRTF removed child {child} from family {case}"))
+@given_or_when(parsers.parse("FRTF removed child {child} from family {case}"))
 def member_removed(world: World, child: str, case: str) -> None:
     world.case_event("FRTF", case, "MemberRemoved", 0, {"member_id": child, "reason": "not separated"})
 
@@ -246,20 +244,17 @@ def _amend(world: World, org: str, event_type: str, data: dict[str, Any]) -> Non
     world.post(org, envelope(target["case_id"], event_type, {"event_id": target["event_id"], **data}, occurred_at=world.ago(0)))
 
 
-@given(parsers.parse("{org} retracted that event"))
-@when(parsers.parse("{org} retracted that event"))
+@given_or_when(parsers.parse("{org} retracted that event"))
 def retracted(world: World, org: str) -> None:
     _amend(world, org, "EntryRetracted", {"reason": "posted to the wrong case"})
 
 
-@given(parsers.parse("{org} corrected the date of that event to {days:d} days ago"))
-@when(parsers.parse("{org} corrected the date of that event to {days:d} days ago"))
+@given_or_when(parsers.parse("{org} corrected the date of that event to {days:d} days ago"))
 def corrected_date(world: World, org: str, days: int) -> None:
     _amend(world, org, "EntryCorrected", {"occurred_at": world.ago(days), "reason": "the date was misread"})
 
 
-@given(parsers.parse('{org} corrected the {field} of that event to "{value}"'))
-@when(parsers.parse('{org} corrected the {field} of that event to "{value}"'))
+@given_or_when(parsers.parse('{org} corrected the {field} of that event to "{value}"'))
 def corrected_field(world: World, org: str, field: str, value: str) -> None:
     _amend(world, org, "EntryCorrected", {"changes": {field: value}, "reason": "mistyped"})
 
@@ -268,8 +263,7 @@ def _settlement(world: World, org: str, event_type: str, data: dict[str, Any]) -
     world.post(org, envelope("SETTLEMENT", event_type, data, occurred_at=world.ago(0)))
 
 
-@given(parsers.parse('DOJ extended "{obligation}" by {amount:d} {unit} effective {days:d} days ago'))
-@when(parsers.parse('DOJ extended "{obligation}" by {amount:d} {unit} effective {days:d} days ago'))
+@given_or_when(parsers.parse('DOJ extended "{obligation}" by {amount:d} {unit} effective {days:d} days ago'))
 def extended(world: World, obligation: str, amount: int, unit: str, days: int) -> None:
     data = {
         "court_order_id": "18-cv-00428 order",
@@ -302,14 +296,12 @@ def order_listed_once(world: World, obligation: str) -> None:
     assert [e["obligation"] for e in extensions].count(obligation) == 1, extensions
 
 
-@given(parsers.parse("SENECA recorded that {service} services were interrupted from {days:d} days ago"))
-@when(parsers.parse("SENECA recorded that {service} services were interrupted from {days:d} days ago"))
+@given_or_when(parsers.parse("SENECA recorded that {service} services were interrupted from {days:d} days ago"))
 def interrupted(world: World, service: str, days: int) -> None:
     _settlement(world, "SENECA", "ServiceInterrupted", {"service": service, "from": world.day(-days), "cause": "contract terminated"})
 
 
-@given(parsers.parse('the parties adopted terms setting "{obligation}" to {days:d} days'))
-@when(parsers.parse('the parties adopted terms setting "{obligation}" to {days:d} days'))
+@given_or_when(parsers.parse('the parties adopted terms setting "{obligation}" to {days:d} days'))
 def adopted(world: World, obligation: str, days: int) -> None:
     terms = world.report()["terms"]
     data = {
@@ -320,8 +312,7 @@ def adopted(world: World, obligation: str, days: int) -> None:
     _settlement(world, "DOJ", "TermsAdopted", data)
 
 
-@given("the monitor notes the report")
-@when("the monitor notes the report")
+@given_or_when("the monitor notes the report")
 def note(world: World) -> None:
     world.noted = world.report()["checkpoint"]["tree_size"]
 

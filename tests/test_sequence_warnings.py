@@ -10,6 +10,7 @@ import pytest
 from domain.envelope import EventBatch, Posting
 from domain.family_case import FamilyCase
 from domain.sequence_warnings import WARNING_CODES, sequence_warnings
+from tests.builders import VALID_DATA
 
 CASE = "FRTF-000123"
 IDENTIFIED = "2021-05-03T14:00:00Z"
@@ -54,19 +55,8 @@ def posting(event_type: str, on: str, data: dict[str, Any] | None = None) -> Pos
 
 def case_with(*postings: Posting) -> FamilyCase:
     """The case identified on IDENTIFIED (children C1, separated on SEPARATED), then `postings` recorded."""
-    identified = posting(
-        "SeparationIdentified",
-        IDENTIFIED,
-        {
-            "separation_date": SEPARATED,
-            "nationality": "GT",
-            "border_sector": "El Paso",
-            "children": [{"member_id": "C1", "birth_year": 2014}],
-            "parents": [{"member_id": "P1"}],
-            "source": "government_records",
-            "certainty": "certified",
-        },
-    )
+    identification = {**VALID_DATA["SeparationIdentified"], "separation_date": SEPARATED}
+    identified = posting("SeparationIdentified", IDENTIFIED, identification)
     case = FamilyCase.identify(identified, "FRTF", "frtf-intake")
     for each in postings:
         case.record(each, POSTER[each.type], "token")
