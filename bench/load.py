@@ -38,7 +38,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.ingest import MASTER_KEY, database, ledger_append_rate, server  # noqa: E402
+from bench.harness import database  # noqa: E402
+from bench.ingest import MASTER_KEY, ledger_append_rate, server  # noqa: E402
 from domain.organizations import Organization, Role  # noqa: E402
 from ledger.application import Ledger  # noqa: E402
 from ledger.verify import verify_log  # noqa: E402
