@@ -106,5 +106,13 @@ def client(settings: Settings, signer: Signer, master_key: bytes) -> Iterator[Te
 
 
 @pytest.fixture
+def external_client(database_url: str, signer: Signer, master_key: bytes, tmp_path: Path) -> Iterator[TestClient]:
+    """The app with LEDGER_PROJECTOR=external and no projector running: reports wait 0.1 s for it."""
+    settings = Settings(database_url=database_url, signing_key_file=tmp_path / "key.pem", projector="external", report_wait_seconds=0.1)
+    with Ledger(database_url, signer, master_key) as ledger, TestClient(create_app(settings, ledger)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
 def tokens(client: TestClient) -> Tokens:
     return Tokens(client.app.state.ledger)  # type: ignore[attr-defined]
