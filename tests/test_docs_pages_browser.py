@@ -45,7 +45,7 @@ def offline(browser: Any, served: tuple[str, str]) -> Iterator[tuple[Any, list[s
         if route.request.url.startswith(base + "/"):
             route.continue_()
         else:
-            elsewhere.appender.append(route.request.url)
+            elsewhere.append(route.request.url)
             route.abort()
 
     context.route("**/*", only_the_ledger)
