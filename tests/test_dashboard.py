@@ -37,15 +37,20 @@ def sign_in(client: TestClient, token: str) -> None:
     assert (response.status_code, response.headers["location"]) in ((303, "/"), (303, "/audit/cases")), response.text
 
 
-@pytest.fixture
-def posted(client: TestClient, tokens: Tokens) -> None:
-    """Three children in two families; one family reached; a parent's name and a phone number on record."""
+def post_two_families(client: TestClient, tokens: Tokens) -> None:
+    """Three children in two families; one family reached; a parent's name and a phone number on
+    record; projected."""
     for org, envelopes in [
         ("FRTF", [separation("FRTF-1", occurred_at="2026-01-05T10:00:00Z"), separation("FRTF-2", children=("C1", "C2"))]),
         ("KIND", [contact("FRTF-1", outcome="reached", occurred_at="2026-01-20T10:00:00Z")]),
     ]:
         assert client.post("/v1/events", json=batch(*envelopes), headers=tokens.get(org)).status_code == 201
     assert client.app.state.projection.wait_for(client.app.state.ledger.store.tree_size(), 10)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def posted(client: TestClient, tokens: Tokens) -> None:
+    post_two_families(client, tokens)
 
 
 @pytest.fixture
