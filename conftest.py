@@ -8,6 +8,7 @@ variable they skip loudly, and under CI they fail instead.
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,6 +20,7 @@ from api.settings import Settings
 from ledger.application import Ledger
 from ledger.checkpoints import Signer
 from ledger.personal_data import load_or_create_master_key
+from tests.chromium import launched_chromium
 from tests.harness import ORIGIN, Tokens, fresh_schema
 
 POSTGRES_URL = os.environ.get("LEDGER_TEST_DATABASE_URL", "")
@@ -103,6 +105,21 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 def client(settings: Settings, signer: Signer, master_key: bytes) -> Iterator[TestClient]:
     with Ledger(settings.database_url, signer, master_key) as shared, TestClient(create_app(settings, shared)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def external_client(database_url: str, signer: Signer, master_key: bytes, tmp_path: Path) -> Iterator[TestClient]:
+    """The app with LEDGER_PROJECTOR=external and no projector running: reports wait 0.1 s for it."""
+    settings = Settings(database_url=database_url, signing_key_file=tmp_path / "key.pem", projector="external", report_wait_seconds=0.1)
+    with Ledger(database_url, signer, master_key) as ledger, TestClient(create_app(settings, ledger)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's chromium, headless (tests/chromium.py): the browser tests' browser."""
+    with launched_chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

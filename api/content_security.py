@@ -20,7 +20,9 @@ import re
 from importlib.resources import files
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
+
+from api.http_middleware import HttpMiddleware, ResponseWatch
 
 _NEVER_FRAMED = "frame-ancestors 'none'; base-uri 'none'"
 
@@ -64,24 +66,15 @@ REPORT_HTML_HEADERS = _headers(f"default-src 'none'; style-src {_report_styleshe
 FALLBACK_HEADERS = _headers("default-src 'none'; form-action 'none'")
 
 
-class EveryHtmlPage:
+def _fallback_policy(headers: MutableHeaders) -> None:
+    if headers.get("content-type", "").startswith("text/html") and "content-security-policy" not in headers:
+        for name, value in FALLBACK_HEADERS.items():
+            headers[name] = value
+
+
+class EveryHtmlPage(HttpMiddleware):
     """Gives any HTML answer that carries no policy of its own the strictest one: a page added
     later, or an error page rendered by the framework, is covered without anyone remembering to."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_policy(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                if headers.get("content-type", "").startswith("text/html") and "content-security-policy" not in headers:
-                    for name, value in FALLBACK_HEADERS.items():
-                        headers[name] = value
-            await send(message)
-
-        await self.app(scope, receive, send_with_policy)
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, ResponseWatch(send, on_start=_fallback_policy).send)

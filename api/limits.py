@@ -21,6 +21,7 @@ import asyncio
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.http_middleware import HttpMiddleware, ResponseWatch
 from api.problems import problem, refused_write
 
 
@@ -38,16 +39,13 @@ class BodyTooSlow(HTTPException):
         )
 
 
-class BodyLimit:
+class BodyLimit(HttpMiddleware):
     def __init__(self, app: ASGIApp, max_bytes: int, timeout_seconds: float) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_bytes = max_bytes
         self.timeout_seconds = timeout_seconds
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             await self._refuse(BodyTooLarge(self.max_bytes), scope, receive, send)
@@ -56,7 +54,7 @@ class BodyLimit:
         deadline = loop.time() + self.timeout_seconds
         received = 0
         complete = False
-        started = False
+        response = ResponseWatch(send)
 
         async def limited_receive() -> Message:
             nonlocal received, complete
@@ -73,15 +71,10 @@ class BodyLimit:
                 complete = not message.get("more_body", False)
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, response.send)
         except (BodyTooLarge, BodyTooSlow) as refusal:
-            if not started:
+            if not response.started:
                 await self._refuse(refusal, scope, receive, send)
 
     async def _refuse(self, refusal: HTTPException, scope: Scope, receive: Receive, send: Send) -> None:

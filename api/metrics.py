@@ -22,8 +22,9 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.http_middleware import HttpMiddleware, ResponseWatch
 from ledger.receipts import AppendResult
 from ledger.witnessing import WitnessStatus
 
@@ -173,30 +174,20 @@ def route_template(scope: Scope) -> str:
     return getattr(scope.get("route"), "path", None) or "unmatched"
 
 
-class RequestMetrics:
+class RequestMetrics(HttpMiddleware):
     """ASGI middleware counting every request and timing it, errors included (as 500)."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
+        super().__init__(app)
         self.metrics = metrics
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        status = 500
-
-        async def observed_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        response = ResponseWatch(send)
         try:
-            await self.app(scope, receive, observed_send)
+            await self.app(scope, receive, response.send)
         finally:
             method = scope["method"] if scope["method"] in METHODS else "other"
             route = route_template(scope)
-            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.requests.labels(method, route, str(response.status)).inc()
             self.metrics.request_seconds.labels(method, route).observe(time.perf_counter() - started)

@@ -22,9 +22,9 @@ from uuid import uuid4
 
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
+from api.http_middleware import HttpMiddleware, ResponseWatch
 from api.metrics import route_template
 
 HEADER = "X-Request-ID"
@@ -74,31 +74,17 @@ def configure_logging(level: str) -> None:
         uvicorn_logger.propagate = name != "uvicorn.access"
 
 
-class RequestLog:
+class RequestLog(HttpMiddleware):
     """ASGI middleware: a request id for each request, and one log line when it is answered."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         given = next((value.decode("latin-1") for name, value in scope["headers"] if name == b"x-request-id"), "")
         request_id = given if _PLAIN_ID.fullmatch(given) else uuid4().hex
         reset = _current_id.set(request_id)
         started = time.perf_counter()
-        status = 500
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                MutableHeaders(scope=message).append(HEADER, request_id)
-            await send(message)
-
+        response = ResponseWatch(send, on_start=lambda headers: headers.append(HEADER, request_id))
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, response.send)
         except Exception:
             log.exception("request failed", extra={"method": scope["method"], "route": route_template(scope)})
             raise
@@ -108,7 +94,7 @@ class RequestLog:
                 extra={
                     "method": scope["method"],
                     "route": route_template(scope),
-                    "status": status,
+                    "status": response.status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 },
             )

@@ -1,14 +1,22 @@
-"""A real uvicorn server in this process (a thread), for tests that speak HTTP over a socket."""
+"""A real uvicorn server in this process (a thread), for tests that speak HTTP over a socket; and a
+SQLite ledger behind one, for the browser tests."""
 
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+
+from api.app import create_app
+from api.settings import Settings
+from ledger.application import Ledger
+from ledger.checkpoints import Signer
+from ledger.demo import Population, append_population
 
 
 def free_port() -> int:
@@ -34,3 +42,18 @@ def serving(app: FastAPI, log_level: str = "warning", **options: Any) -> Iterato
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+@contextmanager
+def serving_ledger(
+    tmp_path: Path, signer: Signer, master_key: bytes, population: Population | None = None, **settings: Any
+) -> Iterator[tuple[str, Ledger]]:
+    """A real server on a SQLite ledger in `tmp_path` with the default terms adopted (and the demo
+    `population` appended): (base URL, the ledger)."""
+    app_settings = Settings(database_url=f"sqlite:///{tmp_path}/ledger.db", signing_key_file=tmp_path / "key.pem", **settings)
+    with Ledger(app_settings.database_url, signer, master_key) as ledger:
+        ledger.appender.adopt_default_terms()
+        if population is not None:
+            append_population(ledger, population)
+        with serving(create_app(app_settings, ledger), log_config=None) as base_url:
+            yield base_url, ledger

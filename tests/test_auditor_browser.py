@@ -17,34 +17,21 @@ from pathlib import Path
 
 import pytest
 
-from api.app import create_app
-from api.settings import Settings
 from domain.organizations import Organization, Role
 from ledger.application import Ledger
 from ledger.checkpoints import Signer
-from ledger.demo import Population, append_population
-from tests.chromium import launched_chromium
-from tests.live_server import serving
+from ledger.demo import Population
+from tests.live_server import serving_ledger
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 LAPTOP = {"width": 1366, "height": 900}
 
 
 @pytest.fixture
-def browser() -> Iterator[object]:
-    with launched_chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
 def served(tmp_path: Path, signer: Signer, master_key: bytes) -> Iterator[tuple[str, Ledger]]:
     """A real server on a SQLite ledger holding 8 demo families, with an auditor and a monitor token."""
-    settings = Settings(database_url=f"sqlite:///{tmp_path}/ledger.db", signing_key_file=tmp_path / "key.pem")
-    with Ledger(settings.database_url, signer, master_key) as ledger:
-        ledger.appender.adopt_default_terms()
-        append_population(ledger, Population(8, 7))
-        with serving(create_app(settings, ledger), log_config=None) as base_url:
-            yield base_url, ledger
+    with serving_ledger(tmp_path, signer, master_key, Population(8, 7)) as served_ledger:
+        yield served_ledger
 
 
 def sign_in(page: object, base: str, token: str, lands_on: str) -> None:

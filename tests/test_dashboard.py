@@ -6,9 +6,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -39,15 +37,20 @@ def sign_in(client: TestClient, token: str) -> None:
     assert (response.status_code, response.headers["location"]) in ((303, "/"), (303, "/audit/cases")), response.text
 
 
-@pytest.fixture
-def posted(client: TestClient, tokens: Tokens) -> None:
-    """Three children in two families; one family reached; a parent's name and a phone number on record."""
+def post_two_families(client: TestClient, tokens: Tokens) -> None:
+    """Three children in two families; one family reached; a parent's name and a phone number on
+    record; projected."""
     for org, envelopes in [
         ("FRTF", [separation("FRTF-1", occurred_at="2026-01-05T10:00:00Z"), separation("FRTF-2", children=("C1", "C2"))]),
         ("KIND", [contact("FRTF-1", outcome="reached", occurred_at="2026-01-20T10:00:00Z")]),
     ]:
         assert client.post("/v1/events", json=batch(*envelopes), headers=tokens.get(org)).status_code == 201
     assert client.app.state.projection.wait_for(client.app.state.ledger.store.tree_size(), 10)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def posted(client: TestClient, tokens: Tokens) -> None:
+    post_two_families(client, tokens)
 
 
 @pytest.fixture
@@ -215,16 +218,6 @@ def test_downloads_carry_the_pages_report(client: TestClient, tokens: Tokens, mo
     bad = client.get("/download/compliance.csv", params={"as_of": "last tuesday"})
     assert bad.status_code == 422 and "not valid" in bad.text
     assert client.get("/download/compliance.docx").status_code == 422
-
-
-@pytest.fixture
-def external_client(database_url: str, signer: Signer, master_key: bytes, tmp_path: Path) -> Iterator[TestClient]:
-    """The app with LEDGER_PROJECTOR=external and no projector running."""
-    settings = Settings(
-        database_url=database_url, signing_key_file=tmp_path / "key.pem", projector="external", report_wait_seconds=0.1
-    )
-    with Ledger(database_url, signer, master_key) as ledger, TestClient(create_app(settings, ledger)) as test_client:
-        yield test_client
 
 
 def test_a_lagging_projection_gets_a_page_that_says_so(external_client: TestClient) -> None:

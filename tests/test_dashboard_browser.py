@@ -18,14 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from api.app import create_app
-from api.settings import Settings
 from domain.organizations import Organization, Role
 from ledger.application import Ledger
 from ledger.checkpoints import Signer
-from ledger.demo import Population, append_population
-from tests.chromium import launched_chromium
-from tests.live_server import serving
+from ledger.demo import Population
+from tests.live_server import serving_ledger
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 LAPTOP = {"width": 1366, "height": 900}
@@ -33,21 +30,10 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def browser() -> Iterator[object]:
-    with launched_chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
 def served(tmp_path: Path, signer: Signer, master_key: bytes) -> Iterator[tuple[str, str, Ledger]]:
     """A real server on a SQLite ledger holding 150 demo families: (base URL, monitor token, ledger)."""
-    settings = Settings(database_url=f"sqlite:///{tmp_path}/ledger.db", signing_key_file=tmp_path / "key.pem")
-    with Ledger(settings.database_url, signer, master_key) as ledger:
-        ledger.appender.adopt_default_terms()
-        append_population(ledger, Population(150, 7))
-        token = ledger.tokens.issue("court-monitor", Organization.MONITOR, Role.MONITOR)
-        with serving(create_app(settings, ledger), log_config=None) as base_url:
-            yield base_url, token, ledger
+    with serving_ledger(tmp_path, signer, master_key, Population(150, 7)) as (base_url, ledger):
+        yield base_url, ledger.tokens.issue("court-monitor", Organization.MONITOR, Role.MONITOR), ledger
 
 
 def number(page: object, selector: str) -> int:

@@ -12,13 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from api.app import create_app
-from api.settings import Settings
 from domain.organizations import Organization, Role
-from ledger.application import Ledger
 from ledger.checkpoints import Signer
-from tests.chromium import launched_chromium
-from tests.live_server import serving
+from tests.live_server import serving_ledger
 
 # Each CSP violation a page meets, recorded by the page itself (an init script runs before the
 # page's own and is not subject to its policy).
@@ -31,20 +27,10 @@ REDOC_LOGO = "img-src https://cdn.redoc.ly/redoc/logo-mini.svg"
 
 
 @pytest.fixture
-def browser() -> Iterator[Any]:
-    with launched_chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
 def served(tmp_path: Path, signer: Signer, master_key: bytes) -> Iterator[tuple[str, str]]:
     """A real server: (base URL, an auditor's token)."""
-    settings = Settings(database_url=f"sqlite:///{tmp_path}/ledger.db", signing_key_file=tmp_path / "key.pem", log_level="WARNING")
-    with Ledger(settings.database_url, signer, master_key) as ledger:
-        ledger.appender.adopt_default_terms()
-        token = ledger.tokens.issue("oig-auditor", Organization.OIG, Role.AUDITOR)
-        with serving(create_app(settings, ledger), log_config=None) as base_url:
-            yield base_url, token
+    with serving_ledger(tmp_path, signer, master_key, log_level="WARNING") as (base_url, ledger):
+        yield base_url, ledger.tokens.issue("oig-auditor", Organization.OIG, Role.AUDITOR)
 
 
 @pytest.fixture
@@ -59,7 +45,7 @@ def offline(browser: Any, served: tuple[str, str]) -> Iterator[tuple[Any, list[s
         if route.request.url.startswith(base + "/"):
             route.continue_()
         else:
-            elsewhere.appender.append(route.request.url)
+            elsewhere.append(route.request.url)
             route.abort()
 
     context.route("**/*", only_the_ledger)
@@ -75,13 +61,19 @@ def operations(base: str) -> list[tuple[str, str]]:
     return [(method.upper(), path) for path, item in schema["paths"].items() for method in item]
 
 
-def test_swagger_ui_renders_every_operation_from_the_ledgers_own_files(offline: tuple[Any, list[str], str, str]) -> None:
-    context, elsewhere, base, _ = offline
+def opened(context: Any, url: str, ready: str) -> tuple[Any, list[str]]:
+    """A new page at `url` once the selector `ready` is on it, and the errors its console logs."""
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.goto(base + "/docs")
-    page.wait_for_selector(".opblock", timeout=20_000)
+    page.goto(url)
+    page.wait_for_selector(ready, timeout=20_000)
+    return page, errors
+
+
+def test_swagger_ui_renders_every_operation_from_the_ledgers_own_files(offline: tuple[Any, list[str], str, str]) -> None:
+    context, elsewhere, base, _ = offline
+    page, errors = opened(context, base + "/docs", ready=".opblock")
     expected = operations(base)
     rendered = page.eval_on_selector_all(
         ".opblock",
@@ -97,11 +89,7 @@ def test_swagger_ui_renders_every_operation_from_the_ledgers_own_files(offline: 
 
 def test_redoc_renders_every_operation_from_the_ledgers_own_files(offline: tuple[Any, list[str], str, str]) -> None:
     context, elsewhere, base, _ = offline
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.goto(base + "/redoc")
-    page.wait_for_selector("[data-section-id^='operation/']", timeout=20_000)
+    page, errors = opened(context, base + "/redoc", ready="[data-section-id^='operation/']")
     assert page.locator("[data-section-id^='operation/']").count() == len(operations(base))
     # Styled as ReDoc styles itself: its stylesheets (allowed by their hashes) applied.
     assert page.evaluate("getComputedStyle(document.querySelector('.menu-content')).position") == "sticky"

@@ -10,10 +10,9 @@ from uuid import uuid4
 import pytest
 from fastapi.testclient import TestClient
 
-from ledger.application import Ledger
 from tests.builders import VALID_DATA, batch, contact, envelope, separation
 from tests.harness import Tokens
-from tests.test_refusals_write_nothing import row_counts
+from tests.test_refusals_write_nothing import settled_row_counts
 
 STORED_ONLY = ("position", "recorded_at", "leaf_hash")
 
@@ -30,10 +29,7 @@ class Agencies:
         return self.client.post("/v1/events", json=body, params=params, headers=self.headers[who])
 
     def counts(self) -> dict[str, int]:
-        """Every table's rows, once the in-process projector has projected the whole log."""
-        ledger: Ledger = self.client.app.state.ledger  # type: ignore[attr-defined]
-        assert self.client.app.state.projection.wait_for(ledger.store.tree_size(), 30)  # type: ignore[attr-defined]
-        return row_counts(self.database_url)
+        return settled_row_counts(self.client, self.database_url)
 
 
 @pytest.fixture

@@ -30,10 +30,9 @@ from projections.report_numbers import DATA_QUALITY
 from projections.definitions import DEFINITIONS, definitions
 from projections.labels import LABELS, path_parts
 from projections.render import Format, render
-from tests.builders import batch, contact, separation
 from tests.harness import Tokens
 from tests.report_samples import demo_report
-from tests.test_dashboard import sign_in
+from tests.test_dashboard import post_two_families, sign_in
 
 
 @pytest.fixture(scope="module")
@@ -148,12 +147,7 @@ def test_every_organizations_label_is_printed_whole_in_the_pdf(report: dict[str,
 
 
 def test_the_dashboard_and_its_overdue_download_show_no_raw_key(client: TestClient, tokens: Tokens) -> None:
-    for org, envelopes in [
-        ("FRTF", [separation("FRTF-1", occurred_at="2026-01-05T10:00:00Z"), separation("FRTF-2", children=("C1", "C2"))]),
-        ("KIND", [contact("FRTF-1", outcome="reached", occurred_at="2026-01-20T10:00:00Z")]),
-    ]:
-        assert client.post("/v1/events", json=batch(*envelopes), headers=tokens.get(org)).status_code == 201
-    assert client.app.state.projection.wait_for(client.app.state.ledger.store.tree_size(), 10)  # type: ignore[attr-defined]
+    post_two_families(client, tokens)
     sign_in(client, tokens.secret("MONITOR", "monitor"))
     page = client.get("/", params={"since": "2020-01-01"})  # the changes' tables too
     assert page.status_code == 200 and 'id="changes-heading"' in page.text

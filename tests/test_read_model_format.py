@@ -6,7 +6,6 @@ projector has rebuilt it blue/green, and one process rebuilds it while the other
 written by a newer version is left alone.
 """
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,9 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.app import create_app
 from api.cli import app as cli_app
-from api.settings import Settings as ApiSettings
 from domain.as_of import AsOf
 from domain.envelope import EventBatch, postings
 from domain.values import utc_text
@@ -117,16 +114,6 @@ def test_a_generation_a_newer_version_wrote_is_neither_read_nor_written(ledger: 
     with pytest.raises(ReadModelOutdated):
         projected.upgrade()
     assert list(projected.model.generations()) == [1]
-
-
-@pytest.fixture
-def external_client(database_url: str, signer: Signer, master_key: bytes, tmp_path: Path) -> Iterator[TestClient]:
-    """The API with LEDGER_PROJECTOR=external and no projector running."""
-    settings = ApiSettings(
-        database_url=database_url, signing_key_file=tmp_path / "key.pem", projector="external", report_wait_seconds=0.1
-    )
-    with Ledger(database_url, signer, master_key) as ledger, TestClient(create_app(settings, ledger)) as client:
-        yield client
 
 
 def test_the_api_and_the_dashboard_answer_503_saying_a_rebuild_is_running_until_the_projector_has_rebuilt(external_client: TestClient) -> None:

@@ -35,6 +35,13 @@ def row_counts(database_url: str) -> dict[str, int]:
         return {name: connection.execute(f'SELECT COUNT(*) FROM "{schema}"."{name}"').fetchone()[0] for name in names}  # type: ignore[index]
 
 
+def settled_row_counts(client: TestClient, database_url: str) -> dict[str, int]:
+    """Every table's rows (row_counts), once the client's in-process projector has projected the whole log."""
+    ledger: Ledger = client.app.state.ledger  # type: ignore[attr-defined]
+    assert client.app.state.projection.wait_for(ledger.store.tree_size(), 30)  # type: ignore[attr-defined]
+    return row_counts(database_url)
+
+
 class Poster:
     def __init__(self, client: TestClient, tokens: Tokens, database_url: str) -> None:
         self.client = client
@@ -49,10 +56,7 @@ class Poster:
         return self.client.post("/v1/events", headers={**self.headers[who], **request.pop("headers", {})}, **request)
 
     def settled_counts(self) -> dict[str, int]:
-        """Row counts once the in-process projector has projected the whole log."""
-        ledger: Ledger = self.client.app.state.ledger  # type: ignore[attr-defined]
-        assert self.client.app.state.projection.wait_for(ledger.store.tree_size(), 30)  # type: ignore[attr-defined]
-        return row_counts(self.database_url)
+        return settled_row_counts(self.client, self.database_url)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ cosignatures, and Merkle proofs; a proof asked for with `witness` keys and a `qu
 at a checkpoint that many of those witnesses cosigned (the client mode of c2sp.org/tlog-policy)."""
 
 import base64
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -126,6 +126,24 @@ def _witnessed(ledger: Ledger, size_field: str, tree_size: int, witness: list[st
     return note
 
 
+class _Size(NamedTuple):
+    """A tree size as a query parameter gave it: the parameter's name (which a refusal names) and value."""
+
+    field: str
+    value: int
+
+
+def _proof_checkpoint(ledger: Ledger, lower: _Size, upper: _Size, witness: list[str] | None, quorum: int | None) -> str | None:
+    """What a proof between two sizes checks first: the upper within the log, the lower at most the
+    upper; then the checkpoint at the upper, as witness mode asks (_witnessed)."""
+    size = ledger.reader.tree_size()
+    if upper.value > size:
+        raise _invalid(upper.field, f"the log has {size} entries")
+    if lower.value > upper.value:
+        raise _invalid(lower.field, f"must be at most {upper.field} ({upper.value})")
+    return _witnessed(ledger, upper.field, upper.value, witness, quorum)
+
+
 @router.get("/proofs/inclusion", response_model=InclusionProof, responses={**PROBLEMS, **NOT_WITNESSED})
 def get_inclusion_proof(
     ledger: LedgerDep,
@@ -136,14 +154,8 @@ def get_inclusion_proof(
     quorum: Quorum = None,
 ) -> dict[str, Any]:
     """The audit path proving the event at `position` is in the tree of `tree_size` leaves."""
-    size = ledger.reader.tree_size()
-    if tree_size > size:
-        raise _invalid("tree_size", f"the log has {size} entries")
-    if position > tree_size:
-        raise _invalid("position", f"must be at most tree_size ({tree_size})")
-    checkpoint = _witnessed(ledger, "tree_size", tree_size, witness, quorum)
     return {
-        "checkpoint": checkpoint,
+        "checkpoint": _proof_checkpoint(ledger, _Size("position", position), _Size("tree_size", tree_size), witness, quorum),
         "position": position,
         "tree_size": tree_size,
         "leaf_hash": ledger.signed_heads.leaf_hash(position).hex(),
@@ -162,14 +174,8 @@ def get_consistency_proof(
     quorum: Quorum = None,
 ) -> dict[str, Any]:
     """The proof that the tree of `second` leaves extends the tree of `first` leaves."""
-    size = ledger.reader.tree_size()
-    if second > size:
-        raise _invalid("second", f"the log has {size} entries")
-    if first > second:
-        raise _invalid("first", f"must be at most second ({second})")
-    checkpoint = _witnessed(ledger, "second", second, witness, quorum)
     return {
-        "checkpoint": checkpoint,
+        "checkpoint": _proof_checkpoint(ledger, _Size("first", first), _Size("second", second), witness, quorum),
         "first": first,
         "second": second,
         "proof": [node.hex() for node in ledger.signed_heads.consistency_proof(first, second)],
