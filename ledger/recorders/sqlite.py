@@ -25,7 +25,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 from domain.values import utc_text
 from ledger.leaves import Leaf, LeafKey, leaf_inputs, next_recorded_at
 from ledger.recorders.base import SQLITE_BUSY, LedgerRecorder, LogHead
-from ledger.recorders.case_keys import NO_KEY_CHANGES, CaseKeyChanges, CaseKeyRow, ErasureAttempt
+from ledger.recorders.case_keys import CaseKeyRow, ErasureAttempt
 from ledger.recorders.access_log_records import ACCESS_LOG_INDEXES, CREATE_INDEX
 from ledger.recorders.cosignature_records import COSIGNATURES, CREATE_COSIGNATURES
 from ledger.recorders.session_records import CREATE_SESSIONS, CREATE_SESSIONS_INDEX, SESSIONS
@@ -157,24 +157,12 @@ class LedgerSQLiteRecorder(LedgerRecorder, SQLiteApplicationRecorder):
                 )
         return statements
 
-    def append(
-        self,
-        stored_events: Sequence[StoredEvent],
-        keys: Sequence[LeafKey] | None = None,
-        after: LogHead | None = None,
-        case_keys: CaseKeyChanges = NO_KEY_CHANGES,
+    def _append_in(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], keys: Sequence[LeafKey] | None, after: LogHead | None
     ) -> list[Leaf]:
         """`after` is not needed here: the transaction holds the database's write lock, so the
         batch gets consecutive positions after whatever the head is, and its recorded_at is stamped
         under that lock. A batch decided on a stale case still clashes, on the case's version."""
-        if not stored_events:
-            return []
-        with self._write() as c:
-            if case_keys:
-                self._change_case_keys_in(c, case_keys)
-            return self._append_in(c, stored_events, keys)
-
-    def _append_in(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], keys: Sequence[LeafKey] | None) -> list[Leaf]:
         # A connection setting (cheap, and the writer may be any of the pool's connections):
         # checkpoint the WAL into the database every WAL_AUTOCHECKPOINT pages rather than
         # SQLite's 1,000. Each checkpoint writes and syncs the pages written since the last, and
