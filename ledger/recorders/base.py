@@ -63,7 +63,23 @@ def _clashed(error: Exception) -> bool:
     return isinstance(cause, sqlite3.OperationalError) and getattr(cause, "sqlite_errorname", "") in SQLITE_BUSY
 
 
+class DatastoreTransactions:
+    """Cursors on eventsourcing's datastore (SQLite or PostgreSQL), each in its own transaction:
+    the ledger's recorders and the read model read and write through these."""
+
+    datastore: Any
+
+    def _read(self) -> AbstractContextManager[Any]:
+        """A cursor in a read-only transaction."""
+        return self.datastore.transaction(commit=False)
+
+    def _write(self) -> AbstractContextManager[Any]:
+        """A cursor in a transaction that commits."""
+        return self.datastore.transaction(commit=True)
+
+
 class LedgerRecorder(
+    DatastoreTransactions,
     StreamQueries, CheckpointRecords, SessionRecords, VerificationRecords, AccessLogQueries, CosignatureRecords, CaseKeyTable
 ):
     """Mixin for an eventsourcing application recorder that keeps the ledger's extra tables."""
@@ -78,17 +94,9 @@ class LedgerRecorder(
     def create_table(self) -> None:
         create_alongside_others(super().create_table)  # type: ignore[misc]  # the library recorder's
 
-    @abstractmethod
-    def _read(self) -> AbstractContextManager[Any]:
-        """A cursor in a read-only transaction."""
-
     def _query(self) -> AbstractContextManager[Any]:
         """A cursor for one statement, which the database runs atomically on its own."""
         return self._read()
-
-    @abstractmethod
-    def _write(self) -> AbstractContextManager[Any]:
-        """A cursor in a transaction that commits."""
 
     @abstractmethod
     def _stream_param(self, stream_id: UUID) -> Any:

@@ -316,16 +316,6 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
             self._delete_erased_in(cursor, destroyed)
         return ErasureAttempt(True, cases)
 
-    @contextmanager
-    def _read(self) -> Iterator[Cursor[DictRow]]:
-        with self.datastore.transaction(commit=False) as cursor:
-            yield cursor
-
-    @contextmanager
-    def _write(self) -> Iterator[Cursor[DictRow]]:
-        with self.datastore.transaction(commit=True) as cursor:
-            yield cursor
-
     def _stream_param(self, stream_id: UUID) -> UUID | str:
         return stream_id if self.datastore.originator_id_type == "uuid" else str(stream_id)
 

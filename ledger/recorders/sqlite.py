@@ -15,7 +15,7 @@ import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 from collections.abc import Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -24,7 +24,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 
 from domain.values import utc_text
 from ledger.leaves import Leaf, LeafKey, leaf_inputs, next_recorded_at
-from ledger.recorders.base import SQLITE_BUSY, LedgerRecorder, LogHead
+from ledger.recorders.base import SQLITE_BUSY, DatastoreTransactions, LedgerRecorder, LogHead
 from ledger.recorders.case_keys import CaseKeyRow, ErasureAttempt
 from ledger.recorders.access_log_records import ACCESS_LOG_INDEXES, CREATE_INDEX
 from ledger.recorders.cosignature_records import COSIGNATURES, CREATE_COSIGNATURES
@@ -79,7 +79,17 @@ def write_transaction(datastore: SQLiteDatastore, commit: bool = True) -> Iterat
         yield cursor
 
 
-class LedgerSQLiteRecorder(LedgerRecorder, SQLiteApplicationRecorder):
+class ImmediateWrites(DatastoreTransactions):
+    """Writes in a transaction begun IMMEDIATE (write_transaction): the ledger's SQLite recorder's,
+    and the read model's on SQLite, which shares the log's database file and its write lock."""
+
+    datastore: SQLiteDatastore
+
+    def _write(self) -> AbstractContextManager[SQLiteCursor]:
+        return write_transaction(self.datastore)
+
+
+class LedgerSQLiteRecorder(ImmediateWrites, LedgerRecorder, SQLiteApplicationRecorder):
     leaves_table = "ledger_leaves"
     checkpoints_table = "ledger_checkpoints"
     case_keys_table = "ledger_case_keys"
@@ -287,16 +297,6 @@ class LedgerSQLiteRecorder(LedgerRecorder, SQLiteApplicationRecorder):
         with self._write() as cursor:
             self._delete_erased_in(cursor, destroyed)
         return ErasureAttempt(True, cases)
-
-    @contextmanager
-    def _read(self) -> Iterator[SQLiteCursor]:
-        with self.datastore.transaction(commit=False) as cursor:
-            yield cursor
-
-    @contextmanager
-    def _write(self) -> Iterator[SQLiteCursor]:
-        with write_transaction(self.datastore) as cursor:
-            yield cursor
 
     @staticmethod
     def _id_param(originator_id: UUID | str) -> str:
