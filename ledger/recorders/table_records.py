@@ -1,6 +1,7 @@
-"""What each of the recorders' mixins for one table (checkpoints, verifications, cosignatures,
-sessions, the access log) takes from LedgerRecorder (ledger/recorders/base.py): its SQL for the
-backend, its reads, and one statement written in a transaction of its own.
+"""What a mixin for one table takes from the recorder it is mixed into: its SQL for the backend,
+its reads, and one statement written in a transaction of its own. The ledger's recorders
+(ledger/recorders/base.py) supply these to their tables' mixins (checkpoints, verifications,
+cosignatures, sessions, the access log), and the read model to its own (projections/read_model_tables.py).
 """
 
 from collections.abc import Sequence
@@ -8,7 +9,7 @@ from typing import Any
 
 
 class TableRecords:
-    """Base of a mixin for one of the ledger's tables; LedgerRecorder supplies the helpers."""
+    """Base of a mixin for one table; the recorder it is mixed into supplies the helpers."""
 
     _sql: Any  # a template's SQL for the backend: its table names and placeholders
     _rows: Any  # a query's rows, as mappings
