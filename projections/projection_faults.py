@@ -19,7 +19,7 @@ One row per generation of the projection:
 The row goes once the generation has projected past it.
 """
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from domain.errors import ProjectionFailed
@@ -48,13 +48,8 @@ class ProjectionFault:
     attempts: int
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "position": self.position,
-            "error_type": self.error_type,
-            "first_failed_at": self.first_failed_at,
-            "last_failed_at": self.last_failed_at,
-            "attempts": self.attempts,
-        }
+        """As /healthz shows it, beside the generation: every field but that one."""
+        return {name: value for name, value in asdict(self).items() if name != "generation"}
 
 
 class FaultRecords(ReadModelTables):
