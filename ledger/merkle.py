@@ -9,7 +9,7 @@ Leaf indexes are 0-based; hashes are 32-byte ``bytes``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 HASH_SIZE = 32
 EMPTY_ROOT: bytes = hashlib.sha256(b"").digest()
@@ -146,6 +146,25 @@ def _check_hashes(proof: Sequence[bytes]) -> None:
             raise ProofError(f"proof element {i} is {len(node)} bytes, not {HASH_SIZE}")
 
 
+def _path_sides(fn: int, sn: int, path: Sequence[bytes]) -> Iterator[tuple[bytes, bool]]:
+    """Each node of a proof's path, and whether it is the left sibling of the node hashed so far:
+    RFC 9162's walk up the tree from node fn of the last node sn, the same in both verifications
+    (sections 2.1.3.2 and 2.1.4.2). ProofError if the path is longer or shorter than the walk."""
+    for node in path:
+        if sn == 0:
+            raise ProofError(f"proof has more than the path's elements ({len(path)})")
+        left = bool(fn & 1) or fn == sn
+        yield node, left
+        if left:
+            while fn and not fn & 1:  # skip levels where the node has no right sibling
+                fn >>= 1
+                sn >>= 1
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise ProofError(f"proof has fewer than the path's elements ({len(path)})")
+
+
 def root_from_inclusion(index: int, size: int, leaf_hash: bytes, proof: Sequence[bytes]) -> bytes:
     """The root implied by an inclusion proof (RFC 9162 section 2.1.3.2)."""
     if not 0 <= index < size:
@@ -153,21 +172,9 @@ def root_from_inclusion(index: int, size: int, leaf_hash: bytes, proof: Sequence
     if len(leaf_hash) != HASH_SIZE:
         raise ProofError(f"leaf hash is {len(leaf_hash)} bytes, not {HASH_SIZE}")
     _check_hashes(proof)
-    fn, sn, r = index, size - 1, leaf_hash
-    for p in proof:
-        if sn == 0:
-            raise ProofError(f"proof has more than the path's elements ({len(proof)})")
-        if fn & 1 or fn == sn:
-            r = hash_children(p, r)
-            while fn and not fn & 1:  # skip levels where the node has no right sibling
-                fn >>= 1
-                sn >>= 1
-        else:
-            r = hash_children(r, p)
-        fn >>= 1
-        sn >>= 1
-    if sn != 0:
-        raise ProofError(f"proof has fewer than the path's elements ({len(proof)})")
+    r = leaf_hash
+    for p, left in _path_sides(index, size - 1, proof):
+        r = hash_children(p, r) if left else hash_children(r, p)
     return r
 
 
@@ -200,17 +207,13 @@ def verify_consistency(
         fn >>= 1
         sn >>= 1
     fr = sr = path[0]
-    for c in path[1:]:
-        if sn == 0:
-            return False
-        if fn & 1 or fn == sn:
-            fr = hash_children(c, fr)
-            sr = hash_children(c, sr)
-            while fn and not fn & 1:
-                fn >>= 1
-                sn >>= 1
-        else:
-            sr = hash_children(sr, c)
-        fn >>= 1
-        sn >>= 1
-    return sn == 0 and fr == first_root and sr == second_root
+    try:
+        for c, left in _path_sides(fn, sn, path[1:]):
+            if left:
+                fr = hash_children(c, fr)
+                sr = hash_children(c, sr)
+            else:
+                sr = hash_children(sr, c)
+    except ProofError:
+        return False
+    return fr == first_root and sr == second_root

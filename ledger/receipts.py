@@ -10,7 +10,7 @@ leaf_hash.
 """
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 from uuid import UUID
 
@@ -26,34 +26,6 @@ Warnings = tuple[SequenceWarning, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class Receipt:
-    event_id: str
-    case_id: str
-    type: str
-    version: int
-    position: int
-    recorded_at: str
-    leaf_hash: str
-    warnings: Warnings = ()
-
-    def as_json(self) -> dict[str, Any]:
-        """As a case's history shows it (it reads no warnings)."""
-        return {
-            "event_id": self.event_id,
-            "case_id": self.case_id,
-            "type": self.type,
-            "version": self.version,
-            "position": self.position,
-            "recorded_at": self.recorded_at,
-            "leaf_hash": self.leaf_hash,
-        }
-
-    def posted_json(self) -> dict[str, Any]:
-        """As POST /v1/events answers it."""
-        return {**self.as_json(), "warnings": [warning.as_json() for warning in self.warnings]}
-
-
-@dataclass(frozen=True, slots=True)
 class ProposedReceipt:
     """A dry run's receipt for an event a real post would append."""
 
@@ -63,14 +35,22 @@ class ProposedReceipt:
     version: int
     warnings: Warnings = ()
 
+    def as_json(self) -> dict[str, Any]:
+        """As a case's history shows it (it reads no warnings): every field but those, in order."""
+        return {field.name: getattr(self, field.name) for field in fields(self) if field.name != "warnings"}
+
     def posted_json(self) -> dict[str, Any]:
-        return {
-            "event_id": self.event_id,
-            "case_id": self.case_id,
-            "type": self.type,
-            "version": self.version,
-            "warnings": [warning.as_json() for warning in self.warnings],
-        }
+        """As POST /v1/events answers it."""
+        return {**self.as_json(), "warnings": [warning.as_json() for warning in self.warnings]}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Receipt(ProposedReceipt):
+    """The receipt of an event appended: the proposed receipt and what storing it gave."""
+
+    position: int
+    recorded_at: str
+    leaf_hash: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,14 +64,14 @@ class AppendResult:
 def receipt_of(event: LedgerEvent, leaf: Leaf | LoggedEvent, warnings: Warnings = ()) -> Receipt:
     assert leaf.recorded_at is not None and leaf.leaf_hash is not None, f"position {leaf.position} has no leaf"
     return Receipt(
-        event_id=event.event_id,
-        case_id=event.case_id,
-        type=event.type,
-        version=event.originator_version,
+        event.event_id,
+        event.case_id,
+        event.type,
+        event.originator_version,
+        warnings,
         position=leaf.position,
         recorded_at=leaf.recorded_at,
         leaf_hash=leaf.leaf_hash.hex(),
-        warnings=warnings,
     )
 
 

@@ -23,7 +23,7 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
@@ -117,14 +117,8 @@ class WitnessStatus:
     failures: int = 0  # in a row
 
     def as_json(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "url": self.url,
-            "up": self.up,
-            "cosigned_tree_size": self.cosigned_tree_size,
-            "last_error": self.last_error,
-            "last_error_at": self.last_error_at,
-        }
+        """As /healthz shows it: every field but the failures in a row."""
+        return {name: value for name, value in asdict(self).items() if name != "failures"}
 
 
 class WitnessUnavailable(Unavailable):

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from projections.projection_faults import PROJECTION
+from projections.read_model_tables import ReadModelTables
 from projections.row_format import COLUMNS, INTEGER_COLUMNS, VERSIONED
 
 
@@ -23,26 +24,17 @@ class GenerationState(NamedTuple):
     settings: dict[str, Any]
 
 
-class Generations:
+class Generations(ReadModelTables):
     """The DDL and state of generations, for ReadModel."""
 
-    # From ReadModel and its backends.
-    _read: Any
-    _write: Any
-    _schema_change: Any
-    _table: Any
-    _sql: Any
-    _generation_table: Any
-    key_text: str
-    bigint: str
+    _generation_table: Any  # a generation's table's name for the backend (ReadModel's)
 
     def create_state_table(self) -> None:
-        with self._schema_change() as cursor:
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {self._table('projection_generations')} ("
-                "projection TEXT NOT NULL, generation INTEGER NOT NULL, state TEXT NOT NULL, "
-                "settings TEXT NOT NULL, PRIMARY KEY (projection, generation))"
-            )
+        self._create_if_missing(
+            "projection_generations",
+            "projection TEXT NOT NULL, generation INTEGER NOT NULL, state TEXT NOT NULL, "
+            "settings TEXT NOT NULL, PRIMARY KEY (projection, generation)",
+        )
 
     def generations(self) -> dict[int, GenerationState]:
         """Every generation of the projection, by number."""
@@ -85,13 +77,10 @@ class Generations:
             )
 
     def update_settings(self, generation: int, settings: Mapping[str, Any]) -> None:
-        with self._write() as cursor:
-            cursor.execute(
-                self._sql(
-                    f"UPDATE {self._table('projection_generations')} SET settings = %s WHERE projection = %s AND generation = %s"
-                ),
-                (json.dumps(settings, sort_keys=True), PROJECTION, generation),
-            )
+        self._execute(
+            f"UPDATE {self._table('projection_generations')} SET settings = %s WHERE projection = %s AND generation = %s",
+            (json.dumps(settings, sort_keys=True), PROJECTION, generation),
+        )
 
     def drop_generation(self, generation: int) -> None:
         with self._write() as cursor, self._freed_as_they_are(cursor):

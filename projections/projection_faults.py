@@ -19,10 +19,11 @@ One row per generation of the projection:
 The row goes once the generation has projected past it.
 """
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from domain.errors import ProjectionFailed
+from projections.read_model_tables import ReadModelTables
 
 PROJECTION = "case_status"  # the read model's one projection (projections/read_model.py)
 
@@ -47,57 +48,40 @@ class ProjectionFault:
     attempts: int
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "position": self.position,
-            "error_type": self.error_type,
-            "first_failed_at": self.first_failed_at,
-            "last_failed_at": self.last_failed_at,
-            "attempts": self.attempts,
-        }
+        """As /healthz shows it, beside the generation: every field but that one."""
+        return {name: value for name, value in asdict(self).items() if name != "generation"}
 
 
-class FaultRecords:
+class FaultRecords(ReadModelTables):
     """The fault table's SQL, for the read model (projections.read_model.ReadModel), whose transactions,
     table names and placeholders it uses."""
 
-    _read: Any
-    _write: Any
-    _schema_change: Any
-    _table: Any
-    _sql: Any
-    bigint: str
-
     def create_fault_table(self) -> None:
-        with self._schema_change() as cursor:
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {self._table('projection_faults')} ("
-                f"projection TEXT NOT NULL, generation INTEGER NOT NULL, position {self.bigint} NOT NULL, "
-                "error_type TEXT NOT NULL, first_failed_at TEXT NOT NULL, last_failed_at TEXT NOT NULL, "
-                "attempts INTEGER NOT NULL, PRIMARY KEY (projection, generation))"
-            )
+        self._create_if_missing(
+            "projection_faults",
+            f"projection TEXT NOT NULL, generation INTEGER NOT NULL, position {self.bigint} NOT NULL, "
+            "error_type TEXT NOT NULL, first_failed_at TEXT NOT NULL, last_failed_at TEXT NOT NULL, "
+            "attempts INTEGER NOT NULL, PRIMARY KEY (projection, generation)",
+        )
 
     def record_fault(self, generation: int, position: int, error_type: str, at: str) -> None:
         """One more failure at `position`: counted on if it is the same as the standing one."""
         table = self._table("projection_faults")
         same = f"{table}.position = excluded.position AND {table}.error_type = excluded.error_type"
-        with self._write() as cursor:
-            cursor.execute(
-                self._sql(
-                    f"INSERT INTO {table} VALUES (%s, %s, %s, %s, %s, %s, 1) "
-                    "ON CONFLICT (projection, generation) DO UPDATE SET "
-                    f"first_failed_at = CASE WHEN {same} THEN {table}.first_failed_at ELSE excluded.first_failed_at END, "
-                    f"attempts = CASE WHEN {same} THEN {table}.attempts + 1 ELSE 1 END, "
-                    "position = excluded.position, error_type = excluded.error_type, last_failed_at = excluded.last_failed_at"
-                ),
-                (PROJECTION, generation, position, error_type, at, at),
-            )
+        self._execute(
+            f"INSERT INTO {table} VALUES (%s, %s, %s, %s, %s, %s, 1) "
+            "ON CONFLICT (projection, generation) DO UPDATE SET "
+            f"first_failed_at = CASE WHEN {same} THEN {table}.first_failed_at ELSE excluded.first_failed_at END, "
+            f"attempts = CASE WHEN {same} THEN {table}.attempts + 1 ELSE 1 END, "
+            "position = excluded.position, error_type = excluded.error_type, last_failed_at = excluded.last_failed_at",
+            (PROJECTION, generation, position, error_type, at, at),
+        )
 
     def clear_fault(self, generation: int) -> None:
-        with self._write() as cursor:
-            cursor.execute(
-                self._sql(f"DELETE FROM {self._table('projection_faults')} WHERE projection = %s AND generation = %s"),
-                (PROJECTION, generation),
-            )
+        self._execute(
+            f"DELETE FROM {self._table('projection_faults')} WHERE projection = %s AND generation = %s",
+            (PROJECTION, generation),
+        )
 
     def fault(self, generation: int) -> ProjectionFault | None:
         with self._read() as cursor:

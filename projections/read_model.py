@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from eventsourcing.persistence import Tracking
 
-from ledger.recorders.base import create_alongside_others
+from ledger.recorders.base import DatastoreTransactions, create_alongside_others
 from projections.case_rows import Cell, Row, RowKey
 from projections.generations import Generations
 from projections.projection_faults import PROJECTION, FaultRecords
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from ledger.application import Ledger
 
 
-class ReadModel(Generations, FaultRecords, ABC):
+class ReadModel(DatastoreTransactions, Generations, FaultRecords, ABC):
     """The SQL of the read model, written once; each backend supplies cursors and table names."""
 
     placeholder = "%s"
@@ -46,18 +46,6 @@ class ReadModel(Generations, FaultRecords, ABC):
 
     def __init__(self) -> None:
         self._snapshots: OrderedDict[tuple[int, int], Counter[Cell]] = OrderedDict()
-
-    datastore: Any  # eventsourcing's SQLite or PostgreSQL datastore, through the tracking recorder
-
-    @contextmanager
-    def _read(self) -> Iterator[Any]:
-        with self.datastore.transaction(commit=False) as cursor:
-            yield cursor
-
-    @contextmanager
-    def _write(self) -> Iterator[Any]:
-        with self.datastore.transaction(commit=True) as cursor:
-            yield cursor
 
     @contextmanager
     def _schema_change(self) -> Iterator[Any]:

@@ -94,6 +94,14 @@ CHARTS_AFTER = {
 }
 
 
+# The sections that count children and families: their measures, then the section's key that
+# breaks one down, and the label its rows go under.
+_COUNTED = {
+    "children": (("identified", "reunified", "remaining"), "remaining_by_status", "remaining"),
+    "families": (("identified", "registered", "reunified"), "services", "services"),
+}
+
+
 def tables(report: Mapping[str, Any]) -> Iterator[ReportTable]:
     """Each section of the report as a table of labels and numbers."""
     yield ReportTable(
@@ -109,22 +117,15 @@ def tables(report: Mapping[str, Any]) -> Iterator[ReportTable]:
             [label("what_if"), "yes" if report["terms"]["what_if"] else "no"],
         ],
     )
-    children = report["children"]
-    yield ReportTable(
-        "children",
-        label("children"),
-        ["measure", label("children")],
-        [[label(key), children[key]] for key in ("identified", "reunified", "remaining")]
-        + [[f"{label('remaining')}: {label(status)}", n] for status, n in children["remaining_by_status"].items()],
-    )
-    families = report["families"]
-    yield ReportTable(
-        "families",
-        label("families"),
-        ["measure", label("families")],
-        [[label(key), families[key]] for key in ("identified", "registered", "reunified")]
-        + [[f"{label('services')}: {label(service)}", n] for service, n in families["services"].items()],
-    )
+    for section, (measures, breakdown, shown_as) in _COUNTED.items():
+        counts = report[section]
+        yield ReportTable(
+            section,
+            label(section),
+            ["measure", label(section)],
+            [[label(key), counts[key]] for key in measures]
+            + [[f"{label(shown_as)}: {label(name)}", n] for name, n in counts[breakdown].items()],
+        )
     for dimension, counts in report["breakdowns"].items():
         yield ReportTable(
             f"breakdowns.{dimension}",

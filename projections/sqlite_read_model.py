@@ -6,11 +6,15 @@ from typing import Any
 
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
-from ledger.recorders.sqlite import write_transaction
+from ledger.recorders.sqlite import ImmediateWrites
 from projections.read_model import ReadModel
 
 
-class SQLiteReadModel(ReadModel, SQLiteTrackingRecorder):
+class SQLiteReadModel(ImmediateWrites, ReadModel, SQLiteTrackingRecorder):
+    """Written with the write lock from the first statement, as the log is (ImmediateWrites): a
+    deferred transaction that read first was refused at once whenever another connection wrote in
+    between."""
+
     placeholder = "?"
     bigint = "INTEGER"
     key_text = "TEXT"  # BINARY, SQLite's default collation
@@ -21,13 +25,6 @@ class SQLiteReadModel(ReadModel, SQLiteTrackingRecorder):
 
     def _table(self, name: str) -> str:
         return name
-
-    @contextmanager
-    def _write(self) -> Iterator[Any]:
-        # With the write lock from the first statement, as the log's writes: a deferred one that
-        # read first was refused at once whenever another connection wrote in between.
-        with write_transaction(self.datastore) as cursor:
-            yield cursor
 
     @contextmanager
     def _freed_as_they_are(self, cursor: Any) -> Iterator[None]:

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from ledger.leaves import leaf_hash_of, leaf_input, next_recorded_at
 from ledger.merkle import hash_leaf
 
-
-@given(
+# Any leaf's fields, drawn for each argument of the leaf input (the server's and the verifier's).
+any_leaf_fields = given(
     position=st.integers(min_value=1, max_value=2**62),
     stream=st.uuids().map(str) | st.text(max_size=40),
     version=st.integers(min_value=1, max_value=2**40),
@@ -18,14 +18,22 @@ from ledger.merkle import hash_leaf
     recorded_at=st.text(max_size=30),
     payload=st.binary(max_size=200),
 )
-def test_the_leaf_input_is_byte_for_byte_the_compact_json_array(
-    position: int, stream: str, version: int, event_type: str, recorded_at: str, payload: bytes
-) -> None:
-    expected = json.dumps(
+
+
+def published_leaf_input(position: int, stream: str, version: int, event_type: str, recorded_at: str, payload: bytes) -> bytes:
+    """The leaf input by the published formula: the compact JSON array, the payload as its SHA-256."""
+    return json.dumps(
         [position, stream, version, event_type, recorded_at, hashlib.sha256(payload).hexdigest()],
         separators=(",", ":"),
         ensure_ascii=False,
     ).encode()
+
+
+@any_leaf_fields
+def test_the_leaf_input_is_byte_for_byte_the_compact_json_array(
+    position: int, stream: str, version: int, event_type: str, recorded_at: str, payload: bytes
+) -> None:
+    expected = published_leaf_input(position, stream, version, event_type, recorded_at, payload)
     assert leaf_input(position, stream, version, event_type, recorded_at, payload) == expected
 
 

@@ -6,7 +6,7 @@ transparency-dev/merkle proof/verify_test.go, the source of tests/vectors/rfc696
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -70,15 +70,22 @@ def _flip(proof: list[bytes], i: int, mask: int) -> list[bytes]:
     return flipped
 
 
+def _wrong_sizes(a: int, b: int, a_name: str, b_name: str) -> dict[str, tuple[int, int]]:
+    """The probes' first five, the same for both proofs: the proof's two numbers, one of them off."""
+    return {
+        f"{a_name} - 1": (a - 1, b),
+        f"{a_name} + 1": (a + 1, b),
+        f"{a_name} ^ 2": (a ^ 2, b),
+        f"{b_name} * 2": (a, b * 2),
+        f"{b_name} // 2": (a, b // 2),
+    }
+
+
 def corrupt_inclusion_probes(
     index: int, size: int, leaf_hash: bytes, proof: list[bytes], root: bytes
 ) -> dict[str, tuple[int, int, bytes, list[bytes], bytes]]:
-    probes = {
-        "index - 1": (index - 1, size, leaf_hash, proof, root),
-        "index + 1": (index + 1, size, leaf_hash, proof, root),
-        "index ^ 2": (index ^ 2, size, leaf_hash, proof, root),
-        "size * 2": (index, size * 2, leaf_hash, proof, root),
-        "size // 2": (index, size // 2, leaf_hash, proof, root),
+    probes = {name: (i, n, leaf_hash, proof, root) for name, (i, n) in _wrong_sizes(index, size, "index", "size").items()}
+    probes |= {
         "wrong leaf": (index, size, b"WrongLeaf", proof, root),
         "empty root": (index, size, leaf_hash, proof, EMPTY_ROOT),
         "random root": (index, size, leaf_hash, proof, SOME_HASH),
@@ -100,11 +107,9 @@ def corrupt_consistency_probes(
     first: int, second: int, first_root: bytes, second_root: bytes, proof: list[bytes]
 ) -> dict[str, tuple[int, int, bytes, bytes, list[bytes]]]:
     probes = {
-        "first - 1": (first - 1, second, first_root, second_root, proof),
-        "first + 1": (first + 1, second, first_root, second_root, proof),
-        "first ^ 2": (first ^ 2, second, first_root, second_root, proof),
-        "second * 2": (first, second * 2, first_root, second_root, proof),
-        "second // 2": (first, second // 2, first_root, second_root, proof),
+        name: (m, n, first_root, second_root, proof) for name, (m, n) in _wrong_sizes(first, second, "first", "second").items()
+    }
+    probes |= {
         "wrong first root": (first, second, b"WrongRoot", second_root, proof),
         "wrong second root": (first, second, first_root, b"WrongRoot", proof),
         "swapped roots": (first, second, second_root, first_root, proof),
@@ -157,11 +162,6 @@ def test_accumulator_rejects_raw_data_instead_of_a_leaf_hash() -> None:
         RootAccumulator().append(b"raw leaf data")
 
 
-@pytest.mark.parametrize(("index", "size", "expected"), INCLUSION_VECTORS)
-def test_inclusion_proof_matches_published_vector(index: int, size: int, expected: list[bytes]) -> None:
-    assert inclusion_proof(index, size, subtree_from_leaves(LEAF_HASHES)) == expected
-
-
 @pytest.mark.parametrize(("index", "size", "proof"), INCLUSION_VECTORS)
 def test_published_inclusion_proof_verifies_and_every_corruption_is_rejected(
     index: int, size: int, proof: list[bytes]
@@ -173,9 +173,17 @@ def test_published_inclusion_proof_verifies_and_every_corruption_is_rejected(
     assert [desc for desc, args in probes.items() if verify_inclusion(*args)] == []
 
 
-@pytest.mark.parametrize(("first", "second", "expected"), CONSISTENCY_VECTORS)
-def test_consistency_proof_matches_published_vector(first: int, second: int, expected: list[bytes]) -> None:
-    assert consistency_proof(first, second, subtree_from_leaves(LEAF_HASHES)) == expected
+@pytest.mark.parametrize(
+    ("prove", "smaller", "larger", "expected"),
+    [pytest.param(inclusion_proof, *v.values, id=f"inclusion-{v.id}") for v in INCLUSION_VECTORS]
+    + [pytest.param(consistency_proof, *v.values, id=f"consistency-{v.id}") for v in CONSISTENCY_VECTORS],
+)
+def test_inclusion_and_consistency_proofs_match_published_vectors(
+    prove: Callable[[int, int, SubtreeHash], list[bytes]], smaller: int, larger: int, expected: list[bytes]
+) -> None:
+    """An inclusion proof of leaf `smaller` in a tree of `larger` leaves; a consistency proof of the
+    first `smaller` leaves with the first `larger`."""
+    assert prove(smaller, larger, subtree_from_leaves(LEAF_HASHES)) == expected
 
 
 @pytest.mark.parametrize(("first", "second", "proof"), CONSISTENCY_VECTORS)
@@ -287,6 +295,7 @@ def _altered(leaf_hashes: list[bytes], at: int) -> list[bytes]:
 
 sizes = st.integers(min_value=1, max_value=300)
 salts = st.binary(max_size=8)
+leaf_trees = st.builds(lambda size, salt: _tree(size, salt)[1], sizes, salts)  # a tree's leaf hashes
 
 
 @settings(deadline=None)
@@ -300,11 +309,9 @@ def test_root_of_accumulator_and_rfc_reference_agree(size: int, salt: bytes) -> 
 
 
 @settings(deadline=None)
-@given(size=sizes, salt=salts, data=st.data())
-def test_every_inclusion_proof_verifies_and_fails_against_a_different_tree(
-    size: int, salt: bytes, data: st.DataObject
-) -> None:
-    _, leaf_hashes = _tree(size, salt)
+@given(leaf_hashes=leaf_trees, data=st.data())
+def test_every_inclusion_proof_verifies_and_fails_against_a_different_tree(leaf_hashes: list[bytes], data: st.DataObject) -> None:
+    size = len(leaf_hashes)
     root, subtree = root_of(leaf_hashes), _cached_subtree(leaf_hashes)
     other_root = root_of(_altered(leaf_hashes, data.draw(st.integers(0, size - 1))))
     for index in range(size):
@@ -314,11 +321,9 @@ def test_every_inclusion_proof_verifies_and_fails_against_a_different_tree(
 
 
 @settings(deadline=None)
-@given(second=sizes, salt=salts, data=st.data())
-def test_every_consistency_proof_verifies_and_fails_against_a_different_tree(
-    second: int, salt: bytes, data: st.DataObject
-) -> None:
-    _, leaf_hashes = _tree(second, salt)
+@given(leaf_hashes=leaf_trees, data=st.data())
+def test_every_consistency_proof_verifies_and_fails_against_a_different_tree(leaf_hashes: list[bytes], data: st.DataObject) -> None:
+    second = len(leaf_hashes)
     subtree = _cached_subtree(leaf_hashes)
     altered_at = data.draw(st.integers(0, second - 1))
     roots, other_roots = _prefix_roots(leaf_hashes), _prefix_roots(_altered(leaf_hashes, altered_at))

@@ -5,6 +5,7 @@ positions and tree sizes; a damaged proof does not. On SQLite and PostgreSQL."""
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -32,6 +33,17 @@ class Served:
     def size(self) -> int:
         return len(self.roots) - 1
 
+    def sizes(self, data: st.DataObject, larger: str, smaller: str) -> tuple[int, int]:
+        """A tree size up to the log's, then a number from 1 to it, drawn under these labels."""
+        size = data.draw(st.integers(1, self.size), label=larger)
+        return size, data.draw(st.integers(1, size), label=smaller)
+
+    def proof(self, kind: str, **params: int) -> dict[str, Any]:
+        """The `kind` proof the API serves the auditor, asked for `params`."""
+        response = self.client.get(f"/v1/proofs/{kind}", params=params, headers=self.auditor)
+        assert response.status_code == 200, response.text
+        return response.json()
+
 
 @pytest.fixture
 def served(client: TestClient, tokens: Tokens, tmp_path: Path) -> Served:
@@ -55,15 +67,10 @@ def _damaged(nodes: list[bytes], index: int) -> list[bytes]:
 @proof_settings
 @given(data=st.data())
 def test_inclusion_proofs_from_the_api_verify_offline(served: Served, data: st.DataObject) -> None:
-    tree_size = data.draw(st.integers(1, served.size), label="tree_size")
-    position = data.draw(st.integers(1, tree_size), label="position")
+    tree_size, position = served.sizes(data, "tree_size", "position")
 
-    response = served.client.get(
-        "/v1/proofs/inclusion", params={"position": position, "tree_size": tree_size}, headers=served.auditor
-    )
+    proof = served.proof("inclusion", position=position, tree_size=tree_size)
 
-    assert response.status_code == 200, response.text
-    proof = response.json()
     root = served.roots[tree_size]
     assert proof["root_hash"] == root.hex()
     leaf, path = bytes.fromhex(proof["leaf_hash"]), [bytes.fromhex(node) for node in proof["audit_path"]]
@@ -76,15 +83,10 @@ def test_inclusion_proofs_from_the_api_verify_offline(served: Served, data: st.D
 @proof_settings
 @given(data=st.data())
 def test_consistency_proofs_from_the_api_verify_offline(served: Served, data: st.DataObject) -> None:
-    second = data.draw(st.integers(1, served.size), label="second")
-    first = data.draw(st.integers(1, second), label="first")
+    second, first = served.sizes(data, "second", "first")
 
-    response = served.client.get(
-        "/v1/proofs/consistency", params={"first": first, "second": second}, headers=served.auditor
-    )
+    proof = served.proof("consistency", first=first, second=second)
 
-    assert response.status_code == 200, response.text
-    proof = response.json()
     first_root, second_root = served.roots[first], served.roots[second]
     assert (proof["first_root"], proof["second_root"]) == (first_root.hex(), second_root.hex())
     nodes = [bytes.fromhex(node) for node in proof["proof"]]

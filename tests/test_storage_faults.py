@@ -52,13 +52,13 @@ def _sqlite_cannot_grow(ledger: Ledger) -> Iterator[None]:
     recorder: Any = ledger.store
     insert = recorder._append_in
 
-    def capped(cursor: Any, stored_events: Any, keys: Any) -> Any:
+    def capped(cursor: Any, stored_events: Any, keys: Any, after: Any) -> Any:
         cursor.execute("PRAGMA max_page_count")
         uncapped = cursor.fetchone()[0]
         cursor.execute("PRAGMA page_count")
         cursor.execute(f"PRAGMA max_page_count = {cursor.fetchone()[0]}")
         try:
-            return insert(cursor, stored_events, keys)
+            return insert(cursor, stored_events, keys, after)
         finally:
             cursor.execute(f"PRAGMA max_page_count = {uncapped}")
 

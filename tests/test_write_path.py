@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MOST_FILES = 10
 FRTF = Principal("frtf-elsewhere", Organization.FRTF, Role.AGENCY)
 RECORDERS = {"ledger/recorders/sqlite.py", "ledger/recorders/postgres.py"}
+APPEND = ("ledger/recorders/base.py", "append")  # the recorders' append, for both backends
 
 
 class PathTracer:
@@ -58,7 +59,7 @@ class PathTracer:
             return
         if event == "call":
             self.files.add(where)
-        elif where in RECORDERS and frame.f_code.co_name == "append":
+        elif (where, frame.f_code.co_name) == APPEND:
             self._tracing.discard(thread)  # the leaves are written
 
     def __enter__(self) -> "PathTracer":

@@ -10,27 +10,22 @@ organization, an action, a range of days) read the lines in id order until a pag
 from collections.abc import Sequence
 from typing import Any
 
+from ledger.recorders.table_records import TableRecords
+
 # (the index's name after the table's, its columns); each created as CREATE_INDEX says.
 ACCESS_LOG_INDEXES = (("case_id", "case_id, id"), ("token", "token, id"))
 CREATE_INDEX = "CREATE INDEX IF NOT EXISTS {index} ON {table} ({columns})"
 
 
-class AccessLogQueries:
+class AccessLogQueries(TableRecords):
     """Mixin for a ledger recorder: the access log's lines written, read in order, and filtered."""
 
-    _rows: Any
-    _sql: Any
-    _write: Any
-
     def record_access(self, at: str, token: str, organization: str, role: str, action: str, case_id: str | None, detail: str) -> None:
-        with self._write() as cursor:
-            cursor.execute(
-                self._sql(
-                    "INSERT INTO {access_log} (at, token, organization, role, action, case_id, detail)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s)"
-                ),
-                (at, token, organization, role, action, case_id, detail),
-            )
+        self._execute(
+            "INSERT INTO {access_log} (at, token, organization, role, action, case_id, detail)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (at, token, organization, role, action, case_id, detail),
+        )
 
     def access_log(self, after: int, limit: int) -> list[dict[str, Any]]:
         rows = self._rows(

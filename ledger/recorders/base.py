@@ -63,7 +63,23 @@ def _clashed(error: Exception) -> bool:
     return isinstance(cause, sqlite3.OperationalError) and getattr(cause, "sqlite_errorname", "") in SQLITE_BUSY
 
 
+class DatastoreTransactions:
+    """Cursors on eventsourcing's datastore (SQLite or PostgreSQL), each in its own transaction:
+    the ledger's recorders and the read model read and write through these."""
+
+    datastore: Any
+
+    def _read(self) -> AbstractContextManager[Any]:
+        """A cursor in a read-only transaction."""
+        return self.datastore.transaction(commit=False)
+
+    def _write(self) -> AbstractContextManager[Any]:
+        """A cursor in a transaction that commits."""
+        return self.datastore.transaction(commit=True)
+
+
 class LedgerRecorder(
+    DatastoreTransactions,
     StreamQueries, CheckpointRecords, SessionRecords, VerificationRecords, AccessLogQueries, CosignatureRecords, CaseKeyTable
 ):
     """Mixin for an eventsourcing application recorder that keeps the ledger's extra tables."""
@@ -78,17 +94,9 @@ class LedgerRecorder(
     def create_table(self) -> None:
         create_alongside_others(super().create_table)  # type: ignore[misc]  # the library recorder's
 
-    @abstractmethod
-    def _read(self) -> AbstractContextManager[Any]:
-        """A cursor in a read-only transaction."""
-
     def _query(self) -> AbstractContextManager[Any]:
         """A cursor for one statement, which the database runs atomically on its own."""
         return self._read()
-
-    @abstractmethod
-    def _write(self) -> AbstractContextManager[Any]:
-        """A cursor in a transaction that commits."""
 
     @abstractmethod
     def _stream_param(self, stream_id: UUID) -> Any:
@@ -112,7 +120,6 @@ class LedgerRecorder(
 
     # --- appending: events and their leaves, one transaction --------------------------------
 
-    @abstractmethod
     def append(
         self,
         stored_events: Sequence[StoredEvent],
@@ -129,6 +136,32 @@ class LedgerRecorder(
         `case_keys`: the case keys the batch creates or destroys, in the same transaction (a
         first key that another writer created meanwhile clashes too).
         """
+        if not stored_events:
+            return []
+        leaves = self._write_batch(stored_events, keys, after, case_keys)
+        if len(leaves) != len(stored_events):
+            raise ProgrammingError(f"appended {len(leaves)} leaves, expected {len(stored_events)}")
+        return leaves
+
+    def _write_batch(
+        self, stored_events: Sequence[StoredEvent], keys: Sequence[LeafKey] | None, after: LogHead | None, case_keys: CaseKeyChanges
+    ) -> list[Leaf]:
+        """The batch's one transaction: the case keys it changes, its events and their leaves."""
+        with self._append_transaction() as cursor:
+            if case_keys:  # under the append lock: a first key another writer created meanwhile is seen
+                self._change_case_keys_in(cursor, case_keys)
+            return self._append_in(cursor, stored_events, keys, after)
+
+    def _append_transaction(self) -> AbstractContextManager[Any]:
+        """A cursor in a transaction that commits, holding the append lock from its start."""
+        return self._write()
+
+    @abstractmethod
+    def _append_in(
+        self, cursor: Any, stored_events: Sequence[StoredEvent], keys: Sequence[LeafKey] | None, after: LogHead | None
+    ) -> list[Leaf]:
+        """Inserts the events after the head (`after`, where the backend uses it) and their leaves,
+        in the append's transaction, and returns the leaves written."""
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """eventsourcing's recorder contract (its own tests, and Application.save for tokens):

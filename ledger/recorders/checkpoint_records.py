@@ -6,24 +6,18 @@ A mixin of LedgerRecorder (ledger/recorders/base.py), whose SQL helpers it uses.
 from typing import Any
 
 from ledger.recorders.rows import StoredCheckpoint
+from ledger.recorders.table_records import TableRecords
 
 
-class CheckpointRecords:
+class CheckpointRecords(TableRecords):
     """Mixin for a ledger recorder: the checkpoints table."""
 
-    _rows: Any
-    _sql: Any
-    _write: Any
-
     def insert_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
-        with self._write() as cursor:
-            cursor.execute(
-                self._sql(
-                    "INSERT INTO {checkpoints} (tree_size, root_hash, timestamp, note)"
-                    " VALUES (%s, %s, %s, %s) ON CONFLICT (tree_size) DO NOTHING"
-                ),
-                (checkpoint.tree_size, checkpoint.root_hash, checkpoint.timestamp, checkpoint.note),
-            )
+        self._execute(
+            "INSERT INTO {checkpoints} (tree_size, root_hash, timestamp, note)"
+            " VALUES (%s, %s, %s, %s) ON CONFLICT (tree_size) DO NOTHING",
+            (checkpoint.tree_size, checkpoint.root_hash, checkpoint.timestamp, checkpoint.note),
+        )
 
     def checkpoints(self, tree_size: int | None = None, latest: bool = False) -> list[StoredCheckpoint]:
         template = "SELECT tree_size, root_hash, timestamp, note FROM {checkpoints}"

@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ledger.recorders.table_records import TableRecords
+
 COSIGNATURES = "cosignatures"  # the table's name after the log's prefix (`ledger_`)
 CREATE_COSIGNATURES = (
     "CREATE TABLE IF NOT EXISTS {table} ("
@@ -41,28 +43,22 @@ class StoredCosignature:
     received_at: str
 
 
-class CosignatureRecords:
+class CosignatureRecords(TableRecords):
     """Mixin for a ledger recorder: the cosignatures table's rows."""
 
     cosignatures_table: str
-    _sql: Any
-    _rows: Any
-    _write: Any
 
     def insert_cosignature(self, cosignature: StoredCosignature) -> None:
         """A second cosignature by one key of one checkpoint (another process collected it too,
         or the witness cosigned it again) is not stored: the first stands."""
-        with self._write() as cursor:
-            cursor.execute(
-                self._sql(
-                    f"INSERT INTO {self.cosignatures_table} (tree_size, witness, key_id, cosigned_at, line, received_at)"
-                    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (tree_size, witness, key_id) DO NOTHING"
-                ),
-                (
-                    cosignature.tree_size, cosignature.witness, cosignature.key_id,
-                    cosignature.cosigned_at, cosignature.line, cosignature.received_at,
-                ),
-            )
+        self._execute(
+            f"INSERT INTO {self.cosignatures_table} (tree_size, witness, key_id, cosigned_at, line, received_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (tree_size, witness, key_id) DO NOTHING",
+            (
+                cosignature.tree_size, cosignature.witness, cosignature.key_id,
+                cosignature.cosigned_at, cosignature.line, cosignature.received_at,
+            ),
+        )
 
     def cosignatures(self, tree_size: int) -> list[StoredCosignature]:
         rows: Sequence[Mapping[str, Any]] = self._rows(

@@ -29,7 +29,7 @@ from ledger.faults import reconnecting_helps
 from ledger.leaves import Leaf, LeafKey, leaf_inputs
 from ledger.postgres_grants import is_owner, needs_the_owner
 from ledger.recorders.base import LedgerRecorder, LogHead
-from ledger.recorders.case_keys import NO_KEY_CHANGES, CaseKeyChanges, CaseKeyRow, ErasureAttempt
+from ledger.recorders.case_keys import CaseKeyChanges, CaseKeyRow, ErasureAttempt
 from ledger.recorders.postgres_erasure import vacuum_away_dead_keys
 from ledger.recorders.access_log_records import ACCESS_LOG_INDEXES, CREATE_INDEX
 from ledger.recorders.cosignature_records import COSIGNATURES, CREATE_COSIGNATURES
@@ -209,32 +209,25 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
         one_schema_change_at_a_time(curs, self.datastore.schema)
         super()._create_table(curs)
 
-    def append(
-        self,
-        stored_events: Sequence[StoredEvent],
-        keys: Sequence[LeafKey] | None = None,
-        after: LogHead | None = None,
-        case_keys: CaseKeyChanges = NO_KEY_CHANGES,
+    def _write_batch(
+        self, stored_events: Sequence[StoredEvent], keys: Sequence[LeafKey] | None, after: LogHead | None, case_keys: CaseKeyChanges
     ) -> list[Leaf]:
         """Retried on a fresh connection only when the connection went away (a pooled connection
         the server closed on restart, say). A lock timeout or a full disk is the client's answer at
         once (503, 507). If the lost connection had committed, the retry clashes (on the positions
         after `after`, or on the events' stream versions) and nothing is written twice: the append
         path then finds the batch already in the log."""
-        if not stored_events:
-            return []
         for attempt in range(1, RECONNECT_ATTEMPTS + 1):
             try:
-                return self._append_once(stored_events, keys, after, case_keys)
+                return super()._write_batch(stored_events, keys, after, case_keys)
             except (InterfaceError, OperationalError) as error:
                 if attempt == RECONNECT_ATTEMPTS or not reconnecting_helps(error):
                     raise
                 time.sleep(RECONNECT_WAIT_SECONDS)
         raise AssertionError("unreachable")
 
-    def _append_once(
-        self, stored_events: Sequence[StoredEvent], keys: Sequence[LeafKey] | None, after: LogHead | None, case_keys: CaseKeyChanges
-    ) -> list[Leaf]:
+    @contextmanager
+    def _append_transaction(self) -> Iterator[Cursor[DictRow]]:
         with (
             self.datastore.get_connection() as connection,
             connection.pipeline(),
@@ -243,34 +236,36 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
         ):
             self._lock_table(cursor)
             self._notify_channel(cursor)
-            if case_keys:  # under the append lock: a first key another writer created meanwhile is seen
-                self._change_case_keys_in(cursor, case_keys)
-            if after is None:  # the head under the lock: one more round trip, for the operator's own events
-                cursor.execute(self._head_statement, prepare=True)
-                head = int(cursor.fetchone()["position"])
-            else:
-                head = after.position
-            inputs = leaf_inputs(stored_events, head + 1, keys)
-            cursor.execute(
-                self._append_statement,
-                (
-                    [e.originator_id for e in stored_events],
-                    [e.originator_version for e in stored_events],
-                    [e.topic for e in stored_events],
-                    [e.state for e in stored_events],
-                    [leaf.position for leaf in inputs],
-                    [leaf.position for leaf in inputs],
-                    [leaf.key.event_id for leaf in inputs],
-                    [leaf.key.request_digest for leaf in inputs],
-                    [leaf.before for leaf in inputs],
-                    [leaf.after for leaf in inputs],
-                ),
-                prepare=True,
-            )
-            stamped = {row["position"]: (row["recorded_at"], bytes(row["leaf_hash"])) for row in cursor.fetchall()}
-        if len(stamped) != len(inputs):
-            raise ProgrammingError(f"appended {len(stamped)} leaves, expected {len(inputs)}")
-        return [Leaf(i.position, i.key.event_id, i.key.request_digest, *stamped[i.position]) for i in inputs]
+            yield cursor
+
+    def _append_in(
+        self, cursor: Cursor[DictRow], stored_events: Sequence[StoredEvent], keys: Sequence[LeafKey] | None, after: LogHead | None
+    ) -> list[Leaf]:
+        if after is None:  # the head under the lock: one more round trip, for the operator's own events
+            cursor.execute(self._head_statement, prepare=True)
+            head = int(cursor.fetchone()["position"])
+        else:
+            head = after.position
+        inputs = leaf_inputs(stored_events, head + 1, keys)
+        cursor.execute(
+            self._append_statement,
+            (
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+                [leaf.position for leaf in inputs],
+                [leaf.position for leaf in inputs],
+                [leaf.key.event_id for leaf in inputs],
+                [leaf.key.request_digest for leaf in inputs],
+                [leaf.before for leaf in inputs],
+                [leaf.after for leaf in inputs],
+            ),
+            prepare=True,
+        )
+        stamped = {row["position"]: (row["recorded_at"], bytes(row["leaf_hash"])) for row in cursor.fetchall()}
+        # Only the leaves the database wrote: append() refuses a batch short of any.
+        return [Leaf(i.position, i.key.event_id, i.key.request_digest, *stamped[i.position]) for i in inputs if i.position in stamped]
 
     def settled_instant(self) -> str:
         with self.datastore.transaction(commit=False) as cursor:
@@ -320,16 +315,6 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
         with self._write() as cursor:
             self._delete_erased_in(cursor, destroyed)
         return ErasureAttempt(True, cases)
-
-    @contextmanager
-    def _read(self) -> Iterator[Cursor[DictRow]]:
-        with self.datastore.transaction(commit=False) as cursor:
-            yield cursor
-
-    @contextmanager
-    def _write(self) -> Iterator[Cursor[DictRow]]:
-        with self.datastore.transaction(commit=True) as cursor:
-            yield cursor
 
     def _stream_param(self, stream_id: UUID) -> UUID | str:
         return stream_id if self.datastore.originator_id_type == "uuid" else str(stream_id)

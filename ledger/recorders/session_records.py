@@ -23,6 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ledger.recorders.table_records import TableRecords
+
 SESSIONS = "dashboard_sessions"  # the table's name after the log's prefix (`ledger_`)
 CREATE_SESSIONS = (
     "CREATE TABLE IF NOT EXISTS {table} ("
@@ -50,20 +52,16 @@ class StoredSession:
         return instant < self.expires_at
 
 
-class SessionRecords:
+class SessionRecords(TableRecords):
     """Mixin for a ledger recorder: the sessions table's rows."""
 
     sessions_table: str
-    _sql: Any
-    _rows: Any
-    _write: Any
 
     def insert_session(self, session_id: str, stored: StoredSession) -> None:
-        with self._write() as cursor:
-            cursor.execute(
-                self._sql(f"INSERT INTO {self.sessions_table} VALUES (%s, %s, %s, %s)"),
-                (session_hash(session_id), stored.token_name, stored.started_at, stored.expires_at),
-            )
+        self._execute(
+            f"INSERT INTO {self.sessions_table} VALUES (%s, %s, %s, %s)",
+            (session_hash(session_id), stored.token_name, stored.started_at, stored.expires_at),
+        )
 
     def stored_session(self, session_id: str) -> StoredSession | None:
         rows: Sequence[Mapping[str, Any]] = self._rows(
@@ -83,5 +81,4 @@ class SessionRecords:
         self._delete_sessions("expires_at <= %s", instant)
 
     def _delete_sessions(self, condition: str, value: str) -> None:
-        with self._write() as cursor:
-            cursor.execute(self._sql(f"DELETE FROM {self.sessions_table} WHERE {condition}"), (value,))
+        self._execute(f"DELETE FROM {self.sessions_table} WHERE {condition}", (value,))

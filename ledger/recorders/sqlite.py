@@ -15,7 +15,7 @@ import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 from collections.abc import Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -24,8 +24,8 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 
 from domain.values import utc_text
 from ledger.leaves import Leaf, LeafKey, leaf_inputs, next_recorded_at
-from ledger.recorders.base import SQLITE_BUSY, LedgerRecorder, LogHead
-from ledger.recorders.case_keys import NO_KEY_CHANGES, CaseKeyChanges, CaseKeyRow, ErasureAttempt
+from ledger.recorders.base import SQLITE_BUSY, DatastoreTransactions, LedgerRecorder, LogHead
+from ledger.recorders.case_keys import CaseKeyRow, ErasureAttempt
 from ledger.recorders.access_log_records import ACCESS_LOG_INDEXES, CREATE_INDEX
 from ledger.recorders.cosignature_records import COSIGNATURES, CREATE_COSIGNATURES
 from ledger.recorders.session_records import CREATE_SESSIONS, CREATE_SESSIONS_INDEX, SESSIONS
@@ -79,7 +79,17 @@ def write_transaction(datastore: SQLiteDatastore, commit: bool = True) -> Iterat
         yield cursor
 
 
-class LedgerSQLiteRecorder(LedgerRecorder, SQLiteApplicationRecorder):
+class ImmediateWrites(DatastoreTransactions):
+    """Writes in a transaction begun IMMEDIATE (write_transaction): the ledger's SQLite recorder's,
+    and the read model's on SQLite, which shares the log's database file and its write lock."""
+
+    datastore: SQLiteDatastore
+
+    def _write(self) -> AbstractContextManager[SQLiteCursor]:
+        return write_transaction(self.datastore)
+
+
+class LedgerSQLiteRecorder(ImmediateWrites, LedgerRecorder, SQLiteApplicationRecorder):
     leaves_table = "ledger_leaves"
     checkpoints_table = "ledger_checkpoints"
     case_keys_table = "ledger_case_keys"
@@ -157,24 +167,12 @@ class LedgerSQLiteRecorder(LedgerRecorder, SQLiteApplicationRecorder):
                 )
         return statements
 
-    def append(
-        self,
-        stored_events: Sequence[StoredEvent],
-        keys: Sequence[LeafKey] | None = None,
-        after: LogHead | None = None,
-        case_keys: CaseKeyChanges = NO_KEY_CHANGES,
+    def _append_in(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], keys: Sequence[LeafKey] | None, after: LogHead | None
     ) -> list[Leaf]:
         """`after` is not needed here: the transaction holds the database's write lock, so the
         batch gets consecutive positions after whatever the head is, and its recorded_at is stamped
         under that lock. A batch decided on a stale case still clashes, on the case's version."""
-        if not stored_events:
-            return []
-        with self._write() as c:
-            if case_keys:
-                self._change_case_keys_in(c, case_keys)
-            return self._append_in(c, stored_events, keys)
-
-    def _append_in(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], keys: Sequence[LeafKey] | None) -> list[Leaf]:
         # A connection setting (cheap, and the writer may be any of the pool's connections):
         # checkpoint the WAL into the database every WAL_AUTOCHECKPOINT pages rather than
         # SQLite's 1,000. Each checkpoint writes and syncs the pages written since the last, and
@@ -299,16 +297,6 @@ class LedgerSQLiteRecorder(LedgerRecorder, SQLiteApplicationRecorder):
         with self._write() as cursor:
             self._delete_erased_in(cursor, destroyed)
         return ErasureAttempt(True, cases)
-
-    @contextmanager
-    def _read(self) -> Iterator[SQLiteCursor]:
-        with self.datastore.transaction(commit=False) as cursor:
-            yield cursor
-
-    @contextmanager
-    def _write(self) -> Iterator[SQLiteCursor]:
-        with write_transaction(self.datastore) as cursor:
-            yield cursor
 
     @staticmethod
     def _id_param(originator_id: UUID | str) -> str:

@@ -27,7 +27,8 @@ a checkpoint mismatch. What it does not do is look again at positions verified b
 """
 
 from dataclasses import dataclass
-from typing import Any
+
+from ledger.recorders.table_records import TableRecords
 
 VERIFICATIONS = "verifications"  # the table's name after the log's prefix (`ledger_`)
 _COLUMNS = (
@@ -70,31 +71,27 @@ class VerificationRecord:
         return self.problem is None
 
 
-class VerificationRecords:
+class VerificationRecords(TableRecords):
     """Mixin for a ledger recorder: the verifications table's rows."""
 
     verifications_table: str
-    _sql: Any
-    _rows: Any
-    _write: Any
 
     def insert_verification(self, record: VerificationRecord) -> None:
-        with self._write() as cursor:
-            cursor.execute(
-                self._sql(f"INSERT INTO {self.verifications_table} ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"),
-                (
-                    record.verified_at,
-                    record.verified_by,
-                    record.from_size,
-                    record.tree_size,
-                    record.root_hash,
-                    record.peaks,
-                    record.last_recorded_at,
-                    record.seconds,
-                    record.first_bad_position,
-                    record.problem,
-                ),
-            )
+        self._execute(
+            f"INSERT INTO {self.verifications_table} ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                record.verified_at,
+                record.verified_by,
+                record.from_size,
+                record.tree_size,
+                record.root_hash,
+                record.peaks,
+                record.last_recorded_at,
+                record.seconds,
+                record.first_bad_position,
+                record.problem,
+            ),
+        )
 
     def last_verified(self) -> VerificationRecord | None:
         """The good verification of the largest tree: where the next one goes on from."""
