@@ -131,12 +131,6 @@ def cosigned_note(store: LedgerRecorder, checkpoint: StoredCheckpoint) -> tuple[
     return checkpoint.note + "".join(c.line for c in cosignatures), cosignatures
 
 
-def witnesses_of(store: LedgerRecorder, tree_size: int) -> list[str]:
-    """The witnesses (by name) whose verified cosignature of the checkpoint at `tree_size` is
-    stored; empty if none yet (or no checkpoint there): for reports to name them."""
-    return sorted({c.witness for c in store.cosignatures(tree_size)})
-
-
 class _Client:
     """One keep-alive HTTP connection to a witness, reopened after any failure."""
 

@@ -16,13 +16,19 @@ from fastapi.testclient import TestClient
 from ledger.application import Ledger
 from ledger.checkpoints import ed25519_verifies
 from ledger.cosignatures import check_cosignature
+from ledger.recorders.base import LedgerRecorder
 from ledger.vkeys import log_verifier_key, parse_verifier_key
-from ledger.witnessing import CosignatureCollector, WitnessEndpoint, WitnessUnavailable, parse_witnesses, witnesses_of
+from ledger.witnessing import CosignatureCollector, WitnessEndpoint, WitnessUnavailable, parse_witnesses
 from tests.harness import Tokens
 from tests.live_server import free_port, serving
 from witness.app import create_witness_app
 from witness.service import Cosigner, Witness
 from witness.state import WitnessState
+
+
+def witnesses_of(store: LedgerRecorder, tree_size: int) -> list[str]:
+    """The witnesses (by name) whose verified cosignature of the checkpoint at `tree_size` is stored."""
+    return sorted({c.witness for c in store.cosignatures(tree_size)})
 
 
 @pytest.fixture
