@@ -32,6 +32,8 @@ MOST_FILES = 10
 FRTF = Principal("frtf-elsewhere", Organization.FRTF, Role.AGENCY)
 RECORDERS = {"ledger/recorders/sqlite.py", "ledger/recorders/postgres.py"}
 APPEND = ("ledger/recorders/base.py", "append")  # the recorders' append, for both backends
+LEAVES_WRITTEN = "_append_in"  # each backend's statements that write a batch's events and leaves
+MOST_CALLS = 8  # of ours on the stack from the route's handler to where the leaves are written
 
 
 class PathTracer:
@@ -42,6 +44,7 @@ class PathTracer:
     def __init__(self, handler: str) -> None:
         self.handler = handler
         self.files: set[str] = set()
+        self.threads: list[list[str]] = []  # the calls of ours on the stack where leaves are written
         self._armed = False
         self._tracing: set[int] = set()
 
@@ -59,6 +62,8 @@ class PathTracer:
             return
         if event == "call":
             self.files.add(where)
+            if frame.f_code.co_name == LEAVES_WRITTEN and where in RECORDERS:
+                self.threads.append(_calls_of_ours(frame))
         elif (where, frame.f_code.co_name) == APPEND:
             self._tracing.discard(thread)  # the leaves are written
 
@@ -68,6 +73,16 @@ class PathTracer:
 
     def __exit__(self, *_: object) -> None:
         self._armed = False
+
+
+def _calls_of_ours(frame: FrameType | None) -> list[str]:
+    calls: list[str] = []
+    while frame is not None:
+        path = frame.f_code.co_filename
+        if path.startswith(str(ROOT)) and "/.venv/" not in path and "/tests/" not in path:
+            calls.append(f"{Path(path).relative_to(ROOT).as_posix()}:{frame.f_code.co_name}")
+        frame = frame.f_back
+    return calls[::-1]
 
 
 @pytest.fixture
@@ -89,7 +104,7 @@ def documented_posting_path() -> str:
     return text.split("## The data path of a posting", 1)[1].split("\n## ", 1)[0]
 
 
-def test_a_posting_crosses_at_most_ten_files_of_ours_from_the_route_to_its_leaf_each_named_in_architecture_md(
+def test_a_posting_is_four_files_deep_and_crosses_at_most_ten_files_of_ours_from_the_route_to_its_leaf_each_named_in_architecture_md(
     traced: tuple[TestClient, PathTracer, Ledger], signer: Signer, master_key: bytes, database_url: str
 ) -> None:
     client, tracer, ledger = traced
@@ -111,3 +126,11 @@ def test_a_posting_crosses_at_most_ten_files_of_ours_from_the_route_to_its_leaf_
     documented = set(re.findall(r"`([\w/]+\.py)`", documented_posting_path()))
     assert ours <= documented, f"on the path but not in ARCHITECTURE.md: {sorted(ours - documented)}"
     assert {"domain/family_case.py", "domain/permissions.py"} <= rules, sorted(rules)
+    # The thread itself, where the leaves are written: the route, the Appender, the recorders'
+    # append and the backend's statements; everything else was a call that returned.
+    assert len(tracer.threads) == 3, tracer.threads
+    for calls in tracer.threads:
+        files = list(dict.fromkeys(call.split(":")[0] for call in calls))
+        assert files[:3] == ["api/routes/events.py", "ledger/appending.py", "ledger/recorders/base.py"], calls
+        assert files[3:] in ([f] for f in RECORDERS), calls
+        assert len(calls) <= MOST_CALLS, " -> ".join(calls)
