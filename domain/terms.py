@@ -12,15 +12,21 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from domain.vocabulary import Obligation
 from domain.obligation_status import AVAILABLE_SERVICE
 
 
-def court_order(data: Mapping[str, Any]) -> tuple[str, str]:
+class CourtOrderKey(NamedTuple):
     """What makes a DeadlineExtended one court order's extension: an order extends an obligation once."""
-    return data["court_order_id"], data["obligation"]
+
+    court_order_id: str
+    obligation: str
+
+
+def court_order(data: Mapping[str, Any]) -> CourtOrderKey:
+    return CourtOrderKey(data["court_order_id"], data["obligation"])
 
 
 @dataclass(frozen=True, slots=True)

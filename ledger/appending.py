@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID, uuid5
 
 from eventsourcing.persistence import IntegrityError, Mapper
@@ -67,6 +67,22 @@ class _Decision:
     events: list[LedgerEvent]  # in the order to append them
     touched: list[Any]  # the aggregates they changed
     warnings: dict[str, Warnings] = field(default_factory=dict)  # by event id, for those that drew any
+
+
+class _BatchAgainstLog(NamedTuple):
+    """The log's head when a batch was read against it, the batch's ids already in it, and its
+    postings still to decide (with their index in the batch)."""
+
+    head: LogHead
+    known: dict[str, KnownEvent]
+    fresh: list[tuple[int, Posting]]
+
+
+class Forgotten(NamedTuple):
+    """A forgetting recorded: its event's receipt, and how many case keys it destroyed."""
+
+    receipt: Receipt
+    keys_destroyed: int
 
 
 class Appender:
@@ -161,7 +177,7 @@ class Appender:
 
     def _read_for(
         self, postings: Sequence[Posting], batch_keys: BatchKeys
-    ) -> tuple[LogHead, dict[str, KnownEvent], list[tuple[int, Posting]]]:
+    ) -> _BatchAgainstLog:
         """The log's head, the batch's ids already in it (position, digest) and the postings still
         to decide, after refusing the batch (409) if any known id was posted with other content.
         The keys are read after the head (see BatchKeys)."""
@@ -174,7 +190,7 @@ class Appender:
         ]
         if conflicts:
             raise BatchRejected("conflict", conflicts)
-        return head, known, [(i, posting) for i, posting in enumerate(postings) if posting.event_id not in known]
+        return _BatchAgainstLog(head, known, [(i, posting) for i, posting in enumerate(postings) if posting.event_id not in known])
 
     def _result(
         self,
@@ -279,7 +295,7 @@ class Appender:
             raise
         return _Decision(events, list(touched.values()), warnings)
 
-    def forget(self, case_id: str, reason: str) -> tuple[Receipt, int]:
+    def forget(self, case_id: str, reason: str) -> Forgotten:
         """Records PersonalDataForgotten on the case and, in the same transaction, destroys the
         keys of the case and of every case merged into it (overwritten in place): the family's
         personal data reads as redacted from then on, everywhere, while its events and leaves are
@@ -309,7 +325,7 @@ class Appender:
         else:
             raise LedgerBusy("too many concurrent writers on this case; retry")
         destroyed = self._store.destroyed_case_keys()
-        return receipt_of(event, leaves[0]), sum(len(destroyed.get(c, ())) for c in (case_id, *family))
+        return Forgotten(receipt_of(event, leaves[0]), sum(len(destroyed.get(c, ())) for c in (case_id, *family)))
 
     def adopt_default_terms(self) -> bool:
         """On first start, adopt the settlement's terms as approved; False if terms are in force.

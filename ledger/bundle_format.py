@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import os
+from typing import NamedTuple
 
 BUNDLE_FORMAT = "ms-l-ledger-bundle/1"
 README_FILE = "README.md"
@@ -97,7 +98,15 @@ def hex32(text: object) -> bytes | None:
         return None
 
 
-def read_log(directory: str) -> tuple[str, bytes, int]:
+class BundleLog(NamedTuple):
+    """What log.json says of the log the bundle holds."""
+
+    origin: str
+    public_key: bytes
+    tree_size: int
+
+
+def read_log(directory: str) -> BundleLog:
     """The bundle's origin, public key and tree size, from log.json."""
     if not os.path.isdir(directory):
         raise Tampered(f"{directory} is not a directory")
@@ -113,4 +122,4 @@ def read_log(directory: str) -> tuple[str, bytes, int]:
         raise Tampered(f"{LOG_FILE}: public_key is not base64") from None
     if len(public_key) != 32:
         raise Tampered(f"{LOG_FILE}: public_key is not a 32-byte Ed25519 key")
-    return origin, public_key, tree_size
+    return BundleLog(origin, public_key, tree_size)

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ledger.signed_notes import EM_DASH, CheckpointError, _split_note
+from ledger.signed_notes import EM_DASH, CheckpointError, NoteSignature, _split_note
 from ledger.vkeys import VerifierKey
 
 COSIGNATURE_HEADER = "cosignature/v1\n"
@@ -62,7 +62,7 @@ def cosignature_line(witness: VerifierKey, timestamp: int, signature: bytes) -> 
     return f"{EM_DASH} {witness.name} {base64.b64encode(raw).decode('ascii')}\n"
 
 
-def checkpoint_body(note: str) -> tuple[CheckpointBody, list[tuple[str, bytes, bytes]]]:
+def checkpoint_body(note: str) -> tuple[CheckpointBody, list[NoteSignature]]:
     """A signed checkpoint's first three lines and its (key name, key ID, signature) lines, with
     no signature checked. Raises CheckpointError if it is not a well-formed signed checkpoint."""
     text, signatures = _split_note(note)

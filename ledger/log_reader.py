@@ -17,7 +17,7 @@ from domain.family_case import FamilyCase
 from domain.terms import Terms, fold_terms
 from ledger.as_of import resolve
 from ledger.case_history import HISTORY_PAGE, HistoryPage, history_page
-from ledger.personal_data import PersonalData
+from ledger.personal_data import PersonalData, Revealed
 from ledger.receipts import Receipt, receipt_of, warnings_when_recorded
 from ledger.recorders.base import LedgerRecorder, LoggedEvent
 from ledger.recorders.rows import LeanRow
@@ -112,9 +112,9 @@ class LogReader:
         by_position = {entry.position: receipt_of(event, entry, warnings.get(event.event_id, ())) for entry, event in logged}
         return [by_position[position] for position in positions]
 
-    def reveal(self, case_id: str, data: Any) -> tuple[Any, int]:
+    def reveal(self, case_id: str, data: Any) -> Revealed:
         """`data` of the case with its sealed personal values opened (redacted where forgotten), and
         how many were opened. Who reads them is for the caller to record (AccessLog)."""
         if self._personal is None:
-            return data, 0
+            return Revealed(data, 0)
         return self._personal.reveal(case_id, data)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -168,6 +168,13 @@ class BatchKeys:
         self.keys = keys
 
 
+class Revealed(NamedTuple):
+    """Data with its sealed values opened, and how many were (each opening is an access logged)."""
+
+    data: Any
+    opened: int
+
+
 class PersonalData:
     def __init__(self, store: LedgerRecorder, master_key: bytes) -> None:
         self._store = store
@@ -196,7 +203,7 @@ class PersonalData:
                 created[case_id] = CaseKeyRow(case_id, key.key_id, aes_key_wrap(self._master, key.key), utc_text(datetime.now(UTC)))
         return CaseKeys(keys, created)
 
-    def reveal(self, case_id: str, data: Any) -> tuple[Any, int]:
+    def reveal(self, case_id: str, data: Any) -> "Revealed":
         """`data` with its sealed values opened (REDACTED where the key is gone): and how many opened."""
         stored = dict(self._store.case_keys([case_id]).get(case_id, []))
         opened = 0
@@ -217,7 +224,7 @@ class PersonalData:
             opened += 1
             return plain
 
-        return personal_values(data, open_value), opened
+        return Revealed(personal_values(data, open_value), opened)
 
     def _case_key(self, key_id: str, wrapped: bytes) -> CaseKey:
         # Unwrapping is the costly step of a batch: the wrapped keys are read afresh each time (so

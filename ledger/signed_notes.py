@@ -27,6 +27,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from datetime import datetime
+from typing import NamedTuple
 
 ROOT_HASH_SIZE = 32
 ED25519_SIGNATURE_TYPE = b"\x01"
@@ -101,11 +102,36 @@ def note_text(origin: str, tree_size: int, root_hash: bytes, timestamp: str) -> 
     return f"{origin}\n{tree_size}\n{root_b64}\n{_TIMESTAMP_KEYWORD}{timestamp}\n"
 
 
+class NoteSignature(NamedTuple):
+    """One signature line of a signed note: the key's name, its 4-byte key ID and the signature."""
+
+    name: str
+    key_id: bytes
+    signature: bytes
+
+
+class CheckpointText(NamedTuple):
+    """A checkpoint's text, parsed: what its four lines say."""
+
+    origin: str
+    tree_size: int
+    root_hash: bytes
+    timestamp: str
+
+
+class VerifiedCheckpoint(NamedTuple):
+    """What a checkpoint signed by the trusted key vouches for."""
+
+    tree_size: int
+    root_hash: bytes
+    timestamp: str
+
+
 def signature_line(origin: str, key: bytes, signature: bytes) -> str:
     return f"{EM_DASH} {origin} {base64.b64encode(key + signature).decode('ascii')}\n"
 
 
-def _split_note(note: str) -> tuple[str, list[tuple[str, bytes, bytes]]]:
+def _split_note(note: str) -> tuple[str, list[NoteSignature]]:
     """Split a signed note into its text and its (key name, key ID, signature) lines."""
     if _has_control(note):
         raise CheckpointError("note contains control characters")
@@ -130,11 +156,11 @@ def _split_note(note: str) -> tuple[str, list[tuple[str, bytes, bytes]]]:
         raw = _b64decode(parts[2], "signature")
         if len(raw) < 5:
             raise CheckpointError(f"signature line {line!r} is too short for a key ID and signature")
-        signatures.append((parts[1], raw[:4], raw[4:]))
+        signatures.append(NoteSignature(parts[1], raw[:4], raw[4:]))
     return text, signatures
 
 
-def _parse_text(text: str) -> tuple[str, int, bytes, str]:
+def _parse_text(text: str) -> CheckpointText:
     lines = text[:-1].split("\n")  # _split_note guarantees the final newline
     if len(lines) != 4:
         raise CheckpointError(
@@ -151,10 +177,10 @@ def _parse_text(text: str) -> tuple[str, int, bytes, str]:
         raise CheckpointError(f"line 4 {timestamp_line!r} is not a timestamp extension line")
     timestamp = timestamp_line[len(_TIMESTAMP_KEYWORD) :]
     _check_timestamp(timestamp)
-    return origin, int(size_line), root_hash, timestamp
+    return CheckpointText(origin, int(size_line), root_hash, timestamp)
 
 
-def parse_note(note: str) -> tuple[str, int, bytes, str]:
+def parse_note(note: str) -> CheckpointText:
     """(origin, tree_size, root_hash, timestamp) of a signed checkpoint, WITHOUT checking
     its signature: use verify_note for anything that is trusted."""
     text, _ = _split_note(note)
@@ -163,7 +189,7 @@ def parse_note(note: str) -> tuple[str, int, bytes, str]:
 
 def verify_note(
     note: str, public_key_raw: bytes, origin: str, signature_verifies: SignatureCheck
-) -> tuple[int, bytes, str]:
+) -> VerifiedCheckpoint:
     """(tree_size, root_hash, timestamp) of a checkpoint signed by ``public_key_raw`` as
     ``origin``. Signatures by other keys (e.g. witness cosignatures) are ignored."""
     text, signatures = _split_note(note)
@@ -177,4 +203,4 @@ def verify_note(
     for signature in ours:  # a bad signature from the trusted key voids the whole note
         if not signature_verifies(public_key_raw, text.encode(), signature):
             raise CheckpointError(f"signature by key {origin} does not verify")
-    return tree_size, root_hash, timestamp
+    return VerifiedCheckpoint(tree_size, root_hash, timestamp)

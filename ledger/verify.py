@@ -13,6 +13,7 @@ its row is gone, the event id its leaf row keeps), so an auditor can go straight
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ledger.checkpoints import CheckpointError, verify_note
 from ledger.leaves import leaf_hash_of
@@ -112,16 +113,23 @@ def entry_problem(logged: LoggedEvent, position: int, last_recorded_at: str) -> 
     return None
 
 
-def entry_names(store: LedgerRecorder, logged: LoggedEvent, position: int) -> tuple[str | None, str | None]:
+class EntryNames(NamedTuple):
+    """Who an entry says it is, as far as the database still tells."""
+
+    event_id: str | None
+    case_id: str | None
+
+
+def entry_names(store: LedgerRecorder, logged: LoggedEvent, position: int) -> EntryNames:
     """(event id, case id) of the entry at `position` as the database holds it: the stored event's
     own (even if edited: what it claims now), or, its row gone, the event id its leaf row keeps."""
     if logged.position == position:
         try:
             state = json.loads(logged.stored.state)
-            return str(state["event_id"]), str(state["case_id"])
+            return EntryNames(str(state["event_id"]), str(state["case_id"]))
         except (ValueError, KeyError, TypeError):  # not the JSON the ledger writes: edited
             pass
-    return store.leaf_event_id(position), None
+    return EntryNames(store.leaf_event_id(position), None)
 
 
 def named(problem: str, event_id: str | None, case_id: str | None) -> str:

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from domain.errors import ConfigurationError, Unavailable
@@ -131,6 +132,14 @@ def cosigned_note(store: LedgerRecorder, checkpoint: StoredCheckpoint) -> tuple[
     return checkpoint.note + "".join(c.line for c in cosignatures), cosignatures
 
 
+class WitnessAnswer(NamedTuple):
+    """A witness's answer to an add-checkpoint request (its first 64 KiB of text)."""
+
+    status: int
+    content_type: str
+    text: str
+
+
 class _Client:
     """One keep-alive HTTP connection to a witness, reopened after any failure."""
 
@@ -141,14 +150,16 @@ class _Client:
         self._path = (parts.path or "").rstrip("/") + "/add-checkpoint"
         self._connection: http.client.HTTPConnection | None = None
 
-    def post(self, body: bytes) -> tuple[int, str, str]:
+    def post(self, body: bytes) -> "WitnessAnswer":
         if self._connection is None:
             kind = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
             self._connection = kind(self._host, self._port, timeout=REQUEST_TIMEOUT_SECONDS)
         try:
             self._connection.request("POST", self._path, body, {"Content-Type": "text/plain; charset=utf-8"})
             response = self._connection.getresponse()
-            return response.status, response.getheader("Content-Type", ""), response.read(64 * 1024).decode("utf-8", "replace")
+            return WitnessAnswer(
+                response.status, response.getheader("Content-Type", ""), response.read(64 * 1024).decode("utf-8", "replace")
+            )
         except (OSError, http.client.HTTPException) as error:
             self.close()
             raise WitnessUnavailable(f"unreachable ({type(error).__name__})") from None

@@ -14,7 +14,7 @@ saying so (503). The routes raise (SignInFirst, PageRefused, the error tree) and
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
@@ -219,11 +219,20 @@ def dashboard(
 
 def _numbers(
     ledger: Ledger, projection: Projection, point: Point, earlier: Point | None, wait: float
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+) -> "_Numbers":
     report = compliance_report(ledger, projection, point, None, wait)
     # The overdue list at the very point the report states, so both describe one moment.
     overdue = overdue_obligations(ledger, projection, point, OVERDUE_ON_PAGE, wait)
-    return report, overdue, None if earlier is None else compliance_report(ledger, projection, earlier, None, wait)
+    return _Numbers(report, overdue, None if earlier is None else compliance_report(ledger, projection, earlier, None, wait))
+
+
+class _Numbers(NamedTuple):
+    """What the dashboard shows: the report at its point, the overdue list there, and the report
+    at the earlier point its changes are counted from (if one was asked for)."""
+
+    report: dict[str, Any]
+    overdue: dict[str, Any]
+    earlier: dict[str, Any] | None
 
 
 def _by_section(changes: list[Change]) -> list[tuple[str, list[Change]]]:
