@@ -6,7 +6,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
+from eventsourcing.persistence import IntegrityError, PersistenceError, ProgrammingError, StoredEvent
 
 from domain.access import Principal
 from domain.envelope import EventBatch, Posting, postings
@@ -71,6 +71,37 @@ def test_a_batch_decided_on_a_stale_head_lands_after_the_real_one_or_not_at_all(
 def test_an_empty_or_single_batch_after_a_head_is_fine(ledger: Ledger, count: int) -> None:
     head, _ = ledger.store.head_and_known_event_ids([])
     assert [leaf.position for leaf in ledger.store.append(stored(count), after=head)] == list(range(1, count + 1))
+
+
+def skip_the_leaf_at(ledger: Ledger, position: int) -> None:
+    """A trigger that silently drops one leaf row, as a tampered database or a bad migration
+    could: the insert succeeds, short of that row."""
+    datastore: Any = ledger.datastore
+    leaves = ledger.store.leaves_table  # type: ignore[attr-defined]
+    with datastore.transaction(commit=True) as cursor:
+        if ledger.backend == "sqlite":
+            cursor.execute(
+                f"CREATE TRIGGER skip_a_leaf BEFORE INSERT ON {leaves} WHEN NEW.position = {position} BEGIN SELECT RAISE(IGNORE); END"
+            )
+        else:
+            cursor.execute(
+                f'CREATE FUNCTION "{datastore.schema}".skip_a_leaf() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN '
+                f"IF NEW.position = {position} THEN RETURN NULL; END IF; RETURN NEW; END $$"
+            )
+            cursor.execute(f'CREATE TRIGGER skip_a_leaf BEFORE INSERT ON {leaves} FOR EACH ROW EXECUTE FUNCTION "{datastore.schema}".skip_a_leaf()')
+
+
+def test_a_batch_the_database_wrote_short_of_a_leaf_is_refused_and_none_of_it_is_kept(ledger: Ledger) -> None:
+    ledger.store.append(stored(1), [LeafKey("kept")])
+    skip_the_leaf_at(ledger, 3)
+
+    with pytest.raises(ProgrammingError, match="appended 1 leaves, expected 2"):
+        ledger.store.append(stored(2), [LeafKey("second"), LeafKey("third")])
+
+    assert ledger.store.tree_size() == 1
+    assert ledger.store.known_event_ids(["second", "third"]) == {}
+    assert [logged.position for logged in ledger.store.iter_logged()] == [1]
+    assert len(ledger.store.select_notifications(start=None, limit=10)) == 1  # no event without its leaf
 
 
 # --- deciding without reading first, while no other writer has been seen ----------------------

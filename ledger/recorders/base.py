@@ -138,10 +138,7 @@ class LedgerRecorder(
         """
         if not stored_events:
             return []
-        leaves = self._write_batch(stored_events, keys, after, case_keys)
-        if len(leaves) != len(stored_events):
-            raise ProgrammingError(f"appended {len(leaves)} leaves, expected {len(stored_events)}")
-        return leaves
+        return self._write_batch(stored_events, keys, after, case_keys)
 
     def _write_batch(
         self, stored_events: Sequence[StoredEvent], keys: Sequence[LeafKey] | None, after: LogHead | None, case_keys: CaseKeyChanges
@@ -150,7 +147,10 @@ class LedgerRecorder(
         with self._append_transaction() as cursor:
             if case_keys:  # under the append lock: a first key another writer created meanwhile is seen
                 self._change_case_keys_in(cursor, case_keys)
-            return self._append_in(cursor, stored_events, keys, after)
+            leaves = self._append_in(cursor, stored_events, keys, after)
+            if len(leaves) != len(stored_events):  # raised in the transaction: none of the batch is kept
+                raise ProgrammingError(f"appended {len(leaves)} leaves, expected {len(stored_events)}")
+            return leaves
 
     def _append_transaction(self) -> AbstractContextManager[Any]:
         """A cursor in a transaction that commits, holding the append lock from its start."""
@@ -161,7 +161,7 @@ class LedgerRecorder(
         self, cursor: Any, stored_events: Sequence[StoredEvent], keys: Sequence[LeafKey] | None, after: LogHead | None
     ) -> list[Leaf]:
         """Inserts the events after the head (`after`, where the backend uses it) and their leaves,
-        in the append's transaction, and returns the leaves written."""
+        in the append's transaction, and returns the leaves the database says it wrote."""
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """eventsourcing's recorder contract (its own tests, and Application.save for tokens):

@@ -264,7 +264,7 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
             prepare=True,
         )
         stamped = {row["position"]: (row["recorded_at"], bytes(row["leaf_hash"])) for row in cursor.fetchall()}
-        # Only the leaves the database wrote: append() refuses a batch short of any.
+        # Only the leaves the database wrote: a batch short of any is rolled back (_write_batch).
         return [Leaf(i.position, i.key.event_id, i.key.request_digest, *stamped[i.position]) for i in inputs if i.position in stamped]
 
     def settled_instant(self) -> str:

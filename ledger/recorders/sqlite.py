@@ -190,8 +190,8 @@ class LedgerSQLiteRecorder(ImmediateWrites, LedgerRecorder, SQLiteApplicationRec
         row = c.fetchone()
         recorded_at = next_recorded_at(row["recorded_at"])  # under the write lock
         leaves = [leaf_input.leaf(recorded_at) for leaf_input in leaf_inputs(stored_events, row["last"] - len(stored_events) + 1, keys)]
-        self._insert_leaves(c, leaves)
-        return leaves
+        written = self._insert_leaves(c, leaves)
+        return leaves[:written]  # as many as the database wrote: a batch short of any is rolled back
 
     def settled_instant(self) -> str:
         # The writer connection, in a transaction begun IMMEDIATE: it waits for this process's
@@ -200,12 +200,14 @@ class LedgerSQLiteRecorder(ImmediateWrites, LedgerRecorder, SQLiteApplicationRec
         with write_transaction(self.datastore, commit=False):
             return utc_text(datetime.now(UTC) - timedelta(microseconds=1))
 
-    def _insert_leaves(self, cursor: SQLiteCursor, leaves: Sequence[Leaf]) -> None:
+    def _insert_leaves(self, cursor: SQLiteCursor, leaves: Sequence[Leaf]) -> int:
+        """How many leaves the database wrote (a trigger may have skipped some)."""
         cursor.executemany(
             f"INSERT INTO {self.leaves_table} (position, event_id, request_digest, recorded_at, leaf_hash) "
             "VALUES (?,?,?,?,?)",
             [(leaf.position, leaf.event_id, leaf.request_digest, leaf.recorded_at, leaf.leaf_hash) for leaf in leaves],
         )
+        return int(cursor.sqlite_cursor.rowcount)  # summed over the executemany
 
     def select_notifications(
         self,
