@@ -73,29 +73,36 @@ def test_an_empty_or_single_batch_after_a_head_is_fine(ledger: Ledger, count: in
     assert [leaf.position for leaf in ledger.store.append(stored(count), after=head)] == list(range(1, count + 1))
 
 
-def skip_the_leaf_at(ledger: Ledger, position: int) -> None:
-    """A trigger that silently drops one leaf row, as a tampered database or a bad migration
-    could: the insert succeeds, short of that row."""
+def skip_the_row(ledger: Ledger, table: str, when: str) -> None:
+    """A trigger that silently drops the row of `table` that `when` picks, as a tampered database or a bad
+    migration could: the insert succeeds, short of that row."""
     datastore: Any = ledger.datastore
-    leaves = ledger.store.leaves_table  # type: ignore[attr-defined]
     with datastore.transaction(commit=True) as cursor:
         if ledger.backend == "sqlite":
             cursor.execute(
-                f"CREATE TRIGGER skip_a_leaf BEFORE INSERT ON {leaves} WHEN NEW.position = {position} BEGIN SELECT RAISE(IGNORE); END"
+                f"CREATE TRIGGER skip_a_row BEFORE INSERT ON {table} WHEN {when} BEGIN SELECT RAISE(IGNORE); END"
             )
         else:
             cursor.execute(
-                f'CREATE FUNCTION "{datastore.schema}".skip_a_leaf() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN '
-                f"IF NEW.position = {position} THEN RETURN NULL; END IF; RETURN NEW; END $$"
+                f'CREATE FUNCTION "{datastore.schema}".skip_a_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN '
+                f"IF {when} THEN RETURN NULL; END IF; RETURN NEW; END $$"
             )
-            cursor.execute(f'CREATE TRIGGER skip_a_leaf BEFORE INSERT ON {leaves} FOR EACH ROW EXECUTE FUNCTION "{datastore.schema}".skip_a_leaf()')
+            cursor.execute(f'CREATE TRIGGER skip_a_row BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION "{datastore.schema}".skip_a_row()')
 
 
-def test_a_batch_the_database_wrote_short_of_a_leaf_is_refused_and_none_of_it_is_kept(ledger: Ledger) -> None:
+@pytest.mark.parametrize("dropped", ["leaf", "event"])
+def test_a_batch_the_database_wrote_short_of_a_leaf_or_an_event_is_refused_and_none_of_it_is_kept(ledger: Ledger, dropped: str) -> None:
+    recorder: Any = ledger.store
     ledger.store.append(stored(1), [LeafKey("kept")])
-    skip_the_leaf_at(ledger, 3)
+    if dropped == "leaf":
+        skip_the_row(ledger, recorder.leaves_table, "NEW.position = 3")
+    else:  # the second of the batch's two events (SQLite numbers the rows as it inserts them)
+        if ledger.backend == "postgresql":
+            skip_the_row(ledger, f'"{ledger.datastore.schema}".{recorder.events_table_name}', "NEW.notification_id = 3")
+        else:
+            skip_the_row(ledger, recorder.events_table_name, """CAST(NEW.state AS TEXT) = '{"n":1}'""")
 
-    with pytest.raises(ProgrammingError, match="appended 1 leaves, expected 2"):
+    with pytest.raises(ProgrammingError, match="leaves, expected 2"):
         ledger.store.append(stored(2), [LeafKey("second"), LeafKey("third")])
 
     assert ledger.store.tree_size() == 1

@@ -86,6 +86,7 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
             "WITH appended AS ("
             " INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state, notification_id)"
             " SELECT * FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[], %b::bigint[])"
+            " RETURNING notification_id"
             "), stamp AS MATERIALIZED ("
             " SELECT GREATEST("
             "  to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') COLLATE \"C\","
@@ -94,7 +95,8 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
             " SELECT l.position, l.event_id, l.digest, stamp.recorded_at,"
             "  sha256('\\x00'::bytea || l.before || convert_to(stamp.recorded_at, 'UTF8') || l.after)"
             " FROM unnest(%b::bigint[], %b::text[], %b::text[], %b::bytea[], %b::bytea[])"
-            " AS l(position, event_id, digest, before, after) CROSS JOIN stamp"
+            " AS l(position, event_id, digest, before, after)"
+            " JOIN appended ON appended.notification_id = l.position CROSS JOIN stamp"  # a leaf only for an event written
             " RETURNING position, recorded_at, leaf_hash"
         ).format(id_type=SQL(self.datastore.originator_id_type), **names)
         self._head_statement = SQL("SELECT COALESCE(MAX(position), 0) AS position FROM {schema}.{leaves}").format(**names)

@@ -186,6 +186,8 @@ class LedgerSQLiteRecorder(ImmediateWrites, LedgerRecorder, SQLiteApplicationRec
             self.insert_events_statement,
             [(self._id_param(s.originator_id), s.originator_version, s.topic, s.state) for s in stored_events],
         )
+        if c.sqlite_cursor.rowcount != len(stored_events):  # positions below would not be theirs
+            return []
         c.execute(self._sql("SELECT last_insert_rowid() AS last, " + self._LAST_RECORDED_AT + " AS recorded_at"))
         row = c.fetchone()
         recorded_at = next_recorded_at(row["recorded_at"])  # under the write lock
