@@ -12,13 +12,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
 from ledger.application import Ledger
-from ledger.checkpoints import Signer
+from ledger.checkpoints import Signer, load_or_create_signing_key
 from ledger.personal_data import load_or_create_master_key
 from tests.chromium import launched_chromium
 from tests.harness import ORIGIN, Tokens, fresh_schema
@@ -68,8 +67,16 @@ def module_database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest
 
 
 @pytest.fixture(scope="session")
-def signer() -> Signer:
-    return Signer(Ed25519PrivateKey.generate(), ORIGIN)
+def signing_key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The key file of `signer`: for a command run on a log the tests' ledger signed."""
+    path = tmp_path_factory.mktemp("keys") / "signing-key.pem"
+    load_or_create_signing_key(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def signer(signing_key_file: Path) -> Signer:
+    return Signer(load_or_create_signing_key(signing_key_file), ORIGIN)
 
 
 @pytest.fixture(scope="session")

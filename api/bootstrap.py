@@ -4,7 +4,8 @@ The API app (api/app.py) and every CLI command (api/cli.py) get their settings, 
 projection from `opened_runtime`; nothing else constructs them. Opening finishes any erasure a
 `ledger forget` left unfinished and, for what needs them in force (the server, reports, the demo),
 adopts the settlement's terms (once per database, whichever process does it first): a command
-that does not need them (or is refused) writes nothing it was not asked to.
+that does not need them (or is refused) writes nothing it was not asked to. A key file is created
+only with the ledger it serves: a database that already records events is never given a new key.
 """
 
 from collections.abc import Callable, Iterator
@@ -12,9 +13,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
+from pathlib import Path
 
 from api.sessions import PURPOSE, Sessions
 from api.settings import Settings
+from domain.errors import ConfigurationError
 from ledger.application import Ledger
 from ledger.erasure import START_UP_WAIT_SECONDS, Erasure
 from ledger.witnessing import CosignatureCollector
@@ -45,6 +48,30 @@ class Runtime:
         return CosignatureCollector(self.ledger.store, self.ledger.tree, endpoints, poll)
 
 
+class KeyFileMissing(ConfigurationError):
+    """A key file is missing for a database that already records events: a new key would sign
+    checkpoints no verifier of this log trusts, or seal personal data beside data it cannot open."""
+
+
+def _refuse_new_keys_for_a_recorded_log(settings: Settings) -> None:
+    """Raises KeyFileMissing if a key file is not there (so opening would create one) while the
+    database holds what the key it was used with made: a signed checkpoint, sealed personal data."""
+    keys = {"LEDGER_SIGNING_KEY_FILE": settings.signing_key_file, "LEDGER_ENCRYPTION_KEY_FILE": settings.encryption_key_file}
+    missing = {setting: Path(path).absolute() for setting, path in keys.items() if not Path(path).exists()}
+    if not missing:
+        return
+    with Ledger(settings.database_url) as probe:
+        signed, sealed = probe.made_with_keys()
+    made = {"LEDGER_SIGNING_KEY_FILE": (signed, "signed checkpoints"), "LEDGER_ENCRYPTION_KEY_FILE": (sealed, "sealed personal data")}
+    for setting, path in missing.items():
+        used, what = made[setting]
+        if used:
+            raise KeyFileMissing(
+                f"the database holds {what}, but there is no key file at {path}: run this from the ledger's directory "
+                f"or set {setting} to the key they were made with (a new key would not match them)"
+            )
+
+
 @contextmanager
 def opened_runtime(
     settings: Settings | None = None,
@@ -58,6 +85,8 @@ def opened_runtime(
     then not closed here). `finish_forgetting=False` for the commands that do it themselves;
     `adopt_terms` for what needs the settlement's terms in force; `on_open` runs on the opened ledger before anything else (e.g. a CLI's check of the database)."""
     settings = settings or Settings()
+    if ledger is None:
+        _refuse_new_keys_for_a_recorded_log(settings)
     opened = ledger or Ledger(settings.database_url, settings.signer, settings.master_key)
     try:
         if on_open is not None:

@@ -274,10 +274,10 @@ def consistency_verifies(world: World) -> None:
 
 
 @when(parsers.parse("the personal data of {case_id} is forgotten at the family's request"))
-def forgotten(world: World, case_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def forgotten(world: World, case_id: str, monkeypatch: pytest.MonkeyPatch, signing_key_file: Path) -> None:
     assert "Ana Example" in world.get(f"/v1/cases/{case_id}/events").text  # readable until now
     monkeypatch.setenv("LEDGER_DATABASE_URL", world.database_url)
-    monkeypatch.setenv("LEDGER_SIGNING_KEY_FILE", str(world.tmp_path / "cli-signing-key.pem"))
+    monkeypatch.setenv("LEDGER_SIGNING_KEY_FILE", str(signing_key_file))  # the key the app signed with
     result = CliRunner().invoke(app, ["forget", case_id, "--reason", "erasure requested through class counsel"])
     assert result.exit_code == 0, result.output
 

@@ -82,6 +82,11 @@ class Ledger(Application[UUID]):
         """The recorders' database connection: the read model keeps its tables beside the log's."""
         return self.store.datastore  # type: ignore[attr-defined]
 
+    def made_with_keys(self) -> tuple[bool, bool]:
+        """(whether a checkpoint was ever signed, whether personal data was ever sealed): what a
+        signing key and a master key other than the ones used could not take over."""
+        return self.signed_heads.last_signed() is not None, self.store.holds_case_keys()
+
     def grant_writer(self, writer: str, login: bool) -> bool:
         """Creates PostgreSQL's writer role if missing and grants it what the API and the projector
         need on the log's tables (ledger/postgres_grants.py); True if the role was created."""

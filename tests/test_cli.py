@@ -536,6 +536,27 @@ def test_a_command_run_where_there_is_no_ledger_says_so_and_makes_none(
     assert not (tmp_path / "var").exists(), "nothing was created"
 
 
+@pytest.mark.parametrize("missing", ["LEDGER_SIGNING_KEY_FILE", "LEDGER_ENCRYPTION_KEY_FILE"])
+@pytest.mark.parametrize("command", [("verify",), ("checkpoint",), ("tokens", "list"), ("report",), ("migrate",)])
+def test_a_command_missing_a_key_file_of_a_database_that_records_events_is_refused_and_makes_no_key(
+    cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, missing: str, command: tuple[str, ...]
+) -> None:
+    """Found: any command run without the ledger's key files (another directory, a typo in the
+    setting) made new ones for the existing database: checkpoints signed by a key no verifier of
+    the log trusts, personal data sealed beside data it cannot open."""
+    issue(cli, "frtf-intake", "FRTF")
+    assert_succeeded(cli("import", write_jsonl(tmp_path / "backfill.jsonl", [separation("FRTF-000001")]), "--as", "frtf-intake"))
+    assert_succeeded(cli("checkpoint"))
+    elsewhere = tmp_path / "elsewhere" / "key"
+    monkeypatch.setenv(missing, str(elsewhere))
+
+    result = cli(*command)
+
+    made = {"LEDGER_SIGNING_KEY_FILE": "signed checkpoints", "LEDGER_ENCRYPTION_KEY_FILE": "sealed personal data"}[missing]
+    assert_fails_with_one_line_reason(result, f"the database holds {made}", str(elsewhere), missing, code=2)
+    assert not elsewhere.parent.exists(), "no key was made"
+
+
 def test_verify_on_an_untouched_log_exits_0_and_reports_the_event_count_and_the_matching_checkpoint(
     cli: Run, tmp_path: Path
 ) -> None:

@@ -160,7 +160,8 @@ def test_a_sealed_value_does_not_open_under_another_case(ledger: Ledger) -> None
 
 
 def test_forgetting_a_family_redacts_its_personal_data_everywhere_and_changes_no_proof(
-    client: TestClient, tokens: Tokens, family: dict[str, str], database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, tokens: Tokens, family: dict[str, str], database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    signing_key_file: Path,
 ) -> None:
     ledger: Ledger = client.app.state.ledger  # type: ignore[attr-defined]
     monitor, auditor = tokens.get("MONITOR", "monitor"), tokens.get("OIG", "auditor")
@@ -170,7 +171,7 @@ def test_forgetting_a_family_redacts_its_personal_data_everywhere_and_changes_no
     leaves = ledger.store.leaf_hashes(1, before)
 
     monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
-    monkeypatch.setenv("LEDGER_SIGNING_KEY_FILE", str(tmp_path / "signing-key.pem"))
+    monkeypatch.setenv("LEDGER_SIGNING_KEY_FILE", str(signing_key_file))  # the key the app signed with
     forgot = CliRunner().invoke(app, ["forget", "FRTF-1", "--reason", "erasure requested through class counsel"])
     assert forgot.exit_code == 0, forgot.output
     assert "keys destroyed" in forgot.stderr

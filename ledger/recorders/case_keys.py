@@ -83,6 +83,10 @@ class CaseKeyTable(ABC):
         """Tries once, waiting at most `patience` seconds, to remove the old bytes of every
         destroyed key from the database's files; if it could, deletes their zeroed rows."""
 
+    def holds_case_keys(self) -> bool:
+        """Whether any case key was ever wrapped by the master key (destroyed ones count)."""
+        return bool(self._rows("SELECT 1 AS one FROM {case_keys} LIMIT 1"))
+
     def case_keys(self, case_ids: Sequence[str]) -> dict[str, list[tuple[str, bytes]]]:
         """case_id → [(key_id, wrapped key)] of its live keys, oldest first."""
         if not case_ids:
