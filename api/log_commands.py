@@ -217,7 +217,9 @@ def verify(
     ] = None,
     saved_checkpoints: Annotated[
         list[Path] | None,
-        typer.Option("--checkpoint", help="Bundles: a signed checkpoint note saved earlier that the bundle must agree with."),
+        typer.Option(
+            "--checkpoint", help="A signed checkpoint note saved earlier that the bundle, or the database, must agree with."
+        ),
     ] = None,
     policy: Annotated[
         Path | None,
@@ -228,10 +230,14 @@ def verify(
     if bundle is not None:
         _verify_bundle(bundle, public_key, saved_checkpoints or [], policy)
         return
+    for option, given in (("--public-key", public_key), ("--policy", policy)):
+        if given is not None:  # the database is checked with the ledger's own key; a policy needs cosigned notes
+            fail(f"{option} applies to a bundle: give the bundle's directory (ledger verify DIR {option} ...)", 2)
+    notes = [_text_of(path, "--checkpoint") for path in saved_checkpoints or []]
     settings = Settings()
     with opened_ledger() as ledger, progress_bar() as bar:  # opening it finishes any erasure left to do
         task = bar.add_task("verifying", total=ledger.reader.tree_size())
-        result = ledger.integrity.verify_all(settings.origin, progress=lambda done: bar.update(task, completed=done))
+        result = ledger.integrity.verify_all(settings.origin, progress=lambda done: bar.update(task, completed=done), saved=notes)
         left = ledger.erasures.left_behind()
         unerased = ledger.erasures.destroyed()
     if not result.ok:
@@ -240,7 +246,15 @@ def verify(
     signed = f"; signed checkpoint at tree size {result.checkpoint_size} matches" if result.checkpoint_size is not None else ""
     if result.checkpoints > 1:
         signed += f", as do the {result.checkpoints - 1} published before it"
+    if result.saved:
+        signed += f"; the {result.saved} checkpoint{'s' if result.saved > 1 else ''} saved elsewhere agree{'' if result.saved > 1 else 's'}"
     out.print(f"verified {result.events} events: every leaf and the tree recomputed{signed}")
+    if result.events and result.checkpoint_size is None and not result.saved:
+        err.print(
+            "warning: no signed checkpoint covers these events: they agree with one another, but nothing outside the "
+            "database vouches for them (sign one with `ledger checkpoint`; give one saved earlier with --checkpoint FILE)",
+            highlight=False,
+        )
     if left:
         fail(
             f"FORGETTING UNFINISHED: {described(b.case_id for b in left)} "

@@ -12,7 +12,7 @@ with who ran it and how long it took.
 """
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from domain.values import utc_text
@@ -117,10 +117,13 @@ class Integrity:
         self._store = store
         self._heads = signed_heads
 
-    def verify_all(self, origin: str | None, progress: Callable[[int], None] | None = None) -> Verification:
-        """Every leaf and the tree recomputed, every checkpoint checked with the log's key
-        (ledger/verify.py); `origin` is the one its checkpoints must name."""
-        return verify_log(self._store, self._heads.public_key, origin, progress)
+    def verify_all(
+        self, origin: str | None, progress: Callable[[int], None] | None = None, saved: Sequence[str] = ()
+    ) -> Verification:
+        """Every leaf and the tree recomputed, every checkpoint checked with the log's key, and
+        the `saved` checkpoint notes kept elsewhere (ledger/verify.py); `origin` is the one its
+        checkpoints must name."""
+        return verify_log(self._store, self._heads.public_key, origin, progress, saved)
 
     def latest_verification(self) -> VerificationRecord | None:
         """The outcome of the last verification run, good or bad."""

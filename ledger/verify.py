@@ -4,14 +4,15 @@ Recomputes every leaf from the stored event (so an edited payload, type, stream,
 recorded_at shows), checks positions run 1..n without gaps and every event has exactly one leaf,
 checks each checkpoint's signature, and recomputes the tree root at each checkpoint's size and
 checks it against the checkpoint (so each checkpoint is also consistent with the next: both roots
-come from the one sequence of leaves).
+come from the one sequence of leaves). Checkpoints an auditor saved elsewhere are checked the same
+way: the database's own checkpoints can be rewritten with its events, those cannot.
 
 A problem at a position names the event there and its case (read from the stored event, or, if
 its row is gone, the event id its leaf row keeps), so an auditor can go straight to the case.
 """
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -30,6 +31,7 @@ class Verification:
     checkpoints: int = 0
     event_id: str | None = None  # of the first bad position, when known
     case_id: str | None = None
+    saved: int = 0  # checkpoints saved elsewhere (given by the auditor) that the log agrees with
 
     @property
     def ok(self) -> bool:
@@ -41,7 +43,11 @@ def verify_log(
     public_key: bytes | None,
     origin: str | None,
     progress: Callable[[int], None] | None = None,
+    saved: Sequence[str] = (),
 ) -> Verification:
+    """The log checked against itself, its published checkpoints, and the `saved` checkpoint notes
+    an auditor kept (each must be signed by `public_key` as `origin`): a log rewritten together
+    with its checkpoint table still disagrees with a checkpoint kept outside the database."""
     published = store.checkpoints()  # oldest first
     checkpoint = published[-1] if published else None
     due = {stored.tree_size: stored for stored in published}
@@ -64,6 +70,16 @@ def verify_log(
                 return bad(None, f"the checkpoint at tree size {stored.tree_size} differs from its signed note")
     if 0 in due and due[0].root_hash != EMPTY_ROOT:
         return bad(None, "the empty checkpoint's root is wrong")
+    vouched: dict[int, bytes] = {}  # tree size → the root a saved checkpoint vouches for
+    for number, note in enumerate(saved, 1):
+        try:
+            size, root, _ = verify_note(note, public_key or b"", origin or "")
+        except CheckpointError as error:
+            return bad(None, f"saved checkpoint {number} is not signed by this ledger's key as {origin}: {error}")
+        if vouched.setdefault(size, root) != root:
+            return bad(None, f"two saved checkpoints at tree size {size} have different roots: the log was forked")
+    if vouched.get(0, EMPTY_ROOT) != EMPTY_ROOT:
+        return bad(None, "the saved checkpoint at tree size 0 has a root no empty log has")
 
     for logged in store.iter_logged():
         position = roots.size + 1
@@ -83,17 +99,25 @@ def verify_log(
                 f"the tree of the first {roots.size} events does not match the signed checkpoint at tree size "
                 f"{roots.size}: events and leaves were rewritten together",
             )
+        if roots.size in vouched and roots.root() != vouched[roots.size]:
+            return bad(
+                None,
+                f"the tree of the first {roots.size} events does not match the saved checkpoint at tree size "
+                f"{roots.size}: the log was rewritten after that checkpoint was signed",
+            )
         if progress and roots.size % 1000 == 0:
             progress(roots.size)
 
     orphans = store.leaves_without_events()
     if orphans:
         return bad(orphans[0], f"position {orphans[0]} has a leaf but its event is gone")
+    if vouched and max(vouched) > roots.size:
+        return bad(None, f"the log ends at {roots.size} but a saved checkpoint covers {max(vouched)}: events were removed")
     if checkpoint is None:
-        return Verification(roots.size)
+        return Verification(roots.size, saved=len(saved))
     if roots.size < checkpoint.tree_size:
         return bad(roots.size + 1, f"the log ends at {roots.size} but the checkpoint covers {checkpoint.tree_size}")
-    return Verification(roots.size, checkpoint.tree_size, checkpoints=len(published))
+    return Verification(roots.size, checkpoint.tree_size, checkpoints=len(published), saved=len(saved))
 
 
 def entry_problem(logged: LoggedEvent, position: int, last_recorded_at: str) -> str | None:
@@ -105,7 +129,10 @@ def entry_problem(logged: LoggedEvent, position: int, last_recorded_at: str) -> 
     if logged.leaf_hash is None or logged.recorded_at is None:
         return f"position {position} has an event but no leaf"
     stored = logged.stored
-    recomputed = leaf_hash_of(position, stored.originator_id, stored.originator_version, stored.topic, logged.recorded_at, stored.state)
+    try:
+        recomputed = leaf_hash_of(position, stored.originator_id, stored.originator_version, stored.topic, logged.recorded_at, stored.state)
+    except (TypeError, ValueError, AttributeError):  # a NULL, or text where the ledger writes bytes
+        return f"position {position}'s stored event is not in the form the ledger writes: the event was altered"
     if recomputed != logged.leaf_hash:
         return f"position {position} does not match its leaf: the event or its leaf was altered"
     if logged.recorded_at < last_recorded_at:

@@ -397,3 +397,89 @@ def test_a_rewritten_log_with_a_checkpoint_re_signed_by_another_key_is_reported_
     assert "does not match its leaf" not in report
     assert "checkpoint" in report
     assert "sign" in report
+
+
+# --- a log rewritten with its checkpoints: caught by a checkpoint kept elsewhere ------------------
+
+
+def _rewrite_event_5_with_its_leaf(attacker: Attacker) -> None:
+    event, leaf = attacker.event(5), attacker.leaf(5)
+    forged = bytes(event["state"]).replace(b'"GT"', b'"HN"')
+    forged_leaf = leaf_hash_of(
+        5, UUID(str(event["originator_id"])), event["originator_version"], event["topic"], leaf["recorded_at"], forged
+    )
+    attacker.force("UPDATE {events} SET state = %s WHERE notification_id = 5", (forged,))
+    attacker.force("UPDATE {leaves} SET leaf_hash = %s WHERE position = 5", (forged_leaf,))
+
+
+@pytest.fixture
+def saved_checkpoint(cli: Run, attacker: Attacker, tmp_path: Path) -> Path:
+    """The signed note of the 12-event log, as an auditor kept it before the tampering."""
+    printed = cli("checkpoint")
+    assert printed.exit_code == 0, printed.output
+    saved = tmp_path / "checkpoint-12.note"
+    saved.write_text(json.loads(_ANSI.sub("", printed.stdout))["note"])
+    return saved
+
+
+@pytest.mark.parametrize("rewrite", ["event-and-leaf", "tail-removed"])
+def test_a_log_rewritten_with_its_checkpoints_deleted_warns_and_fails_against_a_checkpoint_saved_elsewhere(
+    cli: Run, attacker: Attacker, saved_checkpoint: Path, rewrite: str
+) -> None:
+    """Found: `ledger verify` passed a rewritten database whose checkpoint rows were deleted. Nothing
+    in the database can tell; a checkpoint kept outside it can, and verify now warns without one."""
+    if rewrite == "event-and-leaf":
+        _rewrite_event_5_with_its_leaf(attacker)
+    else:
+        attacker.force("DELETE FROM {events} WHERE notification_id = %s", (LOG_SIZE,))
+        attacker.force("DELETE FROM {leaves} WHERE position = %s", (LOG_SIZE,))
+    attacker.force("DELETE FROM {checkpoints}")
+
+    unsigned = cli("verify")
+    report = detected(lambda *args: cli(*args, "--checkpoint", saved_checkpoint))
+
+    assert unsigned.exit_code == 0, unsigned.output
+    assert "warning: no signed checkpoint covers these events" in " ".join(_ANSI.sub("", unsigned.stderr).split())
+    assert "saved checkpoint" in report
+    assert ("rewritten" if rewrite == "event-and-leaf" else "a saved checkpoint covers 12") in report
+
+
+def test_an_untouched_log_agrees_with_its_saved_checkpoint_and_one_signed_by_another_key_is_refused(
+    cli: Run, attacker: Attacker, saved_checkpoint: Path, tmp_path: Path
+) -> None:
+    foreign = tmp_path / "foreign.note"
+    foreign.write_text(Signer(Ed25519PrivateKey.generate(), ORIGIN).sign(3, bytes(32), "2026-01-01T00:00:00.000000Z").note)
+
+    agrees = cli("verify", "--checkpoint", saved_checkpoint)
+    report = detected(lambda *args: cli(*args, "--checkpoint", foreign))
+
+    assert agrees.exit_code == 0, agrees.output
+    assert "the 1 checkpoint saved elsewhere agrees" in " ".join(_ANSI.sub("", agrees.stdout).split())
+    assert "saved checkpoint 1 is not signed by this ledger's key" in report
+
+
+@pytest.mark.parametrize("option", [("--public-key", "AAAA"), ("--policy", "README.md")])
+def test_a_bundle_option_given_for_the_database_is_refused_not_ignored(cli: Run, attacker: Attacker, option: tuple[str, str]) -> None:
+    result = cli("verify", *option)
+
+    assert result.exit_code == 2, result.output
+    assert f"{option[0]} applies to a bundle" in " ".join(_ANSI.sub("", result.stderr).split())
+
+
+@pytest.mark.parametrize("form", ["null", "text"])
+def test_a_stored_event_that_is_no_longer_bytes_is_reported_at_its_position_not_a_crash(
+    cli: Run, attacker: Attacker, form: str
+) -> None:
+    """Found: a stored state set to NULL, or to text, made `ledger verify` crash with a TypeError."""
+    if attacker.backend == "postgresql":  # its column holds bytes: an owner changes the column first
+        attacker.execute_plainly("ALTER TABLE {events} ALTER COLUMN state DROP NOT NULL")
+        if form == "text":
+            attacker.execute_plainly("ALTER TABLE {events} ALTER COLUMN state TYPE text USING encode(state, 'escape')")
+    value = None if form == "null" else '{"edited": true}'
+    attacker.force("UPDATE {events} SET state = %s WHERE notification_id = 6", (value,))
+
+    report = detected(cli)
+
+    retyped_column = attacker.backend == "postgresql" and form == "text"  # every row's state is text now
+    assert first_position_named(report) == (1 if retyped_column else 6)
+    assert "not in the form the ledger writes" in report

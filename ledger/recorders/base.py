@@ -264,12 +264,12 @@ class LedgerRecorder(
                 position=int(row["position"]),
                 stored=StoredEvent(
                     originator_id=self.convert_stored_id(row["originator_id"]),
-                    originator_version=int(row["originator_version"]),
+                    originator_version=_as_written(int, row["originator_version"]),
                     topic=row["topic"],
-                    state=bytes(row["state"]),
+                    state=_as_written(_octets, row["state"]),
                 ),
                 recorded_at=row["recorded_at"],
-                leaf_hash=None if row["leaf_hash"] is None else bytes(row["leaf_hash"]),
+                leaf_hash=None if row["leaf_hash"] is None else _as_written(_octets, row["leaf_hash"]),
             )
             for row in rows
         ]
@@ -345,3 +345,18 @@ class LedgerRecorder(
             (recorded_at,),
         )
         return int(rows[0]["position"]) if rows else 0
+
+
+def _octets(value: Any) -> bytes:
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        raise TypeError(f"{type(value).__name__} is not bytes")
+    return bytes(value)
+
+
+def _as_written(convert: Callable[[Any], Any], value: Any) -> Any:
+    """The column's value converted as the ledger wrote it; or as it is, if someone wrote another
+    type behind the ledger's back (a NULL, text for bytes): verification names it, not a crash."""
+    try:
+        return convert(value)
+    except (TypeError, ValueError):
+        return value
