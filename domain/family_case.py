@@ -248,10 +248,23 @@ class FamilyCase(PostingChecks, BaseAggregate[UUID]):
         posting = Posting(str(uuid4()), self.case_id, "PersonalDataForgotten", occurred_at, {"reason": reason.strip()})
         return self._trigger("PersonalDataForgotten", posting, LEDGER_OPERATOR, "ledger-cli")
 
+    @property
+    def withdrawn_by(self) -> str | None:
+        """The event id of the case's identification if it was retracted: a withdrawn case takes no
+        new facts (its stream begins with that identification, so it cannot be identified again)."""
+        identified = self._by_type.get("SeparationIdentified")
+        return identified[0].event_id if identified and identified[0].retracted else None
+
     def _check_open(self, posting: Posting) -> None:
         if self.merged_into is not None:
             raise CaseConflict(
                 f"case {self.case_id} was merged into {self.merged_into}; post to that case instead",
+                "case_id",
+            )
+        if self.withdrawn_by is not None and posting.type not in AMENDMENTS:
+            raise CaseConflict(
+                f"case {self.case_id}'s identification (event {self.withdrawn_by}) was retracted, so the case is "
+                "withdrawn: identify the separation again under a new case id",
                 "case_id",
             )
         if posting.expected_version is not None and posting.expected_version != self.version:

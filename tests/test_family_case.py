@@ -290,6 +290,33 @@ def test_a_retracted_event_cannot_be_retracted_again() -> None:
     assert refusal(CaseConflict, case.record, retraction(original), "KIND", "k").field == "data.event_id"
 
 
+@pytest.mark.parametrize(
+    "then",
+    [contact(), preference("reunify_in_us"), added("C7"), reunified("C1"), separation(children=("C9",)), merge()],
+    ids=lambda p: p.type,
+)
+def test_a_case_whose_identification_was_retracted_is_withdrawn_and_takes_no_new_fact(then: Posting) -> None:
+    """Found: retracting a case's SeparationIdentified left it half open: outreach was still
+    accepted, while identifying it again was refused as "already identified" and correcting the
+    identification as "retracted". It is withdrawn: new facts are refused, naming the way out."""
+    case = identified()
+    earlier = case.record(contact(), "KIND", "k")
+    case.record(retraction(next(iter(case.entries))), "FRTF", "frtf-intake")
+
+    def post(posting: Posting) -> object:
+        if posting.type == "CasesMerged":
+            return case.absorb(identified(DUPLICATE), posting, "FRTF", "frtf-intake")
+        return case.record(posting, "FRTF", "frtf-intake")
+
+    error = refusal(CaseConflict, post, then)
+
+    assert error.field == "case_id"
+    assert "was retracted, so the case is withdrawn" in str(error) and "new case id" in str(error)
+    assert case.version == 3
+    case.record(retraction(earlier), "KIND", "k")  # its own entries may still be amended
+    assert case.version == 4
+
+
 def test_a_correction_cannot_itself_be_corrected_or_retracted() -> None:
     case = identified()
     original = case.record(contact(), "KIND", "k")
