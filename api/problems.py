@@ -45,6 +45,7 @@ PROBLEM_TYPES: Mapping[int, tuple[str, str]] = {
     408: ("request-timeout", "The request did not arrive in time"),
     409: ("conflict", "Conflicts with what the log holds"),
     413: ("body-too-large", "The body is too large"),
+    415: ("unsupported-media-type", "The body is not UTF-8 JSON"),
     422: ("invalid", "Invalid input"),
     431: ("headers-too-large", "The request's head is too large"),
     500: ("internal", "The ledger failed to answer"),
@@ -59,6 +60,10 @@ _UNPARSABLE = {
     UnicodeDecodeError: "the body is not valid UTF-8",
     RecursionError: "the body's JSON is nested too deeply",
 }
+
+
+class UnreadableBody(ValueError):
+    """A body the API will not guess the meaning of (api/json_body.py): its message is the 400's detail."""
 
 
 class FieldRefused(HTTPException):
@@ -151,7 +156,11 @@ def install(app: FastAPI) -> None:
     async def http(request: Request, error: HTTPException) -> JSONResponse:
         detail = str(error.detail)
         if error.status_code == 400:
-            detail = refused_write(request.scope, _UNPARSABLE.get(type(error.__cause__), detail))
+            cause = error.__cause__
+            said = str(cause) if isinstance(cause, UnreadableBody) else _UNPARSABLE.get(type(cause), detail)
+            detail = refused_write(request.scope, said)
+        elif error.status_code == 415:
+            detail = refused_write(request.scope, detail)
         return problem(error.status_code, detail, getattr(error, "errors", None), headers=error.headers)
 
     @app.exception_handler(LedgerError)

@@ -124,6 +124,62 @@ def test_a_body_that_cannot_be_parsed_is_a_400_saying_why(client: TestClient, he
     assert log_length(client) == before
 
 
+def test_json_whose_meaning_would_be_guessed_is_a_400_saying_why(client: TestClient, headers: dict[str, dict[str, str]]) -> None:
+    """Found: a UTF-16 body was read although the contract says UTF-8, and a key given twice in one
+    object silently kept its last value (two readers of the same bytes could disagree)."""
+    posted = json.dumps(batch(contact(CASE)))
+    twice_inside = posted.replace('"outcome": "no_answer"', '"outcome": "no_answer", "outcome": "reached"')
+    bodies = {
+        posted.encode("utf-16"): "not valid UTF-8",  # with its byte order mark
+        posted.encode("utf-32"): "not valid UTF-8",
+        ('{"events": [], ' + posted[1:]).encode(): "gives the key 'events' twice",
+        twice_inside.encode(): "gives the key 'outcome' twice",
+        b'{"events": [{"n": ' + b"9" * 5000 + b"}]}": "cannot be read",
+    }
+    before = log_length(client)
+
+    for body, reason in bodies.items():
+        problem = assert_problem(post_raw(client, headers["KIND"], body), 400)
+        assert reason in problem["detail"] and "nothing was appended" in problem["detail"], (body[:40], problem)
+    # UTF-16 without a byte order mark is UTF-8 with NULs between the characters: not JSON
+    assert_problem(post_raw(client, headers["KIND"], posted.encode("utf-16-le")), 422, (None, "body"))
+    assert log_length(client) == before
+
+
+def test_a_utf8_byte_order_mark_is_ignored_as_json_allows(client: TestClient, headers: dict[str, dict[str, str]]) -> None:
+    response = post_raw(client, headers["KIND"], b"\xef\xbb\xbf" + json.dumps(batch(contact(CASE))).encode())
+
+    assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=utf-16"],
+)
+def test_a_body_not_declared_as_utf8_json_is_a_415_naming_the_content_type(
+    client: TestClient, headers: dict[str, dict[str, str]], content_type: str
+) -> None:
+    """Found: a body sent as another media type (curl -d's default, a form) was answered 422 about
+    `events`, as if the JSON were wrong; the Content-Type was."""
+    before = log_length(client)
+
+    response = client.post("/v1/events", content=json.dumps(batch(contact(CASE))), headers={**headers["KIND"], "Content-Type": content_type})
+
+    problem = assert_problem(response, 415, (None, "Content-Type"))
+    assert "nothing was appended" in problem["detail"]
+    assert log_length(client) == before
+
+
+def test_a_body_without_a_content_type_is_a_415_saying_so(client: TestClient, headers: dict[str, dict[str, str]]) -> None:
+    before = log_length(client)
+
+    response = client.post("/v1/events", content=json.dumps(batch(contact(CASE))).encode(), headers=headers["KIND"])
+
+    assert "content-type" not in response.request.headers
+    assert "none was given" in assert_problem(response, 415, (None, "Content-Type"))["detail"]
+    assert log_length(client) == before
+
+
 def test_malformed_json_is_a_422_naming_the_body_and_where_it_breaks(
     client: TestClient, headers: dict[str, dict[str, str]]
 ) -> None:

@@ -39,6 +39,7 @@ def test_every_error_the_api_answers_is_typed_by_the_one_scheme(client: TestClie
         (client.delete("/v1/events", headers=frtf), 405),
         (client.post("/v1/events", json=batch(separation("FRTF-1", expected_version=3)), headers=frtf), 409),
         (client.post("/v1/events", content=too_large, headers=raw), 413),
+        (client.post("/v1/events", content=b"{}", headers={**frtf, "Content-Type": "text/plain"}), 415),
         (client.post("/v1/events", content=b'{"events": [}', headers=raw), 422),
         (client.get("/v1/log", params={"limit": -1}, headers=auditor), 422),
     ]

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.deps import AgencyDep, LedgerDep
+from api.json_body import JSONBodyRoute, is_json
 from api.problems import APPEND_PATH
 from api.schemas import PROBLEMS, PostedReceipts, Problem
 from domain.access import Principal
@@ -21,7 +22,7 @@ from domain.catalog import CATALOG
 from domain.envelope import EventBatch, postings
 from domain.permissions import refuse_forbidden
 
-router = APIRouter(tags=["events"])
+router = APIRouter(tags=["events"], route_class=JSONBodyRoute)  # read strictly: api/json_body.py
 
 _FORBIDDEN = {403: {"model": Problem, "content": {"application/problem+json": {}}, "description": (
     "The token is not an agency's, or the batch holds a type its organization may not post: `errors` "
@@ -34,7 +35,11 @@ _CONFLICT = {409: {"model": Problem, "content": {"application/problem+json": {}}
 )}}
 _TOO_LARGE = {413: {"model": Problem, "content": {"application/problem+json": {}}, "description": "Body too large."}}
 _UNPARSABLE = {400: {"model": Problem, "content": {"application/problem+json": {}}, "description": (
-    "The body cannot be parsed: not UTF-8, or JSON nested too deeply. Nothing was appended."
+    "The body cannot be parsed: not UTF-8, JSON nested too deeply, a key given twice in one object, or a "
+    "number too long to read. Nothing was appended."
+)}}
+_MEDIA = {415: {"model": Problem, "content": {"application/problem+json": {}}, "description": (
+    "The body is not declared as UTF-8 JSON (Content-Type application/json). Nothing was appended."
 )}}
 _FULL = {507: {"model": Problem, "content": {"application/problem+json": {}}, "description": (
     "The database has no room left (disk full). Nothing was appended; retrying will not help until "
@@ -42,17 +47,11 @@ _FULL = {507: {"model": Problem, "content": {"application/problem+json": {}}, "d
 )}}
 
 
-def _is_json(content_type: str | None) -> bool:
-    """Whether FastAPI parses a body of this media type as JSON (application/json or */*+json)."""
-    media = (content_type or "").split(";")[0].strip().lower()
-    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
-
-
 async def _may_post_every_type(request: Request, who: AgencyDep) -> Principal:
     """The agency's principal, once its organization may post the type of every envelope the body
     holds; run as a dependency, before FastAPI validates the body. A body without a readable
     `events` list, or an envelope without a known `type`, is left to validation (422)."""
-    if await request.body() and _is_json(request.headers.get("content-type")):
+    if await request.body() and is_json(request.headers.get("content-type")):
         body: Any = await request.json()  # parsed once, by FastAPI, before any dependency ran
         events = body.get("events") if isinstance(body, dict) else None
         if isinstance(events, list):
@@ -72,6 +71,7 @@ def _known_type(value: Any) -> bool:
     responses={
         200: {"model": PostedReceipts, "description": "Every event was already in the log: the original receipts."},
         **_UNPARSABLE,
+        **_MEDIA,
         **PROBLEMS,
         **_FORBIDDEN,
         **_CONFLICT,
