@@ -8,7 +8,6 @@ organization may not post (checked first on each line, as the API checks permiss
 validation).
 """
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from api.json_body import UnreadableJSON, read_json
 from domain.catalog import CATALOG
 from domain.envelope import Envelope, Posting
 from domain.permissions import may_post, not_permitted
@@ -61,11 +61,14 @@ def _problems(number: int, error: ValidationError) -> list[LineProblem]:
     return found
 
 
-def _forbidden_type(number: int, line: str, organization: str) -> LineProblem | None:
-    """The line's type, if it is a catalog type the organization may not post; or the mistake of a
-    whole API request body on one line."""
+def _refused_before_validation(number: int, line: str, organization: str) -> LineProblem | None:
+    """The line's type, if it is a catalog type the organization may not post; a key given twice in
+    one object (as the API refuses it: api/json_body.py); or the mistake of a whole API request
+    body on one line."""
     try:
-        envelope: Any = json.loads(line)
+        envelope: Any = read_json(line.encode())
+    except UnreadableJSON as error:
+        return LineProblem(number, "line", str(error))
     except (ValueError, RecursionError):
         return None  # reported by validation
     if isinstance(envelope, dict) and "events" in envelope and "type" not in envelope:
@@ -105,7 +108,7 @@ def read_lines(path: Path, organization: str) -> Iterator[tuple[int, Posting | l
             continue
         if not line.strip():
             continue
-        forbidden = _forbidden_type(number, line, organization)
+        forbidden = _refused_before_validation(number, line, organization)
         if forbidden is not None:
             yield number, [forbidden]
             continue

@@ -52,13 +52,14 @@ def _each_key_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     read: dict[str, Any] = {}
     for key, value in pairs:
         if key in read:
-            raise UnreadableJSON(f"the body's JSON gives the key {key[:100]!r} twice in one object: which one stands is not defined")
+            raise UnreadableJSON(f"the JSON gives the key {key[:100]!r} twice in one object: which one stands is not defined")
         read[key] = value
     return read
 
 
 def read_json(body: bytes) -> Any:
-    """The body's JSON value, read strictly (UnicodeDecodeError, UnreadableJSON or JSONDecodeError)."""
+    """The JSON value of a body (or of a backfill's line), read strictly: UnicodeDecodeError,
+    UnreadableJSON or JSONDecodeError."""
     # surrogatepass, as json.loads reads bytes: an encoded lone surrogate is refused at its field
     # (domain/values.py), naming it. RFC 8259 lets a parser ignore a byte order mark.
     text = body.decode("utf-8", "surrogatepass").removeprefix("\ufeff")
@@ -69,7 +70,7 @@ def read_json(body: bytes) -> Any:
     except ValueError as error:
         if isinstance(error, UnreadableJSON):
             raise
-        raise UnreadableJSON(f"the body's JSON cannot be read: {error}") from None  # e.g. a 5,000-digit number
+        raise UnreadableJSON(f"the JSON cannot be read: {error}") from None  # e.g. a 5,000-digit number
 
 
 class StrictJSONRequest(Request):

@@ -313,6 +313,20 @@ def test_a_file_with_a_line_that_is_not_utf8_exits_1_naming_the_line_and_appends
     assert ledger.store.tree_size() == 1
 
 
+def test_a_line_giving_a_key_twice_in_one_object_exits_1_naming_it_and_appends_nothing(
+    cli: Run, ledger: Ledger, tmp_path: Path
+) -> None:
+    """As the API refuses such a body (api/json_body.py): which of the two values stands is not defined."""
+    issue(cli, "frtf-intake", "FRTF")
+    twice = json.dumps(separation("FRTF-000002")).replace('"nationality": "GT"', '"nationality": "GT", "nationality": "HN"')
+    backfill = write_jsonl(tmp_path / "backfill.jsonl", [separation("FRTF-000001"), twice])
+
+    result = cli("import", backfill, "--as", "frtf-intake")
+
+    assert assert_import_refused(result) == ["line 2: line: the JSON gives the key 'nationality' twice in one object: which one stands is not defined"]
+    assert ledger.store.tree_size() == 1
+
+
 def test_a_file_with_many_bad_lines_reports_every_one_with_its_line_and_field_and_writes_nothing(
     cli: Run, database_url: str, tmp_path: Path
 ) -> None:
