@@ -87,7 +87,8 @@ class Point:
 
     `instant` is when what the report covers was recorded by (the clocks are read on its UTC
     date); `now` says it was resolved from "now" (or from today's date, whose end is still to
-    come). Asking again with `instant` (or `position`) gives the same point, forever.
+    come). Asking again with `position` gives the same point, forever; with `instant` too, unless
+    `position` lies inside a batch (its events share one recorded_at: the instant covers the batch).
     """
 
     position: int

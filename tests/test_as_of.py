@@ -199,6 +199,28 @@ def test_the_report_states_its_point_and_asked_again_with_it_is_the_same(client:
     assert again.headers["Ledger-As-Of"] == f"{report['as_of']}; position={report['checkpoint']['tree_size']}"
 
 
+def test_a_position_inside_a_batch_is_asked_again_by_its_tree_size_its_instant_covers_the_whole_batch(
+    client: TestClient, tokens: Tokens, monitor: dict[str, str]
+) -> None:
+    """Found: a report as of a position inside a batch stated the batch's recorded_at as its as_of,
+    and the README said asking again with that as_of gives the same bytes: it gives the report of
+    the whole batch (a batch's events share one recorded_at). The exact key is the tree size."""
+    posted = client.post("/v1/events", json=batch(*(separation(f"FRTF-{n}") for n in (2, 3, 4))), headers=tokens.get("FRTF"))
+    assert posted.status_code == 201, posted.text
+    first, last = posted.json()["receipts"][0]["position"], posted.json()["receipts"][-1]["position"]
+    inside = first + 1
+
+    report = client.get("/v1/reports/compliance", params={"as_of": str(inside)}, headers=monitor)
+    stated = report.json()
+    by_size = client.get("/v1/reports/compliance", params={"as_of": str(stated["checkpoint"]["tree_size"])}, headers=monitor)
+    by_instant = client.get("/v1/reports/compliance", params={"as_of": stated["as_of"]}, headers=monitor)
+
+    assert stated["checkpoint"]["tree_size"] == inside
+    assert by_size.content == report.content
+    assert by_instant.json()["checkpoint"]["tree_size"] == last, "the instant stands for the whole batch"
+    assert by_instant.json()["as_of"] == stated["as_of"]
+
+
 def test_the_downloads_and_the_dashboard_refuse_a_date_after_today_with_422(client: TestClient, tokens: Tokens, monitor: dict[str, str]) -> None:
     page = client.get("/sign-in")
     csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
