@@ -1,6 +1,6 @@
 """What-if terms: the negotiators' "what if the deadline were 45 days?", applied without writing anything.
 
-A what-if document is validated as `TermsAdopted` is (the same date ranges and spans), so no terms
+A what-if document's values are checked as a `TermsAdopted`'s are (the same date ranges and spans), so no terms
 a report computes with can be ones the log would have refused: a bad one is a WhatIfRefused naming
 its field, which the API answers with 422 and the CLI with exit 2, never a 500.
 """

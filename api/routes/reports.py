@@ -39,10 +39,13 @@ def get_compliance_report(
         str | None,
         Query(
             description="What-if terms, nothing recorded: the name of a shipped terms document "
-            '(e.g. settlement-2023), or a JSON object such as {"obligations": {"first_outreach": {"days": 45}}} '
-            "whose durations (and `effective_date`) replace those in force, validated as TermsAdopted is: "
-            "durations of at most 20 years, an effective date from 1990-01-01 to 2100-12-31; a bad one is a 422 "
-            "naming the field, e.g. terms.effective_date."
+            "(e.g. settlement-2023), applied as written (the extensions and interruptions recorded on the log "
+            'do not apply); or a JSON object such as {"obligations": {"first_outreach": {"days": 45}}}, with '
+            "only `obligations` and an optional `effective_date`, whose durations (and effective date) replace "
+            "those in force at the report's point: an obligation it restates loses its recorded extensions (its "
+            "deadline is stated whole), the others keep theirs, and recorded interruptions still apply. Its values "
+            "are checked as a TermsAdopted's: durations of at most 20 years, an effective date from 1990-01-01 to "
+            "2100-12-31; a bad one is a 422 naming the field, e.g. terms.effective_date."
         ),
     ] = None,
 ) -> Response:
