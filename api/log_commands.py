@@ -21,6 +21,7 @@ from api.command_line import (
     unfinished_erasure,
 )
 from api.settings import Settings
+from domain.catalog import SETTLEMENT_EVENTS
 from domain.envelope import Posting
 from domain.errors import BatchRejected
 from domain.organizations import Role
@@ -67,6 +68,9 @@ def import_events(
 
             def flush() -> None:
                 nonlocal appended, replayed
+                if any(posting.type in SETTLEMENT_EVENTS for _, posting in batch):
+                    # decided under the settlement's terms, as the server decides (it adopts them on its first start)
+                    ledger.appender.adopt_default_terms()
                 head = ledger.reader.tree_size()  # a replay's receipt lies at or before it, a new event's after
                 try:
                     result = ledger.appender.append([posting for _, posting in batch], principal)

@@ -426,6 +426,18 @@ def test_the_example_journey_imports_file_by_file_each_as_its_organizations_toke
     }
 
 
+def test_the_example_journey_imports_with_the_command_line_alone(cli: Run, ledger: Ledger) -> None:
+    """Found: on a ledger the server had never opened, the court order's DeadlineExtended was refused
+    ("no terms adopted yet"): import now decides under the settlement's terms, as the server does."""
+    assert_succeeded(cli("migrate"))
+    for organization in dict.fromkeys(example.organization for example in journey()):
+        issue(cli, f"{organization.lower()}-examples", organization)
+    for example in journey():
+        assert_succeeded(cli("import", example.path, "--as", f"{example.organization.lower()}-examples"))
+
+    assert ledger.reader.terms_at(ledger.reader.tree_size()).version >= 1
+
+
 def test_a_later_batch_that_breaks_a_domain_rule_is_not_appended_at_all_while_earlier_batches_stay(
     cli: Run, ledger: Ledger, tmp_path: Path
 ) -> None:
