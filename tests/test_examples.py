@@ -4,6 +4,10 @@ Each file is posted through the API in the order of its number, as a token of th
 its name gives; every event is appended (201), with a receipt per event and no warning (the
 journey is meant as a clean one to copy), and the case ends as the journey tells it."""
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -44,3 +48,15 @@ def test_every_example_file_posted_in_order_as_its_organization_is_appended_with
     assert case["closed"] is not None
     assert sorted(m["member_id"] for m in case["members"]) == ["C1", "C2", "P1"]
     assert case["merged_cases"] == ["ORR-2018-0457"]
+
+
+def test_the_readmes_first_posting_is_accepted_and_leaves_the_example_journey_postable(client: TestClient, tokens: Tokens) -> None:
+    """Found: the README's first steps identified FRTF-000123, the journey's own case, so a new
+    user who then posted the journey was refused ("already identified")."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    [first_posting] = re.findall(r"-d '(\{.*?\})'", readme, re.DOTALL)[:1]
+
+    answers = [client.post("/v1/events", json=json.loads(first_posting), headers=tokens.get("FRTF"))]
+    answers += [client.post("/v1/events", json={"events": list(e.envelopes)}, headers=tokens.get(e.organization)) for e in journey()]
+
+    assert [answer.status_code for answer in answers] == [201] * len(answers), [a.json() for a in answers if a.status_code != 201]
