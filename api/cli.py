@@ -19,7 +19,7 @@ import typer
 from api import docs_commands, log_commands, report_commands  # noqa: F401 - they register their commands on the app
 from api.command_line import app, err, fail
 from api.http_server import raise_descriptor_limit, server_options
-from api.settings import Settings
+from api.settings import from_environment
 from api.token_commands import tokens
 from api.witness_commands import witness
 
@@ -36,7 +36,7 @@ def serve(
     """Serve the HTTP API (OpenAPI at /docs) and the monitors' dashboard (at /)."""
     import uvicorn
 
-    settings = Settings()
+    settings = from_environment()
     settings.witness_endpoints  # noqa: B018 - a bad LEDGER_WITNESSES refused here (one line), not in the server's start-up
     try:
         raise_descriptor_limit(settings.max_connections)

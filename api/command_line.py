@@ -3,6 +3,7 @@
 """
 
 import getpass
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,7 +25,7 @@ from typer.core import TyperGroup
 
 from api.bootstrap import Runtime, opened_runtime
 from api.errors import ANSWERED, answer_for, field_of
-from api.settings import Settings
+from api.settings import from_environment
 from domain.errors import ConfigurationError
 from ledger.config import persistence_env
 from domain.errors import Unavailable
@@ -89,7 +90,7 @@ def opened(finish_forgetting: bool = True, adopt_terms: bool = False, creates: b
     killed): briefly, warning if it cannot yet. Only a command that `creates` a ledger may open an
     SQLite file that is not there: any other, run from the wrong directory, would make a new empty
     ledger (and keys) there and answer about it."""
-    settings = Settings()
+    settings = from_environment()
     where = _without_password(settings.database_url)
     missing = _missing_sqlite_file(settings.database_url)
     if missing is not None and not creates:
@@ -101,7 +102,7 @@ def opened(finish_forgetting: bool = True, adopt_terms: bool = False, creates: b
     runtime = opened_runtime(settings, finish_forgetting=finish_forgetting, adopt_terms=adopt_terms)
     try:
         entered = runtime.__enter__()
-    except (PersistenceError, OSError) as error:
+    except (PersistenceError, OSError, sqlite3.DatabaseError) as error:  # e.g. a file that is not an SQLite database
         fail(f"cannot open the database at {where}: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
     try:
         _say_erasure(entered.erasure)

@@ -20,7 +20,7 @@ from api.command_line import (
     progress_bar,
     unfinished_erasure,
 )
-from api.settings import Settings
+from api.settings import from_environment
 from domain.catalog import SETTLEMENT_EVENTS
 from domain.envelope import Posting
 from domain.errors import BatchRejected
@@ -238,7 +238,7 @@ def verify(
         if given is not None:  # the database is checked with the ledger's own key; a policy needs cosigned notes
             fail(f"{option} applies to a bundle: give the bundle's directory (ledger verify DIR {option} ...)", 2)
     notes = [_text_of(path, "--checkpoint") for path in saved_checkpoints or []]
-    settings = Settings()
+    settings = from_environment()
     with opened_ledger() as ledger, progress_bar() as bar:  # opening it finishes any erasure left to do
         task = bar.add_task("verifying", total=ledger.reader.tree_size())
         result = ledger.integrity.verify_all(settings.origin, progress=lambda done: bar.update(task, completed=done), saved=notes)
@@ -279,7 +279,7 @@ def checkpoint(
 ) -> None:
     """Sign the current tree head and print the checkpoint (JSON); or print the key that verifies it."""
     if show_key:
-        settings = Settings()
+        settings = from_environment()
         if not Path(settings.signing_key_file).exists():  # printing a key made now would name no ledger
             fail(
                 f"there is no ledger signing key at {Path(settings.signing_key_file).absolute()}: run this from the "

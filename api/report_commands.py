@@ -63,7 +63,10 @@ def report(
     if out_file is None:
         sys.stdout.buffer.write(body)
     else:
-        out_file.write_bytes(body)
+        try:
+            out_file.write_bytes(body)
+        except OSError as error:
+            fail(f"--out: cannot write {out_file}: {error.strerror or error}", 2)
     resolved = f"as of {built['as_of']}{' (now)' if point.now else ''}, log position {point.position}"
     if out_file is not None:
         err.print(f"wrote the report {resolved} to {out_file}")

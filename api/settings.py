@@ -4,9 +4,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.errors import ConfigurationError
 from ledger.checkpoints import Signer, load_or_create_signing_key
 from ledger.personal_data import load_or_create_master_key
 from ledger.witnessing import WitnessEndpoint, parse_witnesses
@@ -95,3 +96,19 @@ class Settings(BaseSettings):
     @cached_property
     def signer(self) -> Signer:
         return Signer(load_or_create_signing_key(self.signing_key_file), self.origin)
+
+
+class SettingsError(ConfigurationError):
+    """A LEDGER_* variable that cannot be used: named, with why (exit 2, not a traceback)."""
+
+
+def from_environment() -> Settings:
+    """The settings the environment gives, or SettingsError naming the first variable at fault."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = f"{Settings.model_config.get('env_prefix', '')}{first['loc'][0]}".upper() if first["loc"] else "LEDGER_*"
+        given = str(first.get("input", ""))
+        shown = given if len(given) <= 60 else given[:60] + "..."
+        raise SettingsError(f"{name}: {first['msg']} (it is {shown!r})") from None

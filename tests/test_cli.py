@@ -637,6 +637,41 @@ def misconfigured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[
     return run
 
 
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("LEDGER_MAX_BODY_BYTES", "abc"), ("LEDGER_LOG_LEVEL", "LOUD"), ("LEDGER_REPORT_WAIT_SECONDS", "-1"), ("LEDGER_PROJECTOR", "elsewhere")],
+)
+@pytest.mark.parametrize("command", [("verify",), ("tokens", "list"), ("serve",)])
+def test_a_setting_that_cannot_be_used_makes_every_command_exit_2_naming_it(
+    cli: Run, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, command: tuple[str, ...]
+) -> None:
+    """Found: an invalid LEDGER_* value ended every command in pydantic's traceback."""
+    monkeypatch.setenv(variable, value)
+
+    assert_fails_with_one_line_reason(cli(*command), f"{variable}:", repr(value), code=2)
+
+
+def test_a_database_file_that_is_not_a_database_is_one_line_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    not_a_database = tmp_path / "notes.txt"
+    not_a_database.write_text("root:x:0:0:root:/root:/bin/bash\n" * 100)
+    monkeypatch.setenv("LEDGER_DATABASE_URL", f"sqlite:///{not_a_database}")
+    monkeypatch.setenv("LEDGER_SIGNING_KEY_FILE", str(tmp_path / "key.pem"))
+
+    result = CliRunner().invoke(app, ["verify"])
+
+    assert_fails_with_one_line_reason(result, "cannot open the database", "file is not a database")
+    assert not_a_database.read_text() == "root:x:0:0:root:/root:/bin/bash\n" * 100
+
+
+@pytest.mark.parametrize("where", ["a directory", "a missing directory"])
+def test_report_out_where_no_file_can_be_written_exits_2_naming_the_option(cli: Run, tmp_path: Path, where: str) -> None:
+    """Found: `ledger report --out` to a directory, or into one that does not exist, was a traceback."""
+    assert_succeeded(cli("migrate"))
+    out = tmp_path if where == "a directory" else tmp_path / "missing" / "report.json"
+
+    assert_fails_with_one_line_reason(cli("report", "--out", out), "--out: cannot write", code=2)
+
+
 @pytest.mark.parametrize("command", COMMANDS.values(), ids=COMMANDS.keys())
 def test_a_database_url_of_an_unsupported_scheme_makes_every_command_exit_non_zero_with_a_one_line_reason(
     misconfigured: Callable[[str, list[str]], Result], command: list[str]
