@@ -60,8 +60,8 @@ def _refuse_new_keys_for_a_recorded_log(settings: Settings) -> None:
     missing = {setting: Path(path).absolute() for setting, path in keys.items() if not Path(path).exists()}
     if not missing:
         return
-    with Ledger(settings.database_url) as probe:
-        signed, sealed = probe.made_with_keys()
+    with Ledger(settings.database_url, create_tables=False) as probe:
+        signed, sealed = probe.made_with_keys() if probe.has_log() else (False, False)
     made = {"LEDGER_SIGNING_KEY_FILE": (signed, "signed checkpoints"), "LEDGER_ENCRYPTION_KEY_FILE": (sealed, "sealed personal data")}
     for setting, path in missing.items():
         used, what = made[setting]
@@ -80,14 +80,16 @@ def opened_runtime(
     finish_forgetting: bool = True,
     adopt_terms: bool = False,
     on_open: Callable[[Ledger], None] | None = None,
+    create_tables: bool = True,
 ) -> Iterator[Runtime]:
     """The process's runtime, closed on leaving. `ledger` may be given (tests share one; it is
     then not closed here). `finish_forgetting=False` for the commands that do it themselves;
-    `adopt_terms` for what needs the settlement's terms in force; `on_open` runs on the opened ledger before anything else (e.g. a CLI's check of the database)."""
+    `adopt_terms` for what needs the settlement's terms in force; `on_open` runs on the opened ledger before anything else (e.g. a CLI's check of the database);
+    `create_tables=False` opens the log's tables as they are, creating none."""
     settings = settings or Settings()
     if ledger is None:
         _refuse_new_keys_for_a_recorded_log(settings)
-    opened = ledger or Ledger(settings.database_url, settings.signer, settings.master_key)
+    opened = ledger or Ledger(settings.database_url, settings.signer, settings.master_key, create_tables)
     try:
         if on_open is not None:
             on_open(opened)

@@ -4,7 +4,7 @@
 
 import getpass
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
@@ -99,7 +99,9 @@ def opened(finish_forgetting: bool = True, adopt_terms: bool = False, creates: b
             "LEDGER_DATABASE_URL (`ledger serve` and `ledger migrate` create a new one)",
             2,
         )
-    runtime = opened_runtime(settings, finish_forgetting=finish_forgetting, adopt_terms=adopt_terms)
+    runtime = opened_runtime(
+        settings, finish_forgetting=finish_forgetting, adopt_terms=adopt_terms, on_open=_has_a_log(where, creates), create_tables=creates
+    )
     try:
         entered = runtime.__enter__()
     except (PersistenceError, OSError, sqlite3.DatabaseError) as error:  # e.g. a file that is not an SQLite database
@@ -119,6 +121,17 @@ def opened_ledger(finish_forgetting: bool = True, creates: bool = False) -> Iter
     """The ledger of `opened`, for commands that need nothing else."""
     with opened(finish_forgetting, creates=creates) as runtime:
         yield runtime.ledger
+
+
+def _has_a_log(where: str, creates: bool) -> Callable[[Ledger], None]:
+    """A check of the opened database: a command that does not create a ledger stops (exit 2) on
+    one that holds none, rather than making its tables and answering about an empty log."""
+
+    def check(ledger: Ledger) -> None:
+        if not creates and not ledger.has_log():
+            fail(f"there is no ledger in the database at {where}: run `ledger migrate` (as the schema's owner) first", 2)
+
+    return check
 
 
 def _missing_sqlite_file(database_url: str) -> Path | None:

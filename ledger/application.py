@@ -82,6 +82,10 @@ class Ledger(Application[UUID]):
         """The recorders' database connection: the read model keeps its tables beside the log's."""
         return self.store.datastore  # type: ignore[attr-defined]
 
+    def has_log(self) -> bool:
+        """Whether the database holds the log's tables (`ledger migrate`, or the server, made them)."""
+        return self.store.has_log_tables()
+
     def made_with_keys(self) -> tuple[bool, bool]:
         """(whether a checkpoint was ever signed, whether personal data was ever sealed): what a
         signing key and a master key other than the ones used could not take over."""

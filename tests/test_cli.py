@@ -8,6 +8,7 @@ how it exited, and what is in the log afterwards. Storage tests run on SQLite an
 import json
 import os
 import re
+import sqlite3
 import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -581,6 +582,25 @@ def test_a_command_missing_a_key_file_of_a_database_that_records_events_is_refus
     made = {"LEDGER_SIGNING_KEY_FILE": "signed checkpoints", "LEDGER_ENCRYPTION_KEY_FILE": "sealed personal data"}[missing]
     assert_fails_with_one_line_reason(result, f"the database holds {made}", str(elsewhere), missing, code=2)
     assert not elsewhere.parent.exists(), "no key was made"
+
+
+@pytest.mark.parametrize("command", [("checkpoint",), ("tokens", "list"), ("report",), ("verify",), ("export", "--out", "bundle")])
+def test_a_command_run_on_a_database_that_holds_no_ledger_says_so_and_creates_no_table(
+    command: tuple[str, ...], database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found: on a PostgreSQL schema never migrated, read commands run as the owner made the
+    ledger's tables and answered about an empty log. As for a missing SQLite file: exit 2."""
+    if database_url.startswith("sqlite"):
+        sqlite3.connect(database_url.removeprefix("sqlite:///")).close()  # an empty database file
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    monkeypatch.setenv("LEDGER_SIGNING_KEY_FILE", str(tmp_path / "key.pem"))
+
+    result = CliRunner().invoke(app, list(command))
+
+    assert_fails_with_one_line_reason(result, "there is no ledger in the database", "ledger migrate", code=2)
+    with Ledger(database_url, create_tables=False) as ledger:
+        assert not ledger.has_log(), "no table was created"
 
 
 def test_verify_on_an_untouched_log_exits_0_and_reports_the_event_count_and_the_matching_checkpoint(

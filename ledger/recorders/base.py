@@ -113,6 +113,10 @@ class LedgerRecorder(
         )
         return sql.replace("%s", self.placeholder)
 
+    @abstractmethod
+    def has_log_tables(self) -> bool:
+        """Whether the log's tables are there (a database never migrated has none)."""
+
     def _rows(self, template: str, params: Sequence[Any] = (), marks: int = 0) -> list[Mapping[str, Any]]:
         with self._query() as cursor:
             cursor.execute(self._sql(template, marks), params)

@@ -189,6 +189,9 @@ class LedgerPostgresRecorder(LedgerRecorder, PostgresApplicationRecorder):
                     ).format(trigger=trigger, table=names[table], **names)
                 )
 
+    def has_log_tables(self) -> bool:
+        return bool(self._rows("SELECT to_regclass(%s) IS NOT NULL AS found", (self.events_table,))[0]["found"])
+
     def create_table(self) -> None:
         """Creates (or brings up to date) the tables, when connected as their owner. A role that
         is not (the writer: see ledger/postgres_grants.py) uses them as `ledger migrate` left them."""

@@ -108,6 +108,9 @@ class LedgerSQLiteRecorder(ImmediateWrites, LedgerRecorder, SQLiteApplicationRec
             f"INSERT INTO {events_table_name} (originator_id, originator_version, topic, state) VALUES (?,?,?,?)"
         )
 
+    def has_log_tables(self) -> bool:
+        return bool(self._rows("SELECT 1 AS one FROM sqlite_master WHERE type = 'table' AND name = %s", (self.events_table,)))
+
     def construct_create_table_statements(self) -> list[str]:
         events = self.events_table_name
         statements = [
