@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from api.json_body import UnreadableJSON, read_json
+from domain.canonical_json import UnreadableJSON, read_json
 from domain.catalog import CATALOG
 from domain.envelope import Envelope, Posting
 from domain.permissions import may_post, not_permitted
@@ -63,7 +63,7 @@ def _problems(number: int, error: ValidationError) -> list[LineProblem]:
 
 def _refused_before_validation(number: int, line: str, organization: str) -> LineProblem | None:
     """The line's type, if it is a catalog type the organization may not post; a key given twice in
-    one object (as the API refuses it: api/json_body.py); or the mistake of a whole API request
+    one object (as the API refuses it: domain/canonical_json.py); or the mistake of a whole API request
     body on one line."""
     try:
         envelope: Any = read_json(line.encode())

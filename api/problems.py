@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import Scope
 
 from api.errors import answer_for, field_of
+from domain.canonical_json import UnreadableJSON
 from domain.catalog import CATALOG
 from domain.errors import (
     BatchRejected,
@@ -60,10 +61,6 @@ _UNPARSABLE = {
     UnicodeDecodeError: "the body is not valid UTF-8",
     RecursionError: "the body's JSON is nested too deeply",
 }
-
-
-class UnreadableBody(ValueError):
-    """A body the API will not guess the meaning of (api/json_body.py): its message is the 400's detail."""
 
 
 class FieldRefused(HTTPException):
@@ -157,7 +154,10 @@ def install(app: FastAPI) -> None:
         detail = str(error.detail)
         if error.status_code == 400:
             cause = error.__cause__
-            said = str(cause) if isinstance(cause, UnreadableBody) else _UNPARSABLE.get(type(cause), detail)
+            if isinstance(cause, UnreadableJSON):
+                said = str(cause).replace("the JSON", "the body's JSON", 1)
+            else:
+                said = _UNPARSABLE.get(type(cause), detail)
             detail = refused_write(request.scope, said)
         elif error.status_code == 415:
             detail = refused_write(request.scope, detail)

@@ -1,15 +1,25 @@
-"""The project's one compact JSON encoder: no spaces, UTF-8 text as it is (not \\u-escaped).
+"""The project's one JSON: its compact encoder, and its strict reader of what is posted.
 
-Its bytes are stored and hashed: an envelope's fingerprint (keys sorted, `canonical_json`), a
-report's JSON form (keys in the report's own order, `compact_json`). Each is exactly what
+The encoder writes no spaces and UTF-8 text as it is (not \\u-escaped). Its bytes are stored and
+hashed: an envelope's fingerprint (keys sorted, `canonical_json`), a report's JSON form (keys in
+the report's own order, `compact_json`). Each is exactly what
 `json.dumps(value, separators=(",", ":"), ensure_ascii=False[, sort_keys=True])` writes, with the C
 encoder built once rather than for every call (it runs for every posted event).
+
+The reader (`read_json`: a posted body, a backfill's line) refuses what it would otherwise guess:
+text that is not UTF-8 (RFC 8259 §8.1; a byte order mark is ignored, as it allows), a key given
+twice in one object (which value stands is not defined: two readers of the same bytes could
+disagree on what was posted), a number past Python's digit limit.
 """
 
 import json
 from collections.abc import Callable
 from json.encoder import c_make_encoder, encode_basestring
 from typing import Any
+
+
+class UnreadableJSON(ValueError):
+    """JSON whose meaning the ledger will not guess at; the message says why."""
 
 
 def _encoder(sort_keys: bool) -> Callable[[Any], str]:
@@ -24,3 +34,28 @@ def _encoder(sort_keys: bool) -> Callable[[Any], str]:
 
 canonical_json: Callable[[Any], str] = _encoder(sort_keys=True)
 compact_json: Callable[[Any], str] = _encoder(sort_keys=False)
+
+
+def _each_key_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    read: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in read:
+            raise UnreadableJSON(f"the JSON gives the key {key[:100]!r} twice in one object: which one stands is not defined")
+        read[key] = value
+    return read
+
+
+def read_json(body: bytes) -> Any:
+    """The JSON value of `body`, read strictly: UnicodeDecodeError, UnreadableJSON, or (JSON that
+    does not parse) json.JSONDecodeError."""
+    # surrogatepass, as json.loads reads bytes: an encoded lone surrogate is refused at its field
+    # (domain/values.py), naming it.
+    text = body.decode("utf-8", "surrogatepass").removeprefix("\ufeff")
+    try:
+        return json.loads(text, object_pairs_hook=_each_key_once)
+    except json.JSONDecodeError:
+        raise
+    except UnreadableJSON:
+        raise
+    except ValueError as error:  # e.g. a 5,000-digit number
+        raise UnreadableJSON(f"the JSON cannot be read: {error}") from None

@@ -317,7 +317,7 @@ def test_a_file_with_a_line_that_is_not_utf8_exits_1_naming_the_line_and_appends
 def test_a_line_giving_a_key_twice_in_one_object_exits_1_naming_it_and_appends_nothing(
     cli: Run, ledger: Ledger, tmp_path: Path
 ) -> None:
-    """As the API refuses such a body (api/json_body.py): which of the two values stands is not defined."""
+    """As the API refuses such a body (domain/canonical_json.py): which of the two values stands is not defined."""
     issue(cli, "frtf-intake", "FRTF")
     twice = json.dumps(separation("FRTF-000002")).replace('"nationality": "GT"', '"nationality": "GT", "nationality": "HN"')
     backfill = write_jsonl(tmp_path / "backfill.jsonl", [separation("FRTF-000001"), twice])

@@ -92,7 +92,7 @@ def test_a_posted_body_is_parsed_once(client: TestClient, tokens: Tokens, monkey
     loads = json.loads
 
     def counting(text: Any, *args: Any, **kwargs: Any) -> Any:
-        if text in (body, body.decode()):  # api/json_body.py parses the body's text, read as UTF-8
+        if text in (body, body.decode()):  # domain/canonical_json.py reads the body's text, read as UTF-8
             parses.append(text)
         return loads(text, *args, **kwargs)
 

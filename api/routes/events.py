@@ -5,24 +5,74 @@ may never post is told so (403, with what it may post), not first asked to fill 
 fields. The check reads the body FastAPI has already parsed (Starlette keeps it on the request),
 so a body is parsed once; the route's `batch` parameter still validates it, and documents it in
 the OpenAPI schema.
+
+The body is read strictly (FastAPI's "custom APIRoute and Request" pattern), where FastAPI would
+guess: without a Content-Type, or as another media type, it validated the body as a string (a 422
+about its fields for a header's mistake); it read UTF-16 and UTF-32; a key given twice kept its
+last value. Each is now a refusal before anything is decided:
+
+    no Content-Type, one not JSON's, or a charset other than UTF-8    → 415, naming Content-Type
+    bytes that are not UTF-8 (a UTF-8 byte order mark is ignored)     → 400 unparsable-body
+    a key twice in one object, a number past Python's digit limit    → 400 unparsable-body, saying which
+    JSON that does not parse                                          → 422, as before (api/problems.py)
 """
 
 import json
 import time
+from collections.abc import Callable, Coroutine
+from email.message import Message
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.routing import APIRoute
 
 from api.deps import AgencyDep, LedgerDep
-from api.json_body import JSONBodyRoute, is_json
-from api.problems import APPEND_PATH
+from api.problems import APPEND_PATH, FieldRefused
 from api.schemas import PROBLEMS, PostedReceipts, Problem
 from domain.access import Principal
+from domain.canonical_json import read_json
 from domain.catalog import CATALOG
 from domain.envelope import EventBatch, postings
 from domain.permissions import refuse_forbidden
 
-router = APIRouter(tags=["events"], route_class=JSONBodyRoute)  # read strictly: api/json_body.py
+def is_json(content_type: str | None) -> bool:
+    """Whether a media type is JSON's: application/json or application/*+json."""
+    media = (content_type or "").split(";")[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+def _refuse_other_media(content_type: str | None) -> None:
+    """Raises a 415 unless the body is declared as UTF-8 JSON."""
+    if content_type is None:
+        raise FieldRefused(415, "Content-Type", "the body must be sent with Content-Type: application/json (none was given)")
+    if not is_json(content_type):
+        raise FieldRefused(415, "Content-Type", f"the body must be sent as application/json, not {content_type[:100]!r}")
+    declared = Message()
+    declared["content-type"] = content_type
+    charset = declared.get_param("charset")
+    if isinstance(charset, str) and charset.strip().lower() not in ("utf-8", "utf8"):
+        raise FieldRefused(415, "Content-Type", f"the body must be UTF-8 JSON, not charset {charset[:40]!r}")
+
+
+class _StrictJSONRequest(Request):
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = read_json(await self.body())
+        return self._json
+
+
+class _StrictJSONRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            _refuse_other_media(request.headers.get("content-type"))
+            return await handle(_StrictJSONRequest(request.scope, request.receive))
+
+        return route
+
+
+router = APIRouter(tags=["events"], route_class=_StrictJSONRoute)
 
 _FORBIDDEN = {403: {"model": Problem, "content": {"application/problem+json": {}}, "description": (
     "The token is not an agency's, or the batch holds a type its organization may not post: `errors` "
