@@ -137,7 +137,7 @@ def forget(
     ] = FORGET_WAIT_SECONDS,
 ) -> None:
     """Destroy a case's personal-data keys: names, contact details, addresses and notes of the case
-    read as [redacted] from then on, everywhere; every event, leaf, proof and report is unchanged.
+    read as \\[redacted] from then on, everywhere; every event, leaf, proof and report is unchanged.
 
     Then erase the destroyed keys from the database's files, waiting for readers whose snapshot is
     older (exits 1, saying what holds them, if they outlast --wait: run again with --finish)."""
@@ -145,6 +145,8 @@ def forget(
         fail("give the case and --reason (or --finish, to finish forgettings already recorded)", 2)
     with opened_ledger(finish_forgetting=False) as ledger:
         if finish:
+            if case_id is not None and ledger.reader.case(case_id) is None:
+                fail(f"there is no case {case_id}")
             left = ledger.erasures.left_behind(None if case_id is None else [case_id])
             if left:
                 destroyed = ledger.erasures.destroy(left)
@@ -161,10 +163,17 @@ def forget(
                 f"{receipt.position}); its personal data reads as redacted from now on"
             )
         erasure = ledger.erasures.finish(wait, _waiting(wait))
+        backend = ledger.backend
     if not erasure.finished:
         fail(unfinished_erasure(erasure))
     erased = f" of {described(erasure.cases)}" if erasure.cases else ""
-    err.print(f"erased: no copy of the destroyed keys{erased} is left in the database's files")
+    if backend == "postgresql":  # its write-ahead log holds the old pages until a checkpoint recycles the segment
+        err.print(
+            f"erased: no copy of the destroyed keys{erased} is left in the database's tables; PostgreSQL's write-ahead "
+            "log (pg_wal) keeps the pages it wrote until it recycles those segments (README: Personal data)"
+        )
+    else:
+        err.print(f"erased: no copy of the destroyed keys{erased} is left in the database's files")
 
 
 def _waiting(wait: float) -> Callable[[float, tuple[str, ...]], None]:

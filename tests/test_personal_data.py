@@ -216,3 +216,14 @@ def test_forget_fails_with_one_line_for_an_unknown_case(
     assert "there is no case FRTF-404" in result.stderr
     blank = CliRunner().invoke(app, ["forget", "FRTF-404", "--reason", ""])
     assert blank.exit_code == 1
+
+
+def test_forget_finish_of_an_unknown_case_fails_naming_it(
+    database_url: str, ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found: `ledger forget NOPE --finish` exited 0, as if there were nothing left to finish of a case."""
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    monkeypatch.setenv("LEDGER_SIGNING_KEY_FILE", str(tmp_path / "signing-key.pem"))
+    result = CliRunner().invoke(app, ["forget", "FRTF-404", "--finish"])
+    assert result.exit_code == 1
+    assert "there is no case FRTF-404" in result.stderr
