@@ -35,7 +35,7 @@ def allow(*roles: Role) -> Callable[[Principal], Principal]:
 
     async def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
         if who.role not in roles:
-            raise HTTPException(403, f"a {who.role.value} token cannot use this route (it needs: {names})")
+            raise HTTPException(403, f"{who.role.with_article} token cannot use this route (it needs: {names})")
         return who
 
     return check

@@ -51,7 +51,7 @@ def import_events(
         if principal is None:
             fail(f"there is no live token named {as_token}")
         if principal.role is not Role.AGENCY:
-            fail(f"{as_token} is a {principal.role} token: only agency tokens post events")
+            fail(f"{as_token} is {principal.role.with_article} token: only agency tokens post events")
         try:
             checked = backfill_lines.check(file, principal.organization.value, max_problems)
         except backfill_lines.NotAFile as refused:

@@ -8,6 +8,7 @@ from rich.table import Table
 
 from api.command_line import err, fail, opened_ledger, out
 from domain.organizations import Organization, Role
+from domain.permissions import allowed_types
 
 tokens = typer.Typer(no_args_is_help=True, help="Issue, list and revoke API tokens (each one is an event in the log).")
 
@@ -19,6 +20,8 @@ def create_token(
     role: Annotated[Role, typer.Option(help="agency, monitor, auditor or admin.")],
 ) -> None:
     """Issue a token. It is printed once, here, and stored only as a hash."""
+    if role is Role.AGENCY and not allowed_types(organization.value):  # refused before a ledger is made or opened
+        fail(f"{organization.value} may post no event type, so an agency token of it could do nothing: give it a monitor or auditor token")
     with opened_ledger(creates=True) as ledger:
         try:
             secret = ledger.tokens.issue(name, organization, role)

@@ -84,6 +84,8 @@ class Token(BaseAggregate[UUID]):
     def revoke(self, reason: str, now: Any) -> None:
         if self.revoked:
             raise ValueError(f"token {self.name} is already revoked")
+        if not reason.strip() or len(reason) > 200:
+            raise ValueError("a reason of 1-200 characters is needed: it is recorded in the log")
         self.trigger_event(self.TokenRevoked, **_operator_event(self.name, now, {"reason": reason}))
 
     def admits(self, token: str) -> Principal | None:

@@ -34,6 +34,11 @@ class Role(StrEnum):
     AUDITOR = "auditor"  # everything, read-only: log, proofs, histories, exports
     ADMIN = "admin"  # tokens
 
+    @property
+    def with_article(self) -> str:
+        """The role as a sentence says it: "an agency", "a monitor", "an auditor"."""
+        return f"{'an' if self.value[0] in 'aeiou' else 'a'} {self.value}"
+
 
 # What each code stands for, as a reader who does not know the settlement's acronyms needs it.
 NAMES: dict[Organization, str] = {

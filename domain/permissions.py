@@ -76,7 +76,7 @@ def refuse_forbidden(principal: Principal, types: Iterable[tuple[int, str]]) -> 
     an agency token, of an organization the matrix lets post each type. Each refusal names what
     the organization may post, and so does the problem's `may_post`."""
     if principal.role is not Role.AGENCY:
-        raise BatchRejected("forbidden", [Problem(0, "", f"a {principal.role} token cannot post events")])
+        raise BatchRejected("forbidden", [Problem(0, "", f"{principal.role.with_article} token cannot post events")])
     organization = principal.organization.value
     forbidden = [Problem(i, "type", not_permitted(organization, t)) for i, t in types if not may_post(organization, t)]
     if forbidden:

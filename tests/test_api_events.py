@@ -398,3 +398,21 @@ def test_health_needs_no_token(client: TestClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json()["database"] == "ok"
+
+
+@pytest.mark.parametrize(("organization", "role"), [("OIG", "auditor"), ("MONITOR", "monitor")])
+def test_a_token_of_another_role_is_told_which_it_is_in_a_sentence_that_reads(
+    client: TestClient, tokens: Tokens, organization: str, role: str
+) -> None:
+    """Found: "a agency token"; the article follows the role's word."""
+    response = client.post("/v1/events", json=batch(separation("FRTF-000001")), headers=tokens.get(organization, role))
+
+    assert response.status_code == 403
+    assert f"{'an' if role[0] in 'aeiou' else 'a'} {role} token cannot" in response.json()["detail"]
+
+
+def test_an_agency_token_on_a_monitors_route_is_told_so_in_a_sentence_that_reads(client: TestClient, tokens: Tokens) -> None:
+    response = client.get("/v1/reports/compliance", headers=tokens.get("KIND"))
+
+    assert response.status_code == 403
+    assert response.json()["detail"].startswith("an agency token cannot use this route")

@@ -198,6 +198,34 @@ def test_tokens_revoke_of_an_unknown_name_exits_1_with_a_one_line_reason(cli: Ru
     assert ledger.store.tree_size() == 0
 
 
+@pytest.mark.parametrize("reason", ["", "   ", "x" * 201])
+def test_tokens_revoke_without_a_reason_that_can_be_recorded_exits_1_and_records_nothing(
+    cli: Run, ledger: Ledger, reason: str
+) -> None:
+    """Found: `--reason ''` was accepted, recording a revocation with no reason."""
+    issue(cli, "kind-intake", "KIND")
+
+    assert_fails_with_one_line_reason(cli("tokens", "revoke", "kind-intake", "--reason", reason), "a reason of 1-200 characters")
+    assert topics_in_log(ledger, "TokenRevoked") == []
+
+
+@pytest.mark.parametrize("organization", ["MONITOR", "OIG"])
+def test_an_agency_token_of_an_organization_that_may_post_nothing_is_refused(cli: Run, ledger: Ledger, organization: str) -> None:
+    """Found: an agency token of MONITOR was issued, though it could post nothing."""
+    result = cli("tokens", "create", "nothing-to-post", "--organization", organization, "--role", "agency")
+
+    assert_fails_with_one_line_reason(result, f"{organization} may post no event type", "monitor or auditor token")
+    assert ledger.store.tree_size() == 0
+
+
+def test_importing_as_a_token_that_is_not_an_agencys_says_which_role_it_is(cli: Run, tmp_path: Path) -> None:
+    issue(cli, "oig-audit", "OIG", role="auditor")
+
+    result = cli("import", write_jsonl(tmp_path / "one.jsonl", [separation("FRTF-000001")]), "--as", "oig-audit")
+
+    assert_fails_with_one_line_reason(result, "oig-audit is an auditor token: only agency tokens post events")
+
+
 def test_tokens_revoke_of_a_token_already_revoked_exits_1_and_records_nothing_more(cli: Run, ledger: Ledger) -> None:
     issue(cli, "kind-intake", "KIND")
     assert_succeeded(cli("tokens", "revoke", "kind-intake", "--reason", "first"))
