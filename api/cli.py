@@ -31,7 +31,7 @@ app.command("docs")(docs_commands.docs)
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs) and the monitors' dashboard (at /)."""
     import uvicorn

@@ -1,7 +1,7 @@
 """`ledger import|export|forget|verify|checkpoint`: what goes into the log, and checking what is in it.
 """
 
-import base64
+import binascii
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +25,7 @@ from domain.catalog import SETTLEMENT_EVENTS
 from domain.envelope import Posting
 from domain.errors import BatchRejected
 from domain.organizations import Role
-from ledger.bundle_verifier import describe, read_log, verify_bundle
+from ledger.bundle_verifier import describe, pinned_key, read_log, verify_bundle
 from ledger.erasure import FORGET_WAIT_SECONDS, described
 from ledger.export import ExportError, write_bundle
 from ledger.vkeys import log_verifier_key
@@ -191,9 +191,11 @@ def _waiting(wait: float) -> Callable[[float, tuple[str, ...]], None]:
 def _verify_bundle(directory: Path, public_key: str | None, saved: list[Path], policy_file: Path | None) -> None:
     """`ledger verify DIR`: the bundle's own verify.py code, without the database or a key file."""
     try:
-        pinned = base64.b64decode(public_key, validate=True) if public_key is not None else None
-    except ValueError:
+        pinned = pinned_key(public_key) if public_key is not None else None
+    except binascii.Error:
         fail("--public-key: not base64 (give the base64 Ed25519 key the ledger publishes)", 2)
+    except ValueError as error:  # base64 of another length
+        fail(str(error), 2)
     notes = [_text_of(path, "--checkpoint") for path in saved]
     policy = _text_of(policy_file, "--policy") if policy_file is not None else None
     try:

@@ -89,6 +89,7 @@ def rebuild(
         int,
         typer.Option(
             min=0,
+            max=32,  # each is a process with a connection of its own and reads the whole log (1,000 hung)
             help="Processes sharing the work, each projecting its own cases (0: one per core, up to "
             f"{MAX_WORKERS}, for a log of {PARALLEL_FROM:,} events or more; else 1).",
         ),

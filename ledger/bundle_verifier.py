@@ -76,6 +76,14 @@ def verify_bundle(
     return BundleReport(origin, bundle_key, public_key is not None, events, len(heads), len(trusted), witnesses)
 
 
+def pinned_key(text: str) -> bytes:
+    """The raw Ed25519 key given as base64 (ValueError if it is not one: 32 bytes)."""
+    key = base64.b64decode(text, validate=True)
+    if len(key) != 32:
+        raise ValueError(f"--public-key: {len(key)} bytes of base64, not an Ed25519 key (32 bytes)")
+    return key
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Verify an exported ledger bundle offline: every leaf, every signed checkpoint, "
@@ -97,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.policy is not None:
             with open(args.policy, encoding="utf-8") as file:
                 policy = file.read()
-        pinned = None if args.public_key is None else base64.b64decode(args.public_key, validate=True)
+        pinned = None if args.public_key is None else pinned_key(args.public_key)
         notes = []
         for path in args.checkpoint:
             with open(path, encoding="utf-8") as file:

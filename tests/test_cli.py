@@ -685,6 +685,15 @@ def misconfigured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[
     return run
 
 
+@pytest.mark.parametrize(("command", "option"), [(("serve", "--port", "99999"), "--port"), (("rebuild", "--workers", "1000"), "--workers")])
+def test_an_option_out_of_its_range_is_refused_naming_it_before_anything_runs(cli: Run, command: tuple[str, ...], option: str) -> None:
+    """Found: `serve --port 99999` announced a server on that port; `rebuild --workers 1000` hung."""
+    result = cli(*command)
+
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{option}'" in plain(result.output)
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [("LEDGER_MAX_BODY_BYTES", "abc"), ("LEDGER_LOG_LEVEL", "LOUD"), ("LEDGER_REPORT_WAIT_SECONDS", "-1"), ("LEDGER_PROJECTOR", "elsewhere")],
@@ -755,6 +764,8 @@ def test_a_malformed_or_unusable_database_url_exits_non_zero_with_a_one_line_rea
         (("--policy", "binary.policy"), "--policy: binary.policy is not UTF-8"),
         (("--checkpoint", "missing.note"), "--checkpoint: cannot read"),
         (("--public-key", "garbage!"), "--public-key: not base64"),
+        (("--public-key", ""), "--public-key: 0 bytes of base64, not an Ed25519 key"),  # found: read as a key pinned
+        (("--public-key", "AAAA"), "--public-key: 3 bytes of base64, not an Ed25519 key"),
     ],
 )
 def test_verify_dir_names_the_option_whose_file_or_key_it_cannot_use(
