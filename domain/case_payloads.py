@@ -5,6 +5,7 @@ Every model is strict about shape: unknown fields are rejected, closed vocabular
 dated in the future. domain/catalog.py lists them by event type.
 """
 
+from collections import Counter
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -53,8 +54,9 @@ MemberIds = Annotated[list[MemberId], Field(max_length=50)]
 
 
 def _unique(ids: list[str], what: str) -> None:
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"{what} must be unique")
+    repeated = [member for member, count in Counter(ids).items() if count > 1]
+    if repeated:
+        raise ValueError(f"{what} must be unique: {', '.join(repeated)} given more than once")
 
 
 class Child(BaseModel):

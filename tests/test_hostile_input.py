@@ -422,3 +422,20 @@ def test_a_number_or_instant_out_of_range_in_an_event_is_a_422_naming_it(
 
     assert_problem(response, 422, *[(index, field) for index, (_, field) in enumerate(OUT_OF_RANGE_EVENTS)])
     assert log_length(client) == before
+
+
+def test_a_member_id_given_twice_is_refused_naming_it(client: TestClient, headers: dict[str, dict[str, str]]) -> None:
+    """Found: "member ids must be unique" did not say which; in a family of dozens it has to."""
+    twice = with_field(separation("FRTF-77"), "data.children", [{"member_id": "C1", "birth_year": 2014}, {"member_id": "C2", "birth_year": 2015}])
+    twice = with_field(twice, "data.parents", [{"member_id": "P1"}, {"member_id": "C2"}])
+    reunified = envelope(CASE, "FamilyReunified", {"children": ["C1", "C1"], "location_country": "US"})
+    before = log_length(client)
+
+    problems = [
+        assert_problem(client.post("/v1/events", json=batch(twice), headers=headers["FRTF"]), 422, (0, "data")),
+        assert_problem(client.post("/v1/events", json=batch(reunified), headers=headers["FRTF"]), 422, (0, "data")),
+    ]
+
+    assert "C2 given more than once" in problems[0]["errors"][0]["message"]
+    assert "C1 given more than once" in problems[1]["errors"][0]["message"]
+    assert log_length(client) == before
