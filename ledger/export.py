@@ -217,8 +217,8 @@ def write_bundle(ledger: Ledger, directory: Path, progress: Progress | None = No
     """Writes the bundle into `directory` (created; it must be empty if it exists)."""
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise ExportError(f"{directory} exists and is not an empty directory")
+    directory.mkdir(parents=True, exist_ok=True)  # first: a directory that cannot be made leaves no checkpoint signed
     snap = snapshot(ledger)
-    directory.mkdir(parents=True, exist_ok=True)
     digests: dict[str, str] = {}
     for name, chunks in _members(ledger, snap, progress):
         digest = hashlib.sha256()

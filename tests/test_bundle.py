@@ -192,6 +192,22 @@ def test_ledger_export_writes_a_bundle_that_verifies_and_refuses_a_directory_in_
     assert len(again.stderr.strip().splitlines()) == 1 and "not an empty directory" in " ".join(again.stderr.split())
 
 
+def test_ledger_export_where_no_directory_can_be_made_signs_nothing(
+    database_url: str, master_key: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found: an export refused for its --out (under a file) had already signed a new checkpoint."""
+    build_log(database_url, master_key)
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    monkeypatch.setenv("LEDGER_SIGNING_KEY_FILE", str(tmp_path / "keys" / "signing-key.pem"))
+    (tmp_path / "a-file").write_text("not a directory")
+
+    refused = CliRunner().invoke(app, ["export", "--out", str(tmp_path / "a-file" / "bundle")])
+
+    assert refused.exit_code == 1 and "cannot export" in " ".join(refused.stderr.split()), refused.output
+    with Ledger(database_url, master_key=master_key) as ledger:
+        assert ledger.signed_heads.published() == [], "no checkpoint was signed"
+
+
 def test_only_auditors_may_export(client: TestClient, tokens: Tokens) -> None:
     for organization, role in (("FRTF", "agency"), ("MONITOR", "monitor"), ("FRTF", "admin")):
         response = client.get("/v1/export", headers=tokens.get(organization, role))
