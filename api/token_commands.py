@@ -7,6 +7,7 @@ import typer
 from rich.table import Table
 
 from api.command_line import err, fail, opened_ledger, out
+from domain.access import TOKEN_NAME
 from domain.organizations import Organization, Role
 from domain.permissions import allowed_types
 
@@ -20,7 +21,9 @@ def create_token(
     role: Annotated[Role, typer.Option(help="agency, monitor, auditor or admin.")],
 ) -> None:
     """Issue a token. It is printed once, here, and stored only as a hash."""
-    if role is Role.AGENCY and not allowed_types(organization.value):  # refused before a ledger is made or opened
+    if not TOKEN_NAME.fullmatch(name):  # refused before a ledger (and its keys) is made or opened
+        fail("a token name is 1-40 lowercase letters, digits and dashes")
+    if role is Role.AGENCY and not allowed_types(organization.value):
         fail(f"{organization.value} may post no event type, so an agency token of it could do nothing: give it a monitor or auditor token")
     with opened_ledger(creates=True) as ledger:
         try:

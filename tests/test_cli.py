@@ -209,6 +209,23 @@ def test_tokens_revoke_without_a_reason_that_can_be_recorded_exits_1_and_records
     assert topics_in_log(ledger, "TokenRevoked") == []
 
 
+@pytest.mark.parametrize(
+    ("name", "organization"), [("Bad Name", "FRTF"), ("x" * 41, "FRTF"), ("monitor-agency", "MONITOR")], ids=["spaces", "long", "nothing-to-post"]
+)
+def test_tokens_create_refused_where_there_is_no_ledger_makes_no_ledger_and_no_key(
+    name: str, organization: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found: a token name refused had already made the ledger's database and its key files."""
+    monkeypatch.chdir(tmp_path)
+    for variable in ("LEDGER_DATABASE_URL", "LEDGER_SIGNING_KEY_FILE", "LEDGER_ENCRYPTION_KEY_FILE"):
+        monkeypatch.delenv(variable, raising=False)
+
+    result = CliRunner().invoke(app, ["tokens", "create", name, "--organization", organization, "--role", "agency"])
+
+    assert_fails_with_one_line_reason(result)
+    assert not (tmp_path / "var").exists(), "nothing was created"
+
+
 @pytest.mark.parametrize("organization", ["MONITOR", "OIG"])
 def test_an_agency_token_of_an_organization_that_may_post_nothing_is_refused(cli: Run, ledger: Ledger, organization: str) -> None:
     """Found: an agency token of MONITOR was issued, though it could post nothing."""

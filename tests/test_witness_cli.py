@@ -48,6 +48,7 @@ def test_witness_serve_refuses_a_bad_log_list_before_serving(tmp_path: Path, con
          "--state-file", str(tmp_path / "w.db"), "--port", "1"],
     )
     assert_fails_with_one_line_reason(result, reason)
+    assert not (tmp_path / "k.pem").exists(), "a configuration refused makes no key"  # found: it made one first
 
 
 def test_witness_status_says_when_nothing_was_refused_and_fails_without_a_state(tmp_path: Path) -> None:

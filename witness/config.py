@@ -43,4 +43,5 @@ class WitnessConfig:
         return {log.name: log for log in policy.logs}
 
     def witness(self) -> Witness:
-        return Witness(self.cosigner(), self.logs(), WitnessState(self.state_file))
+        logs = self.logs()  # read first: a configuration refused makes no key
+        return Witness(self.cosigner(), logs, WitnessState(self.state_file))
