@@ -307,11 +307,17 @@ class Appender:
             case = self._reader.aggregate(FamilyCase, case_stream_id(case_id))
             if case is None:
                 raise ValueError(f"there is no case {case_id}")
+            family = self._reader.merged_into(case_id)
+            earlier = case.effective_entries_of("PersonalDataForgotten")
+            if earlier and not self._store.case_keys([case_id, *family]):  # a second record would destroy nothing
+                raise ValueError(
+                    f"the personal data of case {case_id} was already forgotten (event {earlier[-1].event_id}) and "
+                    "none was sealed for it since: there is nothing left to forget"
+                )
             try:
                 event = case.forget_personal_data(reason, utc_text(datetime.now(UTC)))
             except Refusal as refusal:
                 raise ValueError(refusal.message) from None
-            family = self._reader.merged_into(case_id)
             try:
                 with self._writing:
                     leaves = self._store.append(

@@ -328,3 +328,22 @@ def test_forgetting_a_case_forgets_the_cases_merged_into_it(ledger: Ledger, fami
     raw = stored_raw(ledger.database_url)
     assert not any(key in raw for key in (*family, *duplicate_keys)), "no wrapped key of the family is left in the files"
     assert run(cli, "verify").exit_code == 0
+
+
+def test_forgetting_again_with_nothing_sealed_since_is_refused_and_records_nothing(
+    ledger: Ledger, family: list[bytes], cli: CliRunner
+) -> None:
+    """Found: `ledger forget` run twice recorded a second PersonalDataForgotten that destroyed nothing."""
+    assert run(cli, "forget", "FRTF-1", "--reason", "the family asked").exit_code == 0
+    size = ledger.store.tree_size()
+
+    twice = run(cli, "forget", "FRTF-1", "--reason", "asked again")
+
+    assert twice.exit_code == 1
+    assert "already forgotten" in " ".join(twice.stderr.split()) and "nothing left to forget" in " ".join(twice.stderr.split())
+    assert ledger.store.tree_size() == size
+    again = contact("FRTF-1", outcome="reached")
+    again["data"]["contact_detail"] = "+502 5555 0142"
+    post(ledger, "kind-forgetting", again)  # new personal data, under a new key: forgetting it is recorded
+    assert run(cli, "forget", "FRTF-1", "--reason", "asked again").exit_code == 0
+    assert readable(ledger, "FRTF-1") == []
