@@ -8,6 +8,7 @@ ancestor that is.
     NotPermitted                403   1
     InvalidReference            422   1
     Refusal (CaseConflict...)   409   1
+    UnreadableJSON              400   2   (a posted body read strictly: domain/canonical_json.py)
     InvalidInput                422   2   (the caller's input: a usage error)
     Unavailable                 503   1   (with Retry-After)
     ConfigurationError          500   2
@@ -25,6 +26,7 @@ NotPermitted, conflict as CaseConflict, invalid as InvalidReference.
 
 from dataclasses import dataclass
 
+from domain.canonical_json import UnreadableJSON
 from domain.errors import (
     BatchRejected,
     CaseConflict,
@@ -55,6 +57,7 @@ ANSWERS: dict[type[BaseException], Answer] = {
     NotPermitted: Answer(403, 1),
     InvalidReference: Answer(422, 1),
     Refusal: Answer(409, 1),
+    UnreadableJSON: Answer(400, 2),
     InvalidInput: Answer(422, 2),
     Unavailable: Answer(503, 1),
     ConfigurationError: Answer(500, 2),

@@ -17,9 +17,13 @@ from collections.abc import Callable
 from json.encoder import c_make_encoder, encode_basestring
 from typing import Any
 
+from domain.errors import InvalidInput
 
-class UnreadableJSON(ValueError):
-    """JSON whose meaning the ledger will not guess at; the message says why."""
+
+class UnreadableJSON(InvalidInput):
+    """JSON whose meaning the ledger will not guess at; the message says why (a 400: the body)."""
+
+    field = "body"
 
 
 def _encoder(sort_keys: bool) -> Callable[[Any], str]:

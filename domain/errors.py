@@ -7,6 +7,7 @@
     │   └── NotPermitted            … is not this organization's to post
     ├── BatchRejected               a batch refused whole: forbidden, conflict or invalid
     ├── InvalidInput                a value given by a caller that cannot be used
+    │   ├── UnreadableJSON          JSON whose meaning would be guessed: a key twice, not UTF-8 (domain/canonical_json.py)
     │   ├── AsOfError               an as-of that is no point of the log (domain/as_of.py)
     │   │   └── BeyondTheLog        … past the latest point that can be reported (ledger/as_of.py)
     │   └── WhatIfRefused           what-if terms that cannot be applied (projections/what_if.py)
@@ -18,6 +19,9 @@
     ├── ConfigurationError          the operator's settings or key files cannot be used
     │   ├── DatabaseURLError        (ledger/config.py)
     │   ├── KeyFileError            the signing key file (ledger/checkpoints.py)
+    │   ├── KeyFileUnusable         a key file that cannot be read or created there (ledger/key_files.py)
+    │   ├── KeyFileMissing          a key file missing for a database that used one (api/bootstrap.py)
+    │   ├── SettingsError           a LEDGER_* value that cannot be used (api/settings.py)
     │   ├── MasterKeyError          the personal-data master key file (ledger/personal_data.py)
     │   └── WitnessConfigError      LEDGER_WITNESSES, or a witness's own settings (ledger/witnessing.py, witness/config.py)
     ├── NotYetWitnessed             a court exhibit asked for witnesses its checkpoint lacks (ledger/signed_heads.py)

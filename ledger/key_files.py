@@ -11,6 +11,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from domain.errors import ConfigurationError
+
 OWNER_ONLY = 0o600
 
 
@@ -34,8 +36,20 @@ def create_database_file(path: Path) -> None:
         os.close(fd)
 
 
+class KeyFileUnusable(ConfigurationError):
+    """A key file that can be neither read nor created where it is configured (a directory, no
+    permission): named as the key file it is, not blamed on the database."""
+
+
 def read_or_create(path: Path, make: Callable[[], bytes]) -> bytes:
     """The file's bytes, after creating it with `make()` (mode 0600) if it did not exist."""
+    try:
+        return _read_or_create(path, make)
+    except OSError as error:
+        raise KeyFileUnusable(f"the key file {path} cannot be read or created: {error.strerror or error}") from None
+
+
+def _read_or_create(path: Path, make: Callable[[], bytes]) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:

@@ -793,3 +793,15 @@ def test_verify_dir_names_the_option_whose_file_or_key_it_cannot_use(
     (tmp_path / "binary.policy").write_bytes(b"\xff\xfe\x00")
     result = CliRunner().invoke(app, ["verify", str(tmp_path), *args])
     assert result.exit_code == 2 and named in result.output, result.output
+
+
+@pytest.mark.parametrize("variable", ["LEDGER_SIGNING_KEY_FILE", "LEDGER_ENCRYPTION_KEY_FILE"])
+def test_a_key_file_setting_naming_a_directory_is_blamed_on_the_key_file_not_the_database(
+    cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    """Found: a key path that was a directory was reported as "cannot open the database"."""
+    monkeypatch.setenv(variable, str(tmp_path))
+
+    result = cli("tokens", "create", "frtf-intake", "--organization", "FRTF", "--role", "agency")
+
+    assert_fails_with_one_line_reason(result, f"the key file {tmp_path} cannot be read or created: Is a directory", code=2)
