@@ -327,6 +327,16 @@ def test_an_event_rewritten_together_with_its_leaf_no_longer_matches_the_signed_
     assert "checkpoint" in report
 
 
+def _rewrite_event_5_with_its_leaf(attacker: Attacker) -> None:
+    event, leaf = attacker.event(5), attacker.leaf(5)
+    forged = bytes(event["state"]).replace(b'"GT"', b'"HN"')
+    forged_leaf = leaf_hash_of(
+        5, UUID(str(event["originator_id"])), event["originator_version"], event["topic"], leaf["recorded_at"], forged
+    )
+    attacker.force("UPDATE {events} SET state = %s WHERE notification_id = 5", (forged,))
+    attacker.force("UPDATE {leaves} SET leaf_hash = %s WHERE position = 5", (forged_leaf,))
+
+
 # --- tampering with the checkpoint ------------------------------------------------------------------
 
 
@@ -378,13 +388,7 @@ def test_an_edited_checkpoint_is_reported_as_a_checkpoint_mismatch_or_bad_signat
 def test_a_rewritten_log_with_a_checkpoint_re_signed_by_another_key_is_reported_as_not_validly_signed(
     cli: Run, attacker: Attacker, database_url: str, master_key: bytes
 ) -> None:
-    event, leaf = attacker.event(5), attacker.leaf(5)
-    forged = bytes(event["state"]).replace(b'"GT"', b'"HN"')
-    forged_leaf = leaf_hash_of(
-        5, UUID(str(event["originator_id"])), event["originator_version"], event["topic"], leaf["recorded_at"], forged
-    )
-    attacker.force("UPDATE {events} SET state = %s WHERE notification_id = 5", (forged,))
-    attacker.force("UPDATE {leaves} SET leaf_hash = %s WHERE position = 5", (forged_leaf,))
+    _rewrite_event_5_with_its_leaf(attacker)
     [checkpoint] = attacker.query("SELECT * FROM {checkpoints}")
     with Ledger(database_url, master_key=master_key) as ledger:
         forged_root = ledger.tree.root(LOG_SIZE)
@@ -400,16 +404,6 @@ def test_a_rewritten_log_with_a_checkpoint_re_signed_by_another_key_is_reported_
 
 
 # --- a log rewritten with its checkpoints: caught by a checkpoint kept elsewhere ------------------
-
-
-def _rewrite_event_5_with_its_leaf(attacker: Attacker) -> None:
-    event, leaf = attacker.event(5), attacker.leaf(5)
-    forged = bytes(event["state"]).replace(b'"GT"', b'"HN"')
-    forged_leaf = leaf_hash_of(
-        5, UUID(str(event["originator_id"])), event["originator_version"], event["topic"], leaf["recorded_at"], forged
-    )
-    attacker.force("UPDATE {events} SET state = %s WHERE notification_id = 5", (forged,))
-    attacker.force("UPDATE {leaves} SET leaf_hash = %s WHERE position = 5", (forged_leaf,))
 
 
 @pytest.fixture
