@@ -5,7 +5,7 @@ projection from `opened_runtime`; nothing else constructs them. Opening finishes
 `ledger forget` left unfinished and, for what needs them in force (the server, reports, the demo),
 adopts the settlement's terms (once per database, whichever process does it first): a command
 that does not need them (or is refused) writes nothing it was not asked to. A key file is created
-only with the ledger it serves: a database that already records events is never given a new key.
+only with the ledger it serves: a database holding what a key made is never given a new key.
 """
 
 from collections.abc import Callable, Iterator
@@ -53,19 +53,32 @@ class KeyFileMissing(ConfigurationError):
     checkpoints no verifier of this log trusts, or seal personal data beside data it cannot open."""
 
 
-def _refuse_new_keys_for_a_recorded_log(settings: Settings) -> None:
+_KEYS = {  # the setting, its Settings field, and what in the database a key file made
+    "LEDGER_SIGNING_KEY_FILE": ("signing_key_file", "signed checkpoints"),
+    "LEDGER_ENCRYPTION_KEY_FILE": ("encryption_key_file", "sealed personal data"),
+}
+
+
+def refuse_new_keys_for_a_recorded_log(settings: Settings, check: Callable[[Ledger], None] | None = None) -> None:
     """Raises KeyFileMissing if a key file is not there (so opening would create one) while the
-    database holds what the key it was used with made: a signed checkpoint, sealed personal data."""
-    keys = {"LEDGER_SIGNING_KEY_FILE": settings.signing_key_file, "LEDGER_ENCRYPTION_KEY_FILE": settings.encryption_key_file}
-    missing = {setting: Path(path).absolute() for setting, path in keys.items() if not Path(path).exists()}
+    database holds what the key it was used with made: a signed checkpoint, sealed personal data
+    (a key that made nothing yet can still be chosen; SignedHeads.check_signer refuses a key file
+    that is not the one the checkpoints verify with). `check` (e.g. a command's refusal of a database holding no ledger)
+    runs first, on the database opened without keys: a refused command leaves no key file behind."""
+    missing = {
+        setting: (Path(getattr(settings, attribute)).absolute(), what)
+        for setting, (attribute, what) in _KEYS.items()
+        if not Path(getattr(settings, attribute)).exists()
+    }
     if not missing:
         return
     with Ledger(settings.database_url, create_tables=False) as probe:
+        if check is not None:
+            check(probe)
         signed, sealed = probe.made_with_keys() if probe.has_log() else (False, False)
-    made = {"LEDGER_SIGNING_KEY_FILE": (signed, "signed checkpoints"), "LEDGER_ENCRYPTION_KEY_FILE": (sealed, "sealed personal data")}
-    for setting, path in missing.items():
-        used, what = made[setting]
-        if used:
+    made = {"LEDGER_SIGNING_KEY_FILE": signed, "LEDGER_ENCRYPTION_KEY_FILE": sealed}
+    for setting, (path, what) in missing.items():
+        if made[setting]:
             raise KeyFileMissing(
                 f"the database holds {what}, but there is no key file at {path}: run this from the ledger's directory "
                 f"or set {setting} to the key they were made with (a new key would not match them)"
@@ -88,7 +101,7 @@ def opened_runtime(
     `create_tables=False` opens the log's tables as they are, creating none."""
     settings = settings or Settings()
     if ledger is None:
-        _refuse_new_keys_for_a_recorded_log(settings)
+        refuse_new_keys_for_a_recorded_log(settings, on_open)
     opened = ledger or Ledger(settings.database_url, settings.signer, settings.master_key, create_tables)
     try:
         if on_open is not None:

@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from api import docs_commands, log_commands, report_commands  # noqa: F401 - they register their commands on the app
-from api.command_line import app, err, fail
+from api.command_line import app, err, fail, opened
 from api.http_server import raise_descriptor_limit, server_options
 from api.settings import from_environment
 from api.token_commands import tokens
@@ -42,6 +42,9 @@ def serve(
         raise_descriptor_limit(settings.max_connections)
     except ValueError as error:
         fail(str(error))
+    # The database and the key files are checked here, each refusal one line, not in the server's start-up
+    with opened(finish_forgetting=False, creates=True) as runtime:
+        runtime.ledger.signed_heads.check_signer()
     err.print(f"ledger on {settings.database_url.split('@')[-1]} at http://{host}:{port} (dashboard at /, docs at /docs)")
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, **server_options(settings))
 

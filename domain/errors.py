@@ -19,6 +19,7 @@
     ├── ConfigurationError          the operator's settings or key files cannot be used
     │   ├── DatabaseURLError        (ledger/config.py)
     │   ├── KeyFileError            the signing key file (ledger/checkpoints.py)
+    │   │   └── SigningKeyMismatch  … not the key (or origin) the latest checkpoint verifies with
     │   ├── KeyFileUnusable         a key file that cannot be read or created there (ledger/key_files.py)
     │   ├── KeyFileMissing          a key file missing for a database that used one (api/bootstrap.py)
     │   ├── SettingsError           a LEDGER_* value that cannot be used (api/settings.py)

@@ -21,11 +21,15 @@ from ledger import signed_notes
 from ledger.key_files import read_or_create
 from ledger.signed_notes import CheckpointError, parse_note
 
-__all__ = ["Checkpoint", "CheckpointError", "KeyFileError", "Signer", "load_or_create_signing_key", "parse_note", "verify_note"]
+__all__ = ["Checkpoint", "CheckpointError", "KeyFileError", "Signer", "SigningKeyMismatch", "load_or_create_signing_key", "parse_note", "verify_note"]
 
 
 class KeyFileError(ConfigurationError):
     """The signing key file exists but does not hold an unencrypted Ed25519 PEM key."""
+
+
+class SigningKeyMismatch(KeyFileError):
+    """The signing key (or origin) is not the one the log's latest checkpoint verifies with."""
 
 
 @dataclass(frozen=True)

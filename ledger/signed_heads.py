@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from domain.errors import LedgerError
 from domain.values import utc_text
-from ledger.checkpoints import Signer
+from ledger.checkpoints import CheckpointError, Signer, SigningKeyMismatch, verify_note
 from ledger.recorders.base import LedgerRecorder
 from ledger.recorders.cosignature_records import StoredCosignature
 from ledger.recorders.rows import StoredCheckpoint
@@ -117,9 +117,25 @@ class SignedHeads:
         witnesses = tuple(sorted({c.witness for c in self._store.cosignatures(size)}))
         return Witnessed(size, checkpoint.root_hash.hex(), witnesses)
 
+    def check_signer(self) -> None:
+        """Raises SigningKeyMismatch unless the latest stored checkpoint verifies with this signer's
+        key as its origin: a checkpoint signed by another key would break every verifier's chain."""
+        last = self.last_signed()
+        if self.signer is None or last is None:
+            return
+        try:
+            verify_note(last.note, self.signer.public_key_raw, self.signer.origin)
+        except CheckpointError:
+            raise SigningKeyMismatch(
+                f"the log's latest checkpoint (tree size {last.tree_size}) does not verify with the signing key file's "
+                f"key as {self.signer.origin}: set LEDGER_SIGNING_KEY_FILE (and LEDGER_ORIGIN) to what its checkpoints "
+                "were signed with, or run `ledger verify` if that is the key; nothing was signed"
+            ) from None
+
     def sign(self, size: int | None = None) -> StoredCheckpoint:
         if self.signer is None:
             raise RuntimeError("this ledger has no signing key configured")
+        self.check_signer()
         size = self._store.tree_size() if size is None else size
         signed = self.signer.sign(size, self._tree.root(size), utc_text(datetime.now(UTC)))
         self._store.insert_checkpoint(StoredCheckpoint(size, signed.root_hash, signed.timestamp, signed.note))

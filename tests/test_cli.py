@@ -609,13 +609,14 @@ def test_a_command_run_where_there_is_no_ledger_says_so_and_makes_none(
 
 
 @pytest.mark.parametrize("missing", ["LEDGER_SIGNING_KEY_FILE", "LEDGER_ENCRYPTION_KEY_FILE"])
-@pytest.mark.parametrize("command", [("verify",), ("checkpoint",), ("tokens", "list"), ("report",), ("migrate",)])
+@pytest.mark.parametrize("command", [("verify",), ("checkpoint",), ("tokens", "list"), ("report",), ("migrate",), ("serve",)])
 def test_a_command_missing_a_key_file_of_a_database_that_records_events_is_refused_and_makes_no_key(
     cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, missing: str, command: tuple[str, ...]
 ) -> None:
     """Found: any command run without the ledger's key files (another directory, a typo in the
     setting) made new ones for the existing database: checkpoints signed by a key no verifier of
-    the log trusts, personal data sealed beside data it cannot open."""
+    the log trusts, personal data sealed beside data it cannot open. Then `serve` started anyway
+    and failed in a traceback."""
     issue(cli, "frtf-intake", "FRTF")
     assert_succeeded(cli("import", write_jsonl(tmp_path / "backfill.jsonl", [separation("FRTF-000001")]), "--as", "frtf-intake"))
     assert_succeeded(cli("checkpoint"))
@@ -627,6 +628,26 @@ def test_a_command_missing_a_key_file_of_a_database_that_records_events_is_refus
     made = {"LEDGER_SIGNING_KEY_FILE": "signed checkpoints", "LEDGER_ENCRYPTION_KEY_FILE": "sealed personal data"}[missing]
     assert_fails_with_one_line_reason(result, f"the database holds {made}", str(elsewhere), missing, code=2)
     assert not elsewhere.parent.exists(), "no key was made"
+
+
+@pytest.mark.parametrize("command", [("checkpoint",), ("serve",)])
+def test_a_signing_key_other_than_the_checkpoints_is_refused_before_it_signs_anything(
+    cli: Run, ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    """Found: an existing key file of another ledger (or another LEDGER_ORIGIN) signed the next
+    checkpoint, and every verifier of the log then saw its chain broken."""
+    issue(cli, "frtf-intake", "FRTF")
+    assert_succeeded(cli("import", write_jsonl(tmp_path / "backfill.jsonl", [separation("FRTF-000001")]), "--as", "frtf-intake"))
+    assert_succeeded(cli("checkpoint"))
+    assert_succeeded(cli("import", write_jsonl(tmp_path / "more.jsonl", [separation("FRTF-000002")]), "--as", "frtf-intake"))
+    other = tmp_path / "other" / "signing-key.pem"
+    load_or_create_signing_key(other)
+    monkeypatch.setenv("LEDGER_SIGNING_KEY_FILE", str(other))
+
+    result = cli(*command)
+
+    assert_fails_with_one_line_reason(result, "does not verify with the signing key file", "nothing was signed", code=2)
+    assert len(ledger.signed_heads.published()) == 1, "no checkpoint was signed by the other key"
 
 
 @pytest.mark.parametrize("command", [("checkpoint",), ("tokens", "list"), ("report",), ("verify",), ("export", "--out", "bundle")])
@@ -646,6 +667,7 @@ def test_a_command_run_on_a_database_that_holds_no_ledger_says_so_and_creates_no
     assert_fails_with_one_line_reason(result, "there is no ledger in the database", "ledger migrate", code=2)
     with Ledger(database_url, create_tables=False) as ledger:
         assert not ledger.has_log(), "no table was created"
+    assert not (tmp_path / "key.pem").exists() and not (tmp_path / "var").exists(), "no key file was made"
 
 
 def test_verify_on_an_untouched_log_exits_0_and_reports_the_event_count_and_the_matching_checkpoint(
