@@ -68,9 +68,10 @@ def import_events(
 
             def flush() -> None:
                 nonlocal appended, replayed
-                if any(posting.type in SETTLEMENT_EVENTS for _, posting in batch):
-                    # decided under the settlement's terms, as the server decides (it adopts them on its first start)
-                    ledger.appender.adopt_default_terms()
+                types = {posting.type for _, posting in batch}
+                # A settlement event is decided under the settlement's terms, as the server decides
+                # (it adopts them on its first start), unless the file brings terms of its own.
+                adopted = bool(types & set(SETTLEMENT_EVENTS)) and "TermsAdopted" not in types and ledger.appender.adopt_default_terms()
                 head = ledger.reader.tree_size()  # a replay's receipt lies at or before it, a new event's after
                 try:
                     result = ledger.appender.append([posting for _, posting in batch], principal)
@@ -80,6 +81,7 @@ def import_events(
                         f"line {batch[problem.index][0]}: {problem.field or 'envelope'}: {problem.message}; "
                         f"that batch (lines {batch[0][0]}-{batch[-1][0]}) was not appended, "
                         f"{appended} events before it were"
+                        + (" (the settlement's default terms, adopted for it as the server adopts them, stay adopted)" if adopted else "")
                     )
                 # The file's events, counted by their receipts: a merge appends an event of the
                 # ledger's own beside the posted one, which `result.appended` counts too.

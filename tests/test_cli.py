@@ -24,7 +24,7 @@ from domain.organizations import Organization, Role
 from examples import journey
 from ledger.application import Ledger
 from ledger.checkpoints import load_or_create_signing_key, verify_note
-from tests.builders import contact, preference, separation
+from tests.builders import contact, envelope, preference, separation
 from tests.test_refusals_write_nothing import row_counts
 
 CLI_ORIGIN = "cli.test/ms-l"
@@ -482,6 +482,21 @@ def test_the_example_journey_imports_with_the_command_line_alone(cli: Run, ledge
         assert_succeeded(cli("import", example.path, "--as", f"{example.organization.lower()}-examples"))
 
     assert ledger.reader.terms_at(ledger.reader.tree_size()).version >= 1
+
+
+def test_a_backfill_bringing_its_own_terms_is_decided_under_them_not_the_default_terms(
+    cli: Run, ledger: Ledger, tmp_path: Path
+) -> None:
+    """Found: `ledger import` adopted the default terms before any batch holding a settlement
+    event, so a backfill with its own TermsAdopted (version 1) was refused as a second adoption."""
+    issue(cli, "doj-orders", "DOJ")
+    terms = envelope("SETTLEMENT", "TermsAdopted", {"terms_version": 1, "effective_date": "2023-12-11", "obligations": {"first_outreach": {"days": 45}}})
+    order = envelope("SETTLEMENT", "DeadlineExtended", {"court_order_id": "ECF 9", "obligation": "first_outreach", "extension": {"months": 1}, "effective_date": "2024-01-01"})
+
+    assert_succeeded(cli("import", write_jsonl(tmp_path / "terms.jsonl", [terms, order]), "--as", "doj-orders"))
+
+    adopted = topics_in_log(ledger, "TermsAdopted")
+    assert [event.data["obligations"]["first_outreach"]["days"] for event in adopted] == [45], "only the file's terms"
 
 
 def test_a_later_batch_that_breaks_a_domain_rule_is_not_appended_at_all_while_earlier_batches_stay(
