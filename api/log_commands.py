@@ -198,7 +198,7 @@ def _verify_bundle(directory: Path, public_key: str | None, saved: list[Path], p
         fail("--public-key: not base64 (give the base64 Ed25519 key the ledger publishes)", 2)
     except ValueError as error:  # base64 of another length
         fail(str(error), 2)
-    notes = [_text_of(path, "--checkpoint") for path in saved]
+    notes = [_saved_checkpoint(path) for path in saved]
     policy = _text_of(policy_file, "--policy") if policy_file is not None else None
     try:
         _, _, size = read_log(str(directory))
@@ -210,6 +210,25 @@ def _verify_bundle(directory: Path, public_key: str | None, saved: list[Path], p
             raise  # not witnessed as the policy demands: the error table's answer
         fail(f"NOT VERIFIED: the bundle cannot be read as a ledger bundle ({type(unreadable).__name__}: {unreadable})")
     out.print(describe(report), highlight=False)
+
+
+def _saved_checkpoint(path: Path) -> str:
+    """A checkpoint an auditor saved, as its signed note: the note itself, or the JSON `ledger
+    checkpoint` prints. A file that holds neither is a mistake of the command (exit 2), not
+    evidence against the log: it never reaches the verification."""
+    text = _text_of(path, "--checkpoint")
+    if text.lstrip().startswith("{"):
+        try:
+            text = json.loads(text)["note"]
+        except (ValueError, TypeError, KeyError):
+            fail(f"--checkpoint: {path} is JSON without a \"note\": give the signed note, or what `ledger checkpoint` printed", 2)
+        if not isinstance(text, str):
+            fail(f"--checkpoint: {path} holds a \"note\" that is not text", 2)
+    if not text.endswith("\n"):
+        text += "\n"  # saved from a terminal without the note's last newline
+    if "\n\n\u2014 " not in text:  # a note's signature lines follow a blank line, each begun by an em dash
+        fail(f"--checkpoint: {path} is not a signed checkpoint note (no signature line after a blank line)", 2)
+    return text  # a note that is signed but altered is the verification's to report
 
 
 def _text_of(path: Path, option: str) -> str:
@@ -250,7 +269,7 @@ def verify(
     for option, given in (("--public-key", public_key), ("--policy", policy)):
         if given is not None:  # the database is checked with the ledger's own key; a policy needs cosigned notes
             fail(f"{option} applies to a bundle: give the bundle's directory (ledger verify DIR {option} ...)", 2)
-    notes = [_text_of(path, "--checkpoint") for path in saved_checkpoints or []]
+    notes = [_saved_checkpoint(path) for path in saved_checkpoints or []]
     settings = from_environment()
     with opened_ledger() as ledger, progress_bar() as bar:  # opening it finishes any erasure left to do
         task = bar.add_task("verifying", total=ledger.reader.tree_size())

@@ -452,6 +452,43 @@ def test_an_untouched_log_agrees_with_its_saved_checkpoint_and_one_signed_by_ano
     assert "saved checkpoint 1 is not signed by this ledger's key" in report
 
 
+@pytest.mark.parametrize("form", ["as `ledger checkpoint` printed it", "without its last newline"])
+def test_a_saved_checkpoint_is_read_as_printed_or_without_its_last_newline(
+    cli: Run, attacker: Attacker, saved_checkpoint: Path, form: str
+) -> None:
+    """Found: the JSON `ledger checkpoint` prints, or the note saved without its last newline,
+    was reported as TAMPERING (exit 1) of an untouched log."""
+    note = saved_checkpoint.read_text()
+    if form == "without its last newline":
+        saved_checkpoint.write_text(note.rstrip("\n"))
+    else:
+        saved_checkpoint.write_text(json.dumps({"tree_size": LOG_SIZE, "note": note}))
+
+    agrees = cli("verify", "--checkpoint", saved_checkpoint)
+
+    assert agrees.exit_code == 0, agrees.output
+    assert "the 1 checkpoint saved elsewhere agrees" in " ".join(_ANSI.sub("", agrees.stdout).split())
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [("", "not a signed checkpoint note"), ('{"tree_size": 12}', 'JSON without a "note"'), ("[1, 2]", "not a signed checkpoint note"),
+     ("{not json", 'JSON without a "note"'), ("ledger.local/ms-l\n12\n", "not a signed checkpoint note")],
+    ids=["empty", "json-without-note", "json-list", "broken-json", "unsigned-text"],
+)
+def test_a_saved_checkpoint_file_that_holds_no_note_is_a_usage_error_not_tampering(
+    cli: Run, attacker: Attacker, tmp_path: Path, content: str, reason: str
+) -> None:
+    saved = tmp_path / "saved.note"
+    saved.write_text(content)
+
+    result = cli("verify", "--checkpoint", saved)
+
+    assert result.exit_code == 2, result.output
+    said = " ".join(_ANSI.sub("", result.stderr).split())
+    assert "--checkpoint:" in said and reason in said and "TAMPER" not in result.output
+
+
 @pytest.mark.parametrize("option", [("--public-key", "AAAA"), ("--policy", "README.md")])
 def test_a_bundle_option_given_for_the_database_is_refused_not_ignored(cli: Run, attacker: Attacker, option: tuple[str, str]) -> None:
     result = cli("verify", *option)
