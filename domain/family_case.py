@@ -226,6 +226,12 @@ class FamilyCase(PostingChecks, BaseAggregate[UUID]):
                 f"case {duplicate_id} was already merged into {duplicate.merged_into}",
                 "data.duplicate_case_id",
             )
+        if duplicate.withdrawn_by is not None:  # its identification was an error: no family to merge
+            raise CaseConflict(
+                f"case {duplicate_id}'s identification (event {duplicate.withdrawn_by}) was retracted, so the case "
+                "is withdrawn: there is no family record to merge",
+                "data.duplicate_case_id",
+            )
         merged = self._trigger("CasesMerged", posting, organization, token_name)
         pointer = duplicate._trigger(
             "MergedInto",

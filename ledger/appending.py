@@ -309,9 +309,10 @@ class Appender:
                 raise ValueError(f"there is no case {case_id}")
             family = self._reader.merged_into(case_id)
             earlier = case.effective_entries_of("PersonalDataForgotten")
-            if earlier and not self._store.case_keys([case_id, *family]):  # a second record would destroy nothing
+            if (earlier or case.merged_into) and not self._store.case_keys([case_id, *family]):  # it would destroy nothing
+                forgotten_by = f"event {earlier[-1].event_id}" if earlier else f"the case it was merged into, {case.merged_into}"
                 raise ValueError(
-                    f"the personal data of case {case_id} was already forgotten (event {earlier[-1].event_id}) and "
+                    f"the personal data of case {case_id} was already forgotten ({forgotten_by}) and "
                     "none was sealed for it since: there is nothing left to forget"
                 )
             try:

@@ -660,6 +660,17 @@ def test_an_already_merged_duplicate_cannot_be_merged_again() -> None:
     assert other.version == 1
 
 
+def test_a_withdrawn_case_cannot_be_absorbed_as_a_duplicate() -> None:
+    """Found: a case whose identification was retracted took no new fact, yet could be merged into
+    another, bringing a record posted in error into a family's history."""
+    case, duplicate = identified(), identified(DUPLICATE)
+    withdrawal = posting("EntryRetracted", {"event_id": next(iter(duplicate.entries)), "reason": "not a family"}, case_id=DUPLICATE)
+    duplicate.record(withdrawal, "FRTF", "frtf-intake")
+    error = refusal(CaseConflict, case.absorb, duplicate, merge(), "FRTF", "f")
+    assert error.field == "data.duplicate_case_id" and "withdrawn" in str(error)
+    assert (case.version, duplicate.merged_into) == (1, None)
+
+
 def test_a_merge_respects_the_survivors_expected_version() -> None:
     case, duplicate = identified(), identified(DUPLICATE)
     stale = posting("CasesMerged", {"duplicate_case_id": DUPLICATE}, expected_version=0)

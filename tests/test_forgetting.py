@@ -328,6 +328,11 @@ def test_forgetting_a_case_forgets_the_cases_merged_into_it(ledger: Ledger, fami
     raw = stored_raw(ledger.database_url)
     assert not any(key in raw for key in (*family, *duplicate_keys)), "no wrapped key of the family is left in the files"
     assert run(cli, "verify").exit_code == 0
+    size = ledger.store.tree_size()
+    duplicate_again = run(cli, "forget", "FRTF-2", "--reason", "asked through the duplicate's case")
+    assert duplicate_again.exit_code == 1, "found: it recorded a forgetting that destroyed nothing"
+    assert "the case it was merged into, FRTF-1" in " ".join(duplicate_again.stderr.split())
+    assert ledger.store.tree_size() == size
 
 
 def test_forgetting_again_with_nothing_sealed_since_is_refused_and_records_nothing(
