@@ -154,7 +154,10 @@ def test_a_utf8_byte_order_mark_is_ignored_as_json_allows(client: TestClient, he
 
 @pytest.mark.parametrize(
     "content_type",
-    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=utf-16"],
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=utf-16",
+     # found: a second charset, or one in RFC 2231's spellings, was not read
+     "application/json; charset=utf-8; charset=utf-16", "application/json; charset*=utf-8''utf-16",
+     "application/json; charset*0=utf; charset*1=-16"],
 )
 def test_a_body_not_declared_as_utf8_json_is_a_415_naming_the_content_type(
     client: TestClient, headers: dict[str, dict[str, str]], content_type: str

@@ -21,6 +21,7 @@ import json
 import time
 from collections.abc import Callable, Coroutine
 from email.message import Message
+from email.utils import collapse_rfc2231_value
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -49,9 +50,10 @@ def _refuse_other_media(content_type: str | None) -> None:
         raise FieldRefused(415, "Content-Type", f"the body must be sent as application/json, not {content_type[:100]!r}")
     declared = Message()
     declared["content-type"] = content_type
-    charset = declared.get_param("charset")
-    if isinstance(charset, str) and charset.strip().lower() not in ("utf-8", "utf8"):
-        raise FieldRefused(415, "Content-Type", f"the body must be UTF-8 JSON, not charset {charset[:40]!r}")
+    for name, value in declared.get_params(failobj=[])[1:]:  # every charset given, in any of RFC 2231's spellings
+        charset = collapse_rfc2231_value(value)
+        if name.lower() == "charset" and charset.strip().lower() not in ("utf-8", "utf8"):
+            raise FieldRefused(415, "Content-Type", f"the body must be UTF-8 JSON, not charset {charset[:40]!r}")
 
 
 class _StrictJSONRequest(Request):
