@@ -4,12 +4,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.errors import ConfigurationError
 from ledger.checkpoints import Signer, load_or_create_signing_key
 from ledger.personal_data import load_or_create_master_key
+from ledger.signed_notes import CheckpointError, check_origin
 from ledger.witnessing import WitnessEndpoint, parse_witnesses
 from projections.projection_settings import ProjectionSettings
 
@@ -33,6 +34,16 @@ class Settings(BaseSettings):
         default="ledger.local/ms-l",
         description="The log's name in its checkpoints (a schema-less URL, per C2SP).",
     )
+
+    @field_validator("origin")
+    @classmethod
+    def _a_key_name(cls, origin: str) -> str:
+        """Refused with the other settings (exit 2), before a key file or database is made."""
+        try:
+            check_origin(origin)
+        except CheckpointError as error:
+            raise ValueError(str(error).removeprefix(f"invalid origin {origin!r}: ")) from None
+        return origin
     max_body_bytes: int = Field(default=4 * 1024 * 1024, description="Larger request bodies get 413.")
     request_head_timeout_seconds: float = Field(
         default=10,
@@ -111,4 +122,4 @@ def from_environment() -> Settings:
         name = f"{Settings.model_config.get('env_prefix', '')}{first['loc'][0]}".upper() if first["loc"] else "LEDGER_*"
         given = str(first.get("input", ""))
         shown = given if len(given) <= 60 else given[:60] + "..."
-        raise SettingsError(f"{name}: {first['msg']} (it is {shown!r})") from None
+        raise SettingsError(f"{name}: {first['msg'].removeprefix('Value error, ')} (it is {shown!r})") from None

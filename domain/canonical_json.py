@@ -13,6 +13,7 @@ disagree on what was posted), a number past Python's digit limit.
 """
 
 import json
+import sys
 from collections.abc import Callable
 from json.encoder import c_make_encoder, encode_basestring
 from typing import Any
@@ -61,5 +62,7 @@ def read_json(body: bytes) -> Any:
         raise
     except UnreadableJSON:
         raise
-    except ValueError as error:  # e.g. a 5,000-digit number
+    except ValueError as error:  # a number past Python's digit limit: said without Python's advice to its programmer
+        if "digits" in str(error):
+            raise UnreadableJSON(f"the JSON cannot be read: a number has more than {sys.get_int_max_str_digits()} digits") from None
         raise UnreadableJSON(f"the JSON cannot be read: {error}") from None

@@ -81,7 +81,7 @@ class PostingChecks:
                 "data.event_id",
             )
         if target.type in AMENDMENTS or target.type == "CasesMerged":
-            raise CaseConflict(f"a {target.type} cannot be amended", "data.event_id")
+            raise CaseConflict(f"{target.type} events cannot be amended (event {target.event_id} is one)", "data.event_id")
         if target.retracted:
             raise CaseConflict(f"event {target.event_id} was retracted and cannot be amended", "data.event_id")
         return target

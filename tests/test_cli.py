@@ -750,7 +750,8 @@ def test_an_option_out_of_its_range_is_refused_naming_it_before_anything_runs(cl
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("LEDGER_MAX_BODY_BYTES", "abc"), ("LEDGER_LOG_LEVEL", "LOUD"), ("LEDGER_REPORT_WAIT_SECONDS", "-1"), ("LEDGER_PROJECTOR", "elsewhere")],
+    [("LEDGER_MAX_BODY_BYTES", "abc"), ("LEDGER_LOG_LEVEL", "LOUD"), ("LEDGER_REPORT_WAIT_SECONDS", "-1"), ("LEDGER_PROJECTOR", "elsewhere"),
+     ("LEDGER_ORIGIN", ""), ("LEDGER_ORIGIN", "has space")],  # found: an origin refused only on signing, exit 1
 )
 @pytest.mark.parametrize("command", [("verify",), ("tokens", "list"), ("serve",)])
 def test_a_setting_that_cannot_be_used_makes_every_command_exit_2_naming_it(

@@ -330,7 +330,9 @@ def test_a_retraction_cannot_itself_be_retracted() -> None:
     case = identified()
     original = case.record(contact(), "KIND", "k")
     undo = case.record(retraction(original), "KIND", "k")
-    assert refusal(CaseConflict, case.record, retraction(undo), "KIND", "k").field == "data.event_id"
+    error = refusal(CaseConflict, case.record, retraction(undo), "KIND", "k")
+    assert error.field == "data.event_id"
+    assert str(error) == f"EntryRetracted events cannot be amended (event {undo.event_id} is one)"  # found: "a EntryRetracted"
     assert case.entries[original.event_id].retracted
 
 
