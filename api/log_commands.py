@@ -1,7 +1,6 @@
 """`ledger import|export|forget|verify|checkpoint`: what goes into the log, and checking what is in it.
 """
 
-import binascii
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -194,9 +193,7 @@ def _verify_bundle(directory: Path, public_key: str | None, saved: list[Path], p
     """`ledger verify DIR`: the bundle's own verify.py code, without the database or a key file."""
     try:
         pinned = pinned_key(public_key) if public_key is not None else None
-    except binascii.Error:
-        fail("--public-key: not base64 (give the base64 Ed25519 key the ledger publishes)", 2)
-    except ValueError as error:  # base64 of another length
+    except ValueError as error:  # not base64, of another length, or a malformed verifier key
         fail(str(error), 2)
     notes = [_saved_checkpoint(path) for path in saved]
     policy = _text_of(policy_file, "--policy") if policy_file is not None else None
@@ -249,7 +246,7 @@ def verify(
         Path | None, typer.Argument(help="An exported bundle directory, verified offline (without the database).")
     ] = None,
     public_key: Annotated[
-        str | None, typer.Option(help="Bundles: the base64 Ed25519 key the ledger publishes, which must have signed it.")
+        str | None, typer.Option(help="Bundles: the base64 Ed25519 key the ledger publishes (or its verifier key, as `ledger checkpoint --show-key` prints it), which must have signed it.")
     ] = None,
     saved_checkpoints: Annotated[
         list[Path] | None,

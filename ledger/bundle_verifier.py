@@ -26,6 +26,7 @@ from ledger.bundle_format import Tampered, read_log
 from ledger.bundle_manifest import check_manifest, digests_in_background
 from ledger.bundle_witnesses import witnessed_bundle
 from ledger.signed_notes import key_id
+from ledger.vkeys import NOTE_ED25519, VerifierKeyError, parse_verifier_key
 from ledger.witness_policy import PolicyError
 
 
@@ -77,8 +78,19 @@ def verify_bundle(
 
 
 def pinned_key(text: str) -> bytes:
-    """The raw Ed25519 key given as base64 (ValueError if it is not one: 32 bytes)."""
-    key = base64.b64decode(text, validate=True)
+    """The raw Ed25519 key given as base64 (32 bytes), or as the verifier key `ledger checkpoint
+    --show-key` prints (<origin>+<key ID>+<key>); ValueError if it is neither."""
+    try:
+        key = base64.b64decode(text, validate=True)
+    except ValueError:
+        key = None
+    if (key is None or len(key) != 32) and text.count("+") >= 2:
+        try:
+            return parse_verifier_key(text, NOTE_ED25519).public_key
+        except VerifierKeyError as error:
+            raise ValueError(f"--public-key: {error}") from None
+    if key is None:
+        raise ValueError("--public-key: not base64 (give the base64 Ed25519 key the ledger publishes, or its verifier key)")
     if len(key) != 32:
         raise ValueError(f"--public-key: {len(key)} bytes of base64, not an Ed25519 key (32 bytes)")
     return key
@@ -93,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "directory", nargs="?", default=os.path.dirname(os.path.abspath(__file__)),
         help="the bundle (default: the directory this file is in)",
     )
-    parser.add_argument("--public-key", help="base64 Ed25519 key the ledger publishes; pins the signer")
+    parser.add_argument("--public-key", help="base64 Ed25519 key the ledger publishes, or its verifier key; pins the signer")
     parser.add_argument(
         "--checkpoint", action="append", default=[], metavar="NOTE_FILE",
         help="a signed checkpoint note you saved earlier; the bundle must agree with it (repeatable)",

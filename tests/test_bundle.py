@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 from api.cli import app
 from ledger import bundle_events, bundle_format, export, leaves, merkle
 from ledger.application import Ledger
+from ledger.vkeys import log_verifier_key
 from tests.builders import batch, contact, preference, separation
 from tests.harness import Tokens
 from tests.offline import both_verifiers, verify_py
@@ -240,6 +241,27 @@ def test_pinning_the_ledgers_published_key_passes_and_pinning_another_fails(
     for outcome in both_verifiers(bundle, "--public-key", other):
         assert outcome.exit_code == 1
         assert "not by the key you pinned" in outcome.report
+
+
+def test_the_verifier_key_ledger_checkpoint_shows_can_be_pinned_as_it_is_printed(
+    history: TestClient, auditor: dict[str, str], tmp_path: Path
+) -> None:
+    """Found: `ledger checkpoint --show-key` printed a verifier key that --public-key refused."""
+    bundle = export_via_api(history, auditor, tmp_path)
+    signer = history.app.state.ledger.signer  # type: ignore[attr-defined]
+    shown = log_verifier_key(signer.origin, signer.public_key_raw)
+    name, _, material = shown.split("+", 2)
+
+    for outcome in both_verifiers(bundle, "--public-key", shown):
+        assert outcome.exit_code == 0, outcome.stderr
+        assert "the key you pinned" in outcome.stdout
+    other = log_verifier_key(signer.origin, bytes(range(32)))
+    for outcome in both_verifiers(bundle, "--public-key", other):
+        assert outcome.exit_code == 1
+        assert "not by the key you pinned" in outcome.report
+    mistyped = f"{name}+{'0' * 8}+{material}"  # a key ID that does not match its key
+    for outcome in both_verifiers(bundle, "--public-key", mistyped):
+        assert outcome.exit_code == 2 and "does not match its key" in outcome.stderr, outcome.stderr
 
 
 def test_a_checkpoint_saved_earlier_must_agree_with_the_bundle(
