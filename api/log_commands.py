@@ -288,6 +288,14 @@ def verify(
             "database vouches for them (sign one with `ledger checkpoint`; give one saved earlier with --checkpoint FILE)",
             highlight=False,
         )
+    elif result.checkpoint_size is not None and result.events > result.checkpoint_size:
+        newer = result.events - result.checkpoint_size
+        err.print(
+            f"note: the newest {newer} event{'s' if newer > 1 else ''} (after tree size {result.checkpoint_size}) "
+            "agree with the rest, but no signed checkpoint covers them yet (the server signs one every "
+            "LEDGER_CHECKPOINT_INTERVAL_SECONDS; `ledger checkpoint` signs one now)",
+            highlight=False,
+        )
     if left:
         fail(
             f"FORGETTING UNFINISHED: {described(b.case_id for b in left)} "

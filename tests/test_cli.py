@@ -701,6 +701,23 @@ def test_verify_on_an_untouched_log_exits_0_and_reports_the_event_count_and_the_
     assert_succeeded(after)
     assert "verified 4 events" in one_line(after.stdout)
     assert "signed checkpoint at tree size 4 matches" in one_line(after.stdout)
+    assert "no signed checkpoint covers" not in one_line(after.stderr)
+
+
+def test_verify_says_how_many_newest_events_no_checkpoint_covers_yet(cli: Run, tmp_path: Path) -> None:
+    """Found: events appended after the last checkpoint were verified without a word that nothing
+    outside the database vouches for them yet."""
+    issue(cli, "frtf-intake", "FRTF")
+    assert_succeeded(cli("import", write_jsonl(tmp_path / "first.jsonl", [separation("FRTF-000001")]), "--as", "frtf-intake"))
+    assert_succeeded(cli("checkpoint"))
+    later = write_jsonl(tmp_path / "later.jsonl", [separation("FRTF-000002"), separation("FRTF-000003")])
+    assert_succeeded(cli("import", later, "--as", "frtf-intake"))
+
+    result = cli("verify")
+
+    assert_succeeded(result)
+    assert "signed checkpoint at tree size 2 matches" in one_line(result.stdout)
+    assert "the newest 2 events (after tree size 2)" in one_line(result.stderr)
 
 
 def test_verify_of_a_directory_that_is_not_a_bundle_exits_1_with_a_one_line_reason(cli: Run, tmp_path: Path) -> None:
