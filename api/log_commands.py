@@ -213,7 +213,7 @@ def _saved_checkpoint(path: Path) -> str:
     """A checkpoint an auditor saved, as its signed note: the note itself, or the JSON `ledger
     checkpoint` prints. A file that holds neither is a mistake of the command (exit 2), not
     evidence against the log: it never reaches the verification."""
-    text = _text_of(path, "--checkpoint")
+    text = _text_of(path, "--checkpoint").removeprefix("\ufeff")
     if text.lstrip().startswith("{"):
         try:
             text = json.loads(text)["note"]
@@ -221,8 +221,7 @@ def _saved_checkpoint(path: Path) -> str:
             fail(f"--checkpoint: {path} is JSON without a \"note\": give the signed note, or what `ledger checkpoint` printed", 2)
         if not isinstance(text, str):
             fail(f"--checkpoint: {path} holds a \"note\" that is not text", 2)
-    if not text.endswith("\n"):
-        text += "\n"  # saved from a terminal without the note's last newline
+    text = text.lstrip("\r\n").rstrip() + "\n"  # saved from a terminal or `jq -r`: one last newline, no blank lines around
     if "\n\n\u2014 " not in text:  # a note's signature lines follow a blank line, each begun by an em dash
         fail(f"--checkpoint: {path} is not a signed checkpoint note (no signature line after a blank line)", 2)
     return text  # a note that is signed but altered is the verification's to report
@@ -292,7 +291,7 @@ def verify(
         newer = result.events - result.checkpoint_size
         err.print(
             f"note: the newest {newer} event{'s' if newer > 1 else ''} (after tree size {result.checkpoint_size}) "
-            "agree with the rest, but no signed checkpoint covers them yet (the server signs one every "
+            f"agree{'' if newer > 1 else 's'} with the rest, but no signed checkpoint covers them yet (the server signs one every "
             "LEDGER_CHECKPOINT_INTERVAL_SECONDS; `ledger checkpoint` signs one now)",
             highlight=False,
         )

@@ -308,11 +308,12 @@ class Appender:
             if case is None:
                 raise ValueError(f"there is no case {case_id}")
             family = self._reader.merged_into(case_id)
-            earlier = case.effective_entries_of("PersonalDataForgotten")
-            if (earlier or case.merged_into) and not self._store.case_keys([case_id, *family]):  # it would destroy nothing
-                forgotten_by = f"event {earlier[-1].event_id}" if earlier else f"the case it was merged into, {case.merged_into}"
+            earlier = [(case_id, e) for e in case.effective_entries_of("PersonalDataForgotten")] or self._survivors_forgetting(case)
+            if earlier and not self._store.case_keys([case_id, *family]):  # a second record would destroy nothing
+                by, event = earlier[-1]
                 raise ValueError(
-                    f"the personal data of case {case_id} was already forgotten ({forgotten_by}) and "
+                    f"the personal data of case {case_id} was already forgotten (event {event.event_id}"
+                    f"{'' if by == case_id else f' on {by}, the case it was merged into'}) and "
                     "none was sealed for it since: there is nothing left to forget"
                 )
             try:
@@ -333,6 +334,20 @@ class Appender:
             raise LedgerBusy("too many concurrent writers on this case; retry")
         destroyed = self._store.destroyed_case_keys()
         return Forgotten(receipt_of(event, leaves[0]), sum(len(destroyed.get(c, ())) for c in (case_id, *family)))
+
+    def _survivors_forgetting(self, case: FamilyCase) -> list[tuple[str, Any]]:
+        """The forgettings recorded on the case a merged case went into (and on, if that was merged)."""
+        seen = {case.case_id}
+        while case.merged_into is not None and case.merged_into not in seen:
+            seen.add(case.merged_into)
+            survivor = self._reader.aggregate(FamilyCase, case_stream_id(case.merged_into))
+            if survivor is None:
+                return []
+            forgotten = survivor.effective_entries_of("PersonalDataForgotten")
+            if forgotten:
+                return [(survivor.case_id, e) for e in forgotten]
+            case = survivor
+        return []
 
     def adopt_default_terms(self) -> bool:
         """On first start, adopt the settlement's terms as approved; False if terms are in force.

@@ -331,8 +331,24 @@ def test_forgetting_a_case_forgets_the_cases_merged_into_it(ledger: Ledger, fami
     size = ledger.store.tree_size()
     duplicate_again = run(cli, "forget", "FRTF-2", "--reason", "asked through the duplicate's case")
     assert duplicate_again.exit_code == 1, "found: it recorded a forgetting that destroyed nothing"
-    assert "the case it was merged into, FRTF-1" in " ".join(duplicate_again.stderr.split())
+    assert "on FRTF-1, the case it was merged into" in " ".join(duplicate_again.stderr.split())
     assert ledger.store.tree_size() == size
+
+
+def test_forgetting_a_merged_case_whose_survivor_was_never_forgotten_is_recorded(
+    ledger: Ledger, family: list[bytes], cli: CliRunner
+) -> None:
+    """Found (review): a merged case without personal data of its own was refused as "already
+    forgotten (the case it was merged into)" while that case had never been forgotten."""
+    post(ledger, "frtf-forgetting", separation("FRTF-2"))  # no personal value: no key
+    post(ledger, "frtf-forgetting", envelope("FRTF-1", "CasesMerged", {"duplicate_case_id": "FRTF-2"}))
+    size = ledger.store.tree_size()
+
+    result = run(cli, "forget", "FRTF-2", "--reason", "the family asked")
+
+    assert result.exit_code == 0, result.output
+    assert ledger.store.tree_size() == size + 1
+    assert readable(ledger, "FRTF-1") != [], "the case it was merged into is not forgotten by it"
 
 
 def test_forgetting_again_with_nothing_sealed_since_is_refused_and_records_nothing(

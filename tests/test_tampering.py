@@ -452,7 +452,9 @@ def test_an_untouched_log_agrees_with_its_saved_checkpoint_and_one_signed_by_ano
     assert "saved checkpoint 1 is not signed by this ledger's key" in report
 
 
-@pytest.mark.parametrize("form", ["as `ledger checkpoint` printed it", "without its last newline"])
+@pytest.mark.parametrize(
+    "form", ["as `ledger checkpoint` printed it", "without its last newline", "with blank lines around it", "with a byte order mark"]
+)
 def test_a_saved_checkpoint_is_read_as_printed_or_without_its_last_newline(
     cli: Run, attacker: Attacker, saved_checkpoint: Path, form: str
 ) -> None:
@@ -461,6 +463,10 @@ def test_a_saved_checkpoint_is_read_as_printed_or_without_its_last_newline(
     note = saved_checkpoint.read_text()
     if form == "without its last newline":
         saved_checkpoint.write_text(note.rstrip("\n"))
+    elif form == "with blank lines around it":  # found (review): `jq -r .note` adds a newline
+        saved_checkpoint.write_text("\n" + note + "\n\n")
+    elif form == "with a byte order mark":
+        saved_checkpoint.write_text("\ufeff" + json.dumps({"note": note}))
     else:
         saved_checkpoint.write_text(json.dumps({"tree_size": LOG_SIZE, "note": note}))
 
