@@ -59,12 +59,13 @@ _KEYS = {  # the setting, its Settings field, and what in the database a key fil
 }
 
 
-def refuse_new_keys_for_a_recorded_log(settings: Settings, check: Callable[[Ledger], None] | None = None) -> None:
+def _refuse_new_keys_for_a_recorded_log(settings: Settings, check: Callable[[Ledger], None] | None = None) -> None:
     """Raises KeyFileMissing if a key file is not there (so opening would create one) while the
     database holds what the key it was used with made: a signed checkpoint, sealed personal data
     (a key that made nothing yet can still be chosen; SignedHeads.check_signer refuses a key file
-    that is not the one the checkpoints verify with). `check` (e.g. a command's refusal of a database holding no ledger)
-    runs first, on the database opened without keys: a refused command leaves no key file behind."""
+    that is not the one the checkpoints verify with). `check` (e.g. a command's refusal of a
+    database holding no ledger) runs first, on the database opened without keys: a refused command
+    leaves no key file behind."""
     missing = {
         setting: (Path(getattr(settings, attribute)).absolute(), what)
         for setting, (attribute, what) in _KEYS.items()
@@ -101,7 +102,7 @@ def opened_runtime(
     `create_tables=False` opens the log's tables as they are, creating none."""
     settings = settings or Settings()
     if ledger is None:
-        refuse_new_keys_for_a_recorded_log(settings, on_open)
+        _refuse_new_keys_for_a_recorded_log(settings, on_open)
     opened = ledger or Ledger(settings.database_url, settings.signer, settings.master_key, create_tables)
     try:
         if on_open is not None:
